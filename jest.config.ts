@@ -1,0 +1,41 @@
+import type { Config } from 'jest';
+
+// ts-jest only transpiles here (isolatedModules): `npm run typecheck` does the type checking once
+// for the whole tree, which keeps each test file's start-up fast on a 2-core machine.
+const transform: Config['transform'] = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+};
+const moduleNameMapper = {
+  '^@app/sms-provider(|/.*)$': '<rootDir>/libs/sms-provider/src$1',
+};
+
+const config: Config = {
+  projects: [
+    {
+      displayName: 'unit',
+      rootDir: __dirname,
+      testEnvironment: 'node',
+      roots: ['<rootDir>/apps', '<rootDir>/libs'],
+      testRegex: '\\.spec\\.ts$',
+      transform,
+      moduleNameMapper,
+    },
+    {
+      displayName: 'e2e',
+      rootDir: __dirname,
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testRegex: '\\.e2e-spec\\.ts$',
+      transform,
+      moduleNameMapper,
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      slowTestThreshold: 30,
+    },
+  ],
+  testTimeout: 60_000,
+  // Two cores: one worker per core keeps timing-sensitive end-to-end tests honest.
+  maxWorkers: 2,
+};
+
+export default config;
