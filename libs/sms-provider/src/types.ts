@@ -66,7 +66,8 @@ export interface ProviderAccount {
   credits_remaining?: number;
 }
 
-export type WebhookEventType = 'message.queued' | 'message.sent' | 'message.delivered' | 'message.failed' | 'message.expired';
+export type WebhookEventType =
+  'message.queued' | 'message.sent' | 'message.delivered' | 'message.failed' | 'message.expired';
 
 export interface RegisterWebhookRequest {
   url: string;
@@ -81,12 +82,19 @@ export interface RegisterWebhookResponse {
   [key: string]: unknown;
 }
 
+/**
+ * A string that editors still autocomplete with the known values: `Known | string` would collapse
+ * to plain `string` (and trips no-redundant-type-constituents).
+ */
+export type OpenString<Known extends string> = Known | (string & Record<never, never>);
+
 /** Body the provider POSTs to a webhook / callback URL. */
 export interface ProviderWebhookPayload {
-  event: WebhookEventType | string;
+  /** Open-ended: a provider may add event types, and a receiver must not reject them. */
+  event: OpenString<WebhookEventType>;
   message_id: string;
   to?: string;
-  status: ProviderMessageStatus | string;
+  status: OpenString<ProviderMessageStatus>;
   sent_at?: string | null;
   delivered_at?: string | null;
   error?: { code: string; message: string } | null;
