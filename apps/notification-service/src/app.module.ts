@@ -1,0 +1,50 @@
+import { BullModule } from '@nestjs/bull';
+import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { AuthModule } from './auth/auth.module';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import type { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { NotificationsModule } from './notifications/notifications.module';
+import { OperationsModule } from './operations/operations.module';
+import { RedisModule } from './redis/redis.module';
+import { SendingModule } from './sending/sending.module';
+import { TemplatesModule } from './templates/templates.module';
+
+/**
+ * The whole service for one AppConfig. APP_ROLE decides what runs here: `api` serves HTTP and
+ * enqueues, `worker` sends and runs the periodic jobs, `all` does both. Health and metrics are
+ * served by every role so each process can be probed and scraped.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const imports: ModuleMetadata['imports'] = [
+      AppConfigModule.forRoot(config),
+      LoggingModule,
+      DatabaseModule,
+      RedisModule,
+      MetricsModule,
+      BullModule.forRoot({ redis: config.redisUrl, prefix: config.queuePrefix }),
+      ScheduleModule.forRoot(),
+      AuthModule,
+      HealthModule,
+    ];
+    if (config.runsApi) {
+      imports.push(TemplatesModule, NotificationsModule, OperationsModule);
+    }
+    if (config.runsWorker) {
+      imports.push(SendingModule);
+    }
+    return {
+      module: AppModule,
+      imports,
+      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+    };
+  }
+}

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, type Repository } from 'typeorm';
+import { ApiKey } from './entities/api-key.entity';
+
+@Injectable()
+export class ApiKeysRepository {
+  constructor(@InjectRepository(ApiKey) private readonly repo: Repository<ApiKey>) {}
+
+  findActiveByHash(keyHash: string): Promise<ApiKey | null> {
+    return this.repo.findOne({ where: { keyHash, revokedAt: IsNull() } });
+  }
+
+  create(fields: Pick<ApiKey, 'name' | 'team' | 'scopes' | 'keyHash' | 'keyPrefix'>): Promise<ApiKey> {
+    return this.repo.save(this.repo.create({ ...fields, lastUsedAt: null, revokedAt: null }));
+  }
+
+  findById(id: string): Promise<ApiKey | null> {
+    return this.repo.findOne({ where: { id } });
+  }
+
+  list(): Promise<ApiKey[]> {
+    return this.repo.find({ order: { createdAt: 'ASC' } });
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const result = await this.repo.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
+    return (result.affected ?? 0) > 0;
+  }
+
+  async touch(id: string): Promise<void> {
+    await this.repo.update({ id }, { lastUsedAt: new Date() });
+  }
+}

@@ -1,0 +1,22 @@
+import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { Principal, Scope } from './scopes';
+
+export const SCOPES_KEY = 'auth:scopes';
+export const PUBLIC_KEY = 'auth:public';
+
+/** The route needs a key holding this scope (or `admin`). */
+export const RequireScope = (scope: Scope) => SetMetadata(SCOPES_KEY, scope);
+
+/** The route needs no API key (health, metrics, docs, provider webhooks). */
+export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
+
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): Principal => {
+    const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+    if (!principal) throw new Error('CurrentPrincipal used on a route without authentication');
+    return principal;
+  },
+);

@@ -1,0 +1,72 @@
+import { PLAN_RATE_LIMITS, type ProviderPlan } from '@app/sms-provider';
+
+export type AppRole = 'api' | 'worker' | 'all';
+
+/**
+ * Every setting of the service, validated once at boot (`loadConfig`). Nothing else reads the
+ * environment: modules inject this class. It is a value per application instance, so tests can run
+ * several differently configured instances in one process.
+ */
+export class AppConfig {
+  port!: number;
+  databaseUrl!: string;
+  redisUrl!: string;
+  queuePrefix!: string;
+  appRole!: AppRole;
+  publicBaseUrl!: string;
+  adminApiKey!: string | null;
+  logLevel!: string;
+
+  provider!: {
+    baseUrl: string;
+    apiKey: string;
+    plan: ProviderPlan;
+    webhookSecret: string;
+    timeoutMs: number;
+    registerWebhook: boolean;
+  };
+
+  sending!: {
+    concurrency: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** A claim older than this with no provider answer recorded is considered in doubt. */
+    claimTimeoutMs: number;
+    throttleSafetyFactor: number;
+  };
+
+  schedule!: {
+    sweepIntervalMs: number;
+    creditsCheckIntervalMs: number;
+    /** Scheduled messages due within this horizon are handed to Bull as delayed jobs. */
+    scheduleLookaheadMs: number;
+  };
+
+  reconcile!: {
+    intervalMs: number;
+    /** A queued/sent message with no news for this long is polled. */
+    staleAfterMs: number;
+    /** A message with no final status after this long becomes expired. */
+    maxAgeMs: number;
+    batchSize: number;
+  };
+
+  callbacks!: {
+    maxAttempts: number;
+    retryBaseMs: number;
+    timeoutMs: number;
+  };
+
+  get rateLimitPerSecond(): number {
+    return PLAN_RATE_LIMITS[this.provider.plan];
+  }
+
+  get runsApi(): boolean {
+    return this.appRole !== 'worker';
+  }
+
+  get runsWorker(): boolean {
+    return this.appRole !== 'api';
+  }
+}

@@ -1,0 +1,20 @@
+import { ApiKey } from '../auth/entities/api-key.entity';
+import { IdempotencyRecord } from '../notifications/entities/idempotency-record.entity';
+import { MessageEvent } from '../notifications/entities/message-event.entity';
+import { Message } from '../notifications/entities/message.entity';
+import { Notification } from '../notifications/entities/notification.entity';
+import { TemplateVersion } from '../templates/entities/template-version.entity';
+import { Template } from '../templates/entities/template.entity';
+import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+
+export const ENTITIES = [
+  ApiKey,
+  Template,
+  TemplateVersion,
+  Notification,
+  Message,
+  MessageEvent,
+  IdempotencyRecord,
+];
+
+export const MIGRATIONS = [InitialSchema1764000000000];

@@ -1,0 +1,215 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  MaxLength,
+  registerDecorator,
+  type ValidationOptions,
+} from 'class-validator';
+import { MESSAGE_STATUSES } from './message-status';
+
+/** ISO 8601 date-time that names its offset (Z or ±hh:mm): a bare local time is ambiguous. */
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+export const SENDER_ID = /^(?:[A-Za-z0-9 ]{1,11}|\+[1-9]\d{6,14})$/;
+export const SENDER_ID_MESSAGE =
+  'must be up to 11 letters, digits or spaces, or an E.164 number (provider sender id)';
+
+function IsIsoDateTime(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isIsoDateTime',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be an ISO 8601 date-time with a UTC offset`, ...options },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && ISO_WITH_OFFSET.test(value) && !Number.isNaN(Date.parse(value)),
+      },
+    });
+}
+
+/** `to` is one number or a list of them; numbers themselves are checked by the service (422). */
+function IsRecipientList(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isRecipientList',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message: 'to must be a phone number or a non-empty array of phone numbers (strings)',
+        ...options,
+      },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' ||
+          (Array.isArray(value) &&
+            value.length > 0 &&
+            value.every((v) => typeof v === 'string')),
+      },
+    });
+}
+
+export class SendNotificationDto {
+  @ApiProperty({ example: 'order_shipped' })
+  @IsString()
+  @MaxLength(64)
+  template!: string;
+
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    example: '+14155550100',
+    description: 'E.164 number or up to 1000 of them; duplicates are removed',
+  })
+  @IsRecipientList()
+  to!: string | string[];
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { name: 'Ada' } })
+  @IsOptional()
+  @IsObject()
+  variables?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ example: 'Acme', description: 'Sender id; defaults to the template’s' })
+  @IsOptional()
+  @IsString()
+  @Matches(SENDER_ID, { message: `from ${SENDER_ID_MESSAGE}` })
+  from?: string;
+
+  @ApiPropertyOptional({ example: '2026-12-01T09:00:00Z' })
+  @IsOptional()
+  @IsIsoDateTime()
+  scheduled_at?: string;
+
+  @ApiPropertyOptional({ example: '2026-12-01T10:00:00Z' })
+  @IsOptional()
+  @IsIsoDateTime()
+  expires_at?: string;
+
+  @ApiPropertyOptional({ enum: ['high', 'normal', 'low'], default: 'normal' })
+  @IsOptional()
+  @IsIn(['high', 'normal', 'low'])
+  priority?: 'high' | 'normal' | 'low';
+
+  @ApiPropertyOptional({ example: 'https://orders.internal/sms-status' })
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'callback_url must be an http(s) URL' },
+  )
+  @MaxLength(2048)
+  callback_url?: string;
+
+  @ApiPropertyOptional({ example: 'order-42' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  reference?: string;
+}
+
+export class ListNotificationsQuery {
+  @IsOptional()
+  @IsIn(MESSAGE_STATUSES)
+  status?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  template?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  reference?: string;
+
+  @IsOptional()
+  @IsIsoDateTime()
+  since?: string;
+
+  @IsOptional()
+  @IsIsoDateTime()
+  until?: string;
+
+  @IsOptional()
+  @Matches(/^\d{1,3}$/, { message: 'limit must be an integer between 1 and 200' })
+  limit?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class AcceptedMessage {
+  @ApiProperty() id!: string;
+  @ApiProperty() to!: string;
+  @ApiProperty({ enum: MESSAGE_STATUSES }) status!: string;
+}
+
+export class AcceptedNotification {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['accepted', 'scheduled'] }) status!: 'accepted' | 'scheduled';
+  @ApiProperty() template!: string;
+  @ApiProperty() template_version!: number;
+  @ApiProperty({ nullable: true, type: String }) scheduled_at!: string | null;
+  @ApiProperty({ type: AcceptedMessage, isArray: true }) messages!: AcceptedMessage[];
+}
+
+export class MessageErrorView {
+  @ApiProperty() code!: string;
+  @ApiProperty() message!: string;
+}
+
+export class MessageEventView {
+  @ApiProperty() type!: string;
+  @ApiProperty({ nullable: true, type: String }) status!: string | null;
+  @ApiProperty() source!: string;
+  @ApiProperty() occurred_at!: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
+  details?: Record<string, unknown> | null;
+}
+
+export class MessageView {
+  @ApiProperty() id!: string;
+  @ApiProperty() to!: string;
+  @ApiProperty({ enum: MESSAGE_STATUSES }) status!: string;
+  @ApiProperty({ nullable: true, type: String }) provider_message_id!: string | null;
+  @ApiProperty({ nullable: true, type: MessageErrorView }) error!: MessageErrorView | null;
+  @ApiProperty() attempts!: number;
+  @ApiProperty() segments!: number;
+  @ApiProperty() encoding!: string;
+  @ApiProperty() characters!: number;
+  @ApiProperty({ nullable: true, type: Number }) credits_used!: number | null;
+  @ApiProperty() submitted_at!: string;
+  @ApiProperty({ nullable: true, type: String }) queued_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) sent_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) delivered_at!: string | null;
+  @ApiProperty() updated_at!: string;
+  @ApiProperty({ type: MessageEventView, isArray: true }) events!: MessageEventView[];
+}
+
+export class NotificationView {
+  @ApiProperty() id!: string;
+  @ApiProperty() team!: string;
+  @ApiProperty() template!: string;
+  @ApiProperty() template_version!: number;
+  @ApiProperty({ nullable: true, type: String }) from!: string | null;
+  @ApiProperty({ enum: ['high', 'normal', 'low'] }) priority!: string;
+  @ApiProperty({ nullable: true, type: String }) reference!: string | null;
+  @ApiProperty({ nullable: true, type: String }) callback_url!: string | null;
+  @ApiProperty({ nullable: true, type: String }) scheduled_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) expires_at!: string | null;
+  @ApiProperty() created_at!: string;
+  @ApiProperty({ description: 'Count of messages by status' })
+  status_counts!: Record<string, number>;
+  @ApiProperty({ type: MessageView, isArray: true }) messages!: MessageView[];
+}
+
+export class CancelResult {
+  @ApiProperty() id!: string;
+  @ApiProperty({ description: 'Messages canceled by this call' }) canceled!: number;
+  @ApiProperty({ type: AcceptedMessage, isArray: true }) messages!: AcceptedMessage[];
+}

@@ -1,0 +1,173 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { IdempotencyRecord } from './entities/idempotency-record.entity';
+import { MessageEvent } from './entities/message-event.entity';
+import { Message } from './entities/message.entity';
+import { Notification } from './entities/notification.entity';
+import type { MessageStatus } from './message-status';
+
+export interface NewMessage {
+  recipient: string;
+  body: string;
+  senderId: string | null;
+  characters: number;
+  encoding: string;
+  segments: number;
+  status: MessageStatus;
+  priority: number;
+  scheduledAt: Date | null;
+  expiresAt: Date | null;
+  nextAttemptAt: Date;
+}
+
+export interface ListFilter {
+  team: string | null;
+  status?: string;
+  template?: string;
+  reference?: string;
+  since?: Date;
+  until?: Date;
+  after?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+@Injectable()
+export class NotificationsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** Waits at most this long for a concurrent request holding the same idempotency key. */
+  async setLockTimeout(manager: EntityManager, ms: number): Promise<void> {
+    await manager.query(`SET LOCAL lock_timeout = '${Math.floor(ms)}ms'`);
+  }
+
+  async deleteExpiredIdempotency(manager: EntityManager, team: string, key: string): Promise<void> {
+    await manager.query(
+      `DELETE FROM idempotency_records WHERE team = $1 AND key = $2 AND expires_at <= now()`,
+      [team, key],
+    );
+  }
+
+  /** Inserting the key is the lock: a concurrent duplicate blocks here until we commit. */
+  async insertIdempotency(
+    manager: EntityManager,
+    record: Pick<IdempotencyRecord, 'team' | 'key' | 'requestHash' | 'expiresAt'>,
+  ): Promise<IdempotencyRecord> {
+    return manager.save(manager.create(IdempotencyRecord, { ...record, response: null }));
+  }
+
+  async completeIdempotency(
+    manager: EntityManager,
+    id: string,
+    notificationId: string,
+    response: Record<string, unknown>,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE idempotency_records SET notification_id = $2, response = $3::jsonb WHERE id = $1`,
+      [id, notificationId, JSON.stringify(response)],
+    );
+  }
+
+  findIdempotency(team: string, key: string): Promise<IdempotencyRecord | null> {
+    return this.db.getRepository(IdempotencyRecord).findOne({ where: { team, key } });
+  }
+
+  async purgeExpiredIdempotency(): Promise<number> {
+    const result = await this.db.query(
+      `WITH gone AS (DELETE FROM idempotency_records WHERE expires_at <= now() RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+    );
+    return (result as { n: number }[])[0].n;
+  }
+
+  async insertNotification(
+    manager: EntityManager,
+    fields: Omit<Notification, 'id' | 'createdAt' | 'messages'>,
+    messages: NewMessage[],
+  ): Promise<{ notification: Notification; messages: Message[] }> {
+    const notification = await manager.save(manager.create(Notification, fields));
+    const rows = messages.map((m) =>
+      manager.create(Message, { ...m, notificationId: notification.id }),
+    );
+    // Chunked so that 1000 recipients stay well under PostgreSQL's parameter limit.
+    const saved = await manager.save(Message, rows, { chunk: 200 });
+    const events = saved.map((m) =>
+      manager.create(MessageEvent, {
+        messageId: m.id,
+        type: m.status === 'scheduled' ? 'scheduled' : 'accepted',
+        status: m.status,
+        source: 'api',
+        details: m.scheduledAt ? { scheduled_at: m.scheduledAt.toISOString() } : null,
+      }),
+    );
+    await manager.save(MessageEvent, events, { chunk: 500 });
+    return { notification, messages: saved };
+  }
+
+  findNotification(id: string): Promise<Notification | null> {
+    return this.db.getRepository(Notification).findOne({ where: { id } });
+  }
+
+  findMessages(notificationId: string): Promise<Message[]> {
+    return this.db.getRepository(Message).find({
+      where: { notificationId },
+      order: { submittedAt: 'ASC', recipient: 'ASC' },
+    });
+  }
+
+  findEvents(messageIds: string[]): Promise<MessageEvent[]> {
+    if (messageIds.length === 0) return Promise.resolve([]);
+    return this.db
+      .getRepository(MessageEvent)
+      .createQueryBuilder('e')
+      .where('e.messageId IN (:...ids)', { ids: messageIds })
+      .orderBy('e.id', 'ASC')
+      .getMany();
+  }
+
+  async statusCounts(notificationIds: string[]): Promise<Map<string, Record<string, number>>> {
+    const counts = new Map<string, Record<string, number>>();
+    if (notificationIds.length === 0) return counts;
+    const rows: { notification_id: string; status: string; n: number }[] = await this.db.query(
+      `SELECT notification_id, status, count(*)::int AS n FROM messages
+       WHERE notification_id = ANY($1::uuid[]) GROUP BY notification_id, status`,
+      [notificationIds],
+    );
+    for (const row of rows) {
+      const entry = counts.get(row.notification_id) ?? {};
+      entry[row.status] = row.n;
+      counts.set(row.notification_id, entry);
+    }
+    return counts;
+  }
+
+  /**
+   * Keyset pagination on (created_at, id) descending: stable under concurrent inserts and no
+   * OFFSET scans, whatever the page.
+   */
+  async list(filter: ListFilter): Promise<Notification[]> {
+    const qb = this.db.getRepository(Notification).createQueryBuilder('n');
+    if (filter.team) qb.andWhere('n.team = :team', { team: filter.team });
+    if (filter.template) qb.andWhere('n.templateKey = :template', { template: filter.template });
+    if (filter.reference) qb.andWhere('n.reference = :reference', { reference: filter.reference });
+    if (filter.since) qb.andWhere('n.createdAt >= :since', { since: filter.since });
+    if (filter.until) qb.andWhere('n.createdAt < :until', { until: filter.until });
+    if (filter.status) {
+      qb.andWhere(
+        'EXISTS (SELECT 1 FROM messages m WHERE m.notification_id = n.id AND m.status = :status)',
+        { status: filter.status },
+      );
+    }
+    if (filter.after) {
+      qb.andWhere('(n.createdAt, n.id) < (:afterAt, :afterId)', {
+        afterAt: filter.after.createdAt,
+        afterId: filter.after.id,
+      });
+    }
+    return qb.orderBy('n.createdAt', 'DESC').addOrderBy('n.id', 'DESC').take(filter.limit).getMany();
+  }
+}

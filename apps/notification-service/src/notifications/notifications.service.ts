@@ -1,0 +1,359 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { Principal } from '../auth/scopes';
+import {
+  ConflictError,
+  NotFoundError,
+  UnprocessableError,
+} from '../common/errors/api-error';
+import { AppConfig } from '../config/app-config';
+import { DispatchService } from '../sending/dispatch.service';
+import { TemplatesService } from '../templates/templates.service';
+import { MetricsService } from '../metrics/metrics.service';
+import type { Message } from './entities/message.entity';
+import type { MessageEvent } from './entities/message-event.entity';
+import type { Notification, Priority } from './entities/notification.entity';
+import { MessagesRepository } from './messages.repository';
+import type {
+  AcceptedNotification,
+  CancelResult,
+  ListNotificationsQuery,
+  MessageView,
+  NotificationView,
+  SendNotificationDto,
+} from './notifications.dto';
+import { NotificationsRepository, type NewMessage } from './notifications.repository';
+import { checkRecipients, MAX_RECIPIENTS } from './recipients';
+import { requestHash } from './request-hash';
+
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** How long a duplicate request waits for the first one holding its key before getting a 409. */
+const IDEMPOTENCY_WAIT_MS = 5000;
+const PRIORITY_RANK: Record<Priority, number> = { high: 1, normal: 2, low: 3 };
+
+@Injectable()
+export class NotificationsService {
+  private readonly logger = new Logger(NotificationsService.name);
+
+  constructor(
+    private readonly notifications: NotificationsRepository,
+    private readonly messages: MessagesRepository,
+    private readonly templates: TemplatesService,
+    private readonly dispatch: DispatchService,
+    private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Validates, renders and stores a request, then hands its due messages to the queue. The 202
+   * goes out only after the commit: from then on the database alone is enough to finish the job.
+   */
+  async accept(
+    principal: Principal,
+    dto: SendNotificationDto,
+    idempotencyKey: string | undefined,
+  ): Promise<AcceptedNotification> {
+    const hash = requestHash(dto);
+    if (idempotencyKey) {
+      const previous = await this.notifications.findIdempotency(principal.team, idempotencyKey);
+      if (previous && previous.expiresAt > new Date() && previous.response) {
+        return this.replay(previous.requestHash, hash, previous.response);
+      }
+    }
+
+    const version = await this.templates.getActiveVersion(dto.template);
+    const { recipients, invalid } = checkRecipients(dto.to);
+    if (invalid.length > 0) {
+      throw new UnprocessableError(
+        'invalid_phone_number',
+        `Not valid E.164 phone numbers: ${invalid.slice(0, 10).join(', ')}${invalid.length > 10 ? ', …' : ''}`,
+        { invalid },
+      );
+    }
+    if (recipients.length > MAX_RECIPIENTS) {
+      throw new UnprocessableError(
+        'too_many_recipients',
+        `At most ${MAX_RECIPIENTS} distinct recipients per request, got ${recipients.length}`,
+        { max: MAX_RECIPIENTS, received: recipients.length },
+      );
+    }
+    const rendered = this.templates.render(version, dto.variables ?? {});
+
+    const now = new Date();
+    const scheduledAt = dto.scheduled_at ? new Date(dto.scheduled_at) : null;
+    // A time already past means "now": the request is accepted, not refused.
+    const isScheduled = scheduledAt !== null && scheduledAt.getTime() > now.getTime();
+    const expiresAt = dto.expires_at ? new Date(dto.expires_at) : null;
+    if (expiresAt && expiresAt.getTime() <= Math.max(now.getTime(), scheduledAt?.getTime() ?? 0)) {
+      throw new UnprocessableError(
+        'invalid_expiry',
+        'expires_at must be later than now and than scheduled_at',
+      );
+    }
+    const priority = dto.priority ?? 'normal';
+    const senderId = dto.from ?? version.senderId ?? null;
+    const status = isScheduled ? 'scheduled' : 'pending';
+    const nextAttemptAt = isScheduled ? scheduledAt : now;
+    const newMessages: NewMessage[] = recipients.map((recipient) => ({
+      recipient,
+      body: rendered.text,
+      senderId,
+      characters: rendered.characters,
+      encoding: rendered.encoding,
+      segments: rendered.segments,
+      status,
+      priority: PRIORITY_RANK[priority],
+      scheduledAt: isScheduled ? scheduledAt : null,
+      expiresAt,
+      nextAttemptAt,
+    }));
+
+    const stored = await this.store(principal, idempotencyKey, hash, async (manager) =>
+      this.notifications.insertNotification(
+        manager,
+        {
+          team: principal.team,
+          apiKeyId: principal.keyId,
+          templateKey: version.templateKey,
+          templateVersion: version.version,
+          senderId,
+          priority,
+          scheduledAt: isScheduled ? scheduledAt : null,
+          expiresAt,
+          callbackUrl: dto.callback_url ?? null,
+          reference: dto.reference ?? null,
+          recipientCount: recipients.length,
+        },
+        newMessages,
+      ),
+    );
+    if ('replayed' in stored) return stored.replayed;
+
+    this.metrics.notificationsAccepted.inc({ template: version.templateKey });
+    this.metrics.messagesAccepted.inc(stored.messages.length);
+    // After the commit. If Redis is down right now the sweeper enqueues these later.
+    await this.dispatch.dispatchNew(stored.messages).catch((error: unknown) => {
+      this.logger.warn(`Enqueue after accept failed; the sweeper will retry: ${String(error)}`);
+    });
+    return stored.response;
+  }
+
+  private async store(
+    principal: Principal,
+    idempotencyKey: string | undefined,
+    hash: string,
+    insert: (manager: EntityManager) => Promise<{ notification: Notification; messages: Message[] }>,
+  ): Promise<
+    | { replayed: AcceptedNotification }
+    | { response: AcceptedNotification; messages: Message[] }
+  > {
+    try {
+      return await this.notifications.transaction(async (manager) => {
+        let recordId: string | null = null;
+        if (idempotencyKey) {
+          await this.notifications.setLockTimeout(manager, IDEMPOTENCY_WAIT_MS);
+          await this.notifications.deleteExpiredIdempotency(manager, principal.team, idempotencyKey);
+          const record = await this.notifications.insertIdempotency(manager, {
+            team: principal.team,
+            key: idempotencyKey,
+            requestHash: hash,
+            expiresAt: new Date(Date.now() + IDEMPOTENCY_TTL_MS),
+          });
+          recordId = record.id;
+        }
+        const { notification, messages } = await insert(manager);
+        const response = toAccepted(notification, messages);
+        if (recordId) {
+          await this.notifications.completeIdempotency(
+            manager,
+            recordId,
+            notification.id,
+            response as unknown as Record<string, unknown>,
+          );
+        }
+        return { response, messages };
+      });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (idempotencyKey && code === '23505') {
+        // A concurrent request with the same key committed first: answer as it did.
+        const winner = await this.notifications.findIdempotency(principal.team, idempotencyKey);
+        if (winner?.response) return { replayed: this.replay(winner.requestHash, hash, winner.response) };
+      }
+      if (idempotencyKey && code === '55P03') {
+        throw new ConflictError(
+          'idempotency_in_progress',
+          'A request with this Idempotency-Key is still being processed; retry shortly',
+          undefined,
+          { 'Retry-After': '1' },
+        );
+      }
+      throw error;
+    }
+  }
+
+  private replay(
+    storedHash: string,
+    hash: string,
+    response: Record<string, unknown>,
+  ): AcceptedNotification {
+    if (storedHash !== hash) {
+      throw new UnprocessableError(
+        'idempotency_conflict',
+        'This Idempotency-Key was used with a different request body',
+      );
+    }
+    return response as unknown as AcceptedNotification;
+  }
+
+  async get(principal: Principal, id: string): Promise<NotificationView> {
+    const notification = await this.findVisible(principal, id);
+    const messages = await this.notifications.findMessages(notification.id);
+    const events = await this.notifications.findEvents(messages.map((m) => m.id));
+    const counts = await this.notifications.statusCounts([notification.id]);
+    return toView(notification, messages, events, counts.get(notification.id) ?? {});
+  }
+
+  async list(
+    principal: Principal,
+    query: ListNotificationsQuery,
+  ): Promise<{ data: Omit<NotificationView, 'messages'>[]; next_cursor: string | null }> {
+    const limit = query.limit ? Number(query.limit) : 50;
+    if (limit < 1 || limit > 200) {
+      throw new UnprocessableError('invalid_limit', 'limit must be between 1 and 200');
+    }
+    const rows = await this.notifications.list({
+      team: principal.isAdmin ? null : principal.team,
+      status: query.status,
+      template: query.template,
+      reference: query.reference,
+      since: query.since ? new Date(query.since) : undefined,
+      until: query.until ? new Date(query.until) : undefined,
+      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const counts = await this.notifications.statusCounts(page.map((n) => n.id));
+    const last = page[page.length - 1];
+    return {
+      data: page.map((n) => summary(n, counts.get(n.id) ?? {})),
+      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async cancel(principal: Principal, id: string): Promise<CancelResult> {
+    const notification = await this.findVisible(principal, id);
+    const canceled = await this.messages.cancelNotification(notification.id);
+    const messages = await this.notifications.findMessages(notification.id);
+    return {
+      id: notification.id,
+      canceled: canceled.length,
+      messages: messages.map((m) => ({ id: m.id, to: m.recipient, status: m.status })),
+    };
+  }
+
+  /** Another team's notification is reported as missing, not forbidden: ids don't leak. */
+  private async findVisible(principal: Principal, id: string): Promise<Notification> {
+    const notification = UUID.test(id) ? await this.notifications.findNotification(id) : null;
+    if (!notification || (!principal.isAdmin && notification.team !== principal.team)) {
+      throw new NotFoundError('notification_not_found', `No notification with id ${id}`);
+    }
+    return notification;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function toAccepted(notification: Notification, messages: Message[]): AcceptedNotification {
+  return {
+    id: notification.id,
+    status: notification.scheduledAt ? 'scheduled' : 'accepted',
+    template: notification.templateKey,
+    template_version: notification.templateVersion,
+    scheduled_at: notification.scheduledAt?.toISOString() ?? null,
+    messages: messages.map((m) => ({ id: m.id, to: m.recipient, status: m.status })),
+  };
+}
+
+function iso(date: Date | null): string | null {
+  return date ? date.toISOString() : null;
+}
+
+function summary(
+  n: Notification,
+  counts: Record<string, number>,
+): Omit<NotificationView, 'messages'> {
+  return {
+    id: n.id,
+    team: n.team,
+    template: n.templateKey,
+    template_version: n.templateVersion,
+    from: n.senderId,
+    priority: n.priority,
+    reference: n.reference,
+    callback_url: n.callbackUrl,
+    scheduled_at: iso(n.scheduledAt),
+    expires_at: iso(n.expiresAt),
+    created_at: n.createdAt.toISOString(),
+    status_counts: counts,
+  };
+}
+
+function toView(
+  n: Notification,
+  messages: Message[],
+  events: MessageEvent[],
+  counts: Record<string, number>,
+): NotificationView {
+  const byMessage = new Map<string, MessageEvent[]>();
+  for (const e of events) {
+    const list = byMessage.get(e.messageId) ?? [];
+    list.push(e);
+    byMessage.set(e.messageId, list);
+  }
+  return { ...summary(n, counts), messages: messages.map((m) => toMessageView(m, byMessage.get(m.id) ?? [])) };
+}
+
+export function toMessageView(m: Message, events: MessageEvent[]): MessageView {
+  return {
+    id: m.id,
+    to: m.recipient,
+    status: m.status,
+    provider_message_id: m.providerMessageId,
+    error: m.errorCode ? { code: m.errorCode, message: m.errorMessage ?? m.errorCode } : null,
+    attempts: m.attempts,
+    segments: m.segments,
+    encoding: m.encoding,
+    characters: m.characters,
+    credits_used: m.creditsUsed,
+    submitted_at: m.submittedAt.toISOString(),
+    queued_at: iso(m.queuedAt),
+    sent_at: iso(m.sentAt),
+    delivered_at: iso(m.deliveredAt),
+    updated_at: m.updatedAt.toISOString(),
+    events: events.map((e) => ({
+      type: e.type,
+      status: e.status,
+      source: e.source,
+      occurred_at: e.occurredAt.toISOString(),
+      details: e.details,
+    })),
+  };
+}
+
+function encodeCursor(n: Notification): string {
+  return Buffer.from(JSON.stringify([n.createdAt.toISOString(), n.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const createdAt = new Date(String(at));
+    if (typeof id === 'string' && UUID.test(id) && !Number.isNaN(createdAt.getTime())) {
+      return { createdAt, id };
+    }
+  } catch {
+    // fall through to the 400 below
+  }
+  throw new UnprocessableError('invalid_cursor', 'cursor is not one this API returned');
+}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { SmsProviderModule } from '@app/sms-provider';
+import { AppConfig } from '../config/app-config';
+import { ProviderGateway } from '../sending/provider-gateway.service';
+
+/** The provider library configured from AppConfig, behind the throttled gateway. */
+@Module({
+  imports: [
+    SmsProviderModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        baseUrl: config.provider.baseUrl,
+        apiKey: config.provider.apiKey,
+        timeoutMs: config.provider.timeoutMs,
+      }),
+    }),
+  ],
+  providers: [ProviderGateway],
+  exports: [ProviderGateway],
+})
+export class ProviderModule {}

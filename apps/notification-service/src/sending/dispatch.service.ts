@@ -1,0 +1,86 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import type { JobOptions, Queue } from 'bull';
+import type { Message } from '../notifications/entities/message.entity';
+import type { DispatchRef } from '../notifications/messages.repository';
+import { AppConfig } from '../config/app-config';
+import { SCHEDULE_EARLY_MS, SEND_JOB, SEND_QUEUE, type SendJobData } from './sending.constants';
+
+/**
+ * The producer side of the send queue. Job ids are deterministic (`<message id>.<dispatch seq>`),
+ * so enqueuing the same planned attempt twice (after a crash, from the sweeper) creates one job.
+ */
+@Injectable()
+export class DispatchService {
+  constructor(
+    @InjectQueue(SEND_QUEUE) private readonly queue: Queue<SendJobData>,
+    private readonly config: AppConfig,
+  ) {}
+
+  static jobId(ref: Pick<DispatchRef, 'id' | 'dispatchSeq'>): string {
+    return `${ref.id}.${ref.dispatchSeq}`;
+  }
+
+  /** Messages just accepted: pending ones now, scheduled ones if they fall inside the lookahead. */
+  async dispatchNew(messages: Message[]): Promise<void> {
+    const horizon = Date.now() + this.config.schedule.scheduleLookaheadMs;
+    const due = messages.filter(
+      (m) =>
+        m.status === 'pending' ||
+        (m.status === 'scheduled' && (m.nextAttemptAt?.getTime() ?? 0) <= horizon),
+    );
+    await this.dispatchMany(due.map((m) => ({ id: m.id, dispatchSeq: m.dispatchSeq, priority: m.priority, nextAttemptAt: m.nextAttemptAt })));
+  }
+
+  async dispatchMany(refs: DispatchRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    await this.queue.addBulk(
+      refs.map((ref) => ({
+        name: SEND_JOB,
+        data: { messageId: ref.id, seq: ref.dispatchSeq },
+        opts: this.jobOptions(ref),
+      })),
+    );
+  }
+
+  /**
+   * Enqueues those of `refs` that have no job in Redis: the database says they are due, so a
+   * missing job means it was lost (flush, restart, crash between commit and enqueue).
+   */
+  async ensureQueued(refs: DispatchRef[]): Promise<number> {
+    if (refs.length === 0) return 0;
+    const pipeline = this.queue.client.pipeline();
+    for (const ref of refs) pipeline.exists(this.queue.toKey(DispatchService.jobId(ref)));
+    const results = (await pipeline.exec()) ?? [];
+    const missing = refs.filter((_, i) => results[i]?.[1] !== 1);
+    await this.dispatchMany(missing);
+    return missing.length;
+  }
+
+  private jobOptions(ref: DispatchRef): JobOptions {
+    const dueIn = (ref.nextAttemptAt?.getTime() ?? 0) - Date.now();
+    return {
+      jobId: DispatchService.jobId(ref),
+      priority: ref.priority,
+      // Released a little early: the worker waits out the rest itself, far more precisely than
+      // Bull's delayed-job promotion would.
+      delay: dueIn > SCHEDULE_EARLY_MS ? dueIn - SCHEDULE_EARLY_MS : undefined,
+      attempts: 1,
+      removeOnComplete: true,
+      removeOnFail: true,
+    };
+  }
+
+  pause(): Promise<void> {
+    return this.queue.pause();
+  }
+
+  resume(): Promise<void> {
+    return this.queue.resume();
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const counts = await this.queue.getJobCounts();
+    return { ...counts, paused: await this.queue.getPausedCount() };
+  }
+}

@@ -1,0 +1,71 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { REDIS, redisKey } from '../redis/redis.module';
+import { DispatchService } from './dispatch.service';
+
+export type PauseReason = 'insufficient_credits' | 'manual';
+
+export interface PauseState {
+  paused: boolean;
+  reason: PauseReason | null;
+  since: string | null;
+}
+
+/**
+ * Whether sending is paused, and why, shared by every instance through Redis. The Bull queue's
+ * own global pause stops workers taking jobs; this record says who paused it, so the periodic
+ * credits check only lifts a pause that credits caused.
+ */
+@Injectable()
+export class PauseService {
+  private readonly logger = new Logger(PauseService.name);
+  private readonly key: string;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly dispatch: DispatchService,
+    private readonly metrics: MetricsService,
+    config: AppConfig,
+  ) {
+    this.key = redisKey(config, 'sending', 'pause');
+  }
+
+  async state(): Promise<PauseState> {
+    const raw = await this.redis.get(this.key);
+    if (!raw) return { paused: false, reason: null, since: null };
+    const parsed = JSON.parse(raw) as { reason: PauseReason; since: string };
+    return { paused: true, reason: parsed.reason, since: parsed.since };
+  }
+
+  async pause(reason: PauseReason): Promise<PauseState> {
+    const since = new Date().toISOString();
+    // NX: the first reason stands (a manual pause is not turned into a credits pause, which the
+    // credits check would lift on its own).
+    const set = await this.redis.set(this.key, JSON.stringify({ reason, since }), 'NX');
+    await this.dispatch.pause();
+    if (set) {
+      this.metrics.sendingPaused.set({ reason }, 1);
+      if (reason === 'insufficient_credits') {
+        this.metrics.creditsExhausted.inc();
+        // The alert: an operator must top up the provider account. Nothing is failed meanwhile.
+        this.logger.error(
+          'ALERT provider credits exhausted: sending paused, messages kept pending; it resumes when the account has credits again or on POST /v1/queue/resume',
+        );
+      } else {
+        this.logger.warn('Sending paused by an operator');
+      }
+    }
+    return this.state();
+  }
+
+  async resume(): Promise<PauseState> {
+    const before = await this.state();
+    await this.redis.del(this.key);
+    await this.dispatch.resume();
+    if (before.reason) this.metrics.sendingPaused.set({ reason: before.reason }, 0);
+    if (before.paused) this.logger.log(`Sending resumed (was paused: ${before.reason})`);
+    return this.state();
+  }
+}

@@ -1,0 +1,106 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import {
+  type ProviderAccount,
+  type ProviderMessage,
+  type ProviderResult,
+  type SendMessageRequest,
+  type SendMessageResponse,
+  SmsProviderClient,
+  SmsProviderError,
+} from '@app/sms-provider';
+import type Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { REDIS, redisKey } from '../redis/redis.module';
+import { RedisRateLimiter, type ThrottleKind } from './throttle';
+
+/**
+ * Every call this service makes to the provider goes through here: it draws from the shared rate
+ * budget first, feeds the provider's rate-limit headers back into it, and counts the outcome.
+ */
+@Injectable()
+export class ProviderGateway implements OnModuleDestroy {
+  readonly limiter: RedisRateLimiter;
+  private readonly shutdown = new AbortController();
+
+  constructor(
+    private readonly client: SmsProviderClient,
+    private readonly metrics: MetricsService,
+    @Inject(REDIS) redis: Redis,
+    config: AppConfig,
+  ) {
+    this.limiter = new RedisRateLimiter(redis, {
+      keyPrefix: `${redisKey(config, 'provider')}:`,
+      limitPerSecond: config.rateLimitPerSecond,
+      safetyFactor: config.sending.throttleSafetyFactor,
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.shutdown.abort(new Error('shutting down'));
+  }
+
+  /** Waits for a send slot (sends outrank polls). */
+  acquireSendSlot(): Promise<void> {
+    return this.limiter.acquire('send', this.shutdown.signal);
+  }
+
+  /** The slot must already be held (acquireSendSlot): the claim sits between the two. */
+  send(request: SendMessageRequest): Promise<ProviderResult<SendMessageResponse>> {
+    return this.observe('send', () => this.client.sendMessage(request));
+  }
+
+  /** Null when there is no spare budget right now (sends are waiting): try later. */
+  async pollMessage(providerMessageId: string): Promise<ProviderResult<ProviderMessage> | null> {
+    if (!(await this.takeSpareSlot('poll'))) return null;
+    return this.observe('get_message', () => this.client.getMessage(providerMessageId));
+  }
+
+  /** `wait`: an operator asked, so queue for a slot like a send; otherwise only spare budget. */
+  account(wait: true): Promise<ProviderResult<ProviderAccount>>;
+  account(wait?: false): Promise<ProviderResult<ProviderAccount> | null>;
+  async account(wait = false): Promise<ProviderResult<ProviderAccount> | null> {
+    if (wait) await this.limiter.acquire('send', this.shutdown.signal);
+    else if (!(await this.takeSpareSlot('poll'))) return null;
+    return this.observe('get_account', () => this.client.getAccount());
+  }
+
+  private async takeSpareSlot(kind: ThrottleKind): Promise<boolean> {
+    const reservation = await this.limiter.reserve(kind);
+    if (!reservation.granted) return false;
+    await new Promise((resolve) => setTimeout(resolve, reservation.waitMs));
+    return true;
+  }
+
+  private async observe<T>(
+    operation: string,
+    call: () => Promise<ProviderResult<T>>,
+  ): Promise<ProviderResult<T>> {
+    const stop = this.metrics.providerLatency.startTimer({ operation });
+    try {
+      const result = await call();
+      this.metrics.providerRequests.inc({ operation, outcome: 'ok' });
+      await this.learnLimit(result.rateLimit.limit);
+      return result;
+    } catch (error) {
+      if (error instanceof SmsProviderError) {
+        this.metrics.providerRequests.inc({ operation, outcome: error.code });
+        await this.learnLimit(error.rateLimit?.limit ?? null);
+        if (error.code === 'rate_limit_exceeded') {
+          this.metrics.rateLimited.inc();
+          // Everyone waits, not only this caller: the provider's window is shared.
+          await this.limiter.backoff(error.retryAfterMs ?? 1000);
+        }
+      } else {
+        this.metrics.providerRequests.inc({ operation, outcome: 'error' });
+      }
+      throw error;
+    } finally {
+      stop();
+    }
+  }
+
+  private async learnLimit(limit: number | null): Promise<void> {
+    if (limit !== null && limit > 0) await this.limiter.setLimitFromProvider(limit);
+  }
+}

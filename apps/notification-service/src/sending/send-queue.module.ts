@@ -1,0 +1,13 @@
+import { BullModule } from '@nestjs/bull';
+import { Module } from '@nestjs/common';
+import { DispatchService } from './dispatch.service';
+import { PauseService } from './pause.service';
+import { SEND_QUEUE } from './sending.constants';
+
+/** The send queue and its producer side: what both the API and the workers need. */
+@Module({
+  imports: [BullModule.registerQueue({ name: SEND_QUEUE })],
+  providers: [DispatchService, PauseService],
+  exports: [DispatchService, PauseService],
+})
+export class SendQueueModule {}

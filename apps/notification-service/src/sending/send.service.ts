@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { SmsProviderError } from '@app/sms-provider';
+import { AppConfig } from '../config/app-config';
+import { sleep } from '../common/sleep';
+import { maskPhone, maskPhonesIn } from '../logging/mask';
+import { MetricsService } from '../metrics/metrics.service';
+import type { Message } from '../notifications/entities/message.entity';
+import { MessagesRepository } from '../notifications/messages.repository';
+import { DispatchService } from './dispatch.service';
+import { PauseService } from './pause.service';
+import { ProviderGateway } from './provider-gateway.service';
+import { retryDelayMs } from './retry-policy';
+import type { SendJobData } from './sending.constants';
+
+/** A job that arrives this early for its message is put back rather than held by a worker. */
+const MAX_HOLD_MS = 2000;
+
+/**
+ * One send attempt for one message. Bull delivers jobs at least once, so this re-reads the message
+ * and lets the database decide: only a claim (a conditional UPDATE) lets a worker call the
+ * provider, and the outcome is committed right after the call.
+ */
+@Injectable()
+export class SendService {
+  private readonly logger = new Logger(SendService.name);
+
+  constructor(
+    private readonly messages: MessagesRepository,
+    private readonly gateway: ProviderGateway,
+    private readonly dispatch: DispatchService,
+    private readonly pause: PauseService,
+    private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async handle(job: SendJobData): Promise<void> {
+    let message = await this.messages.findById(job.messageId);
+    // Obsolete job: a newer attempt was planned, or the message moved on or is being sent.
+    if (!message || message.dispatchSeq !== job.seq || message.claimedAt) return;
+    if (message.status !== 'scheduled' && message.status !== 'pending') return;
+
+    const dueIn = (message.nextAttemptAt?.getTime() ?? 0) - Date.now();
+    // Far too early (a clock change, a job promoted by hand): don't hold a worker; the sweeper
+    // plans it again when it is due.
+    if (dueIn > MAX_HOLD_MS) return;
+    if (dueIn > 0) await sleep(dueIn);
+
+    if (message.expiresAt && message.expiresAt.getTime() <= Date.now()) {
+      await this.expire(message);
+      return;
+    }
+    if (message.status === 'scheduled') {
+      message = await this.messages.promoteScheduled(message.id);
+      if (!message) return;
+    }
+
+    await this.gateway.acquireSendSlot();
+    const token = randomUUID();
+    const claimed = await this.messages.claim(message.id, token);
+    if (!claimed) {
+      const current = await this.messages.findById(message.id);
+      if (current && current.status === 'pending' && !current.claimedAt && isExpired(current)) {
+        await this.expire(current);
+      }
+      return;
+    }
+    await this.attempt(claimed, token);
+  }
+
+  private async attempt(message: Message, token: string): Promise<void> {
+    try {
+      const result = await this.gateway.send({
+        to: message.recipient,
+        message: message.body,
+        from: message.senderId ?? undefined,
+        callbackUrl: `${this.config.publicBaseUrl}/v1/webhooks/sms-provider`,
+      });
+      await this.recordAccepted(message, token, result.data);
+    } catch (error) {
+      if (!(error instanceof SmsProviderError)) throw error;
+      await this.handleProviderError(message, token, error);
+    }
+  }
+
+  private async recordAccepted(
+    message: Message,
+    token: string,
+    data: { message_id: string; credits_used: number; credits_remaining: number },
+  ): Promise<void> {
+    // The provider has the message now: losing this write would mean sending it again later, so
+    // it is retried briefly before giving up (the claim then expires, see docs/architecture.md).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const updated = await this.messages.recordProviderAccepted(message.id, token, {
+          providerMessageId: data.message_id,
+          creditsUsed: data.credits_used ?? null,
+          creditsRemaining: data.credits_remaining ?? null,
+        });
+        if (!updated) {
+          this.logger.error(
+            `Provider accepted message ${message.id} (${data.message_id}) but its claim was gone`,
+          );
+        } else {
+          this.metrics.messageTransitions.inc({ status: 'queued' });
+          if (message.scheduledAt) {
+            this.metrics.scheduleLag.observe(
+              Math.max(0, (Date.now() - message.scheduledAt.getTime()) / 1000),
+            );
+          }
+        }
+        return;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        await sleep(500 * attempt);
+      }
+    }
+  }
+
+  private async handleProviderError(
+    message: Message,
+    token: string,
+    error: SmsProviderError,
+  ): Promise<void> {
+    const details = { code: error.code, message: maskPhonesIn(error.message), attempt: message.attempts };
+    if (error.code === 'rate_limit_exceeded') {
+      // Not the message's fault and not an attempt: wait out the provider's window.
+      const delay = error.retryAfterMs ?? 1000;
+      await this.retry(message, token, delay, false, 'rate_limited', details);
+      return;
+    }
+    if (error.code === 'insufficient_credits') {
+      await this.pause.pause('insufficient_credits');
+      await this.retry(message, token, 0, false, 'paused_insufficient_credits', details);
+      return;
+    }
+    // invalid_phone_number, message_too_long, authentication_failed and anything unexpected
+    // are not retryable: they fail the message at once with the provider's code.
+    if (!error.retryable || message.attempts >= this.config.sending.maxAttempts) {
+      this.logger.warn(
+        `Message ${message.id} to ${maskPhone(message.recipient)} failed: ${error.code} after ${message.attempts} attempt(s)`,
+      );
+      const failed = await this.messages.failClaimed(
+        message.id,
+        token,
+        error.providerCode ?? error.code,
+        maskPhonesIn(error.message),
+      );
+      if (failed) this.metrics.messageTransitions.inc({ status: 'failed' });
+      return;
+    }
+    const delay = retryDelayMs(
+      message.attempts,
+      this.config.sending.retryBaseMs,
+      this.config.sending.retryMaxMs,
+    );
+    await this.retry(message, token, delay, true, 'attempt_failed', { ...details, retry_in_ms: delay });
+  }
+
+  private async retry(
+    message: Message,
+    token: string,
+    delayMs: number,
+    countsAsAttempt: boolean,
+    type: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    const ref = await this.messages.releaseForRetry(
+      message.id,
+      token,
+      new Date(Date.now() + delayMs),
+      countsAsAttempt,
+      { type, details },
+    );
+    // If Redis refuses now, the sweeper finds the message due and without a job.
+    if (ref) await this.dispatch.dispatchMany([ref]);
+  }
+
+  private async expire(message: Message): Promise<void> {
+    const expired = await this.messages.transition(message.id, 'expired', {
+      source: 'worker',
+      errorCode: 'expired',
+      errorMessage: 'expires_at passed before the message was sent',
+    });
+    if (expired) this.metrics.messageTransitions.inc({ status: 'expired' });
+  }
+}
+
+function isExpired(message: Message): boolean {
+  return message.expiresAt !== null && message.expiresAt.getTime() <= Date.now();
+}

@@ -1,0 +1,35 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import { AppConfig } from '../config/app-config';
+import { SendService } from './send.service';
+import { SEND_JOB, SEND_QUEUE, type SendJobData } from './sending.constants';
+
+/**
+ * Registers the send handler with the configured concurrency (a decorator would fix it at compile
+ * time; one handler also keeps Bull's per-handler concurrency from adding up unnoticed).
+ */
+@Injectable()
+export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(SendWorker.name);
+
+  constructor(
+    @InjectQueue(SEND_QUEUE) private readonly queue: Queue<SendJobData>,
+    private readonly sender: SendService,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.queue
+      .process(SEND_JOB, this.config.sending.concurrency, (job: Job<SendJobData>) =>
+        this.sender.handle(job.data),
+      )
+      .catch((error: unknown) => this.logger.error(`Send worker stopped: ${String(error)}`));
+    this.logger.log(`Send worker started, concurrency ${this.config.sending.concurrency}`);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // Let jobs in flight finish and commit: a provider call cut off here is a send in doubt.
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,11 @@
+export const SEND_QUEUE = 'sms-send';
+export const SEND_JOB = 'send';
+
+export interface SendJobData {
+  messageId: string;
+  /** The message's dispatch_seq when this job was planned; an older job is obsolete. */
+  seq: number;
+}
+
+/** A delayed job is released this much before its time; the worker waits out the rest precisely. */
+export const SCHEDULE_EARLY_MS = 400;

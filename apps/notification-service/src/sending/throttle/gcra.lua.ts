@@ -1,0 +1,70 @@
+/*
+ * Lua run atomically inside Redis. Every time is Redis server time (TIME) in whole microseconds,
+ * so the clocks of our processes never enter the schedule, and integer microseconds stay exact in
+ * Lua's doubles (~1.8e15 today, far below 2^53).
+ *
+ * The state hash holds:
+ *   tat     theoretical arrival time: the earliest free slot
+ *   gen     generation, bumped by a backoff; a reservation of an older generation is void
+ *   blocked the end of the latest backoff, so a shorter backoff never cuts a longer one short
+ *
+ * Numbers are written with %.0f because Lua's tostring would turn 1.7e15 into "1.7e+15".
+ */
+
+/** Shared prologue: server time and the emission interval of the limit in force. */
+const PROLOGUE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local reported = tonumber(redis.call('GET', KEYS[2]) or '')
+if reported and reported > 0 and reported < limit then limit = reported end
+-- Rounded up so rounding can only space slots further apart, never closer.
+local interval = math.ceil(1000000 / (limit * tonumber(ARGV[2])))
+local function keep(tat)
+  -- Outlive the last reservation by a minute so a generation is never forgotten while a
+  -- reservation of it is still waiting; an idle limiter leaves nothing behind.
+  redis.call('PEXPIRE', KEYS[1], math.ceil((tat - now) / 1000) + 60000)
+end
+`;
+
+/**
+ * KEYS: state hash, provider-limit key.
+ * ARGV: configured limit/s, safety factor, send horizon (µs), kind ('send' | 'poll').
+ * Returns {granted 0|1, wait or retry-in (µs), generation}.
+ */
+export const RESERVE_LUA = `${PROLOGUE}
+local state = redis.call('HMGET', KEYS[1], 'tat', 'gen')
+local tat = tonumber(state[1]) or now
+local gen = state[2] or '0'
+if tat < now then tat = now end
+local wait = tat - now
+local horizon = tonumber(ARGV[3])
+-- A poll only takes a slot nobody else is queued for; otherwise it would delay sends.
+if ARGV[4] == 'poll' then horizon = interval end
+if wait > horizon then
+  return {0, wait - horizon, gen}
+end
+local nextTat = tat + interval
+redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', nextTat))
+keep(nextTat)
+return {1, wait, gen}
+`;
+
+/**
+ * KEYS: state hash, provider-limit key.
+ * ARGV: configured limit/s, safety factor, backoff (µs).
+ * Returns 1 when it moved the schedule, 0 when an earlier, longer backoff already covers it.
+ */
+export const BACKOFF_LUA = `${PROLOGUE}
+local wanted = now + tonumber(ARGV[3])
+local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked')) or 0
+if wanted <= blocked then return 0 end
+-- Every reservation still waiting is voided (new generation) and must queue again after the
+-- block, so the TAT restarts at the block's end instead of after the voided slots. Slots already
+-- used are all <= now: one interval of distance to them keeps the spacing even for a tiny backoff.
+local resume = math.max(wanted, now + interval)
+redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', resume), 'blocked', string.format('%.0f', resume))
+redis.call('HINCRBY', KEYS[1], 'gen', 1)
+keep(resume)
+return 1
+`;

@@ -1,0 +1,11 @@
+export {
+  DEFAULT_MAX_RESERVE_MS,
+  DEFAULT_PROVIDER_LIMIT_TTL_MS,
+  DEFAULT_SAFETY_FACTOR,
+  RedisRateLimiter,
+  emissionIntervalMs,
+  type RedisRateLimiterOptions,
+  type Reservation,
+  type ThrottleKind,
+} from './redis-rate-limiter';
+export { maxInSlidingWindow } from './sliding-window';

@@ -1,0 +1,34 @@
+import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Template } from './template.entity';
+
+/** One immutable version of a template: editing a template adds a row, never changes one. */
+@Entity('template_versions')
+export class TemplateVersion {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column('uuid', { name: 'template_id' })
+  templateId!: string;
+
+  @ManyToOne(() => Template, (t) => t.versions, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'template_id' })
+  template?: Template;
+
+  @Column('integer')
+  version!: number;
+
+  @Column('text')
+  body!: string;
+
+  @Column('text', { array: true })
+  variables!: string[];
+
+  @Column('text', { name: 'sender_id', nullable: true })
+  senderId!: string | null;
+
+  @Column('text', { nullable: true })
+  description!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}
