@@ -12,9 +12,12 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { OperationsModule } from './operations/operations.module';
+import { ReconcileModule } from './reconcile/reconcile.module';
 import { RedisModule } from './redis/redis.module';
+import { ReportsModule } from './reports/reports.module';
 import { SendingModule } from './sending/sending.module';
 import { TemplatesModule } from './templates/templates.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * The whole service for one AppConfig. APP_ROLE decides what runs here: `api` serves HTTP and
@@ -36,10 +39,16 @@ export class AppModule {
       HealthModule,
     ];
     if (config.runsApi) {
-      imports.push(TemplatesModule, NotificationsModule, OperationsModule);
+      imports.push(
+        TemplatesModule,
+        NotificationsModule,
+        OperationsModule,
+        WebhooksModule,
+        ReportsModule,
+      );
     }
     if (config.runsWorker) {
-      imports.push(SendingModule);
+      imports.push(SendingModule, ReconcileModule);
     }
     return {
       module: AppModule,

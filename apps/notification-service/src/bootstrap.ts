@@ -19,6 +19,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
     bufferLogs: true,
+    // Throw instead of exiting: main.ts reports it, and a test sees why start-up failed.
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());

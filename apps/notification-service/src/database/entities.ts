@@ -6,6 +6,7 @@ import { Notification } from '../notifications/entities/notification.entity';
 import { TemplateVersion } from '../templates/entities/template-version.entity';
 import { Template } from '../templates/entities/template.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+import { CallbackTrigger1764000000100 } from './migrations/1764000000100-callback-trigger';
 
 export const ENTITIES = [
   ApiKey,
@@ -17,4 +18,4 @@ export const ENTITIES = [
   IdempotencyRecord,
 ];
 
-export const MIGRATIONS = [InitialSchema1764000000000];
+export const MIGRATIONS = [InitialSchema1764000000000, CallbackTrigger1764000000100];

@@ -126,10 +126,15 @@ export class MessagesRepository {
    */
   async claim(id: string, token: string): Promise<Message | null> {
     const rows: MessageRow[] = await this.db.query(
-      `UPDATE messages SET claimed_at = now(), claim_token = $2, attempts = attempts + 1, updated_at = now()
-       WHERE id = $1 AND status = 'pending' AND claimed_at IS NULL
-         AND (expires_at IS NULL OR expires_at > now())
-       RETURNING ${MESSAGE_COLUMNS}`,
+      // Wrapped in a CTE so the driver returns plain rows (a bare UPDATE … RETURNING comes back
+      // as [rows, count]).
+      `WITH claimed AS (
+         UPDATE messages SET claimed_at = now(), claim_token = $2, attempts = attempts + 1, updated_at = now()
+         WHERE id = $1 AND status = 'pending' AND claimed_at IS NULL
+           AND (expires_at IS NULL OR expires_at > now())
+         RETURNING ${MESSAGE_COLUMNS}
+       )
+       SELECT * FROM claimed`,
       [id, token],
     );
     return rows.length ? toMessage(rows[0]) : null;

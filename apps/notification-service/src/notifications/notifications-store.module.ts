@@ -6,11 +6,16 @@ import { Message } from './entities/message.entity';
 import { Notification } from './entities/notification.entity';
 import { MessagesRepository } from './messages.repository';
 import { NotificationsRepository } from './notifications.repository';
+import { ProviderEventsRepository } from '../webhooks/provider-events.repository';
+import { ProviderUpdatesService } from '../webhooks/provider-updates.service';
 
-/** Data access to notifications and messages, shared by the API and the workers. */
+/**
+ * Data access to notifications and messages, and the application of provider status news to
+ * them: shared by the API (webhooks), the send worker and the reconciler.
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([Notification, Message, MessageEvent, IdempotencyRecord])],
-  providers: [NotificationsRepository, MessagesRepository],
-  exports: [NotificationsRepository, MessagesRepository],
+  providers: [NotificationsRepository, MessagesRepository, ProviderEventsRepository, ProviderUpdatesService],
+  exports: [NotificationsRepository, MessagesRepository, ProviderUpdatesService],
 })
 export class NotificationsStoreModule {}

@@ -5,9 +5,11 @@ import { PauseService } from './pause.service';
 import { SEND_QUEUE } from './sending.constants';
 
 /** The send queue and its producer side: what both the API and the workers need. */
+const sendQueue = BullModule.registerQueue({ name: SEND_QUEUE });
+
 @Module({
-  imports: [BullModule.registerQueue({ name: SEND_QUEUE })],
+  imports: [sendQueue],
   providers: [DispatchService, PauseService],
-  exports: [DispatchService, PauseService],
+  exports: [sendQueue, DispatchService, PauseService],
 })
 export class SendQueueModule {}

@@ -7,6 +7,7 @@ import { maskPhone, maskPhonesIn } from '../logging/mask';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../notifications/entities/message.entity';
 import { MessagesRepository } from '../notifications/messages.repository';
+import { ProviderUpdatesService } from '../webhooks/provider-updates.service';
 import { DispatchService } from './dispatch.service';
 import { PauseService } from './pause.service';
 import { ProviderGateway } from './provider-gateway.service';
@@ -30,6 +31,7 @@ export class SendService {
     private readonly gateway: ProviderGateway,
     private readonly dispatch: DispatchService,
     private readonly pause: PauseService,
+    private readonly updates: ProviderUpdatesService,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
   ) {}
@@ -103,6 +105,11 @@ export class SendService {
           );
         } else {
           this.metrics.messageTransitions.inc({ status: 'queued' });
+          // The provider may have reported on it before this commit: apply what was parked.
+          // A failure here is mended by the reconciler's periodic adoption.
+          await this.updates.adoptParked(data.message_id).catch((error: unknown) => {
+            this.logger.warn(`Adopting parked events failed: ${String(error)}`);
+          });
           if (message.scheduledAt) {
             this.metrics.scheduleLag.observe(
               Math.max(0, (Date.now() - message.scheduledAt.getTime()) / 1000),

@@ -25,6 +25,11 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
         this.sender.handle(job.data),
       )
       .catch((error: unknown) => this.logger.error(`Send worker stopped: ${String(error)}`));
+    // A job only fails on an unexpected error (database down, a bug): the message stays in the
+    // database and the sweeper plans it again, but someone should know.
+    this.queue.on('failed', (job: Job<SendJobData>, error: Error) => {
+      this.logger.error(`Send job ${job.id} failed: ${error.stack ?? error.message}`);
+    });
     this.logger.log(`Send worker started, concurrency ${this.config.sending.concurrency}`);
   }
 

@@ -43,6 +43,7 @@ export abstract class TemplateError extends Error {
 
 export class InvalidTemplateError extends TemplateError {
   readonly code = 'invalid_template';
+  /** Where the problem is, 1-based like an editor shows it. */
   readonly details: { line: number; column?: number } | undefined;
 
   constructor(reason: string, line?: number, column?: number) {
@@ -121,7 +122,7 @@ const HELPER_NAMES: ReadonlySet<string> = new Set(Object.keys(handlebars.helpers
 const BLOCK_HELPERS: ReadonlySet<string> = new Set(['if', 'unless', 'each', 'with']);
 const INLINE_HELPERS: ReadonlySet<string> = new Set(['lookup']);
 // The runtime throws on a wrong count ("#if requires exactly one argument"): refuse it up front.
-const HELPER_ARITY: Readonly<Record<string, number>> = {
+const HELPER_ARITY: Readonly<Partial<Record<string, number>>> = {
   if: 1,
   unless: 1,
   each: 1,
@@ -243,12 +244,13 @@ function toInvalidTemplate(error: unknown): InvalidTemplateError {
   if (!(error instanceof Error)) return new InvalidTemplateError(String(error));
   const located = error as Error & { lineNumber?: unknown; column?: unknown };
   if (typeof located.lineNumber === 'number') {
-    const column = typeof located.column === 'number' ? located.column : undefined;
-    // Handlebars appends " - line:column" to messages that carry a location.
+    const column = typeof located.column === 'number' ? located.column : 0;
+    // Handlebars appends " - line:column"; we say it the way our own checks do.
+    const reason = error.message.replace(/ - \d+:\d+$/, '');
     return new InvalidTemplateError(
-      error.message.replace(/ - \d+:\d+$/, ''),
+      `${reason} (line ${located.lineNumber}, column ${column + 1})`,
       located.lineNumber,
-      column,
+      column + 1,
     );
   }
   // The parser's own messages locate themselves as "Parse error on line N:" plus a caret drawing.
@@ -280,9 +282,7 @@ interface Scope {
 }
 
 type Resolved =
-  | { kind: 'root'; parts: readonly string[] }
-  | { kind: 'inner'; label: string }
-  | { kind: 'data' };
+  { kind: 'root'; parts: readonly string[] } | { kind: 'inner'; label: string } | { kind: 'data' };
 
 class Analyzer {
   readonly references = new Map<string, Reference>();
@@ -299,9 +299,11 @@ class Analyzer {
       case 'CommentStatement':
         return;
       case 'MustacheStatement':
-        return this.mustache(node as hbs.AST.MustacheStatement, scope);
+        this.mustache(node as hbs.AST.MustacheStatement, scope);
+        return;
       case 'BlockStatement':
-        return this.block(node as hbs.AST.BlockStatement, scope);
+        this.block(node as hbs.AST.BlockStatement, scope);
+        return;
       case 'PartialStatement':
       case 'PartialBlockStatement':
         throw invalidAt(node, 'partials ({{> name}}) are not supported');
@@ -318,7 +320,7 @@ class Analyzer {
       throw invalidAt(node, 'a {{...}} expression must name a variable, not a literal value');
     }
     const path = node.path as hbs.AST.PathExpression;
-    if (node.params.length > 0 || node.hash !== undefined) {
+    if (node.params.length > 0 || (node.hash as hbs.AST.Hash | undefined) !== undefined) {
       this.helperCall(node, path, scope);
       return;
     }
@@ -356,10 +358,7 @@ class Analyzer {
     // Sections on plain variables ({{#items}}, {{^flag}}) change the context depending on the
     // value's type at run time, which would make the variable list a guess: we ask for helpers.
     if (!isSimpleName(node.path) || !BLOCK_HELPERS.has(name)) {
-      throw invalidAt(
-        node,
-        `unknown block helper "${name}"; use #if, #unless, #each or #with`,
-      );
+      throw invalidAt(node, `unknown block helper "${name}"; use #if, #unless, #each or #with`);
     }
     this.checkArity(node, name, node.params.length);
     this.arguments(node, scope, name === 'each' ? 'list' : 'value');
@@ -374,9 +373,11 @@ class Analyzer {
     // enclosing context, as the helpers call `options.inverse(this)`.
     const subject = node.params[0];
     const subjectLabel =
-      subject.type === 'PathExpression' ? this.label(subject as hbs.AST.PathExpression, scope) : '?';
+      subject.type === 'PathExpression'
+        ? this.label(subject as hbs.AST.PathExpression, scope)
+        : '?';
     const label = name === 'each' ? `${subjectLabel}[]` : subjectLabel;
-    const declared = node.program?.blockParams ?? [];
+    const declared = (node.program as hbs.AST.Program | undefined)?.blockParams ?? [];
     const blockParams: BlockParam[] = declared.map((param, index) => ({
       name: param,
       label: index === 0 ? label : null,
@@ -462,7 +463,7 @@ class Analyzer {
 
     // Only each/with bodies add a level for ../ (Handlebars 4 skips blocks that keep `this`).
     const target = scope.frames.length - 1 - path.depth;
-    const frame = scope.frames[target];
+    const frame = scope.frames[target] as Frame | undefined;
     if (frame === undefined) throw invalidAt(path, `${path.original} goes above the variables`);
     if (frame.kind !== 'root') return { kind: 'inner', label: joinLabel(frame.label, parts) };
     if (parts.length === 0) {
@@ -502,7 +503,11 @@ function joinLabel(label: string, parts: readonly string[]): string {
 function invalidAt(node: hbs.AST.Node, reason: string): InvalidTemplateError {
   const line = node.loc.start.line;
   const column = node.loc.start.column;
-  return new InvalidTemplateError(`${reason} (line ${line}, column ${column + 1})`, line, column);
+  return new InvalidTemplateError(
+    `${reason} (line ${line}, column ${column + 1})`,
+    line,
+    column + 1,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

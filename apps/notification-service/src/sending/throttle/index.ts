@@ -6,6 +6,7 @@ export {
   emissionIntervalMs,
   type RedisRateLimiterOptions,
   type Reservation,
+  type ThrottleStats,
   type ThrottleKind,
 } from './redis-rate-limiter';
 export { maxInSlidingWindow } from './sliding-window';

@@ -7,6 +7,17 @@ export type ThrottleKind = 'send' | 'poll';
 
 export type Reservation = { granted: true; waitMs: number } | { granted: false; retryInMs: number };
 
+export interface ThrottleStats {
+  /** acquire() calls that returned: each one may make a provider call. */
+  acquired: number;
+  /** Reservations refused (send backlog beyond the horizon, or a poll while sends queue). */
+  refused: number;
+  /** Slots given up because the timer woke us too late to fire safely. */
+  requeuedLate: number;
+  /** Slots voided by a backoff while we waited for them. */
+  requeuedAfterBackoff: number;
+}
+
 export interface RedisRateLimiterOptions {
   /** Used verbatim in front of the limiter's keys, e.g. `notify:`; one budget per prefix. */
   keyPrefix: string;
@@ -27,7 +38,8 @@ export interface RedisRateLimiterOptions {
  * (2% of an interval, ten intervals in a row at 10/s) by event-loop lag, GC pauses, or differing
  * Redis and provider round trips. The schedule itself never puts more than `limit` slots in any
  * sliding second (limit × T > 1000 ms); the factor is the margin for what happens after it, and it
- * costs 2% of the budget.
+ * costs 2% of the budget. acquire() spends at most half of it on its own timer waking late and
+ * leaves the rest for the way to the provider.
  */
 export const DEFAULT_SAFETY_FACTOR = 0.98;
 /** ~100 slots at 10/s: enough to keep a few workers' concurrency busy, short enough that a
@@ -94,6 +106,13 @@ export class RedisRateLimiter {
   private readonly safetyFactor: number;
   private readonly maxReserveMs: number;
   private readonly providerLimitTtlMs: number;
+  private readonly lateToleranceMs: number;
+  private readonly counters: ThrottleStats = {
+    acquired: 0,
+    refused: 0,
+    requeuedLate: 0,
+    requeuedAfterBackoff: 0,
+  };
   private readonly reserveScript: ScriptCall;
   private readonly backoffScript: ScriptCall;
 
@@ -126,6 +145,9 @@ export class RedisRateLimiter {
     this.safetyFactor = safetyFactor;
     this.maxReserveMs = maxReserveMs;
     this.providerLimitTtlMs = providerLimitTtlMs;
+    // Half the margin the safety factor buys (~10 ms at 0.98, at any limit). The floor keeps a
+    // factor of 1 from turning every ordinary millisecond of timer lateness into a requeue.
+    this.lateToleranceMs = Math.max((1000 / safetyFactor - 1000) / 2, 5);
     // The hash tag keeps both keys in one slot, which a script touching both needs on a cluster.
     this.stateKey = `${keyPrefix}{throttle}:state`;
     this.limitKey = `${keyPrefix}{throttle}:provider-limit`;
@@ -151,15 +173,17 @@ export class RedisRateLimiter {
   }
 
   /**
-   * Resolves when the caller may make one provider call. Sleeps (never spins) while refused or
-   * until its slot. An abort rejects with the signal's reason; a slot already reserved then goes
-   * unused, which only ever costs throughput, never the limit.
+   * Resolves when the caller may make one provider call: call it right away. Sleeps (never spins)
+   * while refused or until its slot, then checks that it woke on time and that no backoff voided
+   * the slot; otherwise it queues again. An abort rejects with the signal's reason; a slot already
+   * reserved then goes unused, which only ever costs throughput, never the limit.
    */
   async acquire(kind: ThrottleKind, signal?: AbortSignal): Promise<void> {
     for (;;) {
       if (signal?.aborted) throw abortReason(signal);
       const reply = await this.reserveRaw(kind);
       if (!reply.granted) {
+        this.counters.refused += 1;
         // Refused callers would otherwise all come back in the same millisecond and race for the
         // one slot that freed up; spreading them costs them at most half an interval.
         const jitter =
@@ -167,13 +191,35 @@ export class RedisRateLimiter {
         await sleep(reply.micros / 1000 + jitter, signal);
         continue;
       }
-      if (reply.micros === 0) return;
-      await this.sleepUntil(performance.now() + reply.micros / 1000, signal);
+      if (reply.micros === 0) {
+        this.counters.acquired += 1;
+        return;
+      }
+      const deadline = performance.now() + reply.micros / 1000;
+      await this.sleepUntil(deadline, signal);
       // A backoff while we slept voids our slot: the provider has told us to stop, and our slot
       // may lie inside the blocked time. Queue again behind the block.
       const gen = (await this.redis.hget(this.stateKey, 'gen')) ?? '0';
-      if (gen === reply.gen) return;
+      if (gen !== reply.gen) {
+        this.counters.requeuedAfterBackoff += 1;
+        continue;
+      }
+      // Getting here late (a timer firing late, a busy event loop, a slow check) squeezes our
+      // request towards the next slot and eats the safety margin; past half of it, give the slot
+      // up and queue again rather than fire. A lost slot only costs throughput; the other half of
+      // the margin is for the way to the provider.
+      if (performance.now() - deadline > this.lateToleranceMs) {
+        this.counters.requeuedLate += 1;
+        continue;
+      }
+      this.counters.acquired += 1;
+      return;
     }
+  }
+
+  /** What this instance's acquire() calls went through, for metrics; counts only ever grow. */
+  stats(): ThrottleStats {
+    return { ...this.counters };
   }
 
   /**

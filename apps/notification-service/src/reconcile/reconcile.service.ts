@@ -1,0 +1,85 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { SmsProviderError } from '@app/sms-provider';
+import type { DataSource } from 'typeorm';
+import { LOCKS, runExclusive } from '../common/exclusive';
+import { AppConfig } from '../config/app-config';
+import { ProviderGateway } from '../sending/provider-gateway.service';
+import { ProviderUpdatesService } from '../webhooks/provider-updates.service';
+import { ReconcileRepository } from './reconcile.repository';
+
+const INTERVAL = 'reconcile';
+/** Parked events older than this belong to messages we will never know (another system's). */
+const PARKED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * Polling as the fallback for webhooks: one instance at a time asks the provider about messages
+ * that went quiet, using only spare rate budget (polls never take a slot a send is waiting for),
+ * and gives up on messages that never reach a final status.
+ */
+@Injectable()
+export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ReconcileService.name);
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly repository: ReconcileRepository,
+    private readonly updates: ProviderUpdatesService,
+    private readonly gateway: ProviderGateway,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.scheduler.addInterval(
+      INTERVAL,
+      setInterval(() => void this.tick(), this.config.reconcile.intervalMs),
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.scheduler.doesExist('interval', INTERVAL)) this.scheduler.deleteInterval(INTERVAL);
+    await this.running;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = runExclusive(this.db, LOCKS.reconcile, () => this.reconcile())
+      .catch((error: unknown) => this.logger.warn(`Reconciliation failed: ${String(error)}`))
+      .finally(() => (this.running = null));
+    await this.running;
+  }
+
+  async reconcile(): Promise<{ adopted: number; polled: number; expired: number }> {
+    const { staleAfterMs, maxAgeMs, batchSize } = this.config.reconcile;
+    const now = Date.now();
+    const adopted = await this.updates.adoptParked();
+    await this.updates.pruneParked(new Date(now - PARKED_RETENTION_MS));
+
+    let polled = 0;
+    for (const message of await this.repository.findStale(new Date(now - staleAfterMs), batchSize)) {
+      const result = await this.poll(message.providerMessageId);
+      if (result === 'no_budget') break;
+      await this.repository.markChecked(message.id);
+      polled++;
+    }
+    const expired = await this.repository.expireOverdue(new Date(now - maxAgeMs), batchSize);
+    if (expired) this.logger.warn(`${expired} message(s) had no final status within the maximum age: expired`);
+    return { adopted, polled, expired };
+  }
+
+  private async poll(providerMessageId: string): Promise<'no_budget' | 'done'> {
+    try {
+      const result = await this.gateway.pollMessage(providerMessageId);
+      if (!result) return 'no_budget';
+      await this.updates.apply(result.data, 'poll');
+    } catch (error) {
+      if (!(error instanceof SmsProviderError)) throw error;
+      this.logger.warn(`Status poll failed: ${error.code}`);
+      if (error.code === 'rate_limit_exceeded') return 'no_budget';
+    }
+    return 'done';
+  }
+}

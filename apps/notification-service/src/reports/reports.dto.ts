@@ -1,0 +1,176 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsIn,
+  IsOptional,
+  Matches,
+  registerDecorator,
+  type ValidationOptions,
+} from 'class-validator';
+import { TEMPLATE_KEY_PATTERN } from '../templates/templates.dto';
+import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, parseInstant } from './report-window';
+
+export const REPORT_GROUPS = ['template', 'team', 'day'] as const;
+export type ReportGroup = (typeof REPORT_GROUPS)[number];
+
+export const REPORT_FORMATS = ['json', 'csv'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** Same shape as the team of an API key (auth/api-keys.dto.ts). */
+const TEAM_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function IsIsoInstant(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isIsoInstant',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message: `${propertyName} must be an ISO 8601 date-time with a UTC offset, e.g. 2026-01-31T00:00:00Z`,
+        ...options,
+      },
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && parseInstant(value) !== null,
+      },
+    });
+}
+
+export class DeliveryReportQuery {
+  @ApiPropertyOptional({
+    example: '2026-01-01T00:00:00Z',
+    description:
+      `Start of the window (inclusive) on messages.submitted_at; ISO 8601 with offset. ` +
+      `Default: ${DEFAULT_WINDOW_DAYS} days before \`until\`.`,
+  })
+  @IsOptional()
+  @IsIsoInstant()
+  since?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-01-08T00:00:00Z',
+    description:
+      `End of the window (exclusive); ISO 8601 with offset. Default: now. Must be later than ` +
+      `\`since\` (else 422 invalid_window) and at most ${MAX_WINDOW_DAYS} days after it ` +
+      `(else 422 window_too_large).`,
+  })
+  @IsOptional()
+  @IsIsoInstant()
+  until?: string;
+
+  @ApiPropertyOptional({ example: 'order_shipped', description: 'Only this template key.' })
+  @IsOptional()
+  @Matches(TEMPLATE_KEY_PATTERN, { message: 'template must be a template key' })
+  template?: string;
+
+  @ApiPropertyOptional({
+    example: 'payments',
+    description:
+      'Only this team. Admin keys: any team, default all teams. Other keys always report on ' +
+      'their own team; naming another team is 403 forbidden.',
+  })
+  @IsOptional()
+  @Matches(TEAM_PATTERN, { message: 'team must match ^[a-z0-9][a-z0-9_-]{0,63}$' })
+  team?: string;
+
+  @ApiPropertyOptional({
+    enum: REPORT_GROUPS,
+    default: 'template',
+    description: 'One row per template key, per team, or per UTC calendar day (YYYY-MM-DD).',
+  })
+  @IsOptional()
+  @IsIn(REPORT_GROUPS)
+  group_by?: ReportGroup;
+
+  @ApiPropertyOptional({
+    enum: REPORT_FORMATS,
+    default: 'json',
+    description:
+      'csv: text/csv attachment with a header row and one line per row, same columns as the ' +
+      'JSON rows; no totals line, so the file stays a plain table.',
+  })
+  @IsOptional()
+  @IsIn(REPORT_FORMATS)
+  format?: ReportFormat;
+}
+
+/** Figures for a set of messages (one group, or all of them for `totals`). */
+export class DeliveryFigures {
+  @ApiProperty({ description: 'Messages submitted in the window' }) total!: number;
+  @ApiProperty() scheduled!: number;
+  @ApiProperty() pending!: number;
+  @ApiProperty() queued!: number;
+  @ApiProperty() sent!: number;
+  @ApiProperty() delivered!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty() expired!: number;
+  @ApiProperty() canceled!: number;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 0.9821,
+    description:
+      'delivered / (delivered + failed + expired), 4 decimals: the share of messages with a ' +
+      'final provider outcome that arrived. Canceled and in-flight messages are left out. ' +
+      'null when no message has reached one of those three states.',
+  })
+  delivery_rate!: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 4.215,
+    description:
+      'Median of delivered_at - submitted_at over delivered messages, in seconds (3 decimals, ' +
+      'continuous percentile; a negative gap from provider clock skew counts as 0). null if none.',
+  })
+  p50_delivery_seconds!: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 12.5,
+    description: '95th percentile of the same, in seconds. null if no message was delivered.',
+  })
+  p95_delivery_seconds!: number | null;
+
+  @ApiProperty({
+    description:
+      'Sum of the segments of messages handed to the provider (those with a provider message ' +
+      'id): what the provider bills for, whatever their later outcome.',
+  })
+  segments!: number;
+}
+
+export class DeliveryReportRow extends DeliveryFigures {
+  @ApiPropertyOptional({ description: 'Group key with group_by=template' }) template?: string;
+  @ApiPropertyOptional({ description: 'Group key with group_by=team' }) team?: string;
+  @ApiPropertyOptional({ description: 'Group key with group_by=day (UTC, YYYY-MM-DD)' })
+  day?: string;
+}
+
+export class DeliveryReport {
+  @ApiProperty({ description: 'Window start as applied (inclusive)' }) since!: string;
+  @ApiProperty({ description: 'Window end as applied (exclusive)' }) until!: string;
+  @ApiProperty({ enum: REPORT_GROUPS }) group_by!: ReportGroup;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Team filter as applied: always the key’s own team for non-admin keys; null = all',
+  })
+  team!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Template filter; null = all' })
+  template!: string | null;
+  @ApiProperty({
+    type: DeliveryReportRow,
+    isArray: true,
+    description:
+      'One row per group with at least one message in the window, sorted by group key ' +
+      '(byte order); groups without messages are left out.',
+  })
+  rows!: DeliveryReportRow[];
+  @ApiProperty({
+    type: DeliveryFigures,
+    description: 'The same figures over every row together (percentiles over all messages)',
+  })
+  totals!: DeliveryFigures;
+}

@@ -1,0 +1,206 @@
+import { isE164, MAX_MESSAGE_LENGTH } from '@app/sms-provider';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+
+export const TEMPLATE_KEY_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+
+/**
+ * The body may be longer than the 1600 characters a message may have: block helpers, comments and
+ * whitespace control take room the rendered text doesn't. The cap only keeps bodies reasonable.
+ */
+export const MAX_BODY_LENGTH = 10_000;
+export const MAX_DESCRIPTION_LENGTH = 500;
+
+// Carriers register alphanumeric senders of 1–11 letters and digits; an all-digit value without
+// '+' would be a phone number in national form, which only E.164 makes unambiguous.
+const ALPHANUMERIC_SENDER = /^(?=[A-Za-z0-9]{1,11}$)[0-9]*[A-Za-z][A-Za-z0-9]*$/;
+
+export function isSenderId(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  return value.startsWith('+') ? isE164(value) : ALPHANUMERIC_SENDER.test(value);
+}
+
+function IsSenderId(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isSenderId',
+      validator: {
+        validate: isSenderId,
+        defaultMessage: () =>
+          'sender_id must be an alphanumeric sender id of 1 to 11 letters and digits with at ' +
+          'least one letter (e.g. "AcmeShop"), or a phone number in E.164 form (e.g. "+14155550100")',
+      },
+    },
+    options,
+  );
+}
+
+const SENDER_ID_DOC = {
+  type: String,
+  nullable: true,
+  maxLength: 16,
+  example: 'AcmeShop',
+  description:
+    'Sender shown on the phone: 1–11 letters and digits (at least one letter) or an E.164 number. ' +
+    'A notification request may override it with `from`.',
+};
+
+export class CreateTemplateDto {
+  @ApiProperty({ example: 'order_shipped', pattern: TEMPLATE_KEY_PATTERN.source })
+  @IsString()
+  @Matches(TEMPLATE_KEY_PATTERN, {
+    message:
+      'key must start with a lowercase letter or digit, then up to 63 lowercase letters, digits, ' +
+      '"_", "." or "-"',
+  })
+  key!: string;
+
+  @ApiProperty({
+    example: 'Hi {{name}}, your order {{order.id}} has shipped.',
+    maxLength: MAX_BODY_LENGTH,
+    description: `Handlebars text, not HTML-escaped. The rendered message may have at most ${MAX_MESSAGE_LENGTH} characters.`,
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_BODY_LENGTH)
+  @Matches(/\S/, { message: 'body must not be blank' })
+  body!: string;
+
+  @ApiPropertyOptional(SENDER_ID_DOC)
+  @IsOptional()
+  @IsString()
+  @IsSenderId()
+  sender_id?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: MAX_DESCRIPTION_LENGTH })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_DESCRIPTION_LENGTH)
+  description?: string | null;
+}
+
+/**
+ * A new version. `sender_id` and `description` left out are carried over from the current
+ * version; `null` clears them.
+ */
+export class UpdateTemplateDto {
+  @ApiProperty({
+    example: 'Hi {{name}}, order {{order.id}} is on its way.',
+    maxLength: MAX_BODY_LENGTH,
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_BODY_LENGTH)
+  @Matches(/\S/, { message: 'body must not be blank' })
+  body!: string;
+
+  @ApiPropertyOptional({
+    ...SENDER_ID_DOC,
+    description: `${SENDER_ID_DOC.description} Omitted: kept; null: cleared.`,
+  })
+  @IsOptional()
+  @IsString()
+  @IsSenderId()
+  sender_id?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: MAX_DESCRIPTION_LENGTH,
+    description: 'Omitted: kept; null: cleared.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_DESCRIPTION_LENGTH)
+  description?: string | null;
+}
+
+export class PreviewTemplateDto {
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { name: 'Ada', order: { id: 'A-1042' } },
+    description:
+      'Values for the variables: strings, numbers, booleans, objects for dotted paths, lists for #each.',
+  })
+  @IsOptional()
+  @IsObject()
+  variables?: Record<string, unknown>;
+}
+
+export class IncludeArchivedQuery {
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description: 'Also show archived templates.',
+  })
+  @IsOptional()
+  // Query strings are text: only the two spellings of a boolean become one, anything else fails.
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  )
+  @IsBoolean({ message: 'include_archived must be true or false' })
+  include_archived?: boolean;
+}
+
+export class TemplateVersionParams {
+  @ApiProperty({ example: 'order_shipped' })
+  @IsString()
+  key!: string;
+
+  @ApiProperty({ example: 2, minimum: 1 })
+  @Type(() => Number)
+  // The version column is a PostgreSQL integer: anything larger would be a database error.
+  @IsInt({ message: 'n must be a version number' })
+  @Min(1)
+  @Max(2_147_483_647)
+  n!: number;
+}
+
+export class TemplateResponse {
+  @ApiProperty({ example: 'order_shipped' }) key!: string;
+  @ApiProperty({ example: 1, description: 'The current version.' }) version!: number;
+  @ApiProperty() body!: string;
+  @ApiProperty({ type: [String], example: ['name', 'order.id'] }) variables!: string[];
+  @ApiProperty({ type: String, nullable: true }) sender_id!: string | null;
+  @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({ description: 'When the template (version 1) was created.' }) created_at!: string;
+  @ApiProperty({ description: 'When the current version was made, or the template archived.' })
+  updated_at!: string;
+  @ApiProperty({ example: false }) archived!: boolean;
+}
+
+export class TemplateVersionResponse {
+  @ApiProperty({ example: 'order_shipped' }) key!: string;
+  @ApiProperty({ example: 1 }) version!: number;
+  @ApiProperty() body!: string;
+  @ApiProperty({ type: [String], example: ['name', 'order.id'] }) variables!: string[];
+  @ApiProperty({ type: String, nullable: true }) sender_id!: string | null;
+  @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({ description: 'When this version was made.' }) created_at!: string;
+  @ApiProperty({ description: 'Whether this is the version new notifications use.' })
+  current!: boolean;
+}
+
+export class RenderedTemplateResponse {
+  @ApiProperty({ example: 'Hi Ada, your order A-1042 has shipped.' }) text!: string;
+  @ApiProperty({ example: 38, description: 'Length as the provider counts it (UTF-16 units).' })
+  characters!: number;
+  @ApiProperty({ enum: ['GSM-7', 'UCS-2'] }) encoding!: 'GSM-7' | 'UCS-2';
+  @ApiProperty({ example: 1, description: 'SMS parts the message will be billed as.' })
+  segments!: number;
+}

@@ -1,0 +1,222 @@
+import { ApiError } from '../common/errors/api-error';
+import { TemplateVersion } from './entities/template-version.entity';
+import { Template } from './entities/template.entity';
+import type {
+  TemplatesRepository,
+  TemplateWithVersion,
+  VersionContent,
+} from './templates.repository';
+import { TemplatesService } from './templates.service';
+
+const CREATED = new Date('2026-01-01T10:00:00Z');
+const UPDATED = new Date('2026-01-02T10:00:00Z');
+
+function row(key: string, n: number, content: Partial<VersionContent> = {}): TemplateWithVersion {
+  const template = Object.assign(new Template(), {
+    id: `id-${key}`,
+    key,
+    currentVersion: n,
+    archivedAt: null,
+    createdAt: CREATED,
+    updatedAt: UPDATED,
+  });
+  const version = Object.assign(new TemplateVersion(), {
+    id: `v-${key}-${n}`,
+    templateId: template.id,
+    version: n,
+    body: 'Hi {{name}}',
+    variables: ['name'],
+    senderId: null,
+    description: null,
+    createdAt: UPDATED,
+    ...content,
+  });
+  return { template, version };
+}
+
+/** The repository's surface as the service uses it, each method a jest mock. */
+function fakeRepository() {
+  return {
+    createWithFirstVersion: jest.fn<
+      Promise<TemplateWithVersion | null>,
+      [string, VersionContent]
+    >(),
+    addVersion: jest.fn<
+      Promise<TemplateWithVersion | null>,
+      [string, (current: TemplateVersion) => VersionContent]
+    >(),
+    findCurrent: jest.fn<Promise<TemplateWithVersion | null>, [string, boolean]>(),
+    listCurrent: jest.fn<Promise<TemplateWithVersion[]>, [boolean]>(),
+    findTemplate: jest.fn<Promise<Template | null>, [string, boolean]>(),
+    findVersion: jest.fn<Promise<TemplateVersion | null>, [string, number]>(),
+    archive: jest.fn<Promise<boolean>, [string]>(),
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe(TemplatesService.name, () => {
+  let repo: ReturnType<typeof fakeRepository>;
+  let service: TemplatesService;
+
+  beforeEach(() => {
+    repo = fakeRepository();
+    service = new TemplatesService(repo as unknown as TemplatesRepository);
+  });
+
+  describe('create', () => {
+    it('stores the variables it found and answers in snake_case', async () => {
+      repo.createWithFirstVersion.mockImplementation((key, content) =>
+        Promise.resolve(row(key, 1, content)),
+      );
+      const response = await service.create({
+        key: 'order_shipped',
+        body: 'Order {{order.id}} for {{name}}',
+        sender_id: 'Acme',
+      });
+      expect(repo.createWithFirstVersion).toHaveBeenCalledWith('order_shipped', {
+        body: 'Order {{order.id}} for {{name}}',
+        variables: ['order.id', 'name'],
+        senderId: 'Acme',
+        description: null,
+      });
+      expect(response).toEqual({
+        key: 'order_shipped',
+        version: 1,
+        body: 'Order {{order.id}} for {{name}}',
+        variables: ['order.id', 'name'],
+        sender_id: 'Acme',
+        description: null,
+        created_at: CREATED.toISOString(),
+        updated_at: UPDATED.toISOString(),
+        archived: false,
+      });
+    });
+
+    it('answers 409 template_exists when the key is taken', async () => {
+      repo.createWithFirstVersion.mockResolvedValue(null);
+      const error = await rejection(service.create({ key: 'taken', body: 'x' }));
+      expect([error.status, error.code]).toEqual([409, 'template_exists']);
+    });
+
+    it('answers 422 invalid_template without touching the database', async () => {
+      const error = await rejection(service.create({ key: 'bad', body: '{{#if x}}' }));
+      expect([error.status, error.code]).toEqual([422, 'invalid_template']);
+      expect(repo.createWithFirstVersion).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('update', () => {
+    const current = row('k', 3, { senderId: 'Old', description: 'kept' }).version;
+
+    it('carries sender and description over when left out', async () => {
+      repo.addVersion.mockImplementation((key, next) =>
+        Promise.resolve(row(key, 4, next(current))),
+      );
+      const response = await service.update('k', { body: 'New {{x}}' });
+      expect(response).toMatchObject({
+        version: 4,
+        variables: ['x'],
+        sender_id: 'Old',
+        description: 'kept',
+      });
+    });
+
+    it('clears them when given null', async () => {
+      repo.addVersion.mockImplementation((key, next) =>
+        Promise.resolve(row(key, 4, next(current))),
+      );
+      const response = await service.update('k', {
+        body: 'New',
+        sender_id: null,
+        description: null,
+      });
+      expect(response).toMatchObject({ sender_id: null, description: null });
+    });
+
+    it('answers 404 template_not_found for a missing or archived template', async () => {
+      repo.addVersion.mockResolvedValue(null);
+      const error = await rejection(service.update('gone', { body: 'x' }));
+      expect([error.status, error.code]).toEqual([404, 'template_not_found']);
+    });
+  });
+
+  describe('getVersion', () => {
+    it('answers 404 template_version_not_found for a version that does not exist', async () => {
+      repo.findTemplate.mockResolvedValue(row('k', 2).template);
+      repo.findVersion.mockResolvedValue(null);
+      const error = await rejection(service.getVersion('k', 5));
+      expect([error.status, error.code]).toEqual([404, 'template_version_not_found']);
+    });
+
+    it('marks whether the version is the current one', async () => {
+      const { template } = row('k', 2);
+      repo.findTemplate.mockResolvedValue(template);
+      repo.findVersion.mockResolvedValue(row('k', 1).version);
+      expect(await service.getVersion('k', 1)).toMatchObject({
+        key: 'k',
+        version: 1,
+        current: false,
+      });
+    });
+  });
+
+  describe('archive', () => {
+    it('answers 404 when there was nothing active to archive', async () => {
+      repo.archive.mockResolvedValue(false);
+      const error = await rejection(service.archive('k'));
+      expect([error.status, error.code]).toEqual([404, 'template_not_found']);
+    });
+  });
+
+  describe('getActiveVersion', () => {
+    it('returns the current version with its template key', async () => {
+      repo.findCurrent.mockResolvedValue(row('welcome', 2));
+      const version = await service.getActiveVersion('welcome');
+      expect(version).toMatchObject({ templateKey: 'welcome', version: 2, body: 'Hi {{name}}' });
+      expect(repo.findCurrent).toHaveBeenCalledWith('welcome', false);
+    });
+
+    it('answers 404 template_not_found when missing or archived', async () => {
+      repo.findCurrent.mockResolvedValue(null);
+      const error = await rejection(service.getActiveVersion('gone'));
+      expect([error.status, error.code]).toEqual([404, 'template_not_found']);
+    });
+  });
+
+  describe('render', () => {
+    const version = row('k', 1, { body: '{{a}} {{b}}', variables: ['a', 'b'] }).version;
+
+    it('renders and measures the text', () => {
+      expect(service.render(version, { a: 'x', b: 2 })).toEqual({
+        text: 'x 2',
+        characters: 3,
+        encoding: 'GSM-7',
+        segments: 1,
+      });
+    });
+
+    it('throws 422 missing_variables naming all of them', () => {
+      let error: unknown;
+      try {
+        service.render(version, {});
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ApiError);
+      expect(error).toMatchObject({
+        status: 422,
+        code: 'missing_variables',
+        details: { missing: ['a', 'b'] },
+      });
+    });
+  });
+});

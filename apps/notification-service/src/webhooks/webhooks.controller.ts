@@ -1,0 +1,23 @@
+import { Controller, Headers, HttpCode, Post, type RawBodyRequest, Req } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Public } from '../auth/auth.decorators';
+import { WebhooksService } from './webhooks.service';
+
+@ApiTags('webhooks')
+@Public()
+@Controller('v1/webhooks')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  /** The provider's status events; authenticated by X-SMSProvider-Signature, not a bearer key. */
+  @Post('sms-provider')
+  @HttpCode(200)
+  @ApiExcludeEndpoint()
+  receive(
+    @Req() request: RawBodyRequest<FastifyRequest>,
+    @Headers('x-smsprovider-signature') signature: unknown,
+  ): Promise<{ received: true; outcome: string }> {
+    return this.webhooks.receive(request.rawBody, request.body, signature);
+  }
+}

@@ -1,0 +1,50 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SANDBOX_CONFIG, type FaultScope, type SandboxConfig } from '../config';
+
+export interface FaultState {
+  /** Fraction (0..1) of targeted requests answered 500 server_error. */
+  errorRate: number;
+  latencyMs: number;
+  force429: boolean;
+  /** The next N targeted requests are answered 500, before errorRate is rolled. */
+  failNext: number;
+  scope: FaultScope;
+}
+
+@Injectable()
+export class FaultsService {
+  private state!: FaultState;
+
+  constructor(@Inject(SANDBOX_CONFIG) private readonly config: SandboxConfig) {
+    this.reset();
+  }
+
+  reset(): void {
+    this.state = {
+      errorRate: this.config.errorRate,
+      latencyMs: this.config.latencyMs,
+      force429: this.config.force429,
+      failNext: 0,
+      scope: this.config.faultScope,
+    };
+  }
+
+  current(): Readonly<FaultState> {
+    return this.state;
+  }
+
+  update(patch: Partial<FaultState>): Readonly<FaultState> {
+    this.state = { ...this.state, ...patch };
+    return this.state;
+  }
+
+  /** Whether this request should fail with a 500; consumes one of `failNext` when it does. */
+  shouldFail(isSendRoute: boolean): boolean {
+    if (this.state.scope === 'send' && !isSendRoute) return false;
+    if (this.state.failNext > 0) {
+      this.state.failNext -= 1;
+      return true;
+    }
+    return this.state.errorRate > 0 && Math.random() < this.state.errorRate;
+  }
+}

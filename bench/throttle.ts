@@ -1,0 +1,191 @@
+/*
+ * Throttle benchmark: how much of the provider's limit the shared limiter uses under a backlog,
+ * and whether any sliding second ever holds more than the limit.
+ *
+ *   npx ts-node --transpile-only bench/throttle.ts
+ *
+ * Each limiter instance runs in its own child process with its own Redis connection, like separate
+ * service instances; every instance runs WORKERS concurrent loops of acquire() + a simulated
+ * provider call of 20-80 ms, which keeps a backlog the whole time. Grant times are Date.now() in
+ * each child, comparable because all children share this host's clock.
+ *
+ * Env: REDIS_URL (default redis://127.0.0.1:6379), THROTTLE_BENCH_SECONDS (default 15).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import {
+  RedisRateLimiter,
+  maxInSlidingWindow,
+  type ThrottleStats,
+} from '../apps/notification-service/src/sending/throttle';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SECONDS = Number(process.env.THROTTLE_BENCH_SECONDS ?? 15);
+const WORKERS = 10;
+const LATENCY_MS: [number, number] = [20, 80];
+
+interface ChildConfig {
+  keyPrefix: string;
+  limitPerSecond: number;
+}
+type ToChild = { type: 'start'; at: number; until: number };
+type FromChild = { type: 'ready' } | { type: 'done'; grants: number[]; stats: ThrottleStats };
+
+interface Row {
+  limit: number;
+  instances: number;
+  tokens: number;
+  rate: number;
+  requeuedLate: number;
+  maxInSecond: number;
+  tightestSpan: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function runChild(): Promise<void> {
+  const send = (message: FromChild): void => {
+    process.send?.(message);
+  };
+  // Through argv: a message sent before the child has loaded would be lost.
+  const config = JSON.parse(process.argv[process.argv.indexOf('--child') + 1]) as ChildConfig;
+  const redis = new Redis(REDIS_URL);
+  const limiter = new RedisRateLimiter(redis, config);
+  await redis.ping();
+  const start = await new Promise<{ at: number; until: number }>((resolve) => {
+    process.once('message', (m: ToChild) => resolve(m));
+    send({ type: 'ready' });
+  });
+  await sleep(start.at - Date.now());
+
+  const grants: number[] = [];
+  const controller = new AbortController();
+  const stop = setTimeout(() => controller.abort(), start.until - Date.now());
+  const worker = async (): Promise<void> => {
+    while (!controller.signal.aborted) {
+      try {
+        await limiter.acquire('send', controller.signal);
+      } catch {
+        return;
+      }
+      grants.push(Date.now());
+      const [min, max] = LATENCY_MS;
+      await sleep(min + Math.random() * (max - min));
+    }
+  };
+  await Promise.all(Array.from({ length: WORKERS }, worker));
+  clearTimeout(stop);
+  send({ type: 'done', grants, stats: limiter.stats() });
+  await redis.quit();
+  process.disconnect();
+}
+
+function startChild(config: ChildConfig): ChildProcess {
+  return fork(__filename, ['--child', JSON.stringify(config)], {
+    execArgv: ['-r', 'ts-node/register/transpile-only'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+function nextMessage(child: ChildProcess, type: FromChild['type']): Promise<FromChild> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: FromChild): void => {
+      if (m.type !== type) return;
+      child.off('message', onMessage);
+      resolve(m);
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`bench child exited with ${code}`)));
+  });
+}
+
+async function scenario(limit: number, instances: number, runId: string): Promise<Row> {
+  const keyPrefix = `bench:throttle:${runId}:${limit}x${instances}:`;
+  const children = Array.from({ length: instances }, () =>
+    startChild({ keyPrefix, limitPerSecond: limit }),
+  );
+  await Promise.all(children.map((c) => nextMessage(c, 'ready')));
+  const done = children.map((c) => nextMessage(c, 'done'));
+  const at = Date.now() + 300;
+  for (const child of children) {
+    child.send({ type: 'start', at, until: at + SECONDS * 1000 } satisfies ToChild);
+  }
+  const results = (await Promise.all(done)).flatMap((m) => (m.type === 'done' ? [m] : []));
+  const grants = results.flatMap((m) => m.grants).sort((a, b) => a - b);
+  const inRun = grants.filter((g) => g < at + SECONDS * 1000).length;
+
+  // Shortest time covered by limit + 1 consecutive grants: above 1000 ms means no sliding second
+  // held more than the limit, and how far above is the jitter margin that was left.
+  let tightestSpan = Number.POSITIVE_INFINITY;
+  for (let i = 0; i + limit < grants.length; i += 1) {
+    tightestSpan = Math.min(tightestSpan, grants[i + limit] - grants[i]);
+  }
+  return {
+    limit,
+    instances,
+    tokens: inRun,
+    rate: inRun / SECONDS,
+    requeuedLate: results.reduce((sum, m) => sum + m.stats.requeuedLate, 0),
+    maxInSecond: maxInSlidingWindow(grants, 1000),
+    tightestSpan,
+  };
+}
+
+async function cleanup(runId: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(
+      cursor,
+      'MATCH',
+      `bench:throttle:${runId}:*`,
+      'COUNT',
+      1000,
+    );
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+}
+
+async function main(): Promise<void> {
+  const runId = `${process.pid}-${Date.now()}`;
+  const rows: Row[] = [];
+  try {
+    for (const limit of [10, 50]) {
+      for (const instances of [1, 2, 4]) {
+        const row = await scenario(limit, instances, runId);
+        rows.push(row);
+        process.stderr.write(`done: ${limit}/s x ${instances}\n`);
+      }
+    }
+  } finally {
+    await cleanup(runId);
+  }
+  console.log(
+    `Backlog for ${SECONDS} s per row, ${WORKERS} workers per instance, ${LATENCY_MS.join('-')} ms simulated provider call, safety factor 0.98.\n`,
+  );
+  console.log(
+    '| limit/s | instances | tokens | achieved/s | utilisation of limit | max in any sliding 1 s | tightest span of limit+1 grants (ms) | late requeues |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.limit} | ${r.instances} | ${r.tokens} | ${r.rate.toFixed(2)} | ${((100 * r.rate) / r.limit).toFixed(1)}% | ${r.maxInSecond} | ${r.tightestSpan.toFixed(0)} | ${r.requeuedLate} |`,
+    );
+  }
+}
+
+if (process.argv.includes('--child')) {
+  runChild().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+} else {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
