@@ -1,9 +1,9 @@
 import type { Config } from 'jest';
 
-// ts-jest only transpiles here (isolatedModules): `npm run typecheck` does the type checking once
+// ts-jest only transpiles (tsconfig's isolatedModules): `npm run typecheck` does the type checking once
 // for the whole tree, which keeps each test file's start-up fast on a 2-core machine.
 const transform: Config['transform'] = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
 };
 const moduleNameMapper = {
   '^@app/sms-provider(|/.*)$': '<rootDir>/libs/sms-provider/src$1',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { startApp } from '../../apps/notification-service/src/bootstrap';
@@ -9,6 +10,9 @@ import { type RunningSandbox, startSandbox } from '../../apps/sms-provider-sandb
 import type { SandboxOverrides } from '../../apps/sms-provider-sandbox/src/config';
 import { deleteRedisKeys } from './global-teardown';
 import { databasePrefix, databaseUrl, PG_ADMIN_URL, REDIS_URL, redisPrefix, templateDatabase } from './test-env';
+
+// Nest's start-up lines ("Mapped {/v1/messages, POST} route") for every app of every test.
+Logger.overrideLogger(false);
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const SANDBOX_KEY = 'sk_test_e2e';

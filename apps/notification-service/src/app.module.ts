@@ -3,6 +3,7 @@ import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common'
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
+import { CallbacksModule } from './callbacks/callbacks.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
@@ -37,6 +38,7 @@ export class AppModule {
       ScheduleModule.forRoot(),
       AuthModule,
       HealthModule,
+      CallbacksModule.forRole(config),
     ];
     if (config.runsApi) {
       imports.push(

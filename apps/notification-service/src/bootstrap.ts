@@ -1,12 +1,8 @@
-import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { fastifyErrorStatus } from './common/errors/all-exceptions.filter';
-import { codeForStatus, envelope } from './common/errors/error-envelope';
 import { createValidationPipe } from './common/errors/validation';
 import type { AppConfig } from './config/app-config';
 
@@ -25,18 +21,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
-
-  // Errors Fastify raises before Nest sees the request (bad JSON, body too large, wrong content
-  // type) get the same envelope as everything else.
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .setErrorHandler((error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
-      const status = fastifyErrorStatus(error) ?? 500;
-      const message = status === 500 ? 'Internal server error' : error.message;
-      if (status === 500) new NestLogger('Fastify').error(error.stack ?? error.message);
-      void reply.status(status).send(envelope(codeForStatus(status), message));
-    });
 
   if (config.runsApi) {
     const document = SwaggerModule.createDocument(

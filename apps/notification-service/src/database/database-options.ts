@@ -11,7 +11,9 @@ export function databaseOptions(url: string): DataSourceOptions {
     migrationsRun: false,
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
+    // TypeORM's query logger prints parameters (phone numbers among them); failures surface as
+    // exceptions and are logged, masked, where they are handled.
+    logging: false,
     extra: { max: 20, application_name: 'notification-service' },
   };
 }

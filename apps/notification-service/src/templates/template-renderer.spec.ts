@@ -96,6 +96,12 @@ describe(compileTemplate.name, () => {
     expect(error.details).toEqual({ line: 2, column: undefined });
   });
 
+  it('locates its own refusals, 1-based', () => {
+    const error = thrown(() => compileTemplate('Hi\n  {{shout name}}')) as InvalidTemplateError;
+    expect(error.message).toContain('unknown helper "shout"');
+    expect(error.details).toEqual({ line: 2, column: 3 });
+  });
+
   it('refuses a template whose fixed text alone is over 1600 characters', () => {
     const error = thrown(() => compileTemplate(`${'a'.repeat(1601)}{{x}}`));
     expect(error).toBeInstanceOf(MessageTooLongError);

@@ -139,7 +139,7 @@ const COMPILE_OPTIONS: CompileOptions = {
   knownHelpersOnly: true,
 };
 
-/** Bounded so that a stream of ever-different bodies (previews) can't grow memory forever. */
+/** Bounded: over time every version ever stored may pass through here, but few are in use. */
 const CACHE_SIZE = 500;
 
 type Usage = 'text' | 'list' | 'value';

@@ -1,0 +1,20 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
+import type { Principal } from '../auth/scopes';
+import { CallbackDeliveryList } from './callbacks.dto';
+import { CallbacksService } from './callbacks.service';
+
+@ApiTags('callbacks')
+@ApiBearerAuth()
+@Controller('v1/notifications/:id/callbacks')
+export class CallbackDeliveriesController {
+  constructor(private readonly callbacks: CallbacksService) {}
+
+  @Get()
+  @RequireScope('notifications:read')
+  @ApiOkResponse({ type: CallbackDeliveryList, description: 'Every status callback of the notification and how it went' })
+  list(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<CallbackDeliveryList> {
+    return this.callbacks.listDeliveries(principal, id);
+  }
+}

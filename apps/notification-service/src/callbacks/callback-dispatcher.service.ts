@@ -1,0 +1,57 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { LOCKS, runExclusive } from '../common/exclusive';
+import { CallbackQueue } from './callback-queue.service';
+import { CALLBACK_DISPATCH_BATCH, CALLBACK_DISPATCH_INTERVAL_MS } from './callbacks.constants';
+import { CallbacksRepository } from './callbacks.repository';
+
+const INTERVAL_NAME = 'status-callbacks';
+
+/**
+ * Hands due callbacks to Bull. Callback rows are created by a database trigger, which cannot talk
+ * to Redis, so this is how new callbacks start; the same pass re-enqueues any whose job Redis lost.
+ * Runs on one instance at a time, and only the oldest pending callback of each message is taken,
+ * so a message's status changes reach the receiver in order.
+ */
+@Injectable()
+export class CallbackDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(CallbackDispatcher.name);
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly callbacks: CallbacksRepository,
+    private readonly queue: CallbackQueue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.scheduler.addInterval(
+      INTERVAL_NAME,
+      setInterval(() => void this.tick(), CALLBACK_DISPATCH_INTERVAL_MS),
+    );
+    void this.tick();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.scheduler.doesExist('interval', INTERVAL_NAME)) this.scheduler.deleteInterval(INTERVAL_NAME);
+    await this.running;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = runExclusive(this.db, LOCKS.callbacks, () => this.dispatch())
+      .catch((error: unknown) => this.logger.warn(`Callback dispatch failed: ${String(error)}`))
+      .finally(() => (this.running = null));
+    await this.running;
+  }
+
+  /** One pass; returns how many jobs it created. Public so tests and operators can force it. */
+  dispatch(): Promise<number> {
+    return this.callbacks.withDueBatch(CALLBACK_DISPATCH_BATCH, (refs) =>
+      this.queue.ensureQueued(refs),
+    );
+  }
+}

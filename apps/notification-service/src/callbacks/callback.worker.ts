@@ -1,0 +1,29 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import { CallbackSender } from './callback-sender.service';
+import { CALLBACK_CONCURRENCY, CALLBACK_JOB, CALLBACK_QUEUE, type CallbackJobData } from './callbacks.constants';
+
+/** Consumes the callback queue: one handler, registered with its concurrency at start-up. */
+@Injectable()
+export class CallbackWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(CallbackWorker.name);
+
+  constructor(
+    @InjectQueue(CALLBACK_QUEUE) private readonly queue: Queue<CallbackJobData>,
+    private readonly sender: CallbackSender,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.queue
+      .process(CALLBACK_JOB, CALLBACK_CONCURRENCY, async (job: Job<CallbackJobData>) => {
+        await this.sender.handle(job.data);
+      })
+      .catch((error: unknown) => this.logger.error(`Callback worker stopped: ${String(error)}`));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // Requests in flight finish and get recorded; one cut off here would be sent again later.
+    await this.queue.close();
+  }
+}

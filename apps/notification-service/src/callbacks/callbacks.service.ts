@@ -1,0 +1,79 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Principal } from '../auth/scopes';
+import { ForbiddenError, NotFoundError } from '../common/errors/api-error';
+import { generateCallbackSecret } from './callback-signature';
+import type {
+  CallbackDeliveryList,
+  CallbackDeliveryView,
+  CallbackSecretInfo,
+  CallbackSecretResponse,
+} from './callbacks.dto';
+import { type CallbackDelivery, CallbacksRepository } from './callbacks.repository';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The API side of status callbacks: the teams' signing secrets and the delivery log. */
+@Injectable()
+export class CallbacksService {
+  private readonly logger = new Logger(CallbacksService.name);
+
+  constructor(private readonly callbacks: CallbacksRepository) {}
+
+  /** Creates or replaces the team's secret; the response is the only time it is shown. */
+  async rotateSecret(principal: Principal, team?: string): Promise<CallbackSecretResponse> {
+    const owner = resolveTeam(principal, team);
+    const stored = await this.callbacks.upsertSecret(owner, generateCallbackSecret());
+    this.logger.log(`Callback secret of team ${owner} rotated`);
+    return { team: stored.team, secret: stored.secret, created_at: stored.createdAt.toISOString() };
+  }
+
+  async secretInfo(principal: Principal, team?: string): Promise<CallbackSecretInfo> {
+    const owner = resolveTeam(principal, team);
+    const stored = await this.callbacks.findSecret(owner);
+    if (!stored) {
+      throw new NotFoundError(
+        'callback_secret_not_found',
+        `Team ${owner} has no callback secret yet; create one with POST /v1/callbacks/secret`,
+      );
+    }
+    return { team: stored.team, created_at: stored.createdAt.toISOString() };
+  }
+
+  /** Another team's notification is reported as missing, as GET /v1/notifications/{id} does. */
+  async listDeliveries(principal: Principal, notificationId: string): Promise<CallbackDeliveryList> {
+    const team = UUID.test(notificationId)
+      ? await this.callbacks.findNotificationTeam(notificationId)
+      : null;
+    if (team === null || (!principal.isAdmin && team !== principal.team)) {
+      throw new NotFoundError('notification_not_found', `No notification with id ${notificationId}`);
+    }
+    const deliveries = await this.callbacks.listForNotification(notificationId);
+    return { data: deliveries.map(toView) };
+  }
+}
+
+function resolveTeam(principal: Principal, team: string | undefined): string {
+  if (team === undefined || team === principal.team) return principal.team;
+  if (!principal.isAdmin) {
+    throw new ForbiddenError("Only admin keys may manage another team's callback secret", {
+      team: principal.team,
+    });
+  }
+  return team;
+}
+
+function toView(d: CallbackDelivery): CallbackDeliveryView {
+  return {
+    id: d.id,
+    message_id: d.messageId,
+    event: d.event ?? 'unknown',
+    status: d.status,
+    attempts: d.attempts,
+    last_status_code: d.lastStatusCode,
+    last_error: d.lastError,
+    next_attempt_at: d.status === 'pending' ? d.nextAttemptAt.toISOString() : null,
+    created_at: d.createdAt.toISOString(),
+    updated_at: d.updatedAt.toISOString(),
+    delivered_at: d.deliveredAt ? d.deliveredAt.toISOString() : null,
+  };
+}
