@@ -140,7 +140,6 @@ describe('Pipeline: idempotency, scheduling, cancel, expiry, priority, recovery 
     // Both requests were queued while paused. Workers take the high jobs first; with `concurrency`
     // jobs in flight at once, the high ones are all among the first `concurrency` handed over.
     for (const number of high) expect(order.indexOf(number)).toBeLessThan(h.config.sending.concurrency);
-    expect(order.slice(h.config.sending.concurrency)).toHaveLength(low.length + high.length - h.config.sending.concurrency);
   });
 
   it('work lost from Redis is found again from the database', async () => {

@@ -2,7 +2,7 @@ import { type ApiResponse, type Harness, startHarness } from './support/harness'
 
 /**
  * Messages are written straight into the database in exact states and at exact times, so every
- * figure below is computed by hand from the table in `seed()`. The service runs as APP_ROLE=api:
+ * figure below is computed by hand from the table `SEED`. The service runs as APP_ROLE=api:
  * no worker, sweeper or reconciler exists to move these messages on while we look at them.
  */
 
@@ -79,12 +79,12 @@ describe('Delivery reports (e2e)', () => {
   }
 
   /**
-   * The data every expectation below is computed from. "secs" is delivered_at - submitted_at;
-   * "handed" means the provider accepted the message (it has a provider message id). next_attempt_at
-   * is far away so that nothing would pick pending or scheduled rows up even with a worker running.
+   * The data every expectation below is computed from. The delay is delivered_at - submitted_at in
+   * ms; "handed over" means the provider accepted the message (it has a provider message id).
+   * next_attempt_at is far away so that nothing would pick pending or scheduled rows up even with
+   * a worker running.
    */
   const SEED: SeedRow[] = [
-    // team   template   status       submitted_at            secs×1000 segs handed
     ['alpha', 'otp', 'delivered', '03-01T10:00:00', 2000, 1, true], // a1
     ['alpha', 'otp', 'delivered', '03-01T11:00:00', 4000, 1, true], // a2
     ['alpha', 'otp', 'delivered', '03-02T09:00:00', 10000, 1, true], // a3
@@ -574,6 +574,25 @@ describe('Delivery reports (e2e)', () => {
       expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
       expect(res.body.success).toBe(false);
       expect(typeof res.body.error.message).toBe('string');
+    });
+
+    it('documents the endpoint and its parameters in OpenAPI', async () => {
+      const docs = await h.api('GET', '/docs/json', { key: null });
+      const operation = docs.body.paths['/v1/reports/delivery'].get;
+      const params = Object.fromEntries(
+        operation.parameters.map((p: { name: string; schema: unknown }) => [p.name, p.schema]),
+      );
+      expect(Object.keys(params).sort()).toEqual(
+        ['format', 'group_by', 'since', 'team', 'template', 'until'].sort(),
+      );
+      expect(params.group_by).toMatchObject({
+        enum: ['template', 'team', 'day'],
+        default: 'template',
+      });
+      expect(Object.keys(operation.responses['200'].content).sort()).toEqual([
+        'application/json',
+        'text/csv',
+      ]);
     });
 
     it('accepts a window of exactly 366 days', async () => {

@@ -13,8 +13,14 @@ export class CallbackDeliveriesController {
 
   @Get()
   @RequireScope('notifications:read')
-  @ApiOkResponse({ type: CallbackDeliveryList, description: 'Every status callback of the notification and how it went' })
-  list(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<CallbackDeliveryList> {
+  @ApiOkResponse({
+    type: CallbackDeliveryList,
+    description: 'Every status callback of the notification and how it went',
+  })
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+  ): Promise<CallbackDeliveryList> {
     return this.callbacks.listDeliveries(principal, id);
   }
 }

@@ -35,7 +35,8 @@ export class CallbackHttpClient {
       if (response.status >= 200 && response.status < 300) {
         return { ok: true, statusCode: response.status, error: null };
       }
-      const reason = response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : '';
+      const reason =
+        response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : '';
       return { ok: false, statusCode: response.status, error: `HTTP ${response.status}${reason}` };
     } catch (error) {
       return { ok: false, statusCode: null, error: describe(error, timeoutMs) };
@@ -48,7 +49,10 @@ function describe(error: unknown, timeoutMs: number): string {
     return `No answer within ${timeoutMs} ms`;
   }
   // fetch reports network failures as "fetch failed" with the real reason as its cause.
-  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const cause =
+    error instanceof Error
+      ? (error.cause as { code?: unknown; message?: unknown } | undefined)
+      : undefined;
   if (cause && typeof cause.message === 'string') {
     return typeof cause.code === 'string' ? `${cause.code}: ${cause.message}` : cause.message;
   }

@@ -21,7 +21,14 @@ export interface CallbackPayload {
 export function parseCallbackPayload(value: unknown): CallbackPayload | null {
   if (typeof value !== 'object' || value === null) return null;
   const p = value as Record<string, unknown>;
-  const strings = ['event', 'notification_id', 'message_id', 'to', 'status', 'occurred_at'] as const;
+  const strings = [
+    'event',
+    'notification_id',
+    'message_id',
+    'to',
+    'status',
+    'occurred_at',
+  ] as const;
   if (!strings.every((k) => typeof p[k] === 'string')) return null;
   if (p.reference !== null && typeof p.reference !== 'string') return null;
   let error: CallbackPayload['error'] = null;

@@ -26,7 +26,10 @@ export class CallbackSecretController {
   }
 
   @Get()
-  @ApiOkResponse({ type: CallbackSecretInfo, description: 'Whether and since when a secret exists; never the secret' })
+  @ApiOkResponse({
+    type: CallbackSecretInfo,
+    description: 'Whether and since when a secret exists; never the secret',
+  })
   info(
     @CurrentPrincipal() principal: Principal,
     @Query() query: CallbackSecretQuery,

@@ -83,7 +83,10 @@ export class CallbackSender {
     const nextAttemptAt = new Date(
       Date.now() + retryDelayMs(attempts, this.config.callbacks.retryBaseMs, CALLBACK_RETRY_MAX_MS),
     );
-    const error = maskPhonesIn(response.error ?? 'Unknown error').slice(0, CALLBACK_ERROR_MAX_LENGTH);
+    const error = maskPhonesIn(response.error ?? 'Unknown error').slice(
+      0,
+      CALLBACK_ERROR_MAX_LENGTH,
+    );
     const recorded = await this.callbacks.recordFailure(delivery.id, delivery.attempts, {
       statusCode: response.statusCode,
       error,
@@ -95,10 +98,14 @@ export class CallbackSender {
     // The URL may carry the receiver's own credentials: only its host is logged.
     const where = hostOf(delivery.url);
     if (final) {
-      this.logger.warn(`Callback ${delivery.id} to ${where} failed for good after ${attempts} attempt(s): ${error}`);
+      this.logger.warn(
+        `Callback ${delivery.id} to ${where} failed for good after ${attempts} attempt(s): ${error}`,
+      );
       return 'failed';
     }
-    this.logger.log(`Callback ${delivery.id} to ${where} attempt ${attempts} failed (${error}); retrying`);
+    this.logger.log(
+      `Callback ${delivery.id} to ${where} attempt ${attempts} failed (${error}); retrying`,
+    );
     await this.queue.enqueue([{ id: delivery.id, attempts, nextAttemptAt }]);
     return 'retry';
   }
@@ -111,7 +118,10 @@ export class CallbackSender {
   private async secretFor(team: string): Promise<string> {
     const existing = await this.callbacks.findSecret(team);
     if (existing) return existing.secret;
-    const { secret, created } = await this.callbacks.createSecretIfMissing(team, generateCallbackSecret());
+    const { secret, created } = await this.callbacks.createSecretIfMissing(
+      team,
+      generateCallbackSecret(),
+    );
     if (created) {
       this.logger.warn(
         `Team ${team} had no callback secret: created one for its first callback; it must rotate it to verify signatures`,

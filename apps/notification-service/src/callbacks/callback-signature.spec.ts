@@ -35,12 +35,21 @@ describe('callback signatures', () => {
   it('verifies a good signature, from a string or a Buffer body', () => {
     const headers = signed();
     expect(verifyCallback({ body: BODY, headers, secret: SECRET, now: NOW })).toBe(true);
-    expect(verifyCallback({ body: Buffer.from(BODY), headers, secret: SECRET, now: NOW })).toBe(true);
+    expect(verifyCallback({ body: Buffer.from(BODY), headers, secret: SECRET, now: NOW })).toBe(
+      true,
+    );
   });
 
   it('accepts Fetch Headers and header names in any case', () => {
     const headers = signed();
-    expect(verifyCallback({ body: BODY, headers: new Headers({ ...headers }), secret: SECRET, now: NOW })).toBe(true);
+    expect(
+      verifyCallback({
+        body: BODY,
+        headers: new Headers({ ...headers }),
+        secret: SECRET,
+        now: NOW,
+      }),
+    ).toBe(true);
     const upper = {
       'Webhook-Id': headers['webhook-id'],
       'WEBHOOK-TIMESTAMP': headers['webhook-timestamp'],
@@ -58,20 +67,38 @@ describe('callback signatures', () => {
 
   it('rejects a tampered id or timestamp', () => {
     const headers = signed();
-    expect(verifyCallback({ body: BODY, headers: { ...headers, 'webhook-id': 'cb_2' }, secret: SECRET, now: NOW })).toBe(false);
+    expect(
+      verifyCallback({
+        body: BODY,
+        headers: { ...headers, 'webhook-id': 'cb_2' },
+        secret: SECRET,
+        now: NOW,
+      }),
+    ).toBe(false);
     const shifted = String(Number(headers['webhook-timestamp']) + 1);
-    expect(verifyCallback({ body: BODY, headers: { ...headers, 'webhook-timestamp': shifted }, secret: SECRET, now: NOW })).toBe(false);
+    expect(
+      verifyCallback({
+        body: BODY,
+        headers: { ...headers, 'webhook-timestamp': shifted },
+        secret: SECRET,
+        now: NOW,
+      }),
+    ).toBe(false);
   });
 
   it('rejects the wrong secret', () => {
     const headers = signed();
-    expect(verifyCallback({ body: BODY, headers, secret: generateCallbackSecret(), now: NOW })).toBe(false);
+    expect(
+      verifyCallback({ body: BODY, headers, secret: generateCallbackSecret(), now: NOW }),
+    ).toBe(false);
   });
 
   it('rejects a stale timestamp and accepts one inside the tolerance', () => {
     const headers = signed({ timestamp: new Date(NOW.getTime() - 301_000) });
     expect(verifyCallback({ body: BODY, headers, secret: SECRET, now: NOW })).toBe(false);
-    expect(verifyCallback({ body: BODY, headers, secret: SECRET, now: NOW, toleranceSeconds: 600 })).toBe(true);
+    expect(
+      verifyCallback({ body: BODY, headers, secret: SECRET, now: NOW, toleranceSeconds: 600 }),
+    ).toBe(true);
     const recent = signed({ timestamp: new Date(NOW.getTime() - 299_000) });
     expect(verifyCallback({ body: BODY, headers: recent, secret: SECRET, now: NOW })).toBe(true);
   });
@@ -97,7 +124,10 @@ describe('callback signatures', () => {
   it('accepts several signatures when one of them is valid (secret rotation)', () => {
     const headers = signed();
     const other = signed({ secret: generateCallbackSecret() })['webhook-signature'];
-    const both = { ...headers, 'webhook-signature': `${other} v2,abc ${headers['webhook-signature']}` };
+    const both = {
+      ...headers,
+      'webhook-signature': `${other} v2,abc ${headers['webhook-signature']}`,
+    };
     expect(verifyCallback({ body: BODY, headers: both, secret: SECRET, now: NOW })).toBe(true);
     const none = { ...headers, 'webhook-signature': `${other} v1,${'A'.repeat(44)}` };
     expect(verifyCallback({ body: BODY, headers: none, secret: SECRET, now: NOW })).toBe(false);
@@ -111,7 +141,10 @@ describe('callback signatures', () => {
       { ...headers, 'webhook-signature': 'v1,AAAA' },
       { ...headers, 'webhook-signature': headers['webhook-signature'].replace('v1,', 'v2,') },
       { ...headers, 'webhook-signature': headers['webhook-signature'].replace('v1,', '') },
-      { ...headers, 'webhook-signature': `${'v1,AAAA '.repeat(20)}${headers['webhook-signature']}` },
+      {
+        ...headers,
+        'webhook-signature': `${'v1,AAAA '.repeat(20)}${headers['webhook-signature']}`,
+      },
       { ...headers, 'webhook-timestamp': 'yesterday' },
       { ...headers, 'webhook-timestamp': '-5' },
       { ...headers, 'webhook-timestamp': '1e9' },
@@ -121,15 +154,25 @@ describe('callback signatures', () => {
       'webhook-id: x',
     ];
     for (const value of garbage) {
-      expect(verifyCallback({ body: BODY, headers: value as never, secret: SECRET, now: NOW })).toBe(false);
+      expect(
+        verifyCallback({ body: BODY, headers: value as never, secret: SECRET, now: NOW }),
+      ).toBe(false);
     }
     expect(verifyCallback({ body: BODY, headers, secret: 'whsec_', now: NOW })).toBe(false);
     expect(verifyCallback({ body: BODY, headers, secret: 'whsec_%%%', now: NOW })).toBe(false);
-    expect(verifyCallback({ body: BODY, headers, secret: undefined as never, now: NOW })).toBe(false);
+    expect(verifyCallback({ body: BODY, headers, secret: undefined as never, now: NOW })).toBe(
+      false,
+    );
     expect(verifyCallback({ body: null as never, headers, secret: SECRET, now: NOW })).toBe(false);
-    expect(verifyCallback({ body: { a: 1 } as never, headers, secret: SECRET, now: NOW })).toBe(false);
-    expect(verifyCallback({ body: BODY, headers, secret: SECRET, now: new Date(Number.NaN) })).toBe(false);
-    expect(verifyCallback({ body: BODY, headers, secret: SECRET, now: NOW, toleranceSeconds: -1 })).toBe(false);
+    expect(verifyCallback({ body: { a: 1 } as never, headers, secret: SECRET, now: NOW })).toBe(
+      false,
+    );
+    expect(verifyCallback({ body: BODY, headers, secret: SECRET, now: new Date(Number.NaN) })).toBe(
+      false,
+    );
+    expect(
+      verifyCallback({ body: BODY, headers, secret: SECRET, now: NOW, toleranceSeconds: -1 }),
+    ).toBe(false);
   });
 
   it('generates 32-byte secrets in the whsec_ format, never the same twice', () => {
@@ -141,9 +184,15 @@ describe('callback signatures', () => {
   });
 
   it('refuses to sign with a malformed secret or timestamp', () => {
-    expect(() => signCallback({ id: 'x', timestamp: NOW, body: BODY, secret: 'whsec_' })).toThrow(TypeError);
-    expect(() => signCallback({ id: '', timestamp: NOW, body: BODY, secret: SECRET })).toThrow(TypeError);
-    expect(() => signCallback({ id: 'x', timestamp: 1.5, body: BODY, secret: SECRET })).toThrow(RangeError);
+    expect(() => signCallback({ id: 'x', timestamp: NOW, body: BODY, secret: 'whsec_' })).toThrow(
+      TypeError,
+    );
+    expect(() => signCallback({ id: '', timestamp: NOW, body: BODY, secret: SECRET })).toThrow(
+      TypeError,
+    );
+    expect(() => signCallback({ id: 'x', timestamp: 1.5, body: BODY, secret: SECRET })).toThrow(
+      RangeError,
+    );
   });
 
   it('builds test callbacks that verify', () => {

@@ -22,11 +22,12 @@ const UNIX_SECONDS = /^\d{1,12}$/;
 /** Enough for any real rotation; bounds the work an attacker can ask of a verifier. */
 const MAX_SIGNATURES = 16;
 
-export interface CallbackSignatureHeaders {
+// A type alias, not an interface, so that it is assignable to a plain header record.
+export type CallbackSignatureHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 /** A Fetch `Headers`, a Node `IncomingHttpHeaders` or any plain record of header values. */
 export type CallbackHeadersInput =
@@ -58,10 +59,16 @@ export function generateCallbackSecret(): string {
 }
 
 /** The three headers to send with `body`. Throws on a malformed secret, id or timestamp. */
-export function signCallback({ id, timestamp, body, secret }: SignCallbackInput): CallbackSignatureHeaders {
+export function signCallback({
+  id,
+  timestamp,
+  body,
+  secret,
+}: SignCallbackInput): CallbackSignatureHeaders {
   const key = secretKey(secret);
   if (!key) throw new TypeError(`The callback secret must be ${CALLBACK_SECRET_PREFIX}<base64>`);
-  if (typeof id !== 'string' || id.length === 0) throw new TypeError('The callback id must be a non-empty string');
+  if (typeof id !== 'string' || id.length === 0)
+    throw new TypeError('The callback id must be a non-empty string');
   const seconds = timestamp instanceof Date ? Math.floor(timestamp.getTime() / 1000) : timestamp;
   if (!Number.isSafeInteger(seconds) || seconds < 0) {
     throw new RangeError('The timestamp must be a Date or a whole number of Unix seconds');

@@ -1,8 +1,18 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { CallbackSender } from './callback-sender.service';
-import { CALLBACK_CONCURRENCY, CALLBACK_JOB, CALLBACK_QUEUE, type CallbackJobData } from './callbacks.constants';
+import {
+  CALLBACK_CONCURRENCY,
+  CALLBACK_JOB,
+  CALLBACK_QUEUE,
+  type CallbackJobData,
+} from './callbacks.constants';
 
 /** Consumes the callback queue: one handler, registered with its concurrency at start-up. */
 @Injectable()

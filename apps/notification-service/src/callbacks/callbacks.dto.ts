@@ -22,7 +22,8 @@ export class CallbackSecretInfo {
 export class CallbackSecretResponse extends CallbackSecretInfo {
   @ApiProperty({
     example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-    description: 'Shown once: store it now; the API never returns it again. The previous one stops working at once.',
+    description:
+      'Shown once: store it now; the API never returns it again. The previous one stops working at once.',
   })
   secret!: string;
 }
@@ -33,10 +34,18 @@ export class CallbackDeliveryView {
   @ApiProperty({ example: 'message.delivered' }) event!: string;
   @ApiProperty({ enum: ['pending', 'delivered', 'failed'] }) status!: string;
   @ApiProperty({ description: 'Requests made so far' }) attempts!: number;
-  @ApiProperty({ nullable: true, type: Number, description: 'HTTP status of the last attempt; null if none came back' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'HTTP status of the last attempt; null if none came back',
+  })
   last_status_code!: number | null;
   @ApiProperty({ nullable: true, type: String }) last_error!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'When the next attempt is due; null once final' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'When the next attempt is due; null once final',
+  })
   next_attempt_at!: string | null;
   @ApiProperty() created_at!: string;
   @ApiProperty() updated_at!: string;
@@ -44,7 +53,11 @@ export class CallbackDeliveryView {
 }
 
 export class CallbackDeliveryList {
-  @ApiProperty({ type: CallbackDeliveryView, isArray: true, description: 'Oldest status change first' })
+  @ApiProperty({
+    type: CallbackDeliveryView,
+    isArray: true,
+    description: 'Oldest status change first',
+  })
   data!: CallbackDeliveryView[];
 }
 
@@ -61,5 +74,7 @@ export class CallbackJobDto implements CallbackJobData {
 export function parseCallbackJob(data: unknown): CallbackJobData | null {
   if (typeof data !== 'object' || data === null) return null;
   const job = plainToInstance(CallbackJobDto, data);
-  return validateSync(job).length === 0 ? { deliveryId: job.deliveryId, attempt: job.attempt } : null;
+  return validateSync(job).length === 0
+    ? { deliveryId: job.deliveryId, attempt: job.attempt }
+    : null;
 }

@@ -29,7 +29,13 @@ export class CallbacksApiModule {}
 /** Worker role: owns the callback queue, its producer, its consumer and the dispatcher. */
 @Module({
   imports: [CallbacksStoreModule, BullModule.registerQueue({ name: CALLBACK_QUEUE })],
-  providers: [CallbackQueue, CallbackHttpClient, CallbackSender, CallbackWorker, CallbackDispatcher],
+  providers: [
+    CallbackQueue,
+    CallbackHttpClient,
+    CallbackSender,
+    CallbackWorker,
+    CallbackDispatcher,
+  ],
   exports: [CallbackDispatcher],
 })
 export class CallbacksWorkerModule {}

@@ -85,7 +85,10 @@ export class CallbacksRepository {
    * Stores `secret` unless the team has one already; returns the secret in force and whether it is
    * the one passed in. Two workers racing here both end up with the same secret.
    */
-  async createSecretIfMissing(team: string, secret: string): Promise<{ secret: string; created: boolean }> {
+  async createSecretIfMissing(
+    team: string,
+    secret: string,
+  ): Promise<{ secret: string; created: boolean }> {
     const inserted: { secret: string }[] = await this.db.query(
       `INSERT INTO team_callback_secrets (team, secret) VALUES ($1, $2)
        ON CONFLICT (team) DO NOTHING RETURNING secret`,
@@ -158,7 +161,11 @@ export class CallbacksRepository {
   }
 
   /** False when the attempt was already recorded (or the delivery is no longer pending). */
-  async recordFailure(id: string, attemptsBefore: number, failure: AttemptFailure): Promise<boolean> {
+  async recordFailure(
+    id: string,
+    attemptsBefore: number,
+    failure: AttemptFailure,
+  ): Promise<boolean> {
     const rows: { id: string }[] = await this.db.query(
       `UPDATE callback_deliveries SET status = CASE WHEN $5 THEN 'failed' ELSE 'pending' END,
          attempts = attempts + 1, last_status_code = $3, last_error = $4,

@@ -40,12 +40,18 @@ export class CallbacksService {
   }
 
   /** Another team's notification is reported as missing, as GET /v1/notifications/{id} does. */
-  async listDeliveries(principal: Principal, notificationId: string): Promise<CallbackDeliveryList> {
+  async listDeliveries(
+    principal: Principal,
+    notificationId: string,
+  ): Promise<CallbackDeliveryList> {
     const team = UUID.test(notificationId)
       ? await this.callbacks.findNotificationTeam(notificationId)
       : null;
     if (team === null || (!principal.isAdmin && team !== principal.team)) {
-      throw new NotFoundError('notification_not_found', `No notification with id ${notificationId}`);
+      throw new NotFoundError(
+        'notification_not_found',
+        `No notification with id ${notificationId}`,
+      );
     }
     const deliveries = await this.callbacks.listForNotification(notificationId);
     return { data: deliveries.map(toView) };

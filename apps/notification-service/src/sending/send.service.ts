@@ -57,7 +57,6 @@ export class SendService {
       if (!message) return;
     }
 
-    await this.gateway.acquireSendSlot();
     const token = randomUUID();
     const claimed = await this.messages.claim(message.id, token);
     if (!claimed) {
@@ -72,6 +71,10 @@ export class SendService {
 
   private async attempt(message: Message, token: string): Promise<void> {
     try {
+      // Claim first, slot second, call at once: nothing of variable length (a database round
+      // trip) may sit between the slot's time and the request reaching the provider, or requests
+      // bunch up and the provider sees more than its limit in some second.
+      await this.gateway.acquireSendSlot();
       const result = await this.gateway.send({
         to: message.recipient,
         message: message.body,
