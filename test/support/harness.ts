@@ -90,7 +90,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     SMS_PROVIDER_BASE_URL: sandbox.url,
     SMS_PROVIDER_API_KEY: SANDBOX_KEY,
     SMS_PROVIDER_WEBHOOK_SECRET: sandbox.config.webhookSecret,
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    // One public address per stack, as behind a load balancer: a worker-only instance serves no
+    // webhook route, so a second instance points the provider at the first one.
+    PUBLIC_BASE_URL: options.shareWith?.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`,
     ADMIN_API_KEY: ADMIN_KEY,
     LOG_LEVEL: 'silent',
     SWEEP_INTERVAL_MS: '500',

@@ -13,6 +13,7 @@ import { CALLBACK_DISPATCH_BATCH, CALLBACK_DISPATCH_INTERVAL_MS } from './callba
 import { CallbacksRepository } from './callbacks.repository';
 
 const INTERVAL_NAME = 'status-callbacks';
+const REDIS_TIMEOUT_MS = 5000;
 
 /**
  * Hands due callbacks to Bull. Callback rows are created by a database trigger, which cannot talk
@@ -57,7 +58,16 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnModuleDestr
   /** One pass; returns how many jobs it created. Public so tests and operators can force it. */
   dispatch(): Promise<number> {
     return this.callbacks.withDueBatch(CALLBACK_DISPATCH_BATCH, (refs) =>
-      this.queue.ensureQueued(refs),
+      // The rows stay locked while Redis is asked: a Redis that hangs must not keep them so.
+      withTimeout(this.queue.ensureQueued(refs), REDIS_TIMEOUT_MS),
     );
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

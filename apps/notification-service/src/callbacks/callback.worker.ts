@@ -30,6 +30,7 @@ export class CallbackWorker implements OnApplicationBootstrap, OnModuleDestroy {
         await this.sender.handle(job.data);
       })
       .catch((error: unknown) => this.logger.error(`Callback worker stopped: ${String(error)}`));
+    this.logger.log(`Callback worker started, concurrency ${CALLBACK_CONCURRENCY}`);
   }
 
   async onModuleDestroy(): Promise<void> {

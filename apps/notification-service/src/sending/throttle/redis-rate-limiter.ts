@@ -97,7 +97,11 @@ function parseReply(reply: unknown): { granted: boolean; micros: number; gen: st
  * GCRA in reservation style: the state is a single theoretical arrival time (TAT); a reservation
  * takes the slot at max(TAT, now) and moves the TAT one emission interval on, atomically in Lua
  * on Redis' own clock. Slots are therefore evenly spaced, never bursty, so no sliding one-second
- * window holds more than the limit, whatever the provider's window alignment.
+ * window holds more than the limit, whatever the provider's window alignment. There is no burst
+ * allowance on purpose: after an idle spell the provider's window may still hold our last second.
+ *
+ * Nothing is held per caller: a crashed or aborted caller leaves an unused slot behind, never a
+ * lock, and the keys expire a minute after the last reservation.
  */
 export class RedisRateLimiter {
   private readonly stateKey: string;

@@ -1,0 +1,475 @@
+/**
+ * `npm run demo`: the whole notification flow end to end, on a machine with PostgreSQL and Redis
+ * on localhost (see the constants below).
+ *
+ * Starts the provider sandbox and the notification service as child processes (from source, on
+ * free ports, with a dedicated database and Redis prefix that are reset first), creates a template,
+ * sends one notification to several numbers (some of which the sandbox fails on purpose) plus a
+ * scheduled one, waits until every message is final and prints what happened to each. Exits 0
+ * only when every message ended as expected; stops everything it started in every case.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { deleteRedisKeys, recreateDatabase } from './demo/infra';
+import { answers, expectStatus, pollUntil, requestJson } from './demo/http';
+import {
+  describeExit,
+  freePort,
+  hasExited,
+  startTsProcess,
+  stopProcess,
+  tailOf,
+  type ManagedProcess,
+} from './demo/processes';
+import {
+  clockTime,
+  countByStatus,
+  meetsExpectation,
+  messageTable,
+  seconds,
+  table,
+  type Expectation,
+  type MessageView,
+  type Row,
+} from './demo/report';
+
+// Fixed on purpose: the demo must behave the same wherever it runs, so it reads no configuration
+// from the environment. The database and the Redis prefix are the demo's own and are wiped.
+const POSTGRES_SERVER = 'postgres://postgres@127.0.0.1:5432';
+const DEMO_DATABASE = 'notify_demo';
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const QUEUE_PREFIX = 'notify-demo';
+const ADMIN_API_KEY = 'demo-admin-key-0123456789';
+
+const STARTUP_TIMEOUT_MS = 45_000;
+const FINAL_STATUS_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+const SCHEDULE_AHEAD_MS = 5_000;
+const FINAL_STATUSES = new Set(['delivered', 'failed', 'expired', 'canceled']);
+
+const REPO_ROOT = resolve(__dirname, '..');
+
+const TEMPLATE = {
+  key: 'order_shipped',
+  body: 'Hi {{name}}, your order {{order_id}} has shipped.',
+  sender_id: 'Acme',
+};
+
+/** The sandbox decides each outcome by the number's last three digits (its README). */
+const IMMEDIATE: Expectation[] = [
+  { to: '+14155550100', status: 'delivered', errorCode: null, why: 'ordinary number' },
+  { to: '+14155550101', status: 'delivered', errorCode: null, why: 'ordinary number' },
+  { to: '+14155550102', status: 'delivered', errorCode: null, why: 'ordinary number' },
+  { to: '+14155550666', status: 'failed', errorCode: 'undeliverable', why: 'sandbox fails ...666' },
+  {
+    to: '+14155550400',
+    status: 'failed',
+    errorCode: 'invalid_phone_number',
+    why: 'sandbox refuses ...400',
+  },
+];
+const SCHEDULED: Expectation = {
+  to: '+14155550103',
+  status: 'delivered',
+  errorCode: null,
+  why: `scheduled ${SCHEDULE_AHEAD_MS / 1000} s ahead`,
+};
+
+interface AcceptedNotification {
+  id: string;
+  status: string;
+  messages: { id: string; to: string; status: string }[];
+}
+
+interface NotificationView {
+  id: string;
+  scheduled_at: string | null;
+  messages: MessageView[];
+}
+
+interface DeliveryFigures {
+  total: number;
+  delivered: number;
+  failed: number;
+  delivery_rate: number | null;
+  p50_delivery_seconds: number | null;
+  p95_delivery_seconds: number | null;
+  segments: number;
+}
+
+/** Undo actions, run last-in first-out exactly once, whether the demo succeeds, fails or is interrupted. */
+class Cleanup {
+  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
+  private running: Promise<void> | undefined;
+
+  add(name: string, run: () => Promise<unknown>): void {
+    this.steps.push({ name, run });
+  }
+
+  run(): Promise<void> {
+    this.running ??= this.runAll();
+    return this.running;
+  }
+
+  private async runAll(): Promise<void> {
+    for (const step of [...this.steps].reverse()) {
+      try {
+        await step.run();
+      } catch (error) {
+        // Keep going: one failed step must not leave the other processes running.
+        console.error(`  cleanup: ${step.name} failed: ${String(error)}`);
+      }
+    }
+  }
+}
+
+/** Only what a Node process needs to run: the apps' settings are all given explicitly. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+interface Stack {
+  sandbox: ManagedProcess;
+  service: ManagedProcess;
+  serviceUrl: string;
+  sandboxUrl: string;
+}
+
+async function resetState(): Promise<void> {
+  await recreateDatabase(POSTGRES_SERVER, DEMO_DATABASE);
+  const stale = await deleteRedisKeys(REDIS_URL, QUEUE_PREFIX);
+  console.log(
+    `  database ${DEMO_DATABASE} recreated; ${stale} leftover Redis key(s) under ${QUEUE_PREFIX}: deleted`,
+  );
+}
+
+function startStack(logDir: string, cleanup: Cleanup, sandboxPort: number, servicePort: number) {
+  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+  const serviceUrl = `http://127.0.0.1:${servicePort}`;
+  const sandbox = startTsProcess({
+    name: 'sandbox',
+    entry: 'apps/sms-provider-sandbox/src/main.ts',
+    cwd: REPO_ROOT,
+    logPath: join(logDir, 'sandbox.log'),
+    env: {
+      ...baseEnv(),
+      SANDBOX_PORT: String(sandboxPort),
+      SANDBOX_HOST: '127.0.0.1',
+      // A little quicker than the defaults (300/1000 ms), still visibly asynchronous.
+      SANDBOX_SENT_DELAY_MS: '300',
+      SANDBOX_DELIVERED_DELAY_MS: '700',
+    },
+  });
+  cleanup.add('stop sandbox', async () =>
+    report('sandbox', await stopProcess(sandbox, STOP_GRACE_MS)),
+  );
+  const service = startTsProcess({
+    name: 'notification-service',
+    entry: 'apps/notification-service/src/main.ts',
+    cwd: REPO_ROOT,
+    logPath: join(logDir, 'service.log'),
+    env: {
+      ...baseEnv(),
+      PORT: String(servicePort),
+      DATABASE_URL: `${POSTGRES_SERVER}/${DEMO_DATABASE}`,
+      REDIS_URL,
+      QUEUE_PREFIX,
+      SMS_PROVIDER_BASE_URL: `${sandboxUrl}/v1`,
+      // The sandbox's webhooks come back here (the default, spelled out for the reader).
+      PUBLIC_BASE_URL: serviceUrl,
+      ADMIN_API_KEY,
+    },
+  });
+  cleanup.add('stop service', async () =>
+    report('notification-service', await stopProcess(service, STOP_GRACE_MS)),
+  );
+  return { sandbox, service, sandboxUrl, serviceUrl };
+}
+
+function report(name: string, outcome: string): void {
+  console.log(`  ${name}: ${outcome}`);
+}
+
+/** Waits for the sandbox to answer and the service's /health (database + Redis) to be 200. */
+async function waitUntilReady(stack: Stack): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  const ready = async (proc: ManagedProcess, url: string) =>
+    pollUntil(`${proc.name} to answer ${url}`, deadline, 250, async () => {
+      // A crash at start-up (bad config, port taken) should fail now, not at the deadline.
+      if (hasExited(proc)) throw new Error(`${proc.name} ${describeExit(proc)} during start-up`);
+      return (await answers(url)) ? true : undefined;
+    });
+  await Promise.all([
+    // Admin routes: no auth and no rate limit, so waiting does not spend the provider budget.
+    ready(stack.sandbox, `${stack.sandboxUrl}/__admin/faults`),
+    ready(stack.service, `${stack.serviceUrl}/health`),
+  ]);
+}
+
+class ServiceApi {
+  constructor(private readonly baseUrl: string) {}
+
+  call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    return requestJson<T>(`${this.baseUrl}${path}`, {
+      method,
+      body,
+      headers: { authorization: `Bearer ${ADMIN_API_KEY}`, ...headers },
+    });
+  }
+}
+
+async function createTemplate(api: ServiceApi): Promise<void> {
+  const created = expectStatus(
+    'POST /v1/templates',
+    await api.call<{ key: string; version: number; variables: string[] }>(
+      'POST',
+      '/v1/templates',
+      TEMPLATE,
+    ),
+    201,
+  );
+  console.log(
+    `  template ${created.key} v${created.version}, variables: ${created.variables.join(', ')}`,
+  );
+}
+
+async function send(
+  api: ServiceApi,
+  body: Record<string, unknown>,
+  idempotencyKey: string,
+): Promise<AcceptedNotification> {
+  const result = await api.call<AcceptedNotification>('POST', '/v1/notifications', body, {
+    'idempotency-key': idempotencyKey,
+  });
+  return expectStatus('POST /v1/notifications', result, 202);
+}
+
+/** Sends the main notification twice with one Idempotency-Key: the replay must change nothing. */
+async function sendWithReplay(api: ServiceApi, runId: string): Promise<AcceptedNotification> {
+  const body = {
+    template: TEMPLATE.key,
+    to: IMMEDIATE.map((e) => e.to),
+    variables: { name: 'Ada', order_id: 'A-1042' },
+    reference: 'demo-order-1042',
+  };
+  const key = `demo-${runId}-order-1042`;
+  const first = await send(api, body, key);
+  console.log(`  notification ${first.id}: ${first.status}, ${first.messages.length} message(s)`);
+  const replay = await send(api, body, key);
+  if (replay.id !== first.id) {
+    throw new Error(`Idempotent replay created notification ${replay.id} instead of ${first.id}`);
+  }
+  console.log(`  same request, same Idempotency-Key: same notification ${replay.id}, nothing new`);
+  return first;
+}
+
+async function sendScheduled(api: ServiceApi, runId: string): Promise<AcceptedNotification> {
+  const scheduledAt = new Date(Date.now() + SCHEDULE_AHEAD_MS).toISOString();
+  const accepted = await send(
+    api,
+    {
+      template: TEMPLATE.key,
+      to: SCHEDULED.to,
+      variables: { name: 'Grace', order_id: 'A-1043' },
+      scheduled_at: scheduledAt,
+      reference: 'demo-order-1043',
+    },
+    `demo-${runId}-order-1043`,
+  );
+  console.log(`  notification ${accepted.id}: ${accepted.status} for ${clockTime(scheduledAt)}`);
+  return accepted;
+}
+
+/** Polls the notifications until every message has a final status. */
+async function waitForFinal(api: ServiceApi, ids: string[]): Promise<NotificationView[]> {
+  const deadline = Date.now() + FINAL_STATUS_TIMEOUT_MS;
+  let latest: NotificationView[] = [];
+  try {
+    return await pollUntil('every message to reach a final status', deadline, 250, async () => {
+      latest = await Promise.all(
+        ids.map(async (id) =>
+          expectStatus(
+            `GET /v1/notifications/${id}`,
+            await api.call<NotificationView>('GET', `/v1/notifications/${id}`),
+            200,
+          ),
+        ),
+      );
+      const all = latest.flatMap((n) => n.messages);
+      return all.every((m) => FINAL_STATUSES.has(m.status)) ? latest : undefined;
+    });
+  } catch (error) {
+    const pending = latest.flatMap((n) => n.messages).filter((m) => !FINAL_STATUSES.has(m.status));
+    const where = pending.map((m) => `${m.to} ${m.status}`).join(', ');
+    throw new Error(`${String(error)}${where ? ` (still open: ${where})` : ''}`);
+  }
+}
+
+function toRows(immediate: NotificationView, scheduled: NotificationView): Row[] {
+  const expectationFor = (to: string, list: Expectation[]) => {
+    const found = list.find((e) => e.to === to);
+    if (!found) throw new Error(`Unexpected recipient ${to} in the response`);
+    return found;
+  };
+  return [
+    ...immediate.messages.map((message) => ({
+      kind: 'now' as const,
+      message,
+      expected: expectationFor(message.to, IMMEDIATE),
+    })),
+    ...scheduled.messages.map((message) => ({
+      kind: 'scheduled' as const,
+      message,
+      expected: expectationFor(message.to, [SCHEDULED]),
+    })),
+  ].sort((a, b) => a.message.to.localeCompare(b.message.to));
+}
+
+/** Lag between the requested time and the provider accepting the message (SPEC: under a second). */
+function scheduleLag(scheduled: NotificationView): string {
+  const message = scheduled.messages[0];
+  if (!scheduled.scheduled_at || !message?.queued_at) return 'n/a (never handed to the provider)';
+  const lag = Date.parse(message.queued_at) - Date.parse(scheduled.scheduled_at);
+  return `${lag} ms (due ${clockTime(scheduled.scheduled_at)}, handed to the provider ${clockTime(message.queued_at)})`;
+}
+
+/** GET /v1/reports/delivery for the demo's template, if this build has reports (404: skipped). */
+async function printDeliveryReport(api: ServiceApi): Promise<void> {
+  const result = await api.call<{ totals: DeliveryFigures }>(
+    'GET',
+    `/v1/reports/delivery?template=${TEMPLATE.key}`,
+  );
+  if (result.status === 404) {
+    console.log('  (no /v1/reports/delivery in this build)');
+    return;
+  }
+  const { totals } = expectStatus('GET /v1/reports/delivery', result, 200);
+  const value = (n: number | null, unit = '') => (n === null ? '-' : `${n}${unit}`);
+  for (const line of table(
+    ['total', 'delivered', 'failed', 'delivery rate', 'p50', 'p95', 'segments'],
+    [
+      [
+        String(totals.total),
+        String(totals.delivered),
+        String(totals.failed),
+        value(totals.delivery_rate),
+        value(totals.p50_delivery_seconds, ' s'),
+        value(totals.p95_delivery_seconds, ' s'),
+        String(totals.segments),
+      ],
+    ],
+  )) {
+    console.log(`  ${line}`);
+  }
+}
+
+function printLogTails(processes: ManagedProcess[]): void {
+  for (const proc of processes) {
+    console.error(`\n--- last lines of ${proc.logPath} ---`);
+    for (const line of tailOf(proc.logPath, 25)) console.error(line);
+  }
+}
+
+/** The demo proper; returns the number of messages that did not end as expected. */
+async function run(
+  cleanup: Cleanup,
+  logDir: string,
+  started: number,
+  processes: ManagedProcess[],
+): Promise<number> {
+  console.log('Resetting demo state');
+  await resetState();
+  cleanup.add('delete Redis keys', async () => {
+    const n = await deleteRedisKeys(REDIS_URL, QUEUE_PREFIX);
+    console.log(`  ${n} Redis key(s) under ${QUEUE_PREFIX}: deleted`);
+  });
+
+  const [sandboxPort, servicePort] = [await freePort(), await freePort()];
+  console.log(
+    `\nStarting sandbox (:${sandboxPort}) and service (:${servicePort}), logs in ${logDir}`,
+  );
+  const stack = startStack(logDir, cleanup, sandboxPort, servicePort);
+  processes.push(stack.sandbox, stack.service);
+  await waitUntilReady(stack);
+  const readyAt = Date.now();
+  console.log(`  ready after ${seconds(readyAt - started)}`);
+
+  const api = new ServiceApi(stack.serviceUrl);
+  const runId = new Date(started).toISOString().replace(/\D/g, '');
+  console.log('\nSending');
+  await createTemplate(api);
+  const immediate = await sendWithReplay(api, runId);
+  const scheduled = await sendScheduled(api, runId);
+
+  console.log('\nWaiting for final statuses');
+  const [immediateView, scheduledView] = await waitForFinal(api, [immediate.id, scheduled.id]);
+  const finishedAt = Date.now();
+  const rows = toRows(immediateView, scheduledView);
+  console.log('');
+  for (const line of messageTable(rows)) console.log(`  ${line}`);
+
+  const unexpected = rows.filter((row) => !meetsExpectation(row));
+  console.log('\nSummary');
+  console.log(`  messages:     ${rows.length} (${countByStatus(rows.map((r) => r.message))})`);
+  console.log(`  as expected:  ${rows.length - unexpected.length}/${rows.length}`);
+  console.log(`  schedule lag: ${scheduleLag(scheduledView)}`);
+  console.log(
+    `  elapsed:      ${seconds(finishedAt - started)} (start-up ${seconds(readyAt - started)}, first send to all final ${seconds(finishedAt - readyAt)})`,
+  );
+
+  console.log('\nDelivery report (order_shipped)');
+  await printDeliveryReport(api);
+  return unexpected.length;
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const cleanup = new Cleanup();
+  const logDir = mkdtempSync(join(tmpdir(), 'notify-demo-'));
+  const processes: ManagedProcess[] = [];
+  let interrupted = false;
+
+  // Ctrl-C: the children get the SIGINT too; stop whatever is left, then leave.
+  const interrupt = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    console.error(`\n${signal} received: stopping what the demo started`);
+    void cleanup.run().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+
+  let failures: number;
+  try {
+    failures = await run(cleanup, logDir, started, processes);
+  } catch (error) {
+    // An interrupted run fails in all sorts of ways (its children are gone): not worth a report.
+    if (interrupted) return new Promise<number>(() => undefined);
+    console.error(`\nDemo failed: ${error instanceof Error ? error.message : String(error)}`);
+    failures = -1;
+  }
+  // Before stopping them: what the processes said while it went wrong, not their shutdown lines.
+  if (failures !== 0) printLogTails(processes);
+  console.log('\nStopping');
+  await cleanup.run();
+  console.log(`\nLogs: ${logDir}`);
+  if (failures === 0) {
+    console.log('Demo finished: every message ended as expected.');
+    return 0;
+  }
+  if (failures > 0) console.error(`Demo finished with ${failures} unexpected outcome(s).`);
+  return 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,127 @@
+import { createTemplate, freePort, type Harness, SANDBOX_KEY, startHarness, waitFor, waitForFinal } from './support/harness';
+import { type ServiceProcess, spawnService } from './support/service-process';
+
+interface SandboxMessage {
+  to: string;
+}
+
+const numbers = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => `+1415555${String(from + i).padStart(4, '0')}`);
+
+async function sandboxCounts(h: Harness): Promise<Map<string, number>> {
+  const messages: SandboxMessage[] = await h.sandboxAdmin('GET', '/messages');
+  const counts = new Map<string, number>();
+  for (const m of messages) counts.set(m.to, (counts.get(m.to) ?? 0) + 1);
+  return counts;
+}
+
+describe('Resilience (e2e)', () => {
+  describe('provider credits run out', () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await startHarness({ sandbox: { apiKeys: `${SANDBOX_KEY}:standard:5` } });
+      await createTemplate(h, 'promo', 'Hello {{name}}');
+    });
+    afterAll(() => h?.close());
+
+    it('pauses sending without failing anything, then resumes when the account has credits', async () => {
+      const recipients = numbers(6000, 10);
+      const res = await h.api('POST', '/v1/notifications', {
+        body: { template: 'promo', to: recipients, variables: { name: 'Ada' } },
+      });
+      expect(res.status).toBe(202);
+
+      const paused = await waitFor(async () => {
+        const q = await h.api('GET', '/v1/queue');
+        return q.body.paused ? q.body : null;
+      });
+      expect(paused.reason).toBe('insufficient_credits');
+      const stuck = await waitFor(async () => {
+        const view = await h.api('GET', `/v1/notifications/${res.body.id}`);
+        const counts = view.body.status_counts;
+        return (counts.delivered ?? 0) === 5 ? counts : null;
+      });
+      expect(stuck).toEqual({ delivered: 5, pending: 5 });
+      const metrics = await h.api('GET', '/metrics', { key: null });
+      expect(metrics.text).toMatch(/notify_provider_credits_exhausted_total [1-9]/);
+      expect(metrics.text).toMatch(/notify_sending_paused\{reason="insufficient_credits"\} 1/);
+
+      await h.sandboxAdmin('PUT', `/accounts/${SANDBOX_KEY}`, { credits: 100 });
+      const final = await waitForFinal(h, res.body.id);
+      expect(final.messages.map((m: { status: string }) => m.status)).toEqual(Array(10).fill('delivered'));
+      // The refused tries were not attempts: every message was sent once.
+      expect(final.messages.every((m: { attempts: number }) => m.attempts === 1)).toBe(true);
+      expect((await h.api('GET', '/v1/queue')).body.paused).toBe(false);
+      for (const count of (await sandboxCounts(h)).values()) expect(count).toBe(1);
+    });
+  });
+
+  describe('30% of provider calls answer 500', () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await startHarness({ sandbox: { errorRate: 0.3 } });
+      await createTemplate(h, 'promo', 'Hello {{name}}');
+    });
+    afterAll(() => h?.close());
+
+    it('retries every message to delivery and sends none twice', async () => {
+      const recipients = numbers(6100, 30);
+      const res = await h.api('POST', '/v1/notifications', {
+        body: { template: 'promo', to: recipients, variables: { name: 'Ada' } },
+      });
+      const final = await waitForFinal(h, res.body.id, 60_000);
+      expect(final.messages.filter((m: { status: string }) => m.status !== 'delivered')).toEqual([]);
+      const attempts = final.messages.reduce((n: number, m: { attempts: number }) => n + m.attempts, 0);
+      expect(attempts).toBeGreaterThan(30);
+      const counts = await sandboxCounts(h);
+      for (const to of recipients) expect(counts.get(to)).toBe(1);
+      const retried = final.messages.find((m: { attempts: number }) => m.attempts > 1);
+      expect(retried.events.map((e: { type: string }) => e.type)).toContain('attempt_failed');
+    });
+  });
+
+  describe('a worker killed mid-flight', () => {
+    let api: Harness;
+    let worker: ServiceProcess | undefined;
+    let second: Harness | undefined;
+    const timing = { SMS_PROVIDER_TIMEOUT_MS: '2000', SEND_CLAIM_TIMEOUT_MS: '3000' };
+
+    beforeAll(async () => {
+      api = await startHarness({ env: { APP_ROLE: 'api', ...timing }, sandbox: { latencyMs: 300 } });
+      await createTemplate(api, 'promo', 'Hello {{name}}');
+    });
+    afterAll(async () => {
+      await worker?.kill();
+      await second?.close();
+      await api?.close();
+    });
+
+    it('loses nothing: every accepted message is delivered after a new worker takes over', async () => {
+      const port = await freePort();
+      worker = await spawnService({ ...api.env, ...timing, APP_ROLE: 'worker', PORT: String(port), LOG_LEVEL: 'error' });
+      const recipients = numbers(6200, 40);
+      const res = await api.api('POST', '/v1/notifications', {
+        body: { template: 'promo', to: recipients, variables: { name: 'Ada' } },
+      });
+      expect(res.status).toBe(202);
+      // Kill it in the middle of the batch, with provider calls in flight.
+      await waitFor(async () => {
+        const [row] = await api.sql(`SELECT count(*) FILTER (WHERE provider_message_id IS NOT NULL)::int AS handed,
+          count(*) FILTER (WHERE claimed_at IS NOT NULL)::int AS claimed FROM messages`);
+        return row.handed >= 5 && row.claimed > 0;
+      });
+      await worker.kill('SIGKILL');
+      const [atKill] = await api.sql(`SELECT count(*) FILTER (WHERE claimed_at IS NOT NULL)::int AS in_flight FROM messages`);
+
+      second = await startHarness({ shareWith: api, env: { ...timing, APP_ROLE: 'worker' } });
+      const final = await waitForFinal(api, res.body.id, 40_000);
+      expect(final.messages.filter((m: { status: string }) => m.status !== 'delivered')).toEqual([]);
+
+      // Nothing lost; a duplicate is only possible for a call in flight at the moment of the kill.
+      const counts = await sandboxCounts(api);
+      for (const to of recipients) expect(counts.get(to)).toBeGreaterThanOrEqual(1);
+      const duplicates = recipients.reduce((n, to) => n + ((counts.get(to) ?? 0) - 1), 0);
+      expect(duplicates).toBeLessThanOrEqual(atKill.in_flight);
+    });
+  });
+});
