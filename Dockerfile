@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for both apps: the notification service (default command) and the provider sandbox
 # (`node dist/apps/sms-provider-sandbox/main.js`, see docker-compose.yml).
 #

@@ -28,12 +28,14 @@ export default tseslint.config(
   },
   {
     // Entry points, scripts and tests may read the environment directly.
-    files: ['**/main.ts', '**/*.config.ts', '**/config/*.ts', 'scripts/**', 'bench/**', 'test/**', '**/*.spec.ts', 'jest.config.ts'],
+    files: ['**/main.ts', '**/*.config.ts', '**/config/*.ts', '**/database/data-source.ts', 'scripts/**', 'bench/**', 'test/**', '**/*.spec.ts', 'jest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
     files: ['**/*.spec.ts', 'test/**'],
     rules: {
+      // End-to-end tests read JSON answers whose shape is what they assert.
+      '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',

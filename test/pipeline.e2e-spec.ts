@@ -1,4 +1,10 @@
-import { createTemplate, type Harness, startHarness, waitFor, waitForFinal } from './support/harness';
+import {
+  createTemplate,
+  type Harness,
+  startHarness,
+  waitFor,
+  waitForFinal,
+} from './support/harness';
 
 interface SandboxMessage {
   message_id: string;
@@ -35,7 +41,10 @@ describe('Pipeline: idempotency, scheduling, cancel, expiry, priority, recovery 
     expect(again.status).toBe(202);
     expect(again.body).toEqual(first.body);
     // Key order in the body doesn't make it a different request.
-    const reordered = await send({ variables: { code: '123456' }, to: '+14155550110', template: 'otp' }, headers);
+    const reordered = await send(
+      { variables: { code: '123456' }, to: '+14155550110', template: 'otp' },
+      headers,
+    );
     expect(reordered.body.id).toBe(first.body.id);
 
     const conflict = await send(body('+14155550111'), headers);
@@ -44,13 +53,17 @@ describe('Pipeline: idempotency, scheduling, cancel, expiry, priority, recovery 
 
     await waitForFinal(h, first.body.id);
     expect(await requestsTo('+14155550110')).toHaveLength(1);
-    const [row] = await h.sql(`SELECT count(*)::int AS n FROM notifications WHERE id = $1`, [first.body.id]);
+    const [row] = await h.sql(`SELECT count(*)::int AS n FROM notifications WHERE id = $1`, [
+      first.body.id,
+    ]);
     expect(row.n).toBe(1);
   });
 
   it('10 concurrent requests with one key create one notification', async () => {
     const headers = { 'Idempotency-Key': 'burst-7' };
-    const results = await Promise.all(Array.from({ length: 10 }, () => send(body('+14155550112'), headers)));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => send(body('+14155550112'), headers)),
+    );
     const ids = new Set(results.filter((r) => r.status === 202).map((r) => r.body.id));
     for (const r of results) expect([202, 409]).toContain(r.status);
     expect(ids.size).toBe(1);
@@ -73,22 +86,36 @@ describe('Pipeline: idempotency, scheduling, cancel, expiry, priority, recovery 
     const final = await waitForFinal(h, res.body.id);
     expect(final.messages[0].status).toBe('delivered');
 
-    const log: { at: number; path: string; method: string }[] = await h.sandboxAdmin('GET', `/requests?since=${scheduledAt.getTime() - 2000}`);
+    const log: { at: number; path: string; method: string }[] = await h.sandboxAdmin(
+      'GET',
+      `/requests?since=${scheduledAt.getTime() - 2000}`,
+    );
     const [message] = await requestsTo('+14155550113');
     expect(message).toBeDefined();
     const queuedAt = new Date(final.messages[0].queued_at).getTime();
-    const arrival = log.filter((r) => r.method === 'POST' && r.at <= queuedAt + 5).map((r) => r.at).pop();
+    const arrival = log
+      .filter((r) => r.method === 'POST' && r.at <= queuedAt + 5)
+      .map((r) => r.at)
+      .pop();
     expect(arrival).toBeDefined();
     const lateMs = (arrival as number) - scheduledAt.getTime();
     expect(lateMs).toBeGreaterThanOrEqual(0);
     expect(lateMs).toBeLessThan(1000);
-    expect(final.messages[0].events.map((e: { type: string }) => e.type)).toEqual(['scheduled', 'pending', 'queued', 'sent', 'delivered']);
+    expect(final.messages[0].events.map((e: { type: string }) => e.type)).toEqual([
+      'scheduled',
+      'pending',
+      'queued',
+      'sent',
+      'delivered',
+    ]);
   });
 
   it('cancel stops a scheduled message; only messages not yet handed over are canceled', async () => {
     const at = Date.now() + 1500;
     const canceled = await send(body('+14155550114', { scheduled_at: new Date(at).toISOString() }));
-    const control = await send(body('+14155550115', { scheduled_at: new Date(at + 300).toISOString() }));
+    const control = await send(
+      body('+14155550115', { scheduled_at: new Date(at + 300).toISOString() }),
+    );
     const cancel = await h.api('POST', `/v1/notifications/${canceled.body.id}/cancel`);
     expect(cancel.status).toBe(200);
     expect(cancel.body).toMatchObject({ canceled: 1, messages: [{ status: 'canceled' }] });
@@ -107,7 +134,9 @@ describe('Pipeline: idempotency, scheduling, cancel, expiry, priority, recovery 
   it('a message whose expires_at passes before sending becomes expired, never sent', async () => {
     await h.api('POST', '/v1/queue/pause');
     try {
-      const res = await send(body('+14155550116', { expires_at: new Date(Date.now() + 800).toISOString() }));
+      const res = await send(
+        body('+14155550116', { expires_at: new Date(Date.now() + 800).toISOString() }),
+      );
       expect(res.status).toBe(202);
       const view = await waitFor(async () => {
         const r = await h.api('GET', `/v1/notifications/${res.body.id}`);
@@ -139,7 +168,8 @@ describe('Pipeline: idempotency, scheduling, cancel, expiry, priority, recovery 
     const order = rows.map((r) => r.recipient);
     // Both requests were queued while paused. Workers take the high jobs first; with `concurrency`
     // jobs in flight at once, the high ones are all among the first `concurrency` handed over.
-    for (const number of high) expect(order.indexOf(number)).toBeLessThan(h.config.sending.concurrency);
+    for (const number of high)
+      expect(order.indexOf(number)).toBeLessThan(h.config.sending.concurrency);
   });
 
   it('work lost from Redis is found again from the database', async () => {
@@ -150,7 +180,10 @@ describe('Pipeline: idempotency, scheduling, cancel, expiry, priority, recovery 
     await deleteRedisKeys(`${h.queuePrefix}*`);
     await h.api('POST', '/v1/queue/resume');
     const final = await waitForFinal(h, res.body.id);
-    expect(final.messages.map((m: { status: string }) => m.status)).toEqual(['delivered', 'delivered']);
+    expect(final.messages.map((m: { status: string }) => m.status)).toEqual([
+      'delivered',
+      'delivered',
+    ]);
     expect(await requestsTo('+14155550117')).toHaveLength(1);
   });
 });

@@ -1,4 +1,12 @@
-import { createTemplate, freePort, type Harness, SANDBOX_KEY, startHarness, waitFor, waitForFinal } from './support/harness';
+import {
+  createTemplate,
+  freePort,
+  type Harness,
+  SANDBOX_KEY,
+  startHarness,
+  waitFor,
+  waitForFinal,
+} from './support/harness';
 import { type ServiceProcess, spawnService } from './support/service-process';
 
 interface SandboxMessage {
@@ -48,7 +56,9 @@ describe('Resilience (e2e)', () => {
 
       await h.sandboxAdmin('PUT', `/accounts/${SANDBOX_KEY}`, { credits: 100 });
       const final = await waitForFinal(h, res.body.id);
-      expect(final.messages.map((m: { status: string }) => m.status)).toEqual(Array(10).fill('delivered'));
+      expect(final.messages.map((m: { status: string }) => m.status)).toEqual(
+        Array(10).fill('delivered'),
+      );
       // The refused tries were not attempts: every message was sent once.
       expect(final.messages.every((m: { attempts: number }) => m.attempts === 1)).toBe(true);
       expect((await h.api('GET', '/v1/queue')).body.paused).toBe(false);
@@ -70,8 +80,13 @@ describe('Resilience (e2e)', () => {
         body: { template: 'promo', to: recipients, variables: { name: 'Ada' } },
       });
       const final = await waitForFinal(h, res.body.id, 60_000);
-      expect(final.messages.filter((m: { status: string }) => m.status !== 'delivered')).toEqual([]);
-      const attempts = final.messages.reduce((n: number, m: { attempts: number }) => n + m.attempts, 0);
+      expect(final.messages.filter((m: { status: string }) => m.status !== 'delivered')).toEqual(
+        [],
+      );
+      const attempts = final.messages.reduce(
+        (n: number, m: { attempts: number }) => n + m.attempts,
+        0,
+      );
       expect(attempts).toBeGreaterThan(30);
       const counts = await sandboxCounts(h);
       for (const to of recipients) expect(counts.get(to)).toBe(1);
@@ -87,7 +102,10 @@ describe('Resilience (e2e)', () => {
     const timing = { SMS_PROVIDER_TIMEOUT_MS: '2000', SEND_CLAIM_TIMEOUT_MS: '3000' };
 
     beforeAll(async () => {
-      api = await startHarness({ env: { APP_ROLE: 'api', ...timing }, sandbox: { latencyMs: 300 } });
+      api = await startHarness({
+        env: { APP_ROLE: 'api', ...timing },
+        sandbox: { latencyMs: 300 },
+      });
       await createTemplate(api, 'promo', 'Hello {{name}}');
     });
     afterAll(async () => {
@@ -98,7 +116,13 @@ describe('Resilience (e2e)', () => {
 
     it('loses nothing: every accepted message is delivered after a new worker takes over', async () => {
       const port = await freePort();
-      worker = await spawnService({ ...api.env, ...timing, APP_ROLE: 'worker', PORT: String(port), LOG_LEVEL: 'error' });
+      worker = await spawnService({
+        ...api.env,
+        ...timing,
+        APP_ROLE: 'worker',
+        PORT: String(port),
+        LOG_LEVEL: 'error',
+      });
       const recipients = numbers(6200, 40);
       const res = await api.api('POST', '/v1/notifications', {
         body: { template: 'promo', to: recipients, variables: { name: 'Ada' } },
@@ -106,16 +130,21 @@ describe('Resilience (e2e)', () => {
       expect(res.status).toBe(202);
       // Kill it in the middle of the batch, with provider calls in flight.
       await waitFor(async () => {
-        const [row] = await api.sql(`SELECT count(*) FILTER (WHERE provider_message_id IS NOT NULL)::int AS handed,
+        const [row] =
+          await api.sql(`SELECT count(*) FILTER (WHERE provider_message_id IS NOT NULL)::int AS handed,
           count(*) FILTER (WHERE claimed_at IS NOT NULL)::int AS claimed FROM messages`);
         return row.handed >= 5 && row.claimed > 0;
       });
       await worker.kill('SIGKILL');
-      const [atKill] = await api.sql(`SELECT count(*) FILTER (WHERE claimed_at IS NOT NULL)::int AS in_flight FROM messages`);
+      const [atKill] = await api.sql(
+        `SELECT count(*) FILTER (WHERE claimed_at IS NOT NULL)::int AS in_flight FROM messages`,
+      );
 
       second = await startHarness({ shareWith: api, env: { ...timing, APP_ROLE: 'worker' } });
       const final = await waitForFinal(api, res.body.id, 40_000);
-      expect(final.messages.filter((m: { status: string }) => m.status !== 'delivered')).toEqual([]);
+      expect(final.messages.filter((m: { status: string }) => m.status !== 'delivered')).toEqual(
+        [],
+      );
 
       // Nothing lost; a duplicate is only possible for a call in flight at the moment of the kill.
       const counts = await sandboxCounts(api);

@@ -1,5 +1,11 @@
 import { maxInSlidingWindow } from '../apps/notification-service/src/sending/throttle';
-import { createTemplate, type Harness, SANDBOX_KEY, startHarness, waitForFinal } from './support/harness';
+import {
+  createTemplate,
+  type Harness,
+  SANDBOX_KEY,
+  startHarness,
+  waitForFinal,
+} from './support/harness';
 
 interface LoggedRequest {
   at: number;
@@ -38,11 +44,19 @@ describe('Shared throttle against the sandbox at 10 req/s (e2e)', () => {
     const final = await waitForFinal(via, res.body.id, 60_000);
     expect(final.messages.every((m: { status: string }) => m.status === 'delivered')).toBe(true);
 
-    const log: LoggedRequest[] = await a.sandboxAdmin('GET', `/requests?since=${since}&key=${SANDBOX_KEY}`);
+    const log: LoggedRequest[] = await a.sandboxAdmin(
+      'GET',
+      `/requests?since=${since}&key=${SANDBOX_KEY}`,
+    );
     const sends = log.filter((r) => r.method === 'POST' && r.path === '/v1/messages');
     expect(sends).toHaveLength(recipients.length);
     expect(log.filter((r) => r.status === 429)).toEqual([]);
-    expect(maxInSlidingWindow(log.map((r) => r.at), 1000)).toBeLessThanOrEqual(10);
+    expect(
+      maxInSlidingWindow(
+        log.map((r) => r.at),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(10);
     return sends;
   }
 

@@ -9,7 +9,14 @@ import { loadConfig } from '../../apps/notification-service/src/config/load-conf
 import { type RunningSandbox, startSandbox } from '../../apps/sms-provider-sandbox/src/bootstrap';
 import type { SandboxOverrides } from '../../apps/sms-provider-sandbox/src/config';
 import { deleteRedisKeys } from './global-teardown';
-import { databasePrefix, databaseUrl, PG_ADMIN_URL, REDIS_URL, redisPrefix, templateDatabase } from './test-env';
+import {
+  databasePrefix,
+  databaseUrl,
+  PG_ADMIN_URL,
+  REDIS_URL,
+  redisPrefix,
+  templateDatabase,
+} from './test-env';
 
 // Nest's start-up lines ("Mapped {/v1/messages, POST} route") for every app of every test.
 Logger.overrideLogger(false);
@@ -126,7 +133,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await response.text();
-      if (!response.ok) throw new Error(`sandbox admin ${method} ${path}: ${response.status} ${text}`);
+      if (!response.ok)
+        throw new Error(`sandbox admin ${method} ${path}: ${response.status} ${text}`);
       return text ? JSON.parse(text) : undefined;
     },
     close: async () => {
@@ -159,7 +167,8 @@ export async function callApi<T = any>(
   const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
   const text = await response.text();
   let parsed: unknown = text;
-  if ((response.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+  if ((response.headers.get('content-type') ?? '').includes('json') && text)
+    parsed = JSON.parse(text);
   return { status: response.status, body: parsed as T, text, headers: response.headers };
 }
 
@@ -174,7 +183,9 @@ export async function waitFor<T>(
     last = await check();
     if (last) return last as T;
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
@@ -195,11 +206,17 @@ export async function createTemplate(
 const TERMINAL = ['delivered', 'failed', 'expired', 'canceled'];
 
 /** Waits until every message of the notification is in a final state and returns it. */
-export async function waitForFinal(h: Harness, notificationId: string, timeoutMs = 30_000): Promise<any> {
+export async function waitForFinal(
+  h: Harness,
+  notificationId: string,
+  timeoutMs = 30_000,
+): Promise<any> {
   return waitFor(
     async () => {
       const res = await h.api('GET', `/v1/notifications/${notificationId}`);
-      const done = res.status === 200 && res.body.messages.every((m: { status: string }) => TERMINAL.includes(m.status));
+      const done =
+        res.status === 200 &&
+        res.body.messages.every((m: { status: string }) => TERMINAL.includes(m.status));
       return done ? res.body : null;
     },
     { timeoutMs, intervalMs: 100, what: `notification ${notificationId} to finish` },

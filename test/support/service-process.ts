@@ -18,7 +18,13 @@ export interface ServiceProcess {
 export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/notification-service/src/main.ts'],
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      'apps/notification-service/src/main.ts',
+    ],
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env },
@@ -29,7 +35,9 @@ export async function spawnService(env: Record<string, string>): Promise<Service
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => ((exited = true), resolve())),
+  );
   const url = `http://127.0.0.1:${env.PORT}`;
   try {
     await waitFor(

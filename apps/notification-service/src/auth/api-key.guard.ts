@@ -22,7 +22,8 @@ export class ApiKeyGuard implements CanActivate {
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) throw new UnauthorizedError();
     const principal = await this.keys.authenticate(match[1]);
-    if (!principal) throw new UnauthorizedError('The API key is invalid or revoked', 'invalid_api_key');
+    if (!principal)
+      throw new UnauthorizedError('The API key is invalid or revoked', 'invalid_api_key');
     request.principal = principal;
 
     const scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPES_KEY, targets);

@@ -1,5 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMinSize, IsArray, IsIn, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
 import { SCOPES, type Scope } from './scopes';
 
 export class CreateApiKeyDto {
@@ -9,7 +17,10 @@ export class CreateApiKeyDto {
   @MaxLength(100)
   name!: string;
 
-  @ApiProperty({ example: 'payments', description: 'Team the key belongs to; it sees only its own data.' })
+  @ApiProperty({
+    example: 'payments',
+    description: 'Team the key belongs to; it sees only its own data.',
+  })
   @IsString()
   @Matches(/^[a-z0-9][a-z0-9_-]{0,63}$/, { message: 'team must match ^[a-z0-9][a-z0-9_-]{0,63}$' })
   team!: string;

@@ -11,7 +11,9 @@ export class ApiKeysRepository {
     return this.repo.findOne({ where: { keyHash, revokedAt: IsNull() } });
   }
 
-  create(fields: Pick<ApiKey, 'name' | 'team' | 'scopes' | 'keyHash' | 'keyPrefix'>): Promise<ApiKey> {
+  create(
+    fields: Pick<ApiKey, 'name' | 'team' | 'scopes' | 'keyHash' | 'keyPrefix'>,
+  ): Promise<ApiKey> {
     return this.repo.save(this.repo.create({ ...fields, lastUsedAt: null, revokedAt: null }));
   }
 

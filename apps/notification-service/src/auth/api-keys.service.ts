@@ -23,9 +23,7 @@ export class ApiKeysService {
     private readonly keys: ApiKeysRepository,
     config: AppConfig,
   ) {
-    this.adminKeyHash = config.adminApiKey
-      ? Buffer.from(hashKey(config.adminApiKey), 'hex')
-      : null;
+    this.adminKeyHash = config.adminApiKey ? Buffer.from(hashKey(config.adminApiKey), 'hex') : null;
   }
 
   async authenticate(key: string): Promise<Principal | null> {

@@ -15,7 +15,12 @@ import { ProviderUpdatesService } from '../webhooks/provider-updates.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Notification, Message, MessageEvent, IdempotencyRecord])],
-  providers: [NotificationsRepository, MessagesRepository, ProviderEventsRepository, ProviderUpdatesService],
+  providers: [
+    NotificationsRepository,
+    MessagesRepository,
+    ProviderEventsRepository,
+    ProviderUpdatesService,
+  ],
   exports: [NotificationsRepository, MessagesRepository, ProviderUpdatesService],
 })
 export class NotificationsStoreModule {}

@@ -29,7 +29,11 @@ export class NotificationsController {
   @Post()
   @HttpCode(202)
   @RequireScope('notifications:send')
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key + same body within 24 h returns the original response' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Same key + same body within 24 h returns the original response',
+  })
   @ApiAcceptedResponse({ type: AcceptedNotification })
   send(
     @CurrentPrincipal() principal: Principal,
@@ -55,7 +59,10 @@ export class NotificationsController {
   @Get(':id')
   @RequireScope('notifications:read')
   @ApiOkResponse({ type: NotificationView })
-  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<NotificationView> {
+  get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+  ): Promise<NotificationView> {
     return this.notifications.get(principal, id);
   }
 

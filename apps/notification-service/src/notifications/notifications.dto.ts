@@ -10,28 +10,12 @@ import {
   registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
+import { IsIsoInstant } from '../common/iso-instant';
 import { MESSAGE_STATUSES } from './message-status';
-
-/** ISO 8601 date-time that names its offset (Z or ±hh:mm): a bare local time is ambiguous. */
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 export const SENDER_ID = /^(?:[A-Za-z0-9 ]{1,11}|\+[1-9]\d{6,14})$/;
 export const SENDER_ID_MESSAGE =
   'must be up to 11 letters, digits or spaces, or an E.164 number (provider sender id)';
-
-function IsIsoDateTime(options?: ValidationOptions) {
-  return (target: object, propertyName: string) =>
-    registerDecorator({
-      name: 'isIsoDateTime',
-      target: target.constructor,
-      propertyName,
-      options: { message: `${propertyName} must be an ISO 8601 date-time with a UTC offset`, ...options },
-      validator: {
-        validate: (value: unknown) =>
-          typeof value === 'string' && ISO_WITH_OFFSET.test(value) && !Number.isNaN(Date.parse(value)),
-      },
-    });
-}
 
 /** `to` is one number or a list of them; numbers themselves are checked by the service (422). */
 function IsRecipientList(options?: ValidationOptions) {
@@ -47,9 +31,7 @@ function IsRecipientList(options?: ValidationOptions) {
       validator: {
         validate: (value: unknown) =>
           typeof value === 'string' ||
-          (Array.isArray(value) &&
-            value.length > 0 &&
-            value.every((v) => typeof v === 'string')),
+          (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')),
       },
     });
 }
@@ -81,12 +63,12 @@ export class SendNotificationDto {
 
   @ApiPropertyOptional({ example: '2026-12-01T09:00:00Z' })
   @IsOptional()
-  @IsIsoDateTime()
+  @IsIsoInstant()
   scheduled_at?: string;
 
   @ApiPropertyOptional({ example: '2026-12-01T10:00:00Z' })
   @IsOptional()
-  @IsIsoDateTime()
+  @IsIsoInstant()
   expires_at?: string;
 
   @ApiPropertyOptional({ enum: ['high', 'normal', 'low'], default: 'normal' })
@@ -126,11 +108,11 @@ export class ListNotificationsQuery {
   reference?: string;
 
   @IsOptional()
-  @IsIsoDateTime()
+  @IsIsoInstant()
   since?: string;
 
   @IsOptional()
-  @IsIsoDateTime()
+  @IsIsoInstant()
   until?: string;
 
   @IsOptional()

@@ -77,11 +77,11 @@ export class NotificationsRepository {
   }
 
   async purgeExpiredIdempotency(): Promise<number> {
-    const result = await this.db.query(
+    const rows: { n: number }[] = await this.db.query(
       `WITH gone AS (DELETE FROM idempotency_records WHERE expires_at <= now() RETURNING 1)
        SELECT count(*)::int AS n FROM gone`,
     );
-    return (result as { n: number }[])[0].n;
+    return rows[0].n;
   }
 
   async insertNotification(
@@ -168,6 +168,10 @@ export class NotificationsRepository {
         afterId: filter.after.id,
       });
     }
-    return qb.orderBy('n.createdAt', 'DESC').addOrderBy('n.id', 'DESC').take(filter.limit).getMany();
+    return qb
+      .orderBy('n.createdAt', 'DESC')
+      .addOrderBy('n.id', 'DESC')
+      .take(filter.limit)
+      .getMany();
   }
 }

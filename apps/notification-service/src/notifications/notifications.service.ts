@@ -1,11 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/scopes';
-import {
-  ConflictError,
-  NotFoundError,
-  UnprocessableError,
-} from '../common/errors/api-error';
+import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
+import { parseInstant } from '../common/iso-instant';
 import { AppConfig } from '../config/app-config';
 import { DispatchService } from '../sending/dispatch.service';
 import { TemplatesService } from '../templates/templates.service';
@@ -80,10 +77,10 @@ export class NotificationsService {
     const rendered = this.templates.render(version, dto.variables ?? {});
 
     const now = new Date();
-    const scheduledAt = dto.scheduled_at ? new Date(dto.scheduled_at) : null;
+    const scheduledAt = dto.scheduled_at ? parseInstant(dto.scheduled_at) : null;
     // A time already past means "now": the request is accepted, not refused.
     const isScheduled = scheduledAt !== null && scheduledAt.getTime() > now.getTime();
-    const expiresAt = dto.expires_at ? new Date(dto.expires_at) : null;
+    const expiresAt = dto.expires_at ? parseInstant(dto.expires_at) : null;
     if (expiresAt && expiresAt.getTime() <= Math.max(now.getTime(), scheduledAt?.getTime() ?? 0)) {
       throw new UnprocessableError(
         'invalid_expiry',
@@ -142,17 +139,22 @@ export class NotificationsService {
     principal: Principal,
     idempotencyKey: string | undefined,
     hash: string,
-    insert: (manager: EntityManager) => Promise<{ notification: Notification; messages: Message[] }>,
+    insert: (
+      manager: EntityManager,
+    ) => Promise<{ notification: Notification; messages: Message[] }>,
   ): Promise<
-    | { replayed: AcceptedNotification }
-    | { response: AcceptedNotification; messages: Message[] }
+    { replayed: AcceptedNotification } | { response: AcceptedNotification; messages: Message[] }
   > {
     try {
       return await this.notifications.transaction(async (manager) => {
         let recordId: string | null = null;
         if (idempotencyKey) {
           await this.notifications.setLockTimeout(manager, IDEMPOTENCY_WAIT_MS);
-          await this.notifications.deleteExpiredIdempotency(manager, principal.team, idempotencyKey);
+          await this.notifications.deleteExpiredIdempotency(
+            manager,
+            principal.team,
+            idempotencyKey,
+          );
           const record = await this.notifications.insertIdempotency(manager, {
             team: principal.team,
             key: idempotencyKey,
@@ -178,7 +180,8 @@ export class NotificationsService {
       if (idempotencyKey && code === '23505') {
         // A concurrent request with the same key committed first: answer as it did.
         const winner = await this.notifications.findIdempotency(principal.team, idempotencyKey);
-        if (winner?.response) return { replayed: this.replay(winner.requestHash, hash, winner.response) };
+        if (winner?.response)
+          return { replayed: this.replay(winner.requestHash, hash, winner.response) };
       }
       if (idempotencyKey && code === '55P03') {
         throw new ConflictError(
@@ -227,8 +230,8 @@ export class NotificationsService {
       status: query.status,
       template: query.template,
       reference: query.reference,
-      since: query.since ? new Date(query.since) : undefined,
-      until: query.until ? new Date(query.until) : undefined,
+      since: query.since ? (parseInstant(query.since) ?? undefined) : undefined,
+      until: query.until ? (parseInstant(query.until) ?? undefined) : undefined,
       after: query.cursor ? decodeCursor(query.cursor) : undefined,
       limit: limit + 1,
     });
@@ -311,7 +314,10 @@ function toView(
     list.push(e);
     byMessage.set(e.messageId, list);
   }
-  return { ...summary(n, counts), messages: messages.map((m) => toMessageView(m, byMessage.get(m.id) ?? [])) };
+  return {
+    ...summary(n, counts),
+    messages: messages.map((m) => toMessageView(m, byMessage.get(m.id) ?? [])),
+  };
 }
 
 export function toMessageView(m: Message, events: MessageEvent[]): MessageView {
@@ -353,7 +359,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
       return { createdAt, id };
     }
   } catch {
-    // fall through to the 400 below
+    // fall through to the 422 below
   }
   throw new UnprocessableError('invalid_cursor', 'cursor is not one this API returned');
 }

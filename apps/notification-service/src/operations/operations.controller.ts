@@ -44,9 +44,13 @@ export class OperationsController {
       return { ...result.data, rate_limit: result.rateLimit };
     } catch (error) {
       if (error instanceof SmsProviderError) {
-        throw new ServiceUnavailableError('provider_unavailable', `The provider answered: ${error.code}`, {
-          provider_code: error.providerCode ?? error.code,
-        });
+        throw new ServiceUnavailableError(
+          'provider_unavailable',
+          `The provider answered: ${error.code}`,
+          {
+            provider_code: error.providerCode ?? error.code,
+          },
+        );
       }
       throw error;
     }

@@ -1,4 +1,9 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { SmsProviderError } from '@app/sms-provider';
@@ -59,14 +64,18 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     await this.updates.pruneParked(new Date(now - PARKED_RETENTION_MS));
 
     let polled = 0;
-    for (const message of await this.repository.findStale(new Date(now - staleAfterMs), batchSize)) {
+    for (const message of await this.repository.findStale(
+      new Date(now - staleAfterMs),
+      batchSize,
+    )) {
       const result = await this.poll(message.providerMessageId);
       if (result === 'no_budget') break;
       await this.repository.markChecked(message.id);
       polled++;
     }
     const expired = await this.repository.expireOverdue(new Date(now - maxAgeMs), batchSize);
-    if (expired) this.logger.warn(`${expired} message(s) had no final status within the maximum age: expired`);
+    if (expired)
+      this.logger.warn(`${expired} message(s) had no final status within the maximum age: expired`);
     return { adopted, polled, expired };
   }
 

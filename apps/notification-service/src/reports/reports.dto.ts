@@ -1,13 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsIn,
-  IsOptional,
-  Matches,
-  registerDecorator,
-  type ValidationOptions,
-} from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 import { TEMPLATE_KEY_PATTERN } from '../templates/templates.dto';
-import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, parseInstant } from './report-window';
+import { IsIsoInstant } from '../common/iso-instant';
+import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS } from './report-window';
 
 export const REPORT_GROUPS = ['template', 'team', 'day'] as const;
 export type ReportGroup = (typeof REPORT_GROUPS)[number];
@@ -17,22 +12,6 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** Same shape as the team of an API key (auth/api-keys.dto.ts). */
 const TEAM_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-
-function IsIsoInstant(options?: ValidationOptions) {
-  return (target: object, propertyName: string) =>
-    registerDecorator({
-      name: 'isIsoInstant',
-      target: target.constructor,
-      propertyName,
-      options: {
-        message: `${propertyName} must be an ISO 8601 date-time with a UTC offset, e.g. 2026-01-31T00:00:00Z`,
-        ...options,
-      },
-      validator: {
-        validate: (value: unknown) => typeof value === 'string' && parseInstant(value) !== null,
-      },
-    });
-}
 
 export class DeliveryReportQuery {
   @ApiPropertyOptional({

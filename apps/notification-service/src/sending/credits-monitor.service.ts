@@ -1,4 +1,9 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -29,7 +34,8 @@ export class CreditsMonitorService implements OnApplicationBootstrap, OnModuleDe
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.scheduler.doesExist('interval', 'credits-monitor')) this.scheduler.deleteInterval('credits-monitor');
+    if (this.scheduler.doesExist('interval', 'credits-monitor'))
+      this.scheduler.deleteInterval('credits-monitor');
     await this.running;
   }
 

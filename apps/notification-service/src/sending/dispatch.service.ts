@@ -29,7 +29,14 @@ export class DispatchService {
         m.status === 'pending' ||
         (m.status === 'scheduled' && (m.nextAttemptAt?.getTime() ?? 0) <= horizon),
     );
-    await this.dispatchMany(due.map((m) => ({ id: m.id, dispatchSeq: m.dispatchSeq, priority: m.priority, nextAttemptAt: m.nextAttemptAt })));
+    await this.dispatchMany(
+      due.map((m) => ({
+        id: m.id,
+        dispatchSeq: m.dispatchSeq,
+        priority: m.priority,
+        nextAttemptAt: m.nextAttemptAt,
+      })),
+    );
   }
 
   async dispatchMany(refs: DispatchRef[]): Promise<void> {

@@ -132,7 +132,11 @@ export class SendService {
     token: string,
     error: SmsProviderError,
   ): Promise<void> {
-    const details = { code: error.code, message: maskPhonesIn(error.message), attempt: message.attempts };
+    const details = {
+      code: error.code,
+      message: maskPhonesIn(error.message),
+      attempt: message.attempts,
+    };
     if (error.code === 'rate_limit_exceeded') {
       // Not the message's fault and not an attempt: wait out the provider's window.
       const delay = error.retryAfterMs ?? 1000;
@@ -164,7 +168,10 @@ export class SendService {
       this.config.sending.retryBaseMs,
       this.config.sending.retryMaxMs,
     );
-    await this.retry(message, token, delay, true, 'attempt_failed', { ...details, retry_in_ms: delay });
+    await this.retry(message, token, delay, true, 'attempt_failed', {
+      ...details,
+      retry_in_ms: delay,
+    });
   }
 
   private async retry(

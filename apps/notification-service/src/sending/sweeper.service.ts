@@ -1,4 +1,9 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -55,12 +60,18 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** One pass; public so tests and operators can force it. */
-  async sweep(): Promise<{ released: number; expired: number; scheduled: number; recovered: number }> {
+  async sweep(): Promise<{
+    released: number;
+    expired: number;
+    scheduled: number;
+    recovered: number;
+  }> {
     const now = Date.now();
     const stale = await this.messages.releaseStaleClaims(
       new Date(now - this.config.sending.claimTimeoutMs),
     );
-    if (stale.length) this.logger.warn(`Released ${stale.length} stale claim(s) for another attempt`);
+    if (stale.length)
+      this.logger.warn(`Released ${stale.length} stale claim(s) for another attempt`);
     await this.dispatch.dispatchMany(stale);
 
     const expired = await this.messages.expireOverdue(BATCH);

@@ -59,7 +59,9 @@ export class ProviderEventsRepository {
         statusesBefore(update.status),
         source,
         JSON.stringify(
-          update.errorCode ? { error: { code: update.errorCode, message: update.errorMessage } } : {},
+          update.errorCode
+            ? { error: { code: update.errorCode, message: update.errorMessage } }
+            : {},
         ),
         JSON.stringify(rawPayload ?? null),
         parkIfUnknown,
@@ -89,7 +91,9 @@ export class ProviderEventsRepository {
 
   async deleteParked(ids: string[]): Promise<void> {
     if (ids.length) {
-      await this.db.query(`DELETE FROM pending_provider_events WHERE id = ANY($1::bigint[])`, [ids]);
+      await this.db.query(`DELETE FROM pending_provider_events WHERE id = ANY($1::bigint[])`, [
+        ids,
+      ]);
     }
   }
 

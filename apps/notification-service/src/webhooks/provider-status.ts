@@ -38,11 +38,14 @@ export function parseProviderUpdate(body: unknown): ProviderStatusUpdate | null 
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
   const b = body as Record<string, unknown>;
   const id = b.message_id;
-  const status = toMessageStatus(b.status ?? (typeof b.event === 'string' ? b.event.replace(/^message\./, '') : undefined));
+  const status = toMessageStatus(
+    b.status ?? (typeof b.event === 'string' ? b.event.replace(/^message\./, '') : undefined),
+  );
   if (typeof id !== 'string' || id.length === 0 || id.length > 200 || !status) return null;
   const sentAt = date(b.sent_at);
   const deliveredAt = date(b.delivered_at);
-  const error = typeof b.error === 'object' && b.error !== null ? (b.error as Record<string, unknown>) : null;
+  const error =
+    typeof b.error === 'object' && b.error !== null ? (b.error as Record<string, unknown>) : null;
   return {
     providerMessageId: id,
     status,

@@ -34,13 +34,19 @@ export class ProviderUpdatesService {
     let applied = 0;
     for (const event of parked) {
       const update = parseProviderUpdate(event.payload);
-      if (update && (await this.events.apply(update, 'webhook', event.payload, false)) === 'applied') {
+      if (
+        update &&
+        (await this.events.apply(update, 'webhook', event.payload, false)) === 'applied'
+      ) {
         applied++;
         this.metrics.messageTransitions.inc({ status: update.status });
       }
     }
     await this.events.deleteParked(parked.map((e) => e.id));
-    if (applied) this.logger.log(`Applied ${applied} webhook event(s) that arrived before their message was recorded`);
+    if (applied)
+      this.logger.log(
+        `Applied ${applied} webhook event(s) that arrived before their message was recorded`,
+      );
     return applied;
   }
 

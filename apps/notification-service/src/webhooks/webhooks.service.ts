@@ -28,12 +28,16 @@ export class WebhooksService {
       (body !== undefined && verifyWebhookSignature(JSON.stringify(body), signature, secret));
     if (!verified) {
       this.metrics.webhooks.inc({ outcome: 'rejected' });
-      throw new UnauthorizedError('Missing or invalid X-SMSProvider-Signature', 'invalid_signature');
+      throw new UnauthorizedError(
+        'Missing or invalid X-SMSProvider-Signature',
+        'invalid_signature',
+      );
     }
     const outcome = await this.updates.apply(body, 'webhook');
     this.metrics.webhooks.inc({ outcome });
     // Signed but not something we can use: acknowledge so the provider doesn't retry it forever.
-    if (outcome === 'ignored') this.logger.warn('Ignored a signed webhook without message_id/status');
+    if (outcome === 'ignored')
+      this.logger.warn('Ignored a signed webhook without message_id/status');
     return { received: true, outcome };
   }
 }

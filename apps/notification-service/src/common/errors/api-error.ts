@@ -22,7 +22,10 @@ export class BadRequestError extends ApiError {
 }
 
 export class UnauthorizedError extends ApiError {
-  constructor(message = 'A valid API key is required (Authorization: Bearer <key>)', code = 'unauthorized') {
+  constructor(
+    message = 'A valid API key is required (Authorization: Bearer <key>)',
+    code = 'unauthorized',
+  ) {
     super(401, code, message);
   }
 }

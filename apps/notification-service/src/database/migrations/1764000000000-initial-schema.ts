@@ -58,10 +58,18 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         -- Millisecond precision: the list cursor round-trips it through JavaScript dates exactly.
         created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX notifications_team_created_idx ON notifications (team, created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX notifications_created_idx ON notifications (created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX notifications_reference_idx ON notifications (reference) WHERE reference IS NOT NULL`);
-    await q.query(`CREATE INDEX notifications_template_idx ON notifications (template_key, created_at)`);
+    await q.query(
+      `CREATE INDEX notifications_team_created_idx ON notifications (team, created_at DESC, id DESC)`,
+    );
+    await q.query(
+      `CREATE INDEX notifications_created_idx ON notifications (created_at DESC, id DESC)`,
+    );
+    await q.query(
+      `CREATE INDEX notifications_reference_idx ON notifications (reference) WHERE reference IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX notifications_template_idx ON notifications (template_key, created_at)`,
+    );
 
     await q.query(`
       CREATE TABLE messages (
@@ -99,9 +107,13 @@ export class InitialSchema1764000000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX messages_notification_idx ON messages (notification_id)`);
     // The sweeper and the scheduler look for work by status and time.
-    await q.query(`CREATE INDEX messages_dispatch_idx ON messages (status, next_attempt_at) WHERE status IN ('scheduled','pending')`);
+    await q.query(
+      `CREATE INDEX messages_dispatch_idx ON messages (status, next_attempt_at) WHERE status IN ('scheduled','pending')`,
+    );
     // Reconciliation polls messages the provider holds, oldest news first.
-    await q.query(`CREATE INDEX messages_inflight_idx ON messages (status, updated_at) WHERE status IN ('queued','sent')`);
+    await q.query(
+      `CREATE INDEX messages_inflight_idx ON messages (status, updated_at) WHERE status IN ('queued','sent')`,
+    );
     await q.query(`CREATE INDEX messages_submitted_idx ON messages (submitted_at)`);
 
     await q.query(`
@@ -118,7 +130,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX message_events_message_idx ON message_events (message_id, id)`);
     // A provider event applied twice (replay, duplicate delivery, webhook + poll) leaves one row.
-    await q.query(`CREATE UNIQUE INDEX message_events_dedupe_idx ON message_events (message_id, dedupe_key) WHERE dedupe_key IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX message_events_dedupe_idx ON message_events (message_id, dedupe_key) WHERE dedupe_key IS NOT NULL`,
+    );
 
     await q.query(`
       CREATE TABLE idempotency_records (
@@ -142,7 +156,9 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         payload jsonb NOT NULL,
         received_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX pending_provider_events_pmid_idx ON pending_provider_events (provider_message_id)`);
+    await q.query(
+      `CREATE INDEX pending_provider_events_pmid_idx ON pending_provider_events (provider_message_id)`,
+    );
 
     await q.query(`
       CREATE TABLE team_callback_secrets (
@@ -167,8 +183,12 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         delivered_at timestamptz,
         CONSTRAINT callback_deliveries_status_check CHECK (status IN ('pending','delivered','failed'))
       )`);
-    await q.query(`CREATE INDEX callback_deliveries_pending_idx ON callback_deliveries (status, updated_at) WHERE status = 'pending'`);
-    await q.query(`CREATE INDEX callback_deliveries_notification_idx ON callback_deliveries (notification_id)`);
+    await q.query(
+      `CREATE INDEX callback_deliveries_pending_idx ON callback_deliveries (status, updated_at) WHERE status = 'pending'`,
+    );
+    await q.query(
+      `CREATE INDEX callback_deliveries_notification_idx ON callback_deliveries (notification_id)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
