@@ -449,6 +449,7 @@ async function main(): Promise<number> {
     failures = await run(cleanup, logDir, started, processes);
   } catch (error) {
     // An interrupted run fails in all sorts of ways (its children are gone): not worth a report.
+    // The signal handler is already cleaning up and exits when done; never settle meanwhile.
     if (interrupted) return new Promise<number>(() => undefined);
     console.error(`\nDemo failed: ${error instanceof Error ? error.message : String(error)}`);
     failures = -1;
