@@ -239,3 +239,36 @@ describe('Reconciliation polls under a send backlog (e2e)', () => {
     ).toBeLessThanOrEqual(10);
   });
 });
+
+describe('Webhook registration at start (e2e)', () => {
+  it('registers the receiver once per URL, however many instances start', async () => {
+    const env = { SMS_PROVIDER_REGISTER_WEBHOOK: 'true', APP_ROLE: 'api' };
+    const first = await startHarness({ env });
+    const second = await startHarness({ shareWith: first, env });
+    try {
+      // Both instances registered (two POST /v1/webhooks reached the provider)…
+      await waitFor(async () => {
+        const log: { method: string; path: string; status: number | null }[] =
+          await first.sandboxAdmin('GET', '/requests');
+        return (
+          log.filter((r) => r.method === 'POST' && r.path === '/v1/webhooks' && r.status !== null)
+            .length === 2
+        );
+      });
+      // …and the provider holds one subscription for our URL, with the status events.
+      const url = `${first.env.PUBLIC_BASE_URL}/v1/webhooks/sms-provider`;
+      const subscriptions: { url: string; events: string[] }[] = await first.sandboxAdmin(
+        'GET',
+        '/webhooks/subscriptions',
+      );
+      const ours = subscriptions.filter((sub) => sub.url === url);
+      expect(ours).toHaveLength(1);
+      expect(ours[0].events).toEqual(
+        expect.arrayContaining(['message.delivered', 'message.failed']),
+      );
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+});

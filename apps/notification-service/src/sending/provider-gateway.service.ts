@@ -3,6 +3,8 @@ import {
   type ProviderAccount,
   type ProviderMessage,
   type ProviderResult,
+  type RegisterWebhookRequest,
+  type RegisterWebhookResponse,
   type SendMessageRequest,
   type SendMessageResponse,
   SmsProviderClient,
@@ -63,6 +65,14 @@ export class ProviderGateway implements OnModuleDestroy {
     if (wait) await this.limiter.acquire('send', this.shutdown.signal);
     else if (!(await this.takeSpareSlot('poll'))) return null;
     return this.observe('get_account', () => this.client.getAccount());
+  }
+
+  /** Start-up only: waits for a slot like a send (it is one request, once per boot). */
+  async registerWebhook(
+    request: RegisterWebhookRequest,
+  ): Promise<ProviderResult<RegisterWebhookResponse>> {
+    await this.limiter.acquire('send', this.shutdown.signal);
+    return this.observe('register_webhook', () => this.client.registerWebhook(request));
   }
 
   private async takeSpareSlot(kind: ThrottleKind): Promise<boolean> {

@@ -8,6 +8,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../notifications/entities/message.entity';
 import { MessagesRepository } from '../notifications/messages.repository';
 import { ProviderUpdatesService } from '../webhooks/provider-updates.service';
+import { WEBHOOK_PATH } from '../webhooks/webhook-registration.service';
 import { DispatchService } from './dispatch.service';
 import { PauseService } from './pause.service';
 import { ProviderGateway } from './provider-gateway.service';
@@ -79,7 +80,7 @@ export class SendService {
         to: message.recipient,
         message: message.body,
         from: message.senderId ?? undefined,
-        callbackUrl: `${this.config.publicBaseUrl}/v1/webhooks/sms-provider`,
+        callbackUrl: `${this.config.publicBaseUrl}${WEBHOOK_PATH}`,
       });
       await this.recordAccepted(message, token, result.data);
     } catch (error) {
