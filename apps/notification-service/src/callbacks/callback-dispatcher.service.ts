@@ -7,7 +7,8 @@ import {
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { LOCKS, runExclusive } from '../common/exclusive';
+import { LOCKS } from '../common/exclusive';
+import { ExclusiveInterval } from '../common/exclusive-interval';
 import { CallbackQueue } from './callback-queue.service';
 import { CALLBACK_DISPATCH_BATCH, CALLBACK_DISPATCH_INTERVAL_MS } from './callbacks.constants';
 import { CallbacksRepository } from './callbacks.repository';
@@ -24,35 +25,34 @@ const REDIS_TIMEOUT_MS = 5000;
 @Injectable()
 export class CallbackDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(CallbackDispatcher.name);
-  private running: Promise<unknown> | null = null;
+  private readonly job: ExclusiveInterval;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly scheduler: SchedulerRegistry,
+    @InjectDataSource() db: DataSource,
+    scheduler: SchedulerRegistry,
     private readonly callbacks: CallbacksRepository,
     private readonly queue: CallbackQueue,
-  ) {}
+  ) {
+    this.job = new ExclusiveInterval(
+      {
+        name: INTERVAL_NAME,
+        lockId: LOCKS.callbacks,
+        intervalMs: CALLBACK_DISPATCH_INTERVAL_MS,
+        runAtStart: true,
+        work: () => this.dispatch(),
+      },
+      db,
+      scheduler,
+      this.logger,
+    );
+  }
 
   onApplicationBootstrap(): void {
-    this.scheduler.addInterval(
-      INTERVAL_NAME,
-      setInterval(() => void this.tick(), CALLBACK_DISPATCH_INTERVAL_MS),
-    );
-    void this.tick();
+    this.job.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.scheduler.doesExist('interval', INTERVAL_NAME))
-      this.scheduler.deleteInterval(INTERVAL_NAME);
-    await this.running;
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = runExclusive(this.db, LOCKS.callbacks, () => this.dispatch())
-      .catch((error: unknown) => this.logger.warn(`Callback dispatch failed: ${String(error)}`))
-      .finally(() => (this.running = null));
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass; returns how many jobs it created. Public so tests and operators can force it. */

@@ -1,5 +1,6 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
+import { withoutJob } from '../common/queue-jobs';
 import type { JobOptions, Queue } from 'bull';
 import { CALLBACK_JOB, CALLBACK_QUEUE, type CallbackJobData } from './callbacks.constants';
 import type { DeliveryRef } from './callbacks.repository';
@@ -30,11 +31,7 @@ export class CallbackQueue {
 
   /** Enqueues those of `refs` whose job is not in Redis; returns how many that was. */
   async ensureQueued(refs: DeliveryRef[]): Promise<number> {
-    if (refs.length === 0) return 0;
-    const pipeline = this.queue.client.pipeline();
-    for (const ref of refs) pipeline.exists(this.queue.toKey(CallbackQueue.jobId(ref)));
-    const results = (await pipeline.exec()) ?? [];
-    const missing = refs.filter((_, i) => results[i]?.[1] !== 1);
+    const missing = await withoutJob(this.queue, refs, (ref) => CallbackQueue.jobId(ref));
     await this.enqueue(missing);
     return missing.length;
   }

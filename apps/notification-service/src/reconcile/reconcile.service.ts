@@ -8,7 +8,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { SmsProviderError } from '@app/sms-provider';
 import type { DataSource } from 'typeorm';
-import { LOCKS, runExclusive } from '../common/exclusive';
+import { LOCKS } from '../common/exclusive';
+import { ExclusiveInterval } from '../common/exclusive-interval';
 import { AppConfig } from '../config/app-config';
 import { ProviderGateway } from '../sending/provider-gateway.service';
 import { ProviderUpdatesService } from '../webhooks/provider-updates.service';
@@ -26,35 +27,36 @@ const PARKED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 @Injectable()
 export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ReconcileService.name);
-  private running: Promise<unknown> | null = null;
+  private readonly job: ExclusiveInterval;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly scheduler: SchedulerRegistry,
+    @InjectDataSource() db: DataSource,
+    scheduler: SchedulerRegistry,
     private readonly repository: ReconcileRepository,
     private readonly updates: ProviderUpdatesService,
     private readonly gateway: ProviderGateway,
     private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.scheduler.addInterval(
-      INTERVAL,
-      setInterval(() => void this.tick(), this.config.reconcile.intervalMs),
+  ) {
+    this.job = new ExclusiveInterval(
+      {
+        name: INTERVAL,
+        lockId: LOCKS.reconcile,
+        intervalMs: config.reconcile.intervalMs,
+        runAtStart: false,
+        work: () => this.reconcile(),
+      },
+      db,
+      scheduler,
+      this.logger,
     );
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.scheduler.doesExist('interval', INTERVAL)) this.scheduler.deleteInterval(INTERVAL);
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.job.start();
   }
 
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = runExclusive(this.db, LOCKS.reconcile, () => this.reconcile())
-      .catch((error: unknown) => this.logger.warn(`Reconciliation failed: ${String(error)}`))
-      .finally(() => (this.running = null));
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.job.stop();
   }
 
   async reconcile(): Promise<{ adopted: number; polled: number; expired: number }> {

@@ -8,7 +8,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { LOCKS, runExclusive } from '../common/exclusive';
+import { LOCKS } from '../common/exclusive';
+import { ExclusiveInterval } from '../common/exclusive-interval';
 import { PauseService } from './pause.service';
 import { ProviderGateway } from './provider-gateway.service';
 
@@ -16,35 +17,35 @@ import { ProviderGateway } from './provider-gateway.service';
 @Injectable()
 export class CreditsMonitorService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(CreditsMonitorService.name);
-  private running: Promise<unknown> | null = null;
+  private readonly job: ExclusiveInterval;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly scheduler: SchedulerRegistry,
+    @InjectDataSource() db: DataSource,
+    scheduler: SchedulerRegistry,
     private readonly pause: PauseService,
     private readonly gateway: ProviderGateway,
-    private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.scheduler.addInterval(
-      'credits-monitor',
-      setInterval(() => void this.tick(), this.config.schedule.creditsCheckIntervalMs),
+    config: AppConfig,
+  ) {
+    this.job = new ExclusiveInterval(
+      {
+        name: 'credits-monitor',
+        lockId: LOCKS.credits,
+        intervalMs: config.schedule.creditsCheckIntervalMs,
+        runAtStart: false,
+        work: () => this.check(),
+      },
+      db,
+      scheduler,
+      this.logger,
     );
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.scheduler.doesExist('interval', 'credits-monitor'))
-      this.scheduler.deleteInterval('credits-monitor');
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.job.start();
   }
 
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = runExclusive(this.db, LOCKS.credits, () => this.check())
-      .catch((error: unknown) => this.logger.warn(`Credits check failed: ${String(error)}`))
-      .finally(() => (this.running = null));
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.job.stop();
   }
 
   async check(): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { JobOptions, Queue } from 'bull';
+import { withoutJob } from '../common/queue-jobs';
 import type { Message } from '../notifications/entities/message.entity';
 import type { DispatchRef } from '../notifications/messages.repository';
 import { AppConfig } from '../config/app-config';
@@ -55,11 +56,7 @@ export class DispatchService {
    * missing job means it was lost (flush, restart, crash between commit and enqueue).
    */
   async ensureQueued(refs: DispatchRef[]): Promise<number> {
-    if (refs.length === 0) return 0;
-    const pipeline = this.queue.client.pipeline();
-    for (const ref of refs) pipeline.exists(this.queue.toKey(DispatchService.jobId(ref)));
-    const results = (await pipeline.exec()) ?? [];
-    const missing = refs.filter((_, i) => results[i]?.[1] !== 1);
+    const missing = await withoutJob(this.queue, refs, (ref) => DispatchService.jobId(ref));
     await this.dispatchMany(missing);
     return missing.length;
   }

@@ -8,7 +8,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { LOCKS, runExclusive } from '../common/exclusive';
+import { LOCKS } from '../common/exclusive';
+import { ExclusiveInterval } from '../common/exclusive-interval';
 import { MessagesRepository } from '../notifications/messages.repository';
 import { NotificationsRepository } from '../notifications/notifications.repository';
 import { DispatchService } from './dispatch.service';
@@ -26,37 +27,37 @@ const PURGE_EVERY_MS = 60_000;
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SweeperService.name);
-  private running: Promise<unknown> | null = null;
+  private readonly job: ExclusiveInterval;
   private lastPurge = 0;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly scheduler: SchedulerRegistry,
+    @InjectDataSource() db: DataSource,
+    scheduler: SchedulerRegistry,
     private readonly messages: MessagesRepository,
     private readonly notifications: NotificationsRepository,
     private readonly dispatch: DispatchService,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.job = new ExclusiveInterval(
+      {
+        name: 'sweeper',
+        lockId: LOCKS.sweeper,
+        intervalMs: config.schedule.sweepIntervalMs,
+        runAtStart: true,
+        work: () => this.sweep(),
+      },
+      db,
+      scheduler,
+      this.logger,
+    );
+  }
 
   onApplicationBootstrap(): void {
-    this.scheduler.addInterval(
-      'sweeper',
-      setInterval(() => void this.tick(), this.config.schedule.sweepIntervalMs),
-    );
-    void this.tick();
+    this.job.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.scheduler.doesExist('interval', 'sweeper')) this.scheduler.deleteInterval('sweeper');
-    await this.running;
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = runExclusive(this.db, LOCKS.sweeper, () => this.sweep())
-      .catch((error: unknown) => this.logger.warn(`Sweep failed: ${String(error)}`))
-      .finally(() => (this.running = null));
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass; public so tests and operators can force it. */
