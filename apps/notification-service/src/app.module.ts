@@ -36,7 +36,7 @@ export class AppModule {
       MetricsModule,
       BullModule.forRoot({ redis: config.redisUrl, prefix: config.queuePrefix }),
       ScheduleModule.forRoot(),
-      AuthModule,
+      AuthModule.forRole(config.runsApi),
       HealthModule,
       CallbacksModule.forRole(config),
     ];

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyGuard } from './api-key.guard';
@@ -7,10 +7,19 @@ import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKey } from './entities/api-key.entity';
 
-@Module({
-  imports: [TypeOrmModule.forFeature([ApiKey])],
-  controllers: [ApiKeysController],
-  providers: [ApiKeysRepository, ApiKeysService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
-  exports: [ApiKeysService],
-})
-export class AuthModule {}
+/**
+ * Every role authenticates (the guard is global), but only the API role serves key management:
+ * a worker-only process answers nothing but health and metrics.
+ */
+@Module({})
+export class AuthModule {
+  static forRole(servesApi: boolean): DynamicModule {
+    return {
+      module: AuthModule,
+      imports: [TypeOrmModule.forFeature([ApiKey])],
+      controllers: servesApi ? [ApiKeysController] : [],
+      providers: [ApiKeysRepository, ApiKeysService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+      exports: [ApiKeysService],
+    };
+  }
+}

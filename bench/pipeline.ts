@@ -1,0 +1,326 @@
+/*
+ * End-to-end sending benchmark: a backlog posted to the real notification service, sent through
+ * the real queue, workers and shared throttle to the provider sandbox, measured from the sandbox's
+ * own request log (arrival times at the provider).
+ *
+ *   npx ts-node --transpile-only -r tsconfig-paths/register bench/pipeline.ts [scenario ...]
+ *
+ * Scenarios (default: all three, in this order):
+ *   standard       10 req/s plan, one instance (APP_ROLE=all)
+ *   enterprise     50 req/s plan, one instance
+ *   enterprise-x2  50 req/s plan, two instances (all + worker) sharing database, Redis, sandbox
+ *
+ * Every scenario gets a fresh sandbox (provider latency 200 ms on every request), a fresh
+ * database and Redis prefix, and service processes of its own (bench/support.ts). It first sends
+ * a trickle (single-recipient requests at 30% of the limit for 3 s: the pipeline's own latency),
+ * then a backlog of limit × PIPELINE_BENCH_SECONDS messages in requests of up to 1000 recipients,
+ * and waits until every message is final (delivered through the sandbox's webhooks).
+ *
+ * Env: PIPELINE_BENCH_SECONDS (default 20: 200 messages at 10/s, 1000 at 50/s),
+ *      PIPELINE_LATENCY_MS (default 200), BENCH_PG_URL, BENCH_REDIS_URL.
+ */
+import { Logger } from '@nestjs/common';
+import { loadConfig } from '../apps/notification-service/src/config/load-config';
+import { maxInSlidingWindow } from '../apps/notification-service/src/sending/throttle';
+import { startSandbox } from '../apps/sms-provider-sandbox/src/bootstrap';
+import {
+  api,
+  benchStack,
+  fmt,
+  type LoggedRequest,
+  machineLine,
+  percentile,
+  type ProcessStats,
+  recipients,
+  sandboxAdmin,
+  type SandboxMessageView,
+  type ServiceProcess,
+  sleep,
+  startService,
+  waitFor,
+} from './support';
+
+const SECONDS = Number(process.env.PIPELINE_BENCH_SECONDS ?? 20);
+const LATENCY_MS = Number(process.env.PIPELINE_LATENCY_MS ?? 200);
+const TRICKLE_SECONDS = 3;
+const TRICKLE_SHARE = 0.3;
+const MAX_RECIPIENTS = 1000;
+const FINAL = ['delivered', 'failed', 'expired', 'canceled'];
+
+interface Scenario {
+  name: string;
+  plan: 'standard' | 'enterprise';
+  instances: 1 | 2;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'standard', plan: 'standard', instances: 1 },
+  { name: 'enterprise', plan: 'enterprise', instances: 1 },
+  { name: 'enterprise-x2', plan: 'enterprise', instances: 2 },
+];
+
+interface Row {
+  scenario: Scenario;
+  limit: number;
+  concurrency: string;
+  messages: number;
+  sends: number;
+  rateLimited: number;
+  otherErrors: number;
+  otherRequests: number;
+  maxInSecond: number;
+  rate: number;
+  /** First to last backlog send at the provider, seconds. */
+  spanS: number;
+  /** From the first backlog POST to the last message final, seconds. */
+  drainS: number;
+  backlogP50: number;
+  backlogP95: number;
+  trickleN: number;
+  trickleP50: number;
+  trickleP95: number;
+  duplicates: number;
+  notDelivered: number;
+  sendsPerInstance: number[];
+  memory: { before: ProcessStats; after: ProcessStats }[];
+  pairingSlackMs: number;
+}
+
+interface Accepted {
+  id: string;
+  messages: { id: string; to: string; status: string }[];
+}
+
+async function post(url: string, to: string[], acceptedAt: Map<string, number>): Promise<void> {
+  const res = await api<Accepted>(url, 'POST', '/v1/notifications', {
+    template: 'bench',
+    to: to.length === 1 ? to[0] : to,
+    variables: { n: to.length },
+  });
+  if (res.status !== 202) throw new Error(`POST /v1/notifications: ${res.status}`);
+  const now = Date.now();
+  for (const m of res.body.messages) acceptedAt.set(m.to, now);
+}
+
+async function unfinished(sql: ServiceProcessSql): Promise<number> {
+  const rows = await sql<{ n: number }>(
+    `SELECT count(*)::int AS n FROM messages WHERE status <> ALL($1::text[])`,
+    [FINAL],
+  );
+  return rows[0].n;
+}
+
+type ServiceProcessSql = <T>(text: string, params?: unknown[]) => Promise<T[]>;
+
+/** Provider-side arrival time of each recipient's send, from the request log. */
+function arrivals(
+  log: LoggedRequest[],
+  messages: SandboxMessageView[],
+): { byRecipient: Map<string, number>; slackMs: number } {
+  // The sandbox logs arrivals (no recipient) and keeps messages (recipient, created_at =
+  // arrival + injected latency + handling). Each accepted send creates one message and the latency
+  // is a fixed timer, so the n-th accepted arrival is the n-th created message.
+  const sends = log
+    .filter((r) => r.method === 'POST' && r.path === '/v1/messages' && r.status === 200)
+    .sort((a, b) => a.at - b.at);
+  const created = messages
+    .map((m) => ({ to: m.to, at: Date.parse(m.created_at) }))
+    .sort((a, b) => a.at - b.at);
+  if (sends.length !== created.length) {
+    throw new Error(`${sends.length} accepted sends but ${created.length} sandbox messages`);
+  }
+  const byRecipient = new Map<string, number>();
+  let slackMs = 0;
+  sends.forEach((send, i) => {
+    byRecipient.set(created[i].to, send.at);
+    slackMs = Math.max(slackMs, Math.abs(created[i].at - send.at - LATENCY_MS));
+  });
+  return { byRecipient, slackMs };
+}
+
+async function sendsByInstance(instances: ServiceProcess[]): Promise<number[]> {
+  return Promise.all(
+    instances.map(async (instance) => {
+      const text = await (await fetch(`${instance.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('notify_provider_requests_total{') &&
+            l.includes('operation="send"') &&
+            l.includes('outcome="ok"'),
+        );
+      return line ? Number(line.split(' ').pop()) : 0;
+    }),
+  );
+}
+
+async function runScenario(scenario: Scenario): Promise<Row> {
+  const limit = scenario.plan === 'standard' ? 10 : 50;
+  const key = `sk_bench_${scenario.plan}`;
+  const sandbox = await startSandbox({
+    port: 0,
+    apiKeys: `${key}:${scenario.plan}:10000000`,
+    latencyMs: LATENCY_MS,
+    sentDelayMs: 50,
+    deliveredDelayMs: 100,
+    logLevel: 'silent',
+  });
+  const stack = benchStack(`pipe_${scenario.name}`);
+  const instances: ServiceProcess[] = [];
+  try {
+    const common = { stack, providerUrl: sandbox.url, providerKey: key, plan: scenario.plan };
+    const first = await startService(common);
+    instances.push(first);
+    if (scenario.instances === 2) {
+      // Worker only: the webhooks (and the caller's requests) go to the first instance.
+      instances.push(await startService({ ...common, role: 'worker', publicBaseUrl: first.url }));
+    }
+    const template = await api(first.url, 'POST', '/v1/templates', {
+      key: 'bench',
+      body: 'Your order {{n}} has shipped',
+    });
+    if (template.status !== 201) throw new Error(`template: ${template.status}`);
+    const before = await Promise.all(instances.map((i) => i.stats()));
+
+    const acceptedAt = new Map<string, number>();
+    let next = 100;
+    const take = (count: number): string[] => {
+      const out = recipients(next, count);
+      next = Number(out[out.length - 1].slice(-4)) + 1;
+      return out;
+    };
+
+    // Trickle: one recipient per request at 30% of the limit.
+    const trickleStart = Date.now();
+    const trickle = take(Math.ceil(TRICKLE_SHARE * limit * TRICKLE_SECONDS));
+    const gapMs = 1000 / (TRICKLE_SHARE * limit);
+    for (let i = 0; i < trickle.length; i += 1) {
+      await sleep(trickleStart + i * gapMs - Date.now());
+      await post(first.url, [trickle[i]], acceptedAt);
+    }
+    await waitFor(async () => (await unfinished(stack.sql)) === 0, 'trickle final', 30_000, 100);
+
+    // Backlog.
+    const backlog = take(limit * SECONDS);
+    const backlogStart = Date.now();
+    for (let i = 0; i < backlog.length; i += MAX_RECIPIENTS) {
+      await post(first.url, backlog.slice(i, i + MAX_RECIPIENTS), acceptedAt);
+    }
+    await waitFor(
+      async () => (await unfinished(stack.sql)) === 0,
+      'backlog final',
+      SECONDS * 4000 + 30_000,
+      100,
+    );
+    const drainS = (Date.now() - backlogStart) / 1000;
+    const after = await Promise.all(instances.map((i) => i.stats()));
+    const sendsPerInstance = await sendsByInstance(instances);
+
+    const log = await sandboxAdmin<LoggedRequest[]>(
+      sandbox.adminUrl,
+      `/requests?key=${encodeURIComponent(key)}`,
+    );
+    const messages = await sandboxAdmin<SandboxMessageView[]>(
+      sandbox.adminUrl,
+      `/messages?key=${encodeURIComponent(key)}`,
+    );
+    const { byRecipient, slackMs } = arrivals(log, messages);
+    const latency = (list: string[]): number[] =>
+      list.map((to) => (byRecipient.get(to) ?? Number.NaN) - (acceptedAt.get(to) ?? Number.NaN));
+
+    const backlogLog = log.filter((r) => r.at >= backlogStart);
+    const backlogSends = backlogLog
+      .filter((r) => r.method === 'POST' && r.path === '/v1/messages')
+      .map((r) => r.at)
+      .sort((a, b) => a - b);
+    const spanS = (backlogSends[backlogSends.length - 1] - backlogSends[0]) / 1000;
+    const perRecipient = new Map<string, number>();
+    for (const m of messages) perRecipient.set(m.to, (perRecipient.get(m.to) ?? 0) + 1);
+    const statuses = await stack.sql<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM messages GROUP BY status`,
+    );
+    const delivered = statuses.find((s) => s.status === 'delivered')?.n ?? 0;
+
+    return {
+      scenario,
+      limit,
+      concurrency: String(loadConfig({ SMS_PROVIDER_PLAN: scenario.plan }).sending.concurrency),
+      messages: backlog.length,
+      sends: backlogSends.length,
+      rateLimited: backlogLog.filter((r) => r.status === 429).length,
+      otherErrors: backlogLog.filter((r) => r.status !== 200 && r.status !== 429).length,
+      otherRequests: backlogLog.filter((r) => !(r.method === 'POST' && r.path === '/v1/messages'))
+        .length,
+      maxInSecond: maxInSlidingWindow(
+        log.map((r) => r.at),
+        1000,
+      ),
+      rate: (backlogSends.length - 1) / spanS,
+      spanS,
+      drainS,
+      backlogP50: percentile(latency(backlog), 50),
+      backlogP95: percentile(latency(backlog), 95),
+      trickleN: trickle.length,
+      trickleP50: percentile(latency(trickle), 50),
+      trickleP95: percentile(latency(trickle), 95),
+      duplicates: [...perRecipient.values()].filter((n) => n > 1).length,
+      notDelivered: trickle.length + backlog.length - delivered,
+      sendsPerInstance,
+      memory: before.map((b, i) => ({ before: b, after: after[i] })),
+      pairingSlackMs: slackMs,
+    };
+  } finally {
+    for (const instance of [...instances].reverse()) await instance.stop();
+    await sandbox.close();
+    await stack.cleanup();
+  }
+}
+
+function print(rows: Row[]): void {
+  console.log(
+    `\n${machineLine()}\nProvider latency ${LATENCY_MS} ms, backlog ${SECONDS} s worth at each limit, trickle ${TRICKLE_SECONDS} s at ${TRICKLE_SHARE * 100}% of the limit.\n`,
+  );
+  console.log(
+    '| scenario | limit/s | worker concurrency | backlog msgs | sends | 429s | other non-2xx | max in any sliding 1 s | achieved/s (first→last send) | utilisation | drain s | accept→provider p50 / p95 ms (backlog) | accept→provider p50 / p95 ms (trickle) | duplicates | not delivered |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.scenario.name} | ${r.limit} | ${r.concurrency} × ${r.scenario.instances} | ${r.messages} | ${r.sends} | ${r.rateLimited} | ${r.otherErrors} | ${r.maxInSecond} | ${fmt(r.rate, 2)} | ${fmt((100 * r.rate) / r.limit, 1)}% | ${fmt(r.drainS, 1)} | ${fmt(r.backlogP50)} / ${fmt(r.backlogP95)} | ${fmt(r.trickleP50)} / ${fmt(r.trickleP95)} (n=${r.trickleN}) | ${r.duplicates} | ${r.notDelivered} |`,
+    );
+  }
+  console.log(
+    '\n| scenario | instance | sends by this instance | RSS after start MB | RSS after drain MB | peak RSS MB | heap used after MB | CPU s during run |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    r.memory.forEach((m, i) => {
+      console.log(
+        `| ${r.scenario.name} | ${i + 1} | ${r.sendsPerInstance[i]} | ${fmt(m.before.rssMb)} | ${fmt(m.after.rssMb)} | ${fmt(m.after.peakRssMb)} | ${fmt(m.after.heapUsedMb)} | ${fmt((m.after.cpuMs - m.before.cpuMs) / 1000, 1)} |`,
+      );
+    });
+  }
+  console.log(
+    `\nOther provider requests during the backlogs (polls, account checks): ${rows.map((r) => `${r.scenario.name} ${r.otherRequests}`).join(', ')}. Arrival pairing slack (|created_at − arrival − latency|, max): ${rows.map((r) => `${fmt(r.pairingSlackMs)} ms`).join(', ')}.`,
+  );
+}
+
+async function main(): Promise<void> {
+  Logger.overrideLogger(false);
+  const wanted = process.argv.slice(2);
+  const chosen = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
+  if (chosen.length === 0) throw new Error(`unknown scenario; pick from ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const rows: Row[] = [];
+  for (const scenario of chosen) {
+    const started = Date.now();
+    rows.push(await runScenario(scenario));
+    process.stderr.write(`done: ${scenario.name} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  print(rows);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
