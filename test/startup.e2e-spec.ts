@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { freePort } from './support/harness';
+import { spawnService } from './support/service-process';
+import { databasePrefix, databaseUrl, REDIS_URL, redisPrefix } from './support/test-env';
+
+const ROOT = join(__dirname, '..');
+
+describe('Service start-up (e2e)', () => {
+  it('stops on a bad setting with one line naming the variable', () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        'apps/notification-service/src/main.ts',
+      ],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', SMS_PROVIDER_PLAN: 'gold' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'Invalid configuration: SMS_PROVIDER_PLAN must be one of standard, enterprise, got "gold"',
+    ]);
+  });
+
+  it('creates its database when missing and runs the migrations before answering', async () => {
+    const name = `${databasePrefix()}_fresh`;
+    const port = await freePort();
+    const service = await spawnService({
+      PORT: String(port),
+      DATABASE_URL: databaseUrl(name),
+      REDIS_URL,
+      QUEUE_PREFIX: `${redisPrefix()}-startup`,
+      LOG_LEVEL: 'error',
+    });
+    try {
+      const db = new Client({ connectionString: databaseUrl(name) });
+      await db.connect();
+      const { rows } = await db.query<{ name: string }>(`SELECT name FROM migrations ORDER BY id`);
+      await db.end();
+      expect(rows.map((r) => r.name)).toEqual([
+        'InitialSchema1764000000000',
+        'CallbackTrigger1764000000100',
+      ]);
+    } finally {
+      await service.kill('SIGTERM');
+    }
+  });
+});
