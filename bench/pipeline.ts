@@ -17,16 +17,18 @@
  * and waits until every message is final (delivered through the sandbox's webhooks).
  *
  * Env: PIPELINE_BENCH_SECONDS (default 20: 200 messages at 10/s, 1000 at 50/s),
- *      PIPELINE_LATENCY_MS (default 200), BENCH_PG_URL, BENCH_REDIS_URL.
+ *      PIPELINE_LATENCY_MS (default 200), BENCH_PG_URL, BENCH_REDIS_URL,
+ *      PIPELINE_SERVICE_ENV: extra service variables for every instance, `NAME=value,NAME=value`
+ *      (e.g. THROTTLE_SAFETY_FACTOR=0.95 or SEND_CONCURRENCY=10).
  */
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../apps/notification-service/src/config/load-config';
 import { maxInSlidingWindow } from '../apps/notification-service/src/sending/throttle';
-import { startSandbox } from '../apps/sms-provider-sandbox/src/bootstrap';
 import {
   api,
   benchStack,
   fmt,
+  arrivals,
   type LoggedRequest,
   machineLine,
   percentile,
@@ -34,8 +36,9 @@ import {
   recipients,
   sandboxAdmin,
   type SandboxMessageView,
-  type ServiceProcess,
+  type BenchProcess,
   sleep,
+  startSandboxProcess,
   startService,
   waitFor,
 } from './support';
@@ -44,6 +47,12 @@ const SECONDS = Number(process.env.PIPELINE_BENCH_SECONDS ?? 20);
 const LATENCY_MS = Number(process.env.PIPELINE_LATENCY_MS ?? 200);
 const TRICKLE_SECONDS = 3;
 const TRICKLE_SHARE = 0.3;
+const SERVICE_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.PIPELINE_SERVICE_ENV ?? '')
+    .split(',')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1)]),
+);
 const MAX_RECIPIENTS = 1000;
 const FINAL = ['delivered', 'failed', 'expired', 'canceled'];
 
@@ -84,6 +93,32 @@ interface Row {
   sendsPerInstance: number[];
   memory: { before: ProcessStats; after: ProcessStats }[];
   pairingSlackMs: number;
+  tightestSpanMs: number;
+  /** Requests that start a 1 s window holding more than the limit. */
+  overLimitWindows: number;
+  /** Gaps (ms) between the limit + 1 requests of the tightest span, when it is under 1000 ms. */
+  tightestGaps: number[] | null;
+  sandbox: ProcessStats;
+}
+
+/** Shortest time covered by limit + 1 consecutive requests, and the gaps inside it. */
+function tightestSpan(
+  times: number[],
+  limit: number,
+): { spanMs: number; gaps: number[]; overLimit: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = Number.POSITIVE_INFINITY;
+  let at = 0;
+  let overLimit = 0;
+  for (let i = 0; i + limit < sorted.length; i += 1) {
+    if (sorted[i + limit] - sorted[i] < 1000) overLimit += 1;
+    if (sorted[i + limit] - sorted[i] < best) {
+      best = sorted[i + limit] - sorted[i];
+      at = i;
+    }
+  }
+  const gaps = sorted.slice(at + 1, at + limit + 1).map((t, j) => t - sorted[at + j]);
+  return { spanMs: best, gaps, overLimit };
 }
 
 interface Accepted {
@@ -112,33 +147,7 @@ async function unfinished(sql: ServiceProcessSql): Promise<number> {
 
 type ServiceProcessSql = <T>(text: string, params?: unknown[]) => Promise<T[]>;
 
-/** Provider-side arrival time of each recipient's send, from the request log. */
-function arrivals(
-  log: LoggedRequest[],
-  messages: SandboxMessageView[],
-): { byRecipient: Map<string, number>; slackMs: number } {
-  // The sandbox logs arrivals (no recipient) and keeps messages (recipient, created_at =
-  // arrival + injected latency + handling). Each accepted send creates one message and the latency
-  // is a fixed timer, so the n-th accepted arrival is the n-th created message.
-  const sends = log
-    .filter((r) => r.method === 'POST' && r.path === '/v1/messages' && r.status === 200)
-    .sort((a, b) => a.at - b.at);
-  const created = messages
-    .map((m) => ({ to: m.to, at: Date.parse(m.created_at) }))
-    .sort((a, b) => a.at - b.at);
-  if (sends.length !== created.length) {
-    throw new Error(`${sends.length} accepted sends but ${created.length} sandbox messages`);
-  }
-  const byRecipient = new Map<string, number>();
-  let slackMs = 0;
-  sends.forEach((send, i) => {
-    byRecipient.set(created[i].to, send.at);
-    slackMs = Math.max(slackMs, Math.abs(created[i].at - send.at - LATENCY_MS));
-  });
-  return { byRecipient, slackMs };
-}
-
-async function sendsByInstance(instances: ServiceProcess[]): Promise<number[]> {
+async function sendsByInstance(instances: BenchProcess[]): Promise<number[]> {
   return Promise.all(
     instances.map(async (instance) => {
       const text = await (await fetch(`${instance.url}/metrics`)).text();
@@ -158,18 +167,23 @@ async function sendsByInstance(instances: ServiceProcess[]): Promise<number[]> {
 async function runScenario(scenario: Scenario): Promise<Row> {
   const limit = scenario.plan === 'standard' ? 10 : 50;
   const key = `sk_bench_${scenario.plan}`;
-  const sandbox = await startSandbox({
+  const sandbox = await startSandboxProcess({
     port: 0,
     apiKeys: `${key}:${scenario.plan}:10000000`,
     latencyMs: LATENCY_MS,
     sentDelayMs: 50,
     deliveredDelayMs: 100,
-    logLevel: 'silent',
   });
   const stack = benchStack(`pipe_${scenario.name}`);
-  const instances: ServiceProcess[] = [];
+  const instances: BenchProcess[] = [];
   try {
-    const common = { stack, providerUrl: sandbox.url, providerKey: key, plan: scenario.plan };
+    const common = {
+      stack,
+      providerUrl: sandbox.url,
+      providerKey: key,
+      plan: scenario.plan,
+      env: SERVICE_ENV,
+    };
     const first = await startService(common);
     instances.push(first);
     if (scenario.instances === 2) {
@@ -181,7 +195,8 @@ async function runScenario(scenario: Scenario): Promise<Row> {
       body: 'Your order {{n}} has shipped',
     });
     if (template.status !== 201) throw new Error(`template: ${template.status}`);
-    const before = await Promise.all(instances.map((i) => i.stats()));
+    const before = await Promise.all(instances.map((i) => i.stats(true)));
+    await sandbox.stats(); // resets its event-loop delay histogram
 
     const acceptedAt = new Map<string, number>();
     let next = 100;
@@ -214,7 +229,7 @@ async function runScenario(scenario: Scenario): Promise<Row> {
       100,
     );
     const drainS = (Date.now() - backlogStart) / 1000;
-    const after = await Promise.all(instances.map((i) => i.stats()));
+    const after = await Promise.all(instances.map((i) => i.stats(true)));
     const sendsPerInstance = await sendsByInstance(instances);
 
     const log = await sandboxAdmin<LoggedRequest[]>(
@@ -225,7 +240,11 @@ async function runScenario(scenario: Scenario): Promise<Row> {
       sandbox.adminUrl,
       `/messages?key=${encodeURIComponent(key)}`,
     );
-    const { byRecipient, slackMs } = arrivals(log, messages);
+    const { byRecipient, slackMs } = arrivals(log, messages, LATENCY_MS);
+    const tight = tightestSpan(
+      log.map((r) => r.at),
+      limit,
+    );
     const latency = (list: string[]): number[] =>
       list.map((to) => (byRecipient.get(to) ?? Number.NaN) - (acceptedAt.get(to) ?? Number.NaN));
 
@@ -245,7 +264,9 @@ async function runScenario(scenario: Scenario): Promise<Row> {
     return {
       scenario,
       limit,
-      concurrency: String(loadConfig({ SMS_PROVIDER_PLAN: scenario.plan }).sending.concurrency),
+      concurrency: String(
+        loadConfig({ ...SERVICE_ENV, SMS_PROVIDER_PLAN: scenario.plan }).sending.concurrency,
+      ),
       messages: backlog.length,
       sends: backlogSends.length,
       rateLimited: backlogLog.filter((r) => r.status === 429).length,
@@ -269,38 +290,59 @@ async function runScenario(scenario: Scenario): Promise<Row> {
       sendsPerInstance,
       memory: before.map((b, i) => ({ before: b, after: after[i] })),
       pairingSlackMs: slackMs,
+      tightestSpanMs: tight.spanMs,
+      overLimitWindows: tight.overLimit,
+      tightestGaps: tight.spanMs < 1000 ? tight.gaps : null,
+      sandbox: await sandbox.stats(),
     };
   } finally {
     for (const instance of [...instances].reverse()) await instance.stop();
-    await sandbox.close();
+    await sandbox.stop();
     await stack.cleanup();
   }
 }
 
-function print(rows: Row[]): void {
+function loop(stats: ProcessStats): string {
+  const { p50, p99, max } = stats.loopDelay;
+  return `${fmt(p50, 1)} / ${fmt(p99, 1)} / ${fmt(max, 1)}`;
+}
+
+function print(rows: Row[], machineBefore: string): void {
   console.log(
-    `\n${machineLine()}\nProvider latency ${LATENCY_MS} ms, backlog ${SECONDS} s worth at each limit, trickle ${TRICKLE_SECONDS} s at ${TRICKLE_SHARE * 100}% of the limit.\n`,
+    `\nBefore: ${machineBefore}\nAfter:  ${machineLine()}\nProvider latency ${LATENCY_MS} ms, backlog ${SECONDS} s worth at each limit, trickle ${TRICKLE_SECONDS} s at ${TRICKLE_SHARE * 100}% of the limit, service env ${JSON.stringify(SERVICE_ENV)}.\n`,
   );
   console.log(
-    '| scenario | limit/s | worker concurrency | backlog msgs | sends | 429s | other non-2xx | max in any sliding 1 s | achieved/s (first→last send) | utilisation | drain s | accept→provider p50 / p95 ms (backlog) | accept→provider p50 / p95 ms (trickle) | duplicates | not delivered |',
+    '| scenario | limit/s | worker concurrency | backlog msgs | sends | 429s | other non-2xx | max in any sliding 1 s | windows over the limit | tightest span of limit+1 requests ms | achieved/s (first→last send) | utilisation | drain s | accept→provider p50 / p95 ms (backlog) | accept→provider p50 / p95 ms (trickle) | duplicates | not delivered |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
   for (const r of rows) {
     console.log(
-      `| ${r.scenario.name} | ${r.limit} | ${r.concurrency} × ${r.scenario.instances} | ${r.messages} | ${r.sends} | ${r.rateLimited} | ${r.otherErrors} | ${r.maxInSecond} | ${fmt(r.rate, 2)} | ${fmt((100 * r.rate) / r.limit, 1)}% | ${fmt(r.drainS, 1)} | ${fmt(r.backlogP50)} / ${fmt(r.backlogP95)} | ${fmt(r.trickleP50)} / ${fmt(r.trickleP95)} (n=${r.trickleN}) | ${r.duplicates} | ${r.notDelivered} |`,
+      `| ${r.scenario.name} | ${r.limit} | ${r.concurrency} × ${r.scenario.instances} | ${r.messages} | ${r.sends} | ${r.rateLimited} | ${r.otherErrors} | ${r.maxInSecond} | ${r.overLimitWindows} | ${fmt(r.tightestSpanMs)} | ${fmt(r.rate, 2)} | ${fmt((100 * r.rate) / r.limit, 1)}% | ${fmt(r.drainS, 1)} | ${fmt(r.backlogP50)} / ${fmt(r.backlogP95)} | ${fmt(r.trickleP50)} / ${fmt(r.trickleP95)} (n=${r.trickleN}) | ${r.duplicates} | ${r.notDelivered} |`,
     );
   }
   console.log(
-    '\n| scenario | instance | sends by this instance | RSS after start MB | RSS after drain MB | peak RSS MB | heap used after MB | CPU s during run |',
+    '\n| scenario | instance | sends by this instance | RSS after start MB | RSS after drain MB | peak RSS MB | heap used after start / drain MB | CPU s during run | event-loop delay p50 / p99 / max ms |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     r.memory.forEach((m, i) => {
       console.log(
-        `| ${r.scenario.name} | ${i + 1} | ${r.sendsPerInstance[i]} | ${fmt(m.before.rssMb)} | ${fmt(m.after.rssMb)} | ${fmt(m.after.peakRssMb)} | ${fmt(m.after.heapUsedMb)} | ${fmt((m.after.cpuMs - m.before.cpuMs) / 1000, 1)} |`,
+        `| ${r.scenario.name} | ${i + 1} | ${r.sendsPerInstance[i]} | ${fmt(m.before.rssMb)} | ${fmt(m.after.rssMb)} | ${fmt(m.after.peakRssMb)} | ${fmt(m.before.heapUsedMb)} / ${fmt(m.after.heapUsedMb)} | ${fmt((m.after.cpuMs - m.before.cpuMs) / 1000, 1)} | ${loop(m.after)} |`,
       );
     });
   }
+  for (const r of rows) {
+    if (r.tightestGaps) {
+      console.log(
+        `${r.scenario.name}: the ${r.limit + 1} requests within ${fmt(r.tightestSpanMs, 1)} ms arrived with gaps (ms) ${r.tightestGaps.map((g) => g.toFixed(1)).join(' ')}`,
+      );
+    }
+  }
+  console.log(
+    `Sandbox process (whole scenario): ${rows.map((r) => `${r.scenario.name} CPU ${fmt(r.sandbox.cpuMs / 1000, 1)} s, event-loop delay ${loop(r.sandbox)} ms`).join('; ')}.`,
+  );
   console.log(
     `\nOther provider requests during the backlogs (polls, account checks): ${rows.map((r) => `${r.scenario.name} ${r.otherRequests}`).join(', ')}. Arrival pairing slack (|created_at − arrival − latency|, max): ${rows.map((r) => `${fmt(r.pairingSlackMs)} ms`).join(', ')}.`,
   );
@@ -308,16 +350,20 @@ function print(rows: Row[]): void {
 
 async function main(): Promise<void> {
   Logger.overrideLogger(false);
+  const machineBefore = machineLine();
   const wanted = process.argv.slice(2);
   const chosen = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
-  if (chosen.length === 0) throw new Error(`unknown scenario; pick from ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  if (chosen.length === 0)
+    throw new Error(`unknown scenario; pick from ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const rows: Row[] = [];
   for (const scenario of chosen) {
     const started = Date.now();
     rows.push(await runScenario(scenario));
-    process.stderr.write(`done: ${scenario.name} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `done: ${scenario.name} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
   }
-  print(rows);
+  print(rows, machineBefore);
 }
 
 main().catch((error: unknown) => {
