@@ -1,9 +1,7 @@
 import { generateTestWebhook, signWebhookPayload } from '@app/sms-provider';
-import { maxInSlidingWindow } from '../apps/notification-service/src/sending/throttle';
 import {
   createTemplate,
   type Harness,
-  SANDBOX_KEY,
   startHarness,
   waitFor,
   waitForFinal,
@@ -201,42 +199,6 @@ describe('Provider webhooks and reconciliation (e2e)', () => {
       status: 'expired',
       error: { code: 'status_timeout' },
     });
-  });
-});
-
-describe('Reconciliation polls under a send backlog (e2e)', () => {
-  let p: Harness;
-
-  beforeAll(async () => {
-    p = await startHarness({
-      env: { RECONCILE_INTERVAL_MS: '200', RECONCILE_STALE_AFTER_MS: '400' },
-    });
-    await createTemplate(p, 'note', 'Note {{n}}');
-  });
-  afterAll(() => p?.close());
-
-  it('polls never push the total over the limit while a send backlog exists', async () => {
-    const since = Date.now();
-    // Half of them never get a webhook (suffix 888): they need polls while the rest still queue.
-    const to = Array.from({ length: 40 }, (_, i) => `+1415${200 + i}0${i % 2 ? '888' : '100'}`);
-    const res = await p.api('POST', '/v1/notifications', {
-      body: { template: 'note', to, variables: { n: 3 } },
-    });
-    expect(res.status).toBe(202);
-    const final = await waitForFinal(p, res.body.id, 60_000);
-    expect(final.messages.filter((m: { status: string }) => m.status !== 'delivered')).toEqual([]);
-    const log: { at: number; status: number | null; method: string }[] = await p.sandboxAdmin(
-      'GET',
-      `/requests?since=${since}&key=${SANDBOX_KEY}`,
-    );
-    expect(log.filter((r) => r.method === 'GET').length).toBeGreaterThanOrEqual(20);
-    expect(log.filter((r) => r.status === 429)).toEqual([]);
-    expect(
-      maxInSlidingWindow(
-        log.map((r) => r.at),
-        1000,
-      ),
-    ).toBeLessThanOrEqual(10);
   });
 });
 

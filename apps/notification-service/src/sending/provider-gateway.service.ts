@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import {
   type ProviderAccount,
@@ -31,6 +32,8 @@ export class ProviderGateway implements OnModuleDestroy {
     @Inject(REDIS) redis: Redis,
     config: AppConfig,
   ) {
+    // Every waiting send listens to this one signal; dozens at once is expected, not a leak.
+    setMaxListeners(0, this.shutdown.signal);
     this.limiter = new RedisRateLimiter(redis, {
       keyPrefix: `${redisKey(config, 'provider')}:`,
       limitPerSecond: config.rateLimitPerSecond,

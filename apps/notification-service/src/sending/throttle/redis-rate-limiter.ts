@@ -185,6 +185,7 @@ export class RedisRateLimiter {
   async acquire(kind: ThrottleKind, signal?: AbortSignal): Promise<void> {
     for (;;) {
       if (signal?.aborted) throw abortReason(signal);
+      const askedAt = performance.now();
       const reply = await this.reserveRaw(kind);
       if (!reply.granted) {
         this.counters.refused += 1;
@@ -195,11 +196,18 @@ export class RedisRateLimiter {
         await sleep(reply.micros / 1000 + jitter, signal);
         continue;
       }
+      // The slot's time counts from when we asked, not from when the answer was read: Redis read
+      // its clock no earlier than that, and an answer that sat in the socket while the event loop
+      // was busy must not shift our slot later unnoticed.
+      const deadline = askedAt + reply.micros / 1000;
       if (reply.micros === 0) {
+        if (performance.now() - deadline > this.lateToleranceMs) {
+          this.counters.requeuedLate += 1;
+          continue;
+        }
         this.counters.acquired += 1;
         return;
       }
-      const deadline = performance.now() + reply.micros / 1000;
       await this.sleepUntil(deadline, signal);
       // A backoff while we slept voids our slot: the provider has told us to stop, and our slot
       // may lie inside the blocked time. Queue again behind the block.
