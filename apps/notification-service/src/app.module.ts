@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bull';
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import { PeriodicJobsModule } from './common/periodic-jobs';
 import { AuthModule } from './auth/auth.module';
 import { CallbacksModule } from './callbacks/callbacks.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
@@ -36,6 +37,7 @@ export class AppModule {
       MetricsModule,
       BullModule.forRoot({ redis: config.redisUrl, prefix: config.queuePrefix }),
       ScheduleModule.forRoot(),
+      PeriodicJobsModule,
       AuthModule.forRole(config.runsApi),
       HealthModule,
       CallbacksModule.forRole(config),

@@ -1,14 +1,6 @@
-import {
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
 import { LOCKS } from '../common/exclusive';
-import { ExclusiveInterval } from '../common/exclusive-interval';
+import { PeriodicJobs } from '../common/periodic-jobs';
 import { CallbackQueue } from './callback-queue.service';
 import { CALLBACK_DISPATCH_BATCH, CALLBACK_DISPATCH_INTERVAL_MS } from './callbacks.constants';
 import { CallbacksRepository } from './callbacks.repository';
@@ -23,36 +15,19 @@ const REDIS_TIMEOUT_MS = 5000;
  * so a message's status changes reach the receiver in order.
  */
 @Injectable()
-export class CallbackDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(CallbackDispatcher.name);
-  private readonly job: ExclusiveInterval;
-
+export class CallbackDispatcher {
   constructor(
-    @InjectDataSource() db: DataSource,
-    scheduler: SchedulerRegistry,
+    jobs: PeriodicJobs,
     private readonly callbacks: CallbacksRepository,
     private readonly queue: CallbackQueue,
   ) {
-    this.job = new ExclusiveInterval(
-      {
-        name: INTERVAL_NAME,
-        lockId: LOCKS.callbacks,
-        intervalMs: CALLBACK_DISPATCH_INTERVAL_MS,
-        runAtStart: true,
-        work: () => this.dispatch(),
-      },
-      db,
-      scheduler,
-      this.logger,
-    );
-  }
-
-  onApplicationBootstrap(): void {
-    this.job.start();
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.job.stop();
+    jobs.register({
+      name: INTERVAL_NAME,
+      lockId: LOCKS.callbacks,
+      intervalMs: CALLBACK_DISPATCH_INTERVAL_MS,
+      runAtStart: true,
+      work: () => this.dispatch(),
+    });
   }
 
   /** One pass; returns how many jobs it created. Public so tests and operators can force it. */

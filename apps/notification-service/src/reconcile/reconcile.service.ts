@@ -1,15 +1,7 @@
-import {
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Injectable, Logger } from '@nestjs/common';
 import { SmsProviderError } from '@app/sms-provider';
-import type { DataSource } from 'typeorm';
 import { LOCKS } from '../common/exclusive';
-import { ExclusiveInterval } from '../common/exclusive-interval';
+import { PeriodicJobs } from '../common/periodic-jobs';
 import { AppConfig } from '../config/app-config';
 import { ProviderGateway } from '../sending/provider-gateway.service';
 import { ProviderUpdatesService } from '../webhooks/provider-updates.service';
@@ -25,38 +17,23 @@ const PARKED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
  * and gives up on messages that never reach a final status.
  */
 @Injectable()
-export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy {
+export class ReconcileService {
   private readonly logger = new Logger(ReconcileService.name);
-  private readonly job: ExclusiveInterval;
 
   constructor(
-    @InjectDataSource() db: DataSource,
-    scheduler: SchedulerRegistry,
+    jobs: PeriodicJobs,
     private readonly repository: ReconcileRepository,
     private readonly updates: ProviderUpdatesService,
     private readonly gateway: ProviderGateway,
     private readonly config: AppConfig,
   ) {
-    this.job = new ExclusiveInterval(
-      {
-        name: INTERVAL,
-        lockId: LOCKS.reconcile,
-        intervalMs: config.reconcile.intervalMs,
-        runAtStart: false,
-        work: () => this.reconcile(),
-      },
-      db,
-      scheduler,
-      this.logger,
-    );
-  }
-
-  onApplicationBootstrap(): void {
-    this.job.start();
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.job.stop();
+    jobs.register({
+      name: INTERVAL,
+      lockId: LOCKS.reconcile,
+      intervalMs: config.reconcile.intervalMs,
+      runAtStart: false,
+      work: () => this.reconcile(),
+    });
   }
 
   async reconcile(): Promise<{ adopted: number; polled: number; expired: number }> {

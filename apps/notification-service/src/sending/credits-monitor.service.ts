@@ -1,51 +1,28 @@
-import {
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { LOCKS } from '../common/exclusive';
-import { ExclusiveInterval } from '../common/exclusive-interval';
+import { PeriodicJobs } from '../common/periodic-jobs';
 import { PauseService } from './pause.service';
 import { ProviderGateway } from './provider-gateway.service';
 
 /** While sending is paused for lack of credits, asks the provider's account now and then. */
 @Injectable()
-export class CreditsMonitorService implements OnApplicationBootstrap, OnModuleDestroy {
+export class CreditsMonitorService {
   private readonly logger = new Logger(CreditsMonitorService.name);
-  private readonly job: ExclusiveInterval;
 
   constructor(
-    @InjectDataSource() db: DataSource,
-    scheduler: SchedulerRegistry,
+    jobs: PeriodicJobs,
     private readonly pause: PauseService,
     private readonly gateway: ProviderGateway,
     config: AppConfig,
   ) {
-    this.job = new ExclusiveInterval(
-      {
-        name: 'credits-monitor',
-        lockId: LOCKS.credits,
-        intervalMs: config.schedule.creditsCheckIntervalMs,
-        runAtStart: false,
-        work: () => this.check(),
-      },
-      db,
-      scheduler,
-      this.logger,
-    );
-  }
-
-  onApplicationBootstrap(): void {
-    this.job.start();
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.job.stop();
+    jobs.register({
+      name: 'credits-monitor',
+      lockId: LOCKS.credits,
+      intervalMs: config.schedule.creditsCheckIntervalMs,
+      runAtStart: false,
+      work: () => this.check(),
+    });
   }
 
   async check(): Promise<boolean> {

@@ -1,15 +1,7 @@
-import {
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { LOCKS } from '../common/exclusive';
-import { ExclusiveInterval } from '../common/exclusive-interval';
+import { PeriodicJobs } from '../common/periodic-jobs';
 import { MessagesRepository } from '../notifications/messages.repository';
 import { NotificationsRepository } from '../notifications/notifications.repository';
 import { DispatchService } from './dispatch.service';
@@ -25,39 +17,24 @@ const PURGE_EVERY_MS = 60_000;
  * expiries). This is what makes a Redis flush or a crash between commit and enqueue harmless.
  */
 @Injectable()
-export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
+export class SweeperService {
   private readonly logger = new Logger(SweeperService.name);
-  private readonly job: ExclusiveInterval;
   private lastPurge = 0;
 
   constructor(
-    @InjectDataSource() db: DataSource,
-    scheduler: SchedulerRegistry,
+    jobs: PeriodicJobs,
     private readonly messages: MessagesRepository,
     private readonly notifications: NotificationsRepository,
     private readonly dispatch: DispatchService,
     private readonly config: AppConfig,
   ) {
-    this.job = new ExclusiveInterval(
-      {
-        name: 'sweeper',
-        lockId: LOCKS.sweeper,
-        intervalMs: config.schedule.sweepIntervalMs,
-        runAtStart: true,
-        work: () => this.sweep(),
-      },
-      db,
-      scheduler,
-      this.logger,
-    );
-  }
-
-  onApplicationBootstrap(): void {
-    this.job.start();
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.job.stop();
+    jobs.register({
+      name: 'sweeper',
+      lockId: LOCKS.sweeper,
+      intervalMs: config.schedule.sweepIntervalMs,
+      runAtStart: true,
+      work: () => this.sweep(),
+    });
   }
 
   /** One pass; public so tests and operators can force it. */
