@@ -10,13 +10,13 @@
 import { type ChildProcess, execSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import type { SandboxOverrides } from '../apps/sms-provider-sandbox/src/config';
+import { freePort } from '../test/support/free-port';
 
 export const PG_ADMIN_URL =
   process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -432,18 +432,6 @@ export function recipients(from: number, count: number): string[] {
     out.push(`+1415555${String(n).padStart(4, '0')}`);
   }
   return out;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One line describing the box and how busy it is right now. */

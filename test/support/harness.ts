@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
@@ -17,6 +16,8 @@ import {
   redisPrefix,
   templateDatabase,
 } from './test-env';
+export { freePort } from './free-port';
+import { freePort } from './free-port';
 
 // Nest's start-up lines ("Mapped {/v1/messages, POST} route") for every app of every test.
 Logger.overrideLogger(false);
@@ -245,16 +246,4 @@ async function dropDatabase(name: string): Promise<void> {
   } finally {
     await admin.end();
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

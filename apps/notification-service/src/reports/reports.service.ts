@@ -11,18 +11,12 @@ import type {
   ReportGroup,
 } from './reports.dto';
 import { ReportsRepository } from './reports.repository';
+import { MESSAGE_STATUSES } from '../notifications/message-status';
 
 /** Column order of the figures, shared by the CSV header and its lines. */
 const FIGURE_COLUMNS = [
   'total',
-  'scheduled',
-  'pending',
-  'queued',
-  'sent',
-  'delivered',
-  'failed',
-  'expired',
-  'canceled',
+  ...MESSAGE_STATUSES,
   'delivery_rate',
   'p50_delivery_seconds',
   'p95_delivery_seconds',
