@@ -234,8 +234,11 @@ describe('Notifications API (e2e)', () => {
     const health = await h.api('GET', '/health', { key: null });
     expect(health.status).toBe(200);
     expect(health.body.info).toMatchObject({ database: { status: 'up' }, redis: { status: 'up' } });
+    // One provider call, through the shared throttle.
+    expect((await h.api('GET', '/v1/account')).status).toBe(200);
     const metrics = await h.api('GET', '/metrics', { key: null });
     expect(metrics.text).toContain('notify_messages_accepted_total');
+    expect(metrics.text).toMatch(/notify_throttle_total\{event="acquired"\} [1-9]/);
     const docs = await h.api('GET', '/docs/json', { key: null });
     expect(docs.status).toBe(200);
     expect(Object.keys(docs.body.paths)).toContain('/v1/notifications');

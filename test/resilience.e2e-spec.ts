@@ -66,6 +66,40 @@ describe('Resilience (e2e)', () => {
     });
   });
 
+  describe('the provider account, as operators see it', () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await startHarness({ sandbox: { apiKeys: `${SANDBOX_KEY}:standard:1234` } });
+    });
+    afterAll(() => h?.close());
+
+    it('shows credits and rate limit, and a failing provider as a 503 after exactly one request', async () => {
+      const ok = await h.api('GET', '/v1/account');
+      expect(ok.status).toBe(200);
+      expect(ok.body).toMatchObject({
+        credits_remaining: 1234,
+        rate_limit: { limit: 10 },
+      });
+
+      const since = Date.now();
+      await h.sandboxAdmin('POST', '/faults', { fail_next: 1, scope: 'all' });
+      const failed = await h.api('GET', '/v1/account');
+      expect(failed.status).toBe(503);
+      expect(failed.body.error).toMatchObject({
+        code: 'provider_unavailable',
+        details: { provider_code: 'server_error' },
+      });
+      // The library's own GET retries are off: a retry would not pass the shared throttle.
+      const log: { method: string; path: string }[] = await h.sandboxAdmin(
+        'GET',
+        `/requests?since=${since}&key=${SANDBOX_KEY}`,
+      );
+      expect(log.filter((r) => r.path === '/v1/account')).toHaveLength(1);
+      // Only operators see the account.
+      expect((await h.api('GET', '/v1/account', { key: null })).status).toBe(401);
+    });
+  });
+
   describe('30% of provider calls answer 500', () => {
     let h: Harness;
     beforeAll(async () => {

@@ -1,19 +1,13 @@
-import { maxInSlidingWindow } from '../apps/notification-service/src/sending/throttle';
 import {
   createTemplate,
+  freePort,
   type Harness,
   SANDBOX_KEY,
   startHarness,
   waitForFinal,
 } from './support/harness';
-
-interface LoggedRequest {
-  at: number;
-  method: string;
-  path: string;
-  key: string;
-  status: number | null;
-}
+import { crowdedSeconds, type LoggedRequest } from './support/provider-log';
+import { type ServiceProcess, spawnService } from './support/service-process';
 
 const numbers = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => `+1415555${String(from + i).padStart(4, '0')}`);
@@ -21,56 +15,71 @@ const numbers = (from: number, count: number) =>
 /**
  * The provider's limit as the provider sees it: the sandbox logs the arrival time of every request,
  * and no sliding one-second window of them may hold more than the plan allows (standard: 10).
+ *
+ * Deployed as the README recommends for sending at the limit, each part in its own process: an
+ * API instance (here, in the test's process: intake and webhooks), sending instances
+ * (`APP_ROLE=worker`), and the provider (the sandbox: stamps taken on an event loop that also runs
+ * the service would time that loop, not the requests).
  */
 describe('Shared throttle against the sandbox at 10 req/s (e2e)', () => {
-  let a: Harness;
-  let b: Harness | undefined;
+  let api: Harness;
+  const workers: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    a = await startHarness();
-    await createTemplate(a, 'bulk', 'Flash sale {{n}}');
+    api = await startHarness({ sandboxProcess: true, env: { APP_ROLE: 'api' } });
+    await createTemplate(api, 'bulk', 'Flash sale {{n}}');
   });
   afterAll(async () => {
-    await b?.close();
-    await a?.close();
+    await Promise.all(workers.map((worker) => worker.kill('SIGTERM')));
+    await api?.close();
   });
 
-  async function sendAndCheck(via: Harness, recipients: string[]) {
+  async function startWorker(): Promise<void> {
+    const port = String(await freePort());
+    workers.push(await spawnService({ ...api.env, PORT: port, APP_ROLE: 'worker' }));
+  }
+
+  async function sendAndCheck(recipients: string[]): Promise<LoggedRequest[]> {
     const since = Date.now();
-    const res = await via.api('POST', '/v1/notifications', {
+    const res = await api.api('POST', '/v1/notifications', {
       body: { template: 'bulk', to: recipients, variables: { n: 1 } },
     });
     expect(res.status).toBe(202);
-    const final = await waitForFinal(via, res.body.id, 60_000);
+    const final = await waitForFinal(api, res.body.id, 60_000);
     expect(final.messages.every((m: { status: string }) => m.status === 'delivered')).toBe(true);
 
-    const log: LoggedRequest[] = await a.sandboxAdmin(
+    const log: LoggedRequest[] = await api.sandboxAdmin(
       'GET',
       `/requests?since=${since}&key=${SANDBOX_KEY}`,
     );
     const sends = log.filter((r) => r.method === 'POST' && r.path === '/v1/messages');
     expect(sends).toHaveLength(recipients.length);
     expect(log.filter((r) => r.status === 429)).toEqual([]);
-    expect(
-      maxInSlidingWindow(
-        log.map((r) => r.at),
-        1000,
-      ),
-    ).toBeLessThanOrEqual(10);
+    expect(crowdedSeconds(log, 10)).toEqual([]);
+    // The other side: the backlog did not trickle (≥ 90% of the limit end to end).
+    const spanSeconds = (sends[sends.length - 1].at - sends[0].at) / 1000;
+    expect((sends.length - 1) / spanSeconds).toBeGreaterThan(9);
     return sends;
   }
 
-  it('100 messages through one instance: zero 429s, never more than 10 in any second', async () => {
-    const sends = await sendAndCheck(a, numbers(4000, 100));
-    // Sanity on the other side: the backlog did not trickle (≥ 90% of the limit end to end).
-    const spanSeconds = (sends[sends.length - 1].at - sends[0].at) / 1000;
-    expect(99 / spanSeconds).toBeGreaterThan(9);
+  it('100 messages through one sending instance: zero 429s, never more than 10 in any second', async () => {
+    await startWorker();
+    await sendAndCheck(numbers(4000, 100));
   });
 
-  it('two instances sharing Redis and PostgreSQL stay within the one budget together', async () => {
-    b = await startHarness({ shareWith: a });
-    const sends = await sendAndCheck(b, numbers(5000, 100));
-    const spanSeconds = (sends[sends.length - 1].at - sends[0].at) / 1000;
-    expect(99 / spanSeconds).toBeGreaterThan(9);
+  it('two sending instances sharing Redis and PostgreSQL stay within the one budget together', async () => {
+    await startWorker();
+    await sendAndCheck(numbers(5000, 100));
+    // Both took part: the budget is shared, not split by who asked first.
+    const perWorker = await Promise.all(
+      workers.map(async (worker) => {
+        const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+        const match = /notify_provider_requests_total\{operation="send",outcome="ok"\} (\d+)/.exec(
+          metrics,
+        );
+        return Number(match?.[1] ?? 0);
+      }),
+    );
+    expect(perWorker[1]).toBeGreaterThan(10);
   });
 });

@@ -46,6 +46,34 @@ function acquireMany(
   );
 }
 
+/**
+ * A connection whose next answer from the call log is read late, as when this process's event
+ * loop is busy when Redis answers: the reply is held back by spinning, after Redis ran the script.
+ */
+class SlowReader extends Redis {
+  private lateByMs = 0;
+
+  readNextLogAnswerLate(ms: number): void {
+    this.lateByMs = ms;
+  }
+
+  override defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void {
+    super.defineCommand(name, definition);
+    if (!definition.lua.includes('ZADD')) return;
+    const commands = this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const logCall = commands[name].bind(this);
+    commands[name] = async (...args) => {
+      const reply = await logCall(...args);
+      const until = performance.now() + this.lateByMs;
+      this.lateByMs = 0;
+      while (performance.now() < until) {
+        // busy on purpose
+      }
+      return reply;
+    };
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -196,10 +224,10 @@ describe('RedisRateLimiter against real Redis', () => {
     const [sendGrants, pollGrants] = await Promise.all([sends, polls]);
 
     // Every send was queued before the polls arrived, so polls only get the budget after them;
-    // the one exception is a send that woke too late and queued again behind a poll.
+    // the one exception is a send the log held back past a poll's slot.
     const lastSend = Math.max(...sendGrants);
-    const requeued = mixed.reduce((sum, limiter) => sum + limiter.stats().requeuedLate, 0);
-    expect(pollGrants.filter((p) => p < lastSend).length).toBeLessThanOrEqual(requeued);
+    const held = mixed.reduce((sum, limiter) => sum + limiter.stats().heldByLog, 0);
+    expect(pollGrants.filter((p) => p < lastSend).length).toBeLessThanOrEqual(held);
     expect(maxInSlidingWindow([...sendGrants, ...pollGrants], 1000)).toBeLessThanOrEqual(10);
   });
 
@@ -217,21 +245,90 @@ describe('RedisRateLimiter against real Redis', () => {
     expect(Math.max(...grants) - start).toBeLessThanOrEqual(3000);
   });
 
-  it('gives up a slot it woke up too late for, rather than squeeze it towards the next', async () => {
-    const [limiter] = instances(1, { limitPerSecond: 10 });
+  it('holds back the call `limit` places after one that went out late, so none is squeezed', async () => {
+    const [limiter] = instances(1, { limitPerSecond: 10, coldCallMs: 0 });
+    const grants: number[] = [];
     await limiter.acquire('send');
-    const first = Date.now();
-    const second = limiter.acquire('send').then(() => Date.now());
+    grants.push(Date.now());
+    const rest = Array.from({ length: 11 }, async () => {
+      await limiter.acquire('send');
+      grants.push(Date.now());
+    });
     await sleep(20);
-    // Block this event loop past the second slot (~102 ms) by more than the tolerance (~10 ms).
-    const spinUntil = Date.now() + 150;
+    // Block this event loop past the second slot (~102 ms): that call goes out ~50 ms late, while
+    // the slots after it keep their times.
+    const spinUntil = Date.now() + 130;
     while (Date.now() < spinUntil) {
       // busy on purpose
     }
-    const granted = await second;
-    expect(limiter.stats()).toMatchObject({ acquired: 2, requeuedLate: 1 });
-    // Its old slot is lost; it queued again behind the schedule's next free slot (~204 ms).
-    expect(granted - first).toBeGreaterThanOrEqual(200);
+    await Promise.all(rest);
+
+    grants.sort((x, y) => x - y);
+    expect(grants[1] - grants[0]).toBeGreaterThanOrEqual(140);
+    // Its slot alone would put the 12th call ~970 ms after the late one; the log makes it wait
+    // for a full window (~1020 ms) after it instead.
+    expect(grants[11] - grants[1]).toBeGreaterThanOrEqual(1015);
+    expect(maxInSlidingWindow(grants, 1000)).toBeLessThanOrEqual(10);
+    expect(limiter.stats().acquired).toBe(12);
+    expect(limiter.stats().heldByLog).toBeGreaterThanOrEqual(1);
+  });
+
+  it("counts an instance's first call as reaching the provider up to coldCallMs late", async () => {
+    const [limiter] = instances(1, { limitPerSecond: 10, coldCallMs: 100 });
+    const grants = await acquireMany([limiter], 12);
+    grants.sort((x, y) => x - y);
+    // On schedule the 11th call would go ~1020 ms after the first; the cold first call is logged
+    // 100 ms later than it was made, so the 11th waits for a window after that. The wait is not
+    // passed on: the 12th keeps its slot (~1122 ms).
+    expect(grants[10] - grants[0]).toBeGreaterThanOrEqual(1115);
+    expect(grants[11] - grants[0]).toBeLessThan(1200);
+    expect(limiter.stats().heldByLog).toBeGreaterThanOrEqual(1);
+  });
+
+  it('logs a call again, replacing its entry, when the answer from the log was read late', async () => {
+    const keyPrefix = newPrefix();
+    const redis = new SlowReader(REDIS_URL);
+    connections.push(redis);
+    const limiter = new RedisRateLimiter(redis, { keyPrefix, limitPerSecond: 10, coldCallMs: 0 });
+    redis.readNextLogAnswerLate(30);
+    await limiter.acquire('send');
+    const [seconds, micros] = await admin.time();
+    const afterMs = Number(seconds) * 1000 + Number(micros) / 1000;
+
+    const entries = await admin.zrange(`${keyPrefix}{throttle}:log`, 0, -1, 'WITHSCORES');
+    expect(entries).toHaveLength(2); // one member and its score: replaced, not added
+    // Logged again after the 30 ms the answer waited, so at most a few ms before we asked Redis'
+    // clock (the first entry would be ~30 ms older).
+    expect(afterMs - Number(entries[1]) / 1000).toBeLessThan(10);
+    expect(limiter.stats()).toMatchObject({ acquired: 1, relogged: 1 });
+  });
+
+  it('tryAcquire takes a spare slot for a poll, and refuses while sends are queued', async () => {
+    const [limiter] = instances(1, { limitPerSecond: 10 });
+    expect(await limiter.tryAcquire('poll')).toBe(true);
+    const sends = acquireMany([limiter], 5);
+    // The first send waits behind the poll's slot; the poll after it finds 4 more queued.
+    await sleep(10);
+    expect(await limiter.tryAcquire('poll')).toBe(false);
+    const grants = await sends;
+    expect(await limiter.tryAcquire('poll')).toBe(true);
+    expect(maxInSlidingWindow(grants, 1000)).toBeLessThanOrEqual(10);
+    expect(limiter.stats()).toMatchObject({ acquired: 7, refused: 1 });
+  });
+
+  it('a slot voided by a backoff: tryAcquire gives up, acquire queues again after the block', async () => {
+    const [limiter, other] = instances(2, { limitPerSecond: 10 });
+    await limiter.acquire('send');
+    const start = Date.now();
+    const poll = limiter.tryAcquire('poll');
+    const send = other.acquire('send').then(() => Date.now());
+    await sleep(20);
+    await other.backoff(400);
+    // Both slots (~102 and ~204 ms) lay inside the block when it landed.
+    expect(await poll).toBe(false);
+    expect(await send).toBeGreaterThanOrEqual(start + 400);
+    expect(limiter.stats().requeuedAfterBackoff).toBe(1);
+    expect(other.stats().requeuedAfterBackoff).toBe(1);
   });
 
   it('stops waiting when the signal aborts', async () => {

@@ -8,6 +8,7 @@ import { loadConfig } from '../../apps/notification-service/src/config/load-conf
 import { type RunningSandbox, startSandbox } from '../../apps/sms-provider-sandbox/src/bootstrap';
 import type { SandboxOverrides } from '../../apps/sms-provider-sandbox/src/config';
 import { deleteRedisKeys } from './global-teardown';
+import { startSandboxProcess } from './sandbox-process';
 import {
   databasePrefix,
   databaseUrl,
@@ -46,6 +47,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Sandbox settings, or an already running sandbox to share. */
   sandbox?: SandboxOverrides | RunningSandbox;
+  /** Run an own sandbox in a separate process (see startSandboxProcess), not in this one. */
+  sandboxProcess?: boolean;
   /** Share another harness's database and Redis prefix (a second instance of the same stack). */
   shareWith?: Harness;
 }
@@ -74,7 +77,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ? options.shareWith.sandbox
     : isRunningSandbox(options.sandbox)
       ? options.sandbox
-      : await startSandbox({
+      : await (options.sandboxProcess ? startSandboxProcess : startSandbox)({
           port: 0,
           apiKeys: `${SANDBOX_KEY}:standard:1000000`,
           sentDelayMs: 50,

@@ -34,6 +34,8 @@ export class AppConfig {
     /** A claim older than this with no provider answer recorded is considered in doubt. */
     claimTimeoutMs: number;
     throttleSafetyFactor: number;
+    /** Extra room left after a call that may open a new connection (see RedisRateLimiter). */
+    throttleColdCallMs: number;
   };
 
   schedule!: {

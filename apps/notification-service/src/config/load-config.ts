@@ -126,6 +126,7 @@ export function loadConfig(env: Env): AppConfig {
     retryMaxMs: int(env, 'SEND_RETRY_MAX_MS', 5 * MINUTE, 1, 24 * HOUR),
     claimTimeoutMs: int(env, 'SEND_CLAIM_TIMEOUT_MS', 2 * MINUTE, 1 * SECOND, HOUR),
     throttleSafetyFactor: num(env, 'THROTTLE_SAFETY_FACTOR', 0.98, 0.5, 1),
+    throttleColdCallMs: int(env, 'THROTTLE_COLD_CALL_MS', 100, 0, 10 * SECOND),
   };
   if (config.sending.claimTimeoutMs <= config.provider.timeoutMs) {
     throw new ConfigError('SEND_CLAIM_TIMEOUT_MS', 'must be longer than SMS_PROVIDER_TIMEOUT_MS');

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ThrottleStats } from '../sending/throttle';
 
 /**
  * The service's Prometheus metrics. A registry per application instance (not prom-client's global
@@ -84,7 +85,31 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private throttleStats: (() => ThrottleStats) | undefined;
+
+  /** Read from the limiter at scrape time: it keeps its own counts, which only ever grow. */
+  readonly throttle = new Counter({
+    name: 'notify_throttle_total',
+    help:
+      'Shared throttle in this process: slots acquired and refused, calls held back by the log ' +
+      'of calls or logged again after a late answer, slots voided by a 429 backoff',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const stats = this.throttleStats?.();
+      if (!stats) return;
+      this.throttle.reset();
+      for (const [event, count] of Object.entries(stats) as [string, number][]) {
+        this.throttle.inc({ event }, count);
+      }
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  watchThrottle(stats: () => ThrottleStats): void {
+    this.throttleStats = stats;
   }
 }

@@ -12,6 +12,9 @@ import { ProviderGateway } from '../sending/provider-gateway.service';
         baseUrl: config.provider.baseUrl,
         apiKey: config.provider.apiKey,
         timeoutMs: config.provider.timeoutMs,
+        // Every request has to pass the shared throttle, and a retry inside the library would not:
+        // a failed poll is simply tried again on the reconciler's next round.
+        getRetries: 0,
       }),
     }),
   ],

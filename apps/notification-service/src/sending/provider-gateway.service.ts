@@ -38,7 +38,9 @@ export class ProviderGateway implements OnModuleDestroy {
       keyPrefix: `${redisKey(config, 'provider')}:`,
       limitPerSecond: config.rateLimitPerSecond,
       safetyFactor: config.sending.throttleSafetyFactor,
+      coldCallMs: config.sending.throttleColdCallMs,
     });
+    metrics.watchThrottle(() => this.limiter.stats());
   }
 
   onModuleDestroy(): void {
@@ -78,11 +80,8 @@ export class ProviderGateway implements OnModuleDestroy {
     return this.observe('register_webhook', () => this.client.registerWebhook(request));
   }
 
-  private async takeSpareSlot(kind: ThrottleKind): Promise<boolean> {
-    const reservation = await this.limiter.reserve(kind);
-    if (!reservation.granted) return false;
-    await new Promise((resolve) => setTimeout(resolve, reservation.waitMs));
-    return true;
+  private takeSpareSlot(kind: ThrottleKind): Promise<boolean> {
+    return this.limiter.tryAcquire(kind, this.shutdown.signal);
   }
 
   private async observe<T>(

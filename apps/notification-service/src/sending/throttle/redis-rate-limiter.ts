@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import { BACKOFF_LUA, RESERVE_LUA } from './gcra.lua';
+import { BACKOFF_LUA, COMMIT_LUA, RESERVE_LUA } from './gcra.lua';
 
 /** `send` goes first; a `poll` (status check) only uses budget nobody is queued for. */
 export type ThrottleKind = 'send' | 'poll';
@@ -8,12 +9,14 @@ export type ThrottleKind = 'send' | 'poll';
 export type Reservation = { granted: true; waitMs: number } | { granted: false; retryInMs: number };
 
 export interface ThrottleStats {
-  /** acquire() calls that returned: each one may make a provider call. */
+  /** Slots handed out by acquire() / tryAcquire(): each one may make a provider call. */
   acquired: number;
   /** Reservations refused (send backlog beyond the horizon, or a poll while sends queue). */
   refused: number;
-  /** Slots given up because the timer woke us too late to fire safely. */
-  requeuedLate: number;
+  /** Calls held back by the log because the call `limit` places earlier went out late. */
+  heldByLog: number;
+  /** Calls logged again because the log's answer reached us late (a busy event loop). */
+  relogged: number;
   /** Slots voided by a backoff while we waited for them. */
   requeuedAfterBackoff: number;
 }
@@ -29,32 +32,44 @@ export interface RedisRateLimiterOptions {
   maxReserveMs?: number;
   /** How long a lower X-RateLimit-Limit from the provider stays in force unless seen again. */
   providerLimitTtlMs?: number;
+  /**
+   * How much later than the calls after it a cold call may reach the provider: this instance's
+   * first call, or its first after COLD_AFTER_IDLE_MS without one. It may open a connection (TCP,
+   * TLS) and run code not yet optimised on either side; measured here: 15-21 ms more than a warm
+   * call on localhost, where every other call takes 1-2 ms. The log counts it as made this much
+   * later, so the calls after it, on warm connections, cannot catch up with it.
+   */
+  coldCallMs?: number;
 }
 
 /*
  * Why 0.98: slots are exactly T = 1000 / (limit × factor) ms apart, so limit + 1 consecutive slots
- * span limit × T = 1000 / factor ms. At 0.98 that is ~1020.4 ms whatever the limit: limit + 1
- * requests only land in one provider second if their arrival is squeezed by more than ~20 ms
- * (2% of an interval, ten intervals in a row at 10/s) by event-loop lag, GC pauses, or differing
- * Redis and provider round trips. The schedule itself never puts more than `limit` slots in any
- * sliding second (limit × T > 1000 ms); the factor is the margin for what happens after it, and it
- * costs 2% of the budget. acquire() spends at most half of it on its own timer waking late and
- * leaves the rest for the way to the provider.
+ * span limit × T = 1000 / factor ms, and the log of calls made holds them to that span even when a
+ * caller fires late. At 0.98 that is ~1020.4 ms whatever the limit: limit + 1 requests only land
+ * in one provider second if the way from our log to the provider's clock (event loop, socket,
+ * the provider's own queueing) differs by more than ~20 ms between the first and the last of
+ * them. The factor costs 2% of the budget.
  */
 export const DEFAULT_SAFETY_FACTOR = 0.98;
 /** ~100 slots at 10/s: enough to keep a few workers' concurrency busy, short enough that a
  * high-priority job fetched later waits at most this long behind reservations already made. */
 export const DEFAULT_MAX_RESERVE_MS = 10_000;
 export const DEFAULT_PROVIDER_LIMIT_TTL_MS = 3_600_000;
+/** Room for a TLS handshake over a real network on top of the cold code paths measured locally. */
+export const DEFAULT_COLD_CALL_MS = 100;
+/** Node's default keep-alive timeout: after this long without a call, connections may be gone. */
+export const COLD_AFTER_IDLE_MS = 5_000;
+/** A log round trip slower than this (Redis on the same network answers in well under 1 ms)
+ * means our event loop was busy: a quarter of the 0.98 margin, the rest is for the way out. */
+const MAX_LOG_ROUND_TRIP_MS = 5;
+/** A loop that is busy all the time would re-log forever; past this, the call goes out anyway. */
+const MAX_RELOGS = 3;
 
 const RESERVE_COMMAND = 'notifyThrottleReserve';
 const BACKOFF_COMMAND = 'notifyThrottleBackoff';
+const COMMIT_COMMAND = 'notifyThrottleCommit';
 
-type ScriptCall = (
-  stateKey: string,
-  limitKey: string,
-  ...args: (string | number)[]
-) => Promise<unknown>;
+type ScriptCall = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
 
 /** Gap between two slots at `limitPerSecond` scaled by `safetyFactor`. */
 export function emissionIntervalMs(limitPerSecond: number, safetyFactor: number): number {
@@ -91,6 +106,16 @@ function parseReply(reply: unknown): { granted: boolean; micros: number; gen: st
   return { granted: granted === 1, micros, gen };
 }
 
+function parseCommit(reply: unknown): { status: -1 | 0 | 1; micros: number } {
+  if (Array.isArray(reply) && reply.length === 2) {
+    const [status, micros] = reply as unknown[];
+    if ((status === -1 || status === 0 || status === 1) && typeof micros === 'number') {
+      return { status, micros };
+    }
+  }
+  throw new Error(`Unexpected throttle script reply: ${JSON.stringify(reply)}`);
+}
+
 /**
  * One request budget shared through Redis by every process that uses the same key prefix.
  *
@@ -100,25 +125,37 @@ function parseReply(reply: unknown): { granted: boolean; micros: number; gen: st
  * window holds more than the limit, whatever the provider's window alignment. There is no burst
  * allowance on purpose: after an idle spell the provider's window may still hold our last second.
  *
+ * A slot is only a time to fire. Right before the call goes out, acquire() records it in a log of
+ * recent calls (another Lua script), which refuses while the last window already holds `limit`
+ * calls: the hard cap, whatever happened to the caller between its slot and its call.
+ *
  * Nothing is held per caller: a crashed or aborted caller leaves an unused slot behind, never a
  * lock, and the keys expire a minute after the last reservation.
  */
 export class RedisRateLimiter {
   private readonly stateKey: string;
   private readonly limitKey: string;
+  private readonly logKey: string;
+  /** Makes this process's log members unique next to every other process's. */
+  private readonly callerId = randomUUID();
+  private calls = 0;
   private readonly limitPerSecond: number;
   private readonly safetyFactor: number;
   private readonly maxReserveMs: number;
   private readonly providerLimitTtlMs: number;
-  private readonly lateToleranceMs: number;
+  private readonly coldCallMs: number;
+  /** performance.now() of this instance's last call; none yet means the next call is cold. */
+  private lastCallAt: number | undefined;
   private readonly counters: ThrottleStats = {
     acquired: 0,
     refused: 0,
-    requeuedLate: 0,
+    heldByLog: 0,
+    relogged: 0,
     requeuedAfterBackoff: 0,
   };
   private readonly reserveScript: ScriptCall;
   private readonly backoffScript: ScriptCall;
+  private readonly commitScript: ScriptCall;
 
   constructor(
     private readonly redis: Redis,
@@ -130,6 +167,7 @@ export class RedisRateLimiter {
       safetyFactor = DEFAULT_SAFETY_FACTOR,
       maxReserveMs = DEFAULT_MAX_RESERVE_MS,
       providerLimitTtlMs = DEFAULT_PROVIDER_LIMIT_TTL_MS,
+      coldCallMs = DEFAULT_COLD_CALL_MS,
     } = options;
     if (!(Number.isFinite(limitPerSecond) && limitPerSecond > 0)) {
       throw new RangeError(`limitPerSecond must be a positive number, got ${limitPerSecond}`);
@@ -145,29 +183,33 @@ export class RedisRateLimiter {
         `providerLimitTtlMs must be a positive integer, got ${providerLimitTtlMs}`,
       );
     }
+    if (!(Number.isFinite(coldCallMs) && coldCallMs >= 0)) {
+      throw new RangeError(`coldCallMs must be a finite number >= 0, got ${coldCallMs}`);
+    }
+    this.coldCallMs = coldCallMs;
     this.limitPerSecond = limitPerSecond;
     this.safetyFactor = safetyFactor;
     this.maxReserveMs = maxReserveMs;
     this.providerLimitTtlMs = providerLimitTtlMs;
-    // Half the margin the safety factor buys (~10 ms at 0.98, at any limit). The floor keeps a
-    // factor of 1 from turning every ordinary millisecond of timer lateness into a requeue.
-    this.lateToleranceMs = Math.max((1000 / safetyFactor - 1000) / 2, 5);
-    // The hash tag keeps both keys in one slot, which a script touching both needs on a cluster.
+    // The hash tag keeps the keys in one slot, which a script touching several needs on a cluster.
     this.stateKey = `${keyPrefix}{throttle}:state`;
     this.limitKey = `${keyPrefix}{throttle}:provider-limit`;
+    this.logKey = `${keyPrefix}{throttle}:log`;
     // defineCommand sends EVALSHA and falls back to EVAL after a SCRIPT FLUSH or a Redis restart.
     // Redefining on a shared connection is harmless: the same name always carries the same script.
     redis.defineCommand(RESERVE_COMMAND, { numberOfKeys: 2, lua: RESERVE_LUA });
     redis.defineCommand(BACKOFF_COMMAND, { numberOfKeys: 2, lua: BACKOFF_LUA });
+    redis.defineCommand(COMMIT_COMMAND, { numberOfKeys: 3, lua: COMMIT_LUA });
     const commands = redis as unknown as Record<string, ScriptCall>;
     this.reserveScript = commands[RESERVE_COMMAND].bind(redis);
     this.backoffScript = commands[BACKOFF_COMMAND].bind(redis);
+    this.commitScript = commands[COMMIT_COMMAND].bind(redis);
   }
 
   /**
-   * Takes the next free slot if it is close enough, without waiting for it. The caller must not
-   * call the provider before `waitMs` has passed. Unlike `acquire`, a reservation taken here is
-   * not re-checked against a later `backoff`.
+   * Takes the next free slot if it is close enough, without waiting for it or recording a call:
+   * the schedule alone, for inspection and tests. Provider calls go through `acquire` or
+   * `tryAcquire`, which also hold to the log of calls made and to a later `backoff`.
    */
   async reserve(kind: ThrottleKind): Promise<Reservation> {
     const { granted, micros } = await this.reserveRaw(kind);
@@ -178,8 +220,8 @@ export class RedisRateLimiter {
 
   /**
    * Resolves when the caller may make one provider call: call it right away. Sleeps (never spins)
-   * while refused or until its slot, then checks that it woke on time and that no backoff voided
-   * the slot; otherwise it queues again. An abort rejects with the signal's reason; a slot already
+   * while refused, until its slot, and while the log says the last window is full; queues again
+   * when a backoff voided the slot. An abort rejects with the signal's reason; a slot already
    * reserved then goes unused, which only ever costs throughput, never the limit.
    */
   async acquire(kind: ThrottleKind, signal?: AbortSignal): Promise<void> {
@@ -196,37 +238,23 @@ export class RedisRateLimiter {
         await sleep(reply.micros / 1000 + jitter, signal);
         continue;
       }
-      // The slot's time counts from when we asked, not from when the answer was read: Redis read
-      // its clock no earlier than that, and an answer that sat in the socket while the event loop
-      // was busy must not shift our slot later unnoticed.
-      const deadline = askedAt + reply.micros / 1000;
-      if (reply.micros === 0) {
-        if (performance.now() - deadline > this.lateToleranceMs) {
-          this.counters.requeuedLate += 1;
-          continue;
-        }
-        this.counters.acquired += 1;
-        return;
-      }
-      await this.sleepUntil(deadline, signal);
-      // A backoff while we slept voids our slot: the provider has told us to stop, and our slot
-      // may lie inside the blocked time. Queue again behind the block.
-      const gen = (await this.redis.hget(this.stateKey, 'gen')) ?? '0';
-      if (gen !== reply.gen) {
-        this.counters.requeuedAfterBackoff += 1;
-        continue;
-      }
-      // Getting here late (a timer firing late, a busy event loop, a slow check) squeezes our
-      // request towards the next slot and eats the safety margin; past half of it, give the slot
-      // up and queue again rather than fire. A lost slot only costs throughput; the other half of
-      // the margin is for the way to the provider.
-      if (performance.now() - deadline > this.lateToleranceMs) {
-        this.counters.requeuedLate += 1;
-        continue;
-      }
-      this.counters.acquired += 1;
-      return;
+      if (await this.fire(askedAt, reply, signal)) return;
     }
+  }
+
+  /**
+   * Like `acquire`, but gives up instead of queueing: false when the schedule has no slot for
+   * `kind` now (for a poll: a send is waiting) or a backoff voided the one it had.
+   */
+  async tryAcquire(kind: ThrottleKind, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) throw abortReason(signal);
+    const askedAt = performance.now();
+    const reply = await this.reserveRaw(kind);
+    if (!reply.granted) {
+      this.counters.refused += 1;
+      return false;
+    }
+    return this.fire(askedAt, reply, signal);
   }
 
   /** What this instance's acquire() calls went through, for metrics; counts only ever grow. */
@@ -285,6 +313,64 @@ export class RedisRateLimiter {
         kind,
       ),
     );
+  }
+
+  /**
+   * Waits for a granted slot, then records the call in the log. False when a backoff voided the
+   * slot while we waited: the provider told us to stop, and the slot may lie inside the block.
+   */
+  private async fire(
+    askedAt: number,
+    slot: { micros: number; gen: string },
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    // The slot's time counts from when we asked, not from when the answer was read: Redis read
+    // its clock no earlier than that.
+    await this.sleepUntil(askedAt + slot.micros / 1000, signal);
+    this.calls += 1;
+    // One member per call: logging it again replaces its entry instead of adding one.
+    const member = `${this.callerId}:${this.calls}`;
+    const cold =
+      this.lastCallAt === undefined || performance.now() - this.lastCallAt > COLD_AFTER_IDLE_MS;
+    let held = false;
+    for (let relogs = 0; ;) {
+      if (signal?.aborted) throw abortReason(signal);
+      const sentAt = performance.now();
+      const { status, micros } = parseCommit(
+        await this.commitScript(
+          this.stateKey,
+          this.limitKey,
+          this.logKey,
+          this.limitPerSecond,
+          this.safetyFactor,
+          slot.gen,
+          member,
+          cold ? Math.round(this.coldCallMs * 1000) : 0,
+        ),
+      );
+      if (status === 1) {
+        // The call is logged at the moment Redis ran the script, but goes out only once this
+        // event loop has read the answer. An answer that waited behind other work (measured up
+        // to 20 ms in the e2e tests' shared process) would make the call that much later than
+        // logged and eat the margin: log it again, now, instead.
+        if (performance.now() - sentAt > MAX_LOG_ROUND_TRIP_MS && relogs < MAX_RELOGS) {
+          relogs += 1;
+          this.counters.relogged += 1;
+          continue;
+        }
+        this.lastCallAt = performance.now();
+        this.counters.acquired += 1;
+        return true;
+      }
+      if (status === -1) {
+        this.counters.requeuedAfterBackoff += 1;
+        return false;
+      }
+      if (!held) this.counters.heldByLog += 1;
+      held = true;
+      // Rounded up: a timer may fire up to a millisecond early (see sleepUntil).
+      await sleep(Math.ceil(micros / 1000) + 1, signal);
+    }
   }
 
   private async sleepUntil(deadline: number, signal?: AbortSignal): Promise<void> {

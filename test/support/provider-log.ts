@@ -1,0 +1,30 @@
+/** One request as the sandbox logged it (GET /__admin/requests). */
+export interface LoggedRequest {
+  /** Arrival, epoch ms (fractional). */
+  at: number;
+  method: string;
+  path: string;
+  key: string;
+  status: number | null;
+}
+
+/**
+ * Every run of limit + 1 requests that arrived within one second, each written out with arrival
+ * times relative to its first request: empty when the limit held in every sliding second, and a
+ * failure message that shows what crowded the second when it did not.
+ */
+export function crowdedSeconds(log: readonly LoggedRequest[], limit: number): string[] {
+  const sorted = [...log].sort((a, b) => a.at - b.at);
+  const crowded: string[] = [];
+  for (let i = 0; i + limit < sorted.length; i += 1) {
+    if (sorted[i + limit].at - sorted[i].at >= 1000) continue;
+    const run = sorted.slice(i, i + limit + 1);
+    crowded.push(
+      `from request #${i}: ` +
+        run
+          .map((r) => `${r.method} ${r.path} +${(r.at - run[0].at).toFixed(1)}ms ${r.status}`)
+          .join(', '),
+    );
+  }
+  return crowded;
+}
