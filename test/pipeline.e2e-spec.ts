@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import {
   createTemplate,
   type Harness,
@@ -75,6 +76,38 @@ describe('Pipeline: idempotency, scheduling, cancel, expiry, priority, recovery 
     expect(row).toEqual({ notifications: 1, messages: 1 });
     await waitForFinal(h, [...ids][0]);
     expect(await requestsTo('+14155550112')).toHaveLength(1);
+  });
+
+  it('a duplicate while the first is still being stored gets 409 idempotency_in_progress', async () => {
+    const probe = await send(body('+14155550119'), { 'Idempotency-Key': 'probe-team' });
+    expect(probe.status).toBe(202);
+    const [{ team }] = await h.sql(`SELECT team FROM idempotency_records WHERE key = 'probe-team'`);
+    // A first request in flight: its idempotency row inserted, its transaction not committed.
+    const first = new Client({ connectionString: h.env.DATABASE_URL });
+    await first.connect();
+    try {
+      await first.query('BEGIN');
+      await first.query(
+        `INSERT INTO idempotency_records (team, key, request_hash, expires_at)
+         VALUES ($1, 'slow-1', 'in-flight', now() + interval '1 day')`,
+        [team],
+      );
+      // The duplicate waits for it (up to 5 s), then is told to come back.
+      const duplicate = await send(body('+14155550118'), { 'Idempotency-Key': 'slow-1' });
+      expect(duplicate.status).toBe(409);
+      expect(duplicate.body.error.code).toBe('idempotency_in_progress');
+      expect(duplicate.headers.get('retry-after')).toBe('1');
+      await first.query('ROLLBACK');
+    } finally {
+      await first.end();
+    }
+    const [stored] = await h.sql(
+      `SELECT count(*)::int AS n FROM messages WHERE recipient = '+14155550118'`,
+    );
+    expect(stored.n).toBe(0);
+    // The first never committed: the retry is a new request and is accepted.
+    const retry = await send(body('+14155550118'), { 'Idempotency-Key': 'slow-1' });
+    expect(retry.status).toBe(202);
   });
 
   it('hands a scheduled message to the provider at its time, under a second late', async () => {
