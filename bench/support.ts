@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import type { SandboxOverrides } from '../apps/sms-provider-sandbox/src/config';
 import { freePort } from '../test/support/free-port';
+import { runProviderAhead } from '../test/support/process-priority';
 
 export const PG_ADMIN_URL =
   process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -188,6 +189,7 @@ async function spawnChild(
     ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  if (kind === 'sandbox') runProviderAhead(child.pid);
   const ready = await nextMessage(child, ['ready', 'failed'], 60_000).catch((error: unknown) => {
     child.kill('SIGKILL');
     throw error;

@@ -1,5 +1,4 @@
 import { fork } from 'node:child_process';
-import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { RunningSandbox } from '../../apps/sms-provider-sandbox/src/bootstrap';
 import {
@@ -7,6 +6,7 @@ import {
   type SandboxOverrides,
 } from '../../apps/sms-provider-sandbox/src/config';
 import { freePort } from './free-port';
+import { runProviderAhead } from './process-priority';
 
 const CHILD = join(__dirname, 'sandbox-child.ts');
 
@@ -26,7 +26,7 @@ export async function startSandboxProcess(overrides: SandboxOverrides): Promise<
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  raisePriority(child.pid);
+  runProviderAhead(child.pid);
   const ready = await new Promise<SandboxChildMessage>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('sandbox process: no answer in 60 s')), 60_000);
     child.once('message', (message: SandboxChildMessage) => {
@@ -60,19 +60,4 @@ export async function startSandboxProcess(overrides: SandboxOverrides): Promise<
       }
     },
   };
-}
-
-/**
- * The provider runs on its own machine, where our processes cannot take its CPU; here they share
- * two cores, and a sandbox left waiting for one stamps arrivals tens of milliseconds late. Ahead
- * of our processes in the scheduler, its clock is closer to what a provider would see. Without
- * the privilege to do so (not root), it runs at normal priority.
- */
-function raisePriority(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    setPriority(pid, -10);
-  } catch {
-    // EACCES: keep the default priority.
-  }
 }
