@@ -22,12 +22,14 @@ interface Received {
 
 /**
  * A caller's endpoint on 127.0.0.1. The first path segment picks its behaviour: `ok` answers 204,
- * `down` always 500, `flaky` 500 to the first request it ever gets and 200 after that.
+ * `down` always 500, `flaky` 500 to the first request it ever gets and 200 after that, `outage`
+ * 500 until `restore(path)` and 204 after.
  */
 class Receiver {
   readonly requests: Received[] = [];
   private readonly server: Server;
   private readonly seen = new Set<string>();
+  private readonly restored = new Set<string>();
   url = '';
 
   constructor() {
@@ -40,6 +42,7 @@ class Receiver {
         let status = 204;
         if (mode === 'down') status = 500;
         if (mode === 'flaky') status = this.seen.has(path) ? 200 : 500;
+        if (mode === 'outage') status = this.restored.has(path) ? 204 : 500;
         this.seen.add(path);
         this.requests.push({
           path,
@@ -56,6 +59,10 @@ class Receiver {
   async start(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  restore(path: string): void {
+    this.restored.add(path);
   }
 
   at(path: string): Received[] {
@@ -150,6 +157,7 @@ describe('Status callbacks (e2e)', () => {
       last_error: string | null;
       next_attempt_at: string | null;
       delivered_at: string | null;
+      redelivered_at: string | null;
     }[];
   }
 
@@ -286,6 +294,59 @@ describe('Status callbacks (e2e)', () => {
       ...Array<string>(MAX_ATTEMPTS).fill('message.sent'),
       ...Array<string>(MAX_ATTEMPTS).fill('message.delivered'),
     ]);
+  });
+
+  it('redelivers failed callbacks on request, with a new round of attempts, in order', async () => {
+    const path = '/outage/1';
+    const { id } = await send('+14155550108', path);
+    await waitForFinal(h, id);
+    const failed = await settled(id, 3);
+    expect(failed.map((d) => [d.status, d.attempts, d.redelivered_at])).toEqual(
+      Array(3).fill(['failed', MAX_ATTEMPTS, null]),
+    );
+    const stranger = await h.api('POST', '/v1/api-keys', {
+      body: { name: 'y', team: 'outsiders', scopes: ['notifications:send'] },
+    });
+    const hidden = await h.api('POST', `/v1/notifications/${id}/callbacks/redeliver`, {
+      key: stranger.body.key,
+    });
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.error.code).toBe('notification_not_found');
+
+    receiver.restore(path);
+    const before = receiver.at(path).length;
+    const res = await h.api('POST', `/v1/notifications/${id}/callbacks/redeliver`, {
+      key: teamKey,
+    });
+    expect(res.status).toBe(200);
+    expect(
+      res.body.data.map((d: { id: string; status: string; redelivered_at: string | null }) => [
+        d.id,
+        d.status,
+        typeof d.redelivered_at,
+      ]),
+    ).toEqual(failed.map((d) => [d.id, 'pending', 'string']));
+
+    const done = await settled(id, 3);
+    expect(done.map((d) => [d.status, d.attempts, d.last_status_code, d.last_error])).toEqual(
+      Array(3).fill(['delivered', MAX_ATTEMPTS + 1, 204, null]),
+    );
+    // One more request each, same webhook-id (receivers deduplicate on it), in status order.
+    const again = receiver.at(path).slice(before);
+    expect(again.map((r) => [r.headers['webhook-id'], JSON.parse(r.body).event])).toEqual([
+      [failed[0].id, 'message.queued'],
+      [failed[1].id, 'message.sent'],
+      [failed[2].id, 'message.delivered'],
+    ]);
+    for (const r of again)
+      expect(verifyCallback({ body: r.body, headers: r.headers, secret })).toBe(true);
+
+    // Nothing is failed any more: a repeated request re-arms nothing.
+    const nothing = await h.api('POST', `/v1/notifications/${id}/callbacks/redeliver`, {
+      key: teamKey,
+    });
+    expect(nothing.status).toBe(200);
+    expect(nothing.body.data).toEqual([]);
   });
 
   it('delivers on the second attempt after one failure', async () => {

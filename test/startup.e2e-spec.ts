@@ -49,6 +49,7 @@ describe('Service start-up (e2e)', () => {
       expect(rows.map((r) => r.name)).toEqual([
         'InitialSchema1764000000000',
         'CallbackTrigger1764000000100',
+        'CallbackRedelivery1764000000200',
       ]);
     } finally {
       await service.kill('SIGTERM');

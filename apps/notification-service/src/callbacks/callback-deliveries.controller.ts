@@ -1,4 +1,4 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/scopes';
@@ -22,5 +22,20 @@ export class CallbackDeliveriesController {
     @Param('id') id: string,
   ): Promise<CallbackDeliveryList> {
     return this.callbacks.listDeliveries(principal, id);
+  }
+
+  @Post('redeliver')
+  @HttpCode(200)
+  @RequireScope('notifications:send')
+  @ApiOkResponse({
+    type: CallbackDeliveryList,
+    description:
+      'The failed callbacks of the notification, queued again with a new round of attempts (none: empty list)',
+  })
+  redeliver(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+  ): Promise<CallbackDeliveryList> {
+    return this.callbacks.redeliverFailed(principal, id);
   }
 }

@@ -30,6 +30,7 @@ function delivery(overrides: Partial<DeliveryForAttempt> = {}): DeliveryForAttem
     payload: PAYLOAD,
     status: 'pending',
     attempts: 0,
+    attemptsBase: 0,
     ...overrides,
   };
 }
@@ -126,6 +127,34 @@ describe(CallbackSender.name, () => {
       (repo.recordFailure.mock.calls[0] as [string, number, { final: boolean }])[2].final,
     ).toBe(true);
     expect(queue.enqueue).toHaveBeenCalledWith([next]);
+  });
+
+  it('gives a redelivered callback a new round of attempts, backoff starting over', async () => {
+    // Failed for good after 3 attempts, then redelivered: its round began at 3.
+    const first = setup(delivery({ attempts: 3, attemptsBase: 3 }), ERROR_500, 3);
+    const before = Date.now();
+    await expect(first.sender.handle({ deliveryId: DELIVERY_ID, attempt: 3 })).resolves.toBe(
+      'retry',
+    );
+    const [, , failure] = first.repo.recordFailure.mock.calls[0] as [
+      string,
+      number,
+      { final: boolean; nextAttemptAt: Date },
+    ];
+    expect(failure.final).toBe(false);
+    // First retry of the round: 1000 ms with equal jitter → between 0.5 and 1 s from now.
+    const delay = failure.nextAttemptAt.getTime() - before;
+    expect(delay).toBeGreaterThanOrEqual(500 - 5);
+    expect(delay).toBeLessThanOrEqual(1000 + 50);
+    expect(first.queue.enqueue).toHaveBeenCalledWith([
+      { id: DELIVERY_ID, attempts: 4, nextAttemptAt: failure.nextAttemptAt },
+    ]);
+
+    // The round's third attempt is its last.
+    const last = setup(delivery({ attempts: 5, attemptsBase: 3 }), ERROR_500, 3);
+    await expect(last.sender.handle({ deliveryId: DELIVERY_ID, attempt: 5 })).resolves.toBe(
+      'failed',
+    );
   });
 
   it('ignores obsolete, settled and missing deliveries and malformed jobs', async () => {

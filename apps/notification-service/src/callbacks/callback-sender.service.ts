@@ -79,9 +79,11 @@ export class CallbackSender {
     }
 
     const attempts = delivery.attempts + 1;
-    const final = unsendable || attempts >= this.config.callbacks.maxAttempts;
+    // A redelivered callback gets a full round of attempts, with the backoff starting over.
+    const inRound = attempts - delivery.attemptsBase;
+    const final = unsendable || inRound >= this.config.callbacks.maxAttempts;
     const nextAttemptAt = new Date(
-      Date.now() + retryDelayMs(attempts, this.config.callbacks.retryBaseMs, CALLBACK_RETRY_MAX_MS),
+      Date.now() + retryDelayMs(inRound, this.config.callbacks.retryBaseMs, CALLBACK_RETRY_MAX_MS),
     );
     const error = maskPhonesIn(response.error ?? 'Unknown error').slice(
       0,

@@ -33,7 +33,7 @@ export class CallbackDeliveryView {
   @ApiProperty() message_id!: string;
   @ApiProperty({ example: 'message.delivered' }) event!: string;
   @ApiProperty({ enum: ['pending', 'delivered', 'failed'] }) status!: string;
-  @ApiProperty({ description: 'Requests made so far' }) attempts!: number;
+  @ApiProperty({ description: 'Requests made so far, over every round' }) attempts!: number;
   @ApiProperty({
     nullable: true,
     type: Number,
@@ -50,6 +50,12 @@ export class CallbackDeliveryView {
   @ApiProperty() created_at!: string;
   @ApiProperty() updated_at!: string;
   @ApiProperty({ nullable: true, type: String }) delivered_at!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'When a redelivery was last asked for; null if never',
+  })
+  redelivered_at!: string | null;
 }
 
 export class CallbackDeliveryList {

@@ -24,6 +24,7 @@ export interface CallbackDelivery {
   createdAt: Date;
   updatedAt: Date;
   deliveredAt: Date | null;
+  redeliveredAt: Date | null;
 }
 
 /** Everything one attempt needs, read in one query. */
@@ -35,6 +36,8 @@ export interface DeliveryForAttempt {
   payload: unknown;
   status: CallbackStatus;
   attempts: number;
+  /** Attempts made before the current round (0 unless the callback was redelivered). */
+  attemptsBase: number;
 }
 
 /** Enough to plan a job for the delivery's next attempt. */
@@ -112,9 +115,31 @@ export class CallbacksRepository {
   async listForNotification(notificationId: string): Promise<CallbackDelivery[]> {
     const rows: DeliveryRow[] = await this.db.query(
       `SELECT id, notification_id, message_id, event_id, payload->>'event' AS event, status, attempts,
-              last_status_code, last_error, next_attempt_at, created_at, updated_at, delivered_at
+              last_status_code, last_error, next_attempt_at, created_at, updated_at, delivered_at,
+              redelivered_at
        FROM callback_deliveries WHERE notification_id = $1
        ORDER BY event_id`,
+      [notificationId],
+    );
+    return rows.map(toDelivery);
+  }
+
+  /**
+   * Gives the notification's failed callbacks a new round of attempts, due now; the dispatcher
+   * sends them, each message's in the order of its status changes. Returns the callbacks re-armed.
+   */
+  async redeliverFailed(notificationId: string): Promise<CallbackDelivery[]> {
+    const rows: DeliveryRow[] = await this.db.query(
+      `WITH rearmed AS (
+         UPDATE callback_deliveries
+         SET status = 'pending', attempts_base = attempts, next_attempt_at = now(),
+             redelivered_at = now(), updated_at = now()
+         WHERE notification_id = $1 AND status = 'failed'
+         RETURNING *)
+       SELECT id, notification_id, message_id, event_id, payload->>'event' AS event, status,
+              attempts, last_status_code, last_error, next_attempt_at, created_at, updated_at,
+              delivered_at, redelivered_at
+       FROM rearmed ORDER BY event_id`,
       [notificationId],
     );
     return rows.map(toDelivery);
@@ -129,8 +154,9 @@ export class CallbacksRepository {
       payload: unknown;
       status: CallbackStatus;
       attempts: number;
+      attempts_base: number;
     }[] = await this.db.query(
-      `SELECT d.id, d.message_id, n.team, d.url, d.payload, d.status, d.attempts
+      `SELECT d.id, d.message_id, n.team, d.url, d.payload, d.status, d.attempts, d.attempts_base
        FROM callback_deliveries d JOIN notifications n ON n.id = d.notification_id
        WHERE d.id = $1`,
       [id],
@@ -145,6 +171,7 @@ export class CallbacksRepository {
       payload: r.payload,
       status: r.status,
       attempts: r.attempts,
+      attemptsBase: r.attempts_base,
     };
   }
 
@@ -237,6 +264,7 @@ interface DeliveryRow {
   created_at: Date;
   updated_at: Date;
   delivered_at: Date | null;
+  redelivered_at: Date | null;
 }
 
 function toSecret(row: SecretRow): TeamSecret {
@@ -262,5 +290,6 @@ function toDelivery(row: DeliveryRow): CallbackDelivery {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deliveredAt: row.delivered_at,
+    redeliveredAt: row.redelivered_at,
   };
 }

@@ -39,11 +39,36 @@ export class CallbacksService {
     return { team: stored.team, created_at: stored.createdAt.toISOString() };
   }
 
-  /** Another team's notification is reported as missing, as GET /v1/notifications/{id} does. */
   async listDeliveries(
     principal: Principal,
     notificationId: string,
   ): Promise<CallbackDeliveryList> {
+    await this.assertVisible(principal, notificationId);
+    const deliveries = await this.callbacks.listForNotification(notificationId);
+    return { data: deliveries.map(toView) };
+  }
+
+  /**
+   * Sends the notification's failed callbacks again, each with a new round of attempts: for a
+   * receiver that was down longer than the retries lasted. Callbacks not failed are left alone, so
+   * a repeated request re-arms nothing new.
+   */
+  async redeliverFailed(
+    principal: Principal,
+    notificationId: string,
+  ): Promise<CallbackDeliveryList> {
+    await this.assertVisible(principal, notificationId);
+    const rearmed = await this.callbacks.redeliverFailed(notificationId);
+    if (rearmed.length) {
+      this.logger.log(
+        `${rearmed.length} failed callback(s) of notification ${notificationId} queued for redelivery`,
+      );
+    }
+    return { data: rearmed.map(toView) };
+  }
+
+  /** Another team's notification is reported as missing, as GET /v1/notifications/{id} does. */
+  private async assertVisible(principal: Principal, notificationId: string): Promise<void> {
     const team = UUID.test(notificationId)
       ? await this.callbacks.findNotificationTeam(notificationId)
       : null;
@@ -53,8 +78,6 @@ export class CallbacksService {
         `No notification with id ${notificationId}`,
       );
     }
-    const deliveries = await this.callbacks.listForNotification(notificationId);
-    return { data: deliveries.map(toView) };
   }
 }
 
@@ -81,5 +104,6 @@ function toView(d: CallbackDelivery): CallbackDeliveryView {
     created_at: d.createdAt.toISOString(),
     updated_at: d.updatedAt.toISOString(),
     delivered_at: d.deliveredAt ? d.deliveredAt.toISOString() : null,
+    redelivered_at: d.redeliveredAt ? d.redeliveredAt.toISOString() : null,
   };
 }

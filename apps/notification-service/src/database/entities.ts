@@ -7,6 +7,7 @@ import { TemplateVersion } from '../templates/entities/template-version.entity';
 import { Template } from '../templates/entities/template.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { CallbackTrigger1764000000100 } from './migrations/1764000000100-callback-trigger';
+import { CallbackRedelivery1764000000200 } from './migrations/1764000000200-callback-redelivery';
 
 export const ENTITIES = [
   ApiKey,
@@ -18,4 +19,8 @@ export const ENTITIES = [
   IdempotencyRecord,
 ];
 
-export const MIGRATIONS = [InitialSchema1764000000000, CallbackTrigger1764000000100];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  CallbackTrigger1764000000100,
+  CallbackRedelivery1764000000200,
+];
