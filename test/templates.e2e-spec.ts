@@ -144,6 +144,26 @@ describe('Templates API (e2e)', () => {
       });
       const v2 = await h.api('GET', '/v1/templates/welcome/versions/2');
       expect(v2.body).toMatchObject({ version: 2, current: true });
+
+      const all = await h.api('GET', '/v1/templates/welcome/versions');
+      expect(all.status).toBe(200);
+      expect(
+        all.body.map(
+          (v: { version: number; body: string; sender_id: string; current: boolean }) => [
+            v.version,
+            v.body,
+            v.sender_id,
+            v.current,
+          ],
+        ),
+      ).toEqual([
+        [1, 'Welcome {{name}}!', 'Acme', false],
+        [2, 'Welcome aboard, {{first_name}} {{last_name}}!', 'Acme', true],
+      ]);
+      expect(all.body[1]).toEqual(v2.body);
+      expect((await h.api('GET', '/v1/templates/nope/versions')).body.error.code).toBe(
+        'template_not_found',
+      );
     });
 
     it('PUT with sender_id null clears it', async () => {
@@ -327,6 +347,9 @@ describe('Templates API (e2e)', () => {
       const history = await h.api('GET', '/v1/templates/retired/versions/1?include_archived=true');
       expect(history.status).toBe(200);
       expect(history.body.body).toBe('Bye {{name}}');
+      expect((await h.api('GET', '/v1/templates/retired/versions')).status).toBe(404);
+      const versions = await h.api('GET', '/v1/templates/retired/versions?include_archived=true');
+      expect(versions.body.map((v: { body: string }) => v.body)).toEqual(['Bye {{name}}']);
     });
 
     it('makes new notification requests for it 404 template_not_found', async () => {

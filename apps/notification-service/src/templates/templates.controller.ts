@@ -69,6 +69,21 @@ export class TemplatesController {
     return this.templates.get(key, query.include_archived);
   }
 
+  @Get(':key/versions')
+  @RequireScope('templates:read')
+  @ApiOkResponse({
+    type: TemplateVersionResponse,
+    isArray: true,
+    description: 'Every version, oldest first',
+  })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  listVersions(
+    @Param('key') key: string,
+    @Query() query: IncludeArchivedQuery,
+  ): Promise<TemplateVersionResponse[]> {
+    return this.templates.listVersions(key, query.include_archived);
+  }
+
   @Get(':key/versions/:n')
   @RequireScope('templates:read')
   @ApiOkResponse({ type: TemplateVersionResponse })

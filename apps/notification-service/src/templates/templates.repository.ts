@@ -118,6 +118,11 @@ export class TemplatesRepository {
     return this.versions.findOne({ where: { templateId, version } });
   }
 
+  /** Every version of the template, oldest first. */
+  listVersions(templateId: string): Promise<TemplateVersion[]> {
+    return this.versions.find({ where: { templateId }, order: { version: 'ASC' } });
+  }
+
   /** True when an active template was archived now. */
   async archive(key: string): Promise<boolean> {
     const result = await this.templates.update(

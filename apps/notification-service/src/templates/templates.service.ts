@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
 import type { TemplateVersion } from './entities/template-version.entity';
+import type { Template } from './entities/template.entity';
 import {
   compileTemplate,
   type RenderedMessage,
@@ -84,16 +85,15 @@ export class TemplatesService {
         `Template "${key}" has no version ${n} (the current version is ${template.currentVersion})`,
       );
     }
-    return {
-      key: template.key,
-      version: version.version,
-      body: version.body,
-      variables: version.variables,
-      sender_id: version.senderId,
-      description: version.description,
-      created_at: version.createdAt.toISOString(),
-      current: version.version === template.currentVersion,
-    };
+    return toVersionResponse(template, version);
+  }
+
+  /** The template's history: every version, oldest first, as messages recorded them. */
+  async listVersions(key: string, includeArchived = false): Promise<TemplateVersionResponse[]> {
+    const template = await this.templates.findTemplate(key, includeArchived);
+    if (!template) throw templateNotFound(key);
+    const versions = await this.templates.listVersions(template.id);
+    return versions.map((version) => toVersionResponse(template, version));
   }
 
   async archive(key: string): Promise<void> {
@@ -157,7 +157,25 @@ function templateNotFound(key: string): NotFoundError {
   return new NotFoundError('template_not_found', `No template with key "${key}"`);
 }
 
+function toVersionResponse(template: Template, version: TemplateVersion): TemplateVersionResponse {
+  return {
+    ...versionFields(template, version),
+    created_at: version.createdAt.toISOString(),
+    current: version.version === template.currentVersion,
+  };
+}
+
 function toTemplateResponse({ template, version }: TemplateWithVersion): TemplateResponse {
+  return {
+    ...versionFields(template, version),
+    created_at: template.createdAt.toISOString(),
+    updated_at: template.updatedAt.toISOString(),
+    archived: template.archivedAt !== null,
+  };
+}
+
+/** What a template and a version response share: the key and the version's content. */
+function versionFields(template: Template, version: TemplateVersion) {
   return {
     key: template.key,
     version: version.version,
@@ -165,8 +183,5 @@ function toTemplateResponse({ template, version }: TemplateWithVersion): Templat
     variables: version.variables,
     sender_id: version.senderId,
     description: version.description,
-    created_at: template.createdAt.toISOString(),
-    updated_at: template.updatedAt.toISOString(),
-    archived: template.archivedAt !== null,
   };
 }
