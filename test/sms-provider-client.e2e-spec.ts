@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
+import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
   SmsProviderClient,
@@ -19,6 +20,9 @@ const HOOK_KEY = 'sk_test_e2e_client_hook';
 const UNKNOWN_KEY = 'sk_test_e2e_client_not_registered_4f2a';
 
 const TO = '+14155550100';
+
+// Nest's start-up lines of the in-process sandbox ("Mapped {/v1/messages, POST} route").
+Logger.overrideLogger(false);
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
 
