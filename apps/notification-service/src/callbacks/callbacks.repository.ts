@@ -4,6 +4,11 @@ import type { DataSource } from 'typeorm';
 
 export type CallbackStatus = 'pending' | 'delivered' | 'failed';
 
+/** The columns a DeliveryRow is read from, in any query over callback_deliveries. */
+const DELIVERY_COLUMNS = `id, notification_id, message_id, event_id, payload->>'event' AS event, status,
+  attempts, last_status_code, last_error, next_attempt_at, created_at, updated_at, delivered_at,
+  redelivered_at`;
+
 export interface TeamSecret {
   team: string;
   secret: string;
@@ -114,10 +119,7 @@ export class CallbacksRepository {
 
   async listForNotification(notificationId: string): Promise<CallbackDelivery[]> {
     const rows: DeliveryRow[] = await this.db.query(
-      `SELECT id, notification_id, message_id, event_id, payload->>'event' AS event, status, attempts,
-              last_status_code, last_error, next_attempt_at, created_at, updated_at, delivered_at,
-              redelivered_at
-       FROM callback_deliveries WHERE notification_id = $1
+      `SELECT ${DELIVERY_COLUMNS} FROM callback_deliveries WHERE notification_id = $1
        ORDER BY event_id`,
       [notificationId],
     );
@@ -136,10 +138,7 @@ export class CallbacksRepository {
              redelivered_at = now(), updated_at = now()
          WHERE notification_id = $1 AND status = 'failed'
          RETURNING *)
-       SELECT id, notification_id, message_id, event_id, payload->>'event' AS event, status,
-              attempts, last_status_code, last_error, next_attempt_at, created_at, updated_at,
-              delivered_at, redelivered_at
-       FROM rearmed ORDER BY event_id`,
+       SELECT ${DELIVERY_COLUMNS} FROM rearmed ORDER BY event_id`,
       [notificationId],
     );
     return rows.map(toDelivery);

@@ -76,8 +76,7 @@ export class TemplatesService {
     n: number,
     includeArchived = false,
   ): Promise<TemplateVersionResponse> {
-    const template = await this.templates.findTemplate(key, includeArchived);
-    if (!template) throw templateNotFound(key);
+    const template = await this.template(key, includeArchived);
     const version = await this.templates.findVersion(template.id, n);
     if (!version) {
       throw new NotFoundError(
@@ -90,8 +89,7 @@ export class TemplatesService {
 
   /** The template's history: every version, oldest first, as messages recorded them. */
   async listVersions(key: string, includeArchived = false): Promise<TemplateVersionResponse[]> {
-    const template = await this.templates.findTemplate(key, includeArchived);
-    if (!template) throw templateNotFound(key);
+    const template = await this.template(key, includeArchived);
     const versions = await this.templates.listVersions(template.id);
     return versions.map((version) => toVersionResponse(template, version));
   }
@@ -130,6 +128,12 @@ export class TemplatesService {
     } catch (error) {
       throw toApiError(error);
     }
+  }
+
+  private async template(key: string, includeArchived: boolean): Promise<Template> {
+    const found = await this.templates.findTemplate(key, includeArchived);
+    if (!found) throw templateNotFound(key);
+    return found;
   }
 
   private async current(key: string, includeArchived: boolean): Promise<TemplateWithVersion> {
