@@ -23,7 +23,7 @@
  */
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../apps/notification-service/src/config/load-config';
-import { maxInSlidingWindow } from '../apps/notification-service/src/sending/throttle';
+import { maxInSlidingWindow } from '../apps/notification-service/src/provider/throttle';
 import {
   api,
   benchStack,

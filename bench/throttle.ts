@@ -18,7 +18,7 @@ import {
   RedisRateLimiter,
   maxInSlidingWindow,
   type ThrottleStats,
-} from '../apps/notification-service/src/sending/throttle';
+} from '../apps/notification-service/src/provider/throttle';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECONDS = Number(process.env.THROTTLE_BENCH_SECONDS ?? 15);

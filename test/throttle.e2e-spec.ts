@@ -4,7 +4,7 @@ import {
   maxInSlidingWindow,
   type RedisRateLimiterOptions,
   type ThrottleKind,
-} from '../apps/notification-service/src/sending/throttle';
+} from '../apps/notification-service/src/provider/throttle';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 // Unique per run so parallel runs and other suites sharing this Redis never see our budget.

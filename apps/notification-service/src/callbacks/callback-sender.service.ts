@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { maskPhonesIn } from '../logging/mask';
 import { MetricsService } from '../metrics/metrics.service';
-import { retryDelayMs } from '../sending/retry-policy';
+import { retryDelayMs } from '../common/retry-policy';
 import { CallbackHttpClient, type CallbackResponse } from './callback-http.client';
 import { parseCallbackPayload, serializeCallbackPayload } from './callback-payload';
 import { CallbackQueue } from './callback-queue.service';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ThrottleStats } from '../sending/throttle';
+import type { ThrottleStats } from '../provider/throttle';
 
 /**
  * The service's Prometheus metrics. A registry per application instance (not prom-client's global

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventSource } from './entities/message-event.entity';
 import { Message } from './entities/message.entity';
-import { type MessageStatus, statusesBefore } from './message-status';
+import { type MessageStatus, statusesBefore } from '../delivery-status/message-status';
 
 export interface TransitionOptions {
   source: EventSource;

@@ -6,8 +6,8 @@ import { Message } from './entities/message.entity';
 import { Notification } from './entities/notification.entity';
 import { MessagesRepository } from './messages.repository';
 import { NotificationsRepository } from './notifications.repository';
-import { ProviderEventsRepository } from '../webhooks/provider-events.repository';
-import { ProviderUpdatesService } from '../webhooks/provider-updates.service';
+import { ProviderEventsRepository } from '../delivery-status/provider-events.repository';
+import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
 
 /**
  * Data access to notifications and messages, and the application of provider status news to

@@ -11,7 +11,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { IsIsoInstant } from '../common/iso-instant';
-import { MESSAGE_STATUSES } from './message-status';
+import { MESSAGE_STATUSES } from '../delivery-status/message-status';
 
 export const SENDER_ID = /^(?:[A-Za-z0-9 ]{1,11}|\+[1-9]\d{6,14})$/;
 export const SENDER_ID_MESSAGE =

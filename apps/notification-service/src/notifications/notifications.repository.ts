@@ -5,7 +5,7 @@ import { IdempotencyRecord } from './entities/idempotency-record.entity';
 import { MessageEvent } from './entities/message-event.entity';
 import { Message } from './entities/message.entity';
 import { Notification } from './entities/notification.entity';
-import type { MessageStatus } from './message-status';
+import type { MessageStatus } from '../delivery-status/message-status';
 
 export interface NewMessage {
   recipient: string;

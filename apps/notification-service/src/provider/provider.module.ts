@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SmsProviderModule } from '@app/sms-provider';
 import { AppConfig } from '../config/app-config';
-import { ProviderGateway } from '../sending/provider-gateway.service';
+import { ProviderGateway } from './provider-gateway.service';
 
 /** The provider library configured from AppConfig, behind the throttled gateway. */
 @Module({

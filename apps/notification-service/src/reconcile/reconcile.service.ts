@@ -3,8 +3,8 @@ import { SmsProviderError } from '@app/sms-provider';
 import { LOCKS } from '../common/exclusive';
 import { PeriodicJobs } from '../common/periodic-jobs';
 import { AppConfig } from '../config/app-config';
-import { ProviderGateway } from '../sending/provider-gateway.service';
-import { ProviderUpdatesService } from '../webhooks/provider-updates.service';
+import { ProviderGateway } from '../provider/provider-gateway.service';
+import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
 import { ReconcileRepository } from './reconcile.repository';
 
 const INTERVAL = 'reconcile';

@@ -11,7 +11,7 @@ import type {
   ReportGroup,
 } from './reports.dto';
 import { ReportsRepository } from './reports.repository';
-import { MESSAGE_STATUSES } from '../notifications/message-status';
+import { MESSAGE_STATUSES } from '../delivery-status/message-status';
 
 /** Column order of the figures, shared by the CSV header and its lines. */
 const FIGURE_COLUMNS = [

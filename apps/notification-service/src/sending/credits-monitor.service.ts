@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { LOCKS } from '../common/exclusive';
 import { PeriodicJobs } from '../common/periodic-jobs';
 import { PauseService } from './pause.service';
-import { ProviderGateway } from './provider-gateway.service';
+import { ProviderGateway } from '../provider/provider-gateway.service';
 
 /** While sending is paused for lack of credits, asks the provider's account now and then. */
 @Injectable()

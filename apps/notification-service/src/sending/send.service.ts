@@ -7,12 +7,12 @@ import { maskPhone, maskPhonesIn } from '../logging/mask';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../notifications/entities/message.entity';
 import { MessagesRepository } from '../notifications/messages.repository';
-import { ProviderUpdatesService } from '../webhooks/provider-updates.service';
-import { WEBHOOK_PATH } from '../webhooks/webhook-registration.service';
+import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
+import { WEBHOOK_PATH } from '../provider/webhook-registration.service';
 import { DispatchService } from './dispatch.service';
 import { PauseService } from './pause.service';
-import { ProviderGateway } from './provider-gateway.service';
-import { retryDelayMs } from './retry-policy';
+import { ProviderGateway } from '../provider/provider-gateway.service';
+import { retryDelayMs } from '../common/retry-policy';
 import type { SendJobData } from './sending.constants';
 
 /** A job that arrives this early for its message is put back rather than held by a worker. */

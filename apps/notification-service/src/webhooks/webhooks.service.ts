@@ -3,7 +3,7 @@ import { verifyWebhookSignature } from '@app/sms-provider';
 import { UnauthorizedError } from '../common/errors/api-error';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import { ProviderUpdatesService } from './provider-updates.service';
+import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
 
 @Injectable()
 export class WebhooksService {

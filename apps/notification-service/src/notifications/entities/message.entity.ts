@@ -1,5 +1,5 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import type { MessageStatus } from '../message-status';
+import type { MessageStatus } from '../../delivery-status/message-status';
 import { Notification } from './notification.entity';
 
 /** One recipient of a notification: the unit that is queued, throttled, sent and tracked. */

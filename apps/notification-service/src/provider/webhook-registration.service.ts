@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SmsProviderError } from '@app/sms-provider';
 import { AppConfig } from '../config/app-config';
-import { ProviderGateway } from '../sending/provider-gateway.service';
+import { ProviderGateway } from './provider-gateway.service';
 
 export const WEBHOOK_PATH = '/v1/webhooks/sms-provider';
 

@@ -1,4 +1,4 @@
-import type { MessageStatus } from '../notifications/message-status';
+import type { MessageStatus } from './message-status';
 
 const PROVIDER_TO_MESSAGE: Record<string, MessageStatus> = {
   queued: 'queued',

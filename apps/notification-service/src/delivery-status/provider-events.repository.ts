@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { statusesBefore } from '../notifications/message-status';
+import { statusesBefore } from './message-status';
 import type { EventSource } from '../notifications/entities/message-event.entity';
 import type { ProviderStatusUpdate } from './provider-status';
 
