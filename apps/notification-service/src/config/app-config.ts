@@ -2,6 +2,9 @@ import { PLAN_RATE_LIMITS, type ProviderPlan } from '@app/sms-provider';
 
 export type AppRole = 'api' | 'worker' | 'all';
 
+/** Where instances with the `api` role receive provider webhooks (below PUBLIC_BASE_URL). */
+export const PROVIDER_WEBHOOK_PATH = '/v1/webhooks/sms-provider';
+
 /**
  * Every setting of the service, validated once at boot (`loadConfig`). Nothing else reads the
  * environment: modules inject this class. It is a value per application instance, so tests can run
@@ -24,6 +27,8 @@ export class AppConfig {
     webhookSecret: string;
     timeoutMs: number;
     registerWebhook: boolean;
+    /** PUBLIC_BASE_URL + PROVIDER_WEBHOOK_PATH: sent with every message and registered. */
+    callbackUrl: string;
   };
 
   sending!: {
@@ -36,6 +41,9 @@ export class AppConfig {
     throttleSafetyFactor: number;
     /** Extra room left after a call that may open a new connection (see RedisRateLimiter). */
     throttleColdCallMs: number;
+    /** A sending process's lease lapses this long after its last heartbeat (crash detection). */
+    leaseTtlMs: number;
+    heartbeatMs: number;
   };
 
   schedule!: {

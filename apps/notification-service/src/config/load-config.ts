@@ -1,4 +1,4 @@
-import { AppConfig, type AppRole } from './app-config';
+import { AppConfig, type AppRole, PROVIDER_WEBHOOK_PATH } from './app-config';
 
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
@@ -114,6 +114,7 @@ export function loadConfig(env: Env): AppConfig {
     webhookSecret,
     timeoutMs: int(env, 'SMS_PROVIDER_TIMEOUT_MS', 10 * SECOND, 100, 5 * MINUTE),
     registerWebhook: bool(env, 'SMS_PROVIDER_REGISTER_WEBHOOK', false),
+    callbackUrl: `${config.publicBaseUrl}${PROVIDER_WEBHOOK_PATH}`,
   };
 
   const plannedRate = config.rateLimitPerSecond;
@@ -127,7 +128,12 @@ export function loadConfig(env: Env): AppConfig {
     claimTimeoutMs: int(env, 'SEND_CLAIM_TIMEOUT_MS', 2 * MINUTE, 1 * SECOND, HOUR),
     throttleSafetyFactor: num(env, 'THROTTLE_SAFETY_FACTOR', 0.98, 0.5, 1),
     throttleColdCallMs: int(env, 'THROTTLE_COLD_CALL_MS', 100, 0, 10 * SECOND),
+    leaseTtlMs: int(env, 'WORKER_LEASE_TTL_MS', 3 * SECOND, 1 * SECOND, MINUTE),
+    heartbeatMs: int(env, 'WORKER_HEARTBEAT_MS', 1 * SECOND, 100, 30 * SECOND),
   };
+  if (config.sending.heartbeatMs * 2 > config.sending.leaseTtlMs) {
+    throw new ConfigError('WORKER_HEARTBEAT_MS', 'must be at most half of WORKER_LEASE_TTL_MS');
+  }
   if (config.sending.claimTimeoutMs <= config.provider.timeoutMs) {
     throw new ConfigError('SEND_CLAIM_TIMEOUT_MS', 'must be longer than SMS_PROVIDER_TIMEOUT_MS');
   }

@@ -3,8 +3,6 @@ import { SmsProviderError } from '@app/sms-provider';
 import { AppConfig } from '../config/app-config';
 import { ProviderGateway } from './provider-gateway.service';
 
-export const WEBHOOK_PATH = '/v1/webhooks/sms-provider';
-
 /**
  * With SMS_PROVIDER_REGISTER_WEBHOOK=true, registers our receiver with the provider at start.
  * The provider keys registrations by URL, so every instance doing it on every boot is harmless.
@@ -27,7 +25,7 @@ export class WebhookRegistrationService implements OnApplicationBootstrap {
   }
 
   async register(): Promise<boolean> {
-    const url = `${this.config.publicBaseUrl}${WEBHOOK_PATH}`;
+    const url = this.config.provider.callbackUrl;
     try {
       await this.gateway.registerWebhook({
         url,

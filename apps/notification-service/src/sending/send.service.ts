@@ -8,7 +8,6 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../notifications/entities/message.entity';
 import { MessagesRepository } from '../notifications/messages.repository';
 import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
-import { WEBHOOK_PATH } from '../provider/webhook-registration.service';
 import { DispatchService } from './dispatch.service';
 import { PauseService } from './pause.service';
 import { ProviderGateway } from '../provider/provider-gateway.service';
@@ -80,7 +79,7 @@ export class SendService {
         to: message.recipient,
         message: message.body,
         from: message.senderId ?? undefined,
-        callbackUrl: `${this.config.publicBaseUrl}${WEBHOOK_PATH}`,
+        callbackUrl: this.config.provider.callbackUrl,
       });
       await this.recordAccepted(message, token, result.data);
     } catch (error) {

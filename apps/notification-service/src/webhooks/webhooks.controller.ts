@@ -2,16 +2,17 @@ import { Controller, Headers, HttpCode, Post, type RawBodyRequest, Req } from '@
 import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators';
+import { PROVIDER_WEBHOOK_PATH } from '../config/app-config';
 import { WebhooksService } from './webhooks.service';
 
 @ApiTags('webhooks')
 @Public()
-@Controller('v1/webhooks')
+@Controller()
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   /** The provider's status events; authenticated by X-SMSProvider-Signature, not a bearer key. */
-  @Post('sms-provider')
+  @Post(PROVIDER_WEBHOOK_PATH)
   @HttpCode(200)
   @ApiExcludeEndpoint()
   receive(
