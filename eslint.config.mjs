@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     // Entry points, scripts and tests may read the environment directly.
-    files: ['**/main.ts', '**/*.config.ts', '**/config/*.ts', '**/database/data-source.ts', 'scripts/**', 'bench/**', 'test/**', '**/*.spec.ts', 'jest.config.ts'],
+    files: ['**/main.ts', '**/*.config.ts', '**/config/*.ts', '**/database/data-source.ts', 'scripts/**', 'bench/**', 'test/**', 'tools/**', '**/*.spec.ts', 'jest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
