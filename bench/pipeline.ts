@@ -21,6 +21,7 @@
  *      PIPELINE_SERVICE_ENV: extra service variables for every instance, `NAME=value,NAME=value`
  *      (e.g. THROTTLE_SAFETY_FACTOR=0.95 or SEND_CONCURRENCY=10).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../apps/notification-service/src/config/load-config';
 import { maxInSlidingWindow } from '../apps/notification-service/src/provider/throttle';
@@ -29,15 +30,13 @@ import {
   benchStack,
   fmt,
   arrivals,
-  type LoggedRequest,
   machineLine,
+  openMessages,
   percentile,
   type ProcessStats,
   recipients,
-  sandboxAdmin,
-  type SandboxMessageView,
+  providerRecords,
   type BenchProcess,
-  sleep,
   startSandboxProcess,
   startService,
   waitFor,
@@ -54,7 +53,6 @@ const SERVICE_ENV: Record<string, string> = Object.fromEntries(
     .map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1)]),
 );
 const MAX_RECIPIENTS = 1000;
-const FINAL = ['delivered', 'failed', 'expired', 'canceled'];
 
 interface Scenario {
   name: string;
@@ -137,16 +135,6 @@ async function post(url: string, to: string[], acceptedAt: Map<string, number>):
   for (const m of res.body.messages) acceptedAt.set(m.to, now);
 }
 
-async function unfinished(sql: ServiceProcessSql): Promise<number> {
-  const rows = await sql<{ n: number }>(
-    `SELECT count(*)::int AS n FROM messages WHERE status <> ALL($1::text[])`,
-    [FINAL],
-  );
-  return rows[0].n;
-}
-
-type ServiceProcessSql = <T>(text: string, params?: unknown[]) => Promise<T[]>;
-
 async function sendsByInstance(instances: BenchProcess[]): Promise<number[]> {
   return Promise.all(
     instances.map(async (instance) => {
@@ -211,10 +199,14 @@ async function runScenario(scenario: Scenario): Promise<Row> {
     const trickle = take(Math.ceil(TRICKLE_SHARE * limit * TRICKLE_SECONDS));
     const gapMs = 1000 / (TRICKLE_SHARE * limit);
     for (let i = 0; i < trickle.length; i += 1) {
-      await sleep(trickleStart + i * gapMs - Date.now());
+      await delay(Math.max(0, trickleStart + i * gapMs - Date.now()));
       await post(first.url, [trickle[i]], acceptedAt);
     }
-    await waitFor(async () => (await unfinished(stack.sql)) === 0, 'trickle final', 30_000, 100);
+    await waitFor(async () => (await openMessages(stack)) === 0, {
+      what: 'trickle final',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
 
     // Backlog.
     const backlog = take(limit * SECONDS);
@@ -222,24 +214,16 @@ async function runScenario(scenario: Scenario): Promise<Row> {
     for (let i = 0; i < backlog.length; i += MAX_RECIPIENTS) {
       await post(first.url, backlog.slice(i, i + MAX_RECIPIENTS), acceptedAt);
     }
-    await waitFor(
-      async () => (await unfinished(stack.sql)) === 0,
-      'backlog final',
-      SECONDS * 4000 + 30_000,
-      100,
-    );
+    await waitFor(async () => (await openMessages(stack)) === 0, {
+      what: 'backlog final',
+      timeoutMs: SECONDS * 4000 + 30_000,
+      intervalMs: 100,
+    });
     const drainS = (Date.now() - backlogStart) / 1000;
     const after = await Promise.all(instances.map((i) => i.stats(true)));
     const sendsPerInstance = await sendsByInstance(instances);
 
-    const log = await sandboxAdmin<LoggedRequest[]>(
-      sandbox.adminUrl,
-      `/requests?key=${encodeURIComponent(key)}`,
-    );
-    const messages = await sandboxAdmin<SandboxMessageView[]>(
-      sandbox.adminUrl,
-      `/messages?key=${encodeURIComponent(key)}`,
-    );
+    const { log, messages } = await providerRecords(sandbox.adminUrl, key);
     const { byRecipient, slackMs } = arrivals(log, messages, LATENCY_MS);
     const tight = tightestSpan(
       log.map((r) => r.at),
@@ -296,8 +280,8 @@ async function runScenario(scenario: Scenario): Promise<Row> {
       sandbox: await sandbox.stats(),
     };
   } finally {
-    for (const instance of [...instances].reverse()) await instance.stop();
-    await sandbox.stop();
+    for (const instance of [...instances].reverse()) await instance.close();
+    await sandbox.close();
     await stack.cleanup();
   }
 }

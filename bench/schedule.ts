@@ -21,12 +21,11 @@ import {
   arrivals,
   benchStack,
   fmt,
-  type LoggedRequest,
   machineLine,
+  openMessages,
   percentile,
   recipients,
-  sandboxAdmin,
-  type SandboxMessageView,
+  providerRecords,
   type BenchProcess,
   startSandboxProcess,
   startService,
@@ -35,7 +34,6 @@ import {
 
 const COUNT = Number(process.env.SCHEDULE_BENCH_COUNT ?? 50);
 const LATENCY_MS = 200;
-const FINAL = ['delivered', 'failed', 'expired', 'canceled'];
 
 interface Case {
   name: string;
@@ -113,27 +111,13 @@ async function runCase(test: Case): Promise<Row> {
     const postedIn = Date.now() - start;
     if (postedIn > 1500) process.stderr.write(`warning: posting took ${postedIn} ms\n`);
 
-    await waitFor(
-      async () => {
-        const [row] = await stack.sql<{ n: number }>(
-          `SELECT count(*)::int AS n FROM messages WHERE status <> ALL($1::text[])`,
-          [FINAL],
-        );
-        return row.n === 0;
-      },
-      'every scheduled message final',
-      30_000,
-      100,
-    );
+    await waitFor(async () => (await openMessages(stack)) === 0, {
+      what: 'every scheduled message final',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
 
-    const log = await sandboxAdmin<LoggedRequest[]>(
-      sandbox.adminUrl,
-      `/requests?key=${encodeURIComponent(key)}`,
-    );
-    const messages = await sandboxAdmin<SandboxMessageView[]>(
-      sandbox.adminUrl,
-      `/messages?key=${encodeURIComponent(key)}`,
-    );
+    const { log, messages } = await providerRecords(sandbox.adminUrl, key);
     const { byRecipient } = arrivals(log, messages, LATENCY_MS);
     const lags = to.map((n) => (byRecipient.get(n) ?? Number.NaN) - (scheduledAt.get(n) ?? 0));
     const perRecipient = new Map<string, number>();
@@ -152,8 +136,8 @@ async function runCase(test: Case): Promise<Row> {
       notDelivered: COUNT - delivered.n,
     };
   } finally {
-    await service?.stop();
-    await sandbox.stop();
+    await service?.close();
+    await sandbox.close();
     await stack.cleanup();
   }
 }

@@ -1,58 +1,70 @@
 /*
  * Shared pieces of the service benchmarks (pipeline, webhooks, schedule): a throwaway stack (its
  * own PostgreSQL database and Redis key prefix, removed at the end), the notification service and
- * the provider sandbox each run as a separate Node process, small HTTP helpers and statistics.
- *
- * Children are this file started with --service-child or --sandbox-child, so that the benchmark's
- * own work (load generation, polling) shares no event loop with them. A child answers `stats`
- * messages with its memory, CPU use and event-loop delay, and `stop` by closing the app.
+ * the provider sandbox each in a Node process of its own (tools/stack: forkService, forkSandbox,
+ * measured, so that the benchmark's own work shares no event loop with them), HTTP helpers and
+ * statistics.
  */
-import { type ChildProcess, execSync, fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Logger } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { Client } from 'pg';
+import { TERMINAL_STATUSES } from '../apps/notification-service/src/delivery-status/message-status';
 import type { SandboxOverrides } from '../apps/sms-provider-sandbox/src/config';
-import { freePort } from '../test/support/free-port';
-import { runProviderAhead } from '../test/support/process-priority';
+import {
+  callApi,
+  DEFAULT_PG_ADMIN_URL,
+  DEFAULT_REDIS_URL,
+  type ForkedApp,
+  forkSandbox,
+  forkService,
+  freePort,
+  type LoggedRequest,
+  sandboxAdmin,
+  type SandboxProcess,
+  type Throwaway,
+  throwaway,
+  uniqueId,
+} from '../tools/stack';
 
-export const PG_ADMIN_URL =
-  process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export {
+  type ForkedApp as BenchProcess,
+  type LoggedRequest,
+  type ProcessStats,
+  waitFor,
+} from '../tools/stack';
+
+export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? DEFAULT_PG_ADMIN_URL;
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? DEFAULT_REDIS_URL;
 export const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
+export const WEBHOOK_SECRET = 'whsec_bench';
 
 // ---------------------------------------------------------------------------------------------
-// Stack: database + Redis prefix
+// Stack: database + Redis prefix, the service and the sandbox
 // ---------------------------------------------------------------------------------------------
 
-export interface BenchStack {
-  databaseName: string;
-  databaseUrl: string;
-  queuePrefix: string;
+export interface BenchStack extends Throwaway {
   /** A pg client on the stack's database (connect after the service has created it). */
   sql<T>(text: string, params?: unknown[]): Promise<T[]>;
-  /** Drops the database and deletes every Redis key under the prefix. */
+  /** Closes the client, drops the database and deletes every Redis key under the prefix. */
   cleanup(): Promise<void>;
 }
 
 /** Names for one stack; nothing exists yet: the service creates and migrates the database. */
 export function benchStack(label: string): BenchStack {
-  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const databaseName = `notify_bench_${label}_${id}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${databaseName}`;
-  const databaseUrl = url.toString();
+  const id = uniqueId();
+  const stack = throwaway({
+    adminUrl: PG_ADMIN_URL,
+    redisUrl: REDIS_URL,
+    databaseName: `notify_bench_${label}_${id}`.toLowerCase().replace(/[^a-z0-9_]/g, '_'),
+    queuePrefix: `notify-bench-${label}-${id}`,
+  });
   let client: Client | null = null;
   return {
-    databaseName,
-    databaseUrl,
-    queuePrefix: `notify-bench-${label}-${id}`,
+    ...stack,
     sql: async <T>(text: string, params?: unknown[]): Promise<T[]> => {
       if (!client) {
-        client = new Client({ connectionString: databaseUrl });
+        client = new Client({ connectionString: stack.databaseUrl });
         await client.connect();
       }
       return (await client.query(text, params)).rows as T[];
@@ -60,68 +72,18 @@ export function benchStack(label: string): BenchStack {
     cleanup: async () => {
       await client?.end().catch(() => undefined);
       client = null;
-      const admin = new Client({ connectionString: PG_ADMIN_URL });
-      await admin.connect();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
-      await deleteRedisKeys(`notify-bench-${label}-${id}*`);
+      await stack.remove();
     },
   };
 }
 
-async function deleteRedisKeys(pattern: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The service and the sandbox as child processes
-// ---------------------------------------------------------------------------------------------
-
-export interface ProcessStats {
-  rssMb: number;
-  heapUsedMb: number;
-  /** Highest RSS sampled every 200 ms since start. */
-  peakRssMb: number;
-  /** CPU time used since start (user + system), ms. */
-  cpuMs: number;
-  /** How late a 10 ms timer fired since the previous stats() call (perf_hooks), ms. */
-  loopDelay: { p50: number; p99: number; max: number };
-}
-
-const LOOP_RESOLUTION_MS = 10;
-
-type ToChild = { type: 'stats'; gc: boolean } | { type: 'stop' };
-type FromChild =
-  | { type: 'ready'; url: string; adminUrl: string }
-  | { type: 'failed'; error: string }
-  | { type: 'stats'; stats: ProcessStats }
-  | { type: 'stopped' };
-type ChildKind = 'service' | 'sandbox';
-
-export interface BenchProcess {
-  url: string;
-  child: ChildProcess;
-  /** `gc`: run a full garbage collection first, so heap and RSS show what is retained. */
-  stats(gc?: boolean): Promise<ProcessStats>;
-  stop(): Promise<void>;
-}
-
-export interface SandboxProcess extends BenchProcess {
-  /** http://127.0.0.1:<port>/__admin */
-  adminUrl: string;
+/** Messages of the stack not in a final state yet. */
+export async function openMessages(stack: BenchStack): Promise<number> {
+  const [row] = await stack.sql<{ n: number }>(
+    `SELECT count(*)::int AS n FROM messages WHERE status <> ALL($1::text[])`,
+    [[...TERMINAL_STATUSES]],
+  );
+  return row.n;
 }
 
 export interface ServiceOptions {
@@ -137,186 +99,35 @@ export interface ServiceOptions {
 }
 
 /** Starts the real service (apps/notification-service) in its own Node process. */
-export async function startService(options: ServiceOptions): Promise<BenchProcess> {
+export async function startService(options: ServiceOptions): Promise<ForkedApp> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env: Record<string, string> = {
-    PORT: String(port),
-    DATABASE_URL: options.stack.databaseUrl,
-    REDIS_URL,
-    QUEUE_PREFIX: options.stack.queuePrefix,
-    APP_ROLE: options.role ?? 'all',
-    SMS_PROVIDER_BASE_URL: options.providerUrl,
-    SMS_PROVIDER_API_KEY: options.providerKey,
-    SMS_PROVIDER_PLAN: options.plan,
-    SMS_PROVIDER_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    PUBLIC_BASE_URL: options.publicBaseUrl ?? url,
-    ADMIN_API_KEY: ADMIN_KEY,
-    LOG_LEVEL: 'silent',
-    ...(options.env ?? {}),
-  };
-  return (await spawnChild('service', env)).handle;
-}
-
-/**
- * Starts the provider sandbox in its own Node process (a real provider is another machine: its
- * arrival timestamps should not wait on the benchmark's event loop). `overrides` are
- * SandboxOverrides; logLevel is forced to silent and port to a free one.
- */
-export async function startSandboxProcess(overrides: SandboxOverrides): Promise<SandboxProcess> {
-  const { handle, ready } = await spawnChild('sandbox', {
-    webhookSecret: WEBHOOK_SECRET,
-    ...overrides,
-    port: 0,
-    logLevel: 'silent',
-  });
-  return { ...handle, adminUrl: ready.adminUrl };
-}
-
-export const WEBHOOK_SECRET = 'whsec_bench';
-
-async function spawnChild(
-  kind: ChildKind,
-  payload: object,
-): Promise<{ handle: BenchProcess; ready: { url: string; adminUrl: string } }> {
-  const child = fork(__filename, [`--${kind}-child`, JSON.stringify(payload)], {
-    execArgv: [
-      '--expose-gc',
-      '-r',
-      'ts-node/register/transpile-only',
-      '-r',
-      'tsconfig-paths/register',
-    ],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  if (kind === 'sandbox') runProviderAhead(child.pid);
-  const ready = await nextMessage(child, ['ready', 'failed'], 60_000).catch((error: unknown) => {
-    child.kill('SIGKILL');
-    throw error;
-  });
-  if (ready.type !== 'ready') {
-    child.kill('SIGKILL');
-    throw new Error(`${kind} failed to start: ${ready.type === 'failed' ? ready.error : ''}`);
-  }
-  const handle: BenchProcess = {
-    url: ready.url,
-    child,
-    stats: async (gc = false) => {
-      const reply = nextMessage(child, ['stats'], 10_000);
-      child.send({ type: 'stats', gc } satisfies ToChild);
-      const message = await reply;
-      if (message.type !== 'stats') throw new Error('unexpected reply');
-      return message.stats;
+  return forkService(
+    {
+      PORT: String(port),
+      DATABASE_URL: options.stack.databaseUrl,
+      REDIS_URL,
+      QUEUE_PREFIX: options.stack.queuePrefix,
+      APP_ROLE: options.role ?? 'all',
+      SMS_PROVIDER_BASE_URL: options.providerUrl,
+      SMS_PROVIDER_API_KEY: options.providerKey,
+      SMS_PROVIDER_PLAN: options.plan,
+      SMS_PROVIDER_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      PUBLIC_BASE_URL: options.publicBaseUrl ?? url,
+      ADMIN_API_KEY: ADMIN_KEY,
+      LOG_LEVEL: 'silent',
+      ...(options.env ?? {}),
     },
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.send({ type: 'stop' } satisfies ToChild);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-  return { handle, ready };
+    { measure: true },
+  );
 }
 
-function nextMessage(
-  child: ChildProcess,
-  types: FromChild['type'][],
-  timeoutMs: number,
-): Promise<FromChild> {
-  return new Promise((resolve, reject) => {
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    const onMessage = (m: FromChild): void => {
-      if (!types.includes(m.type)) return;
-      cleanup();
-      resolve(m);
-    };
-    const onExit = (code: number | null): void => {
-      cleanup();
-      reject(new Error(`bench child process exited with ${code}`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`no ${types.join('/')} from the child process in ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-/** Inside a child: starts the app, then serves `stats` and `stop` over IPC. */
-async function runChild(kind: ChildKind): Promise<void> {
-  const payload = JSON.parse(process.argv[process.argv.indexOf(`--${kind}-child`) + 1]) as Record<
-    string,
-    unknown
-  >;
-  const send = (message: FromChild): void => {
-    process.send?.(message);
-  };
-  Logger.overrideLogger(false);
-  let peakRss = process.memoryUsage().rss;
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  loopDelay.enable();
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }, 200);
-  let close: () => Promise<void>;
-  try {
-    // Loaded here, not at the top: the parent process never needs these modules.
-    if (kind === 'service') {
-      const { startApp } = await import('../apps/notification-service/src/bootstrap');
-      const { loadConfig } = await import('../apps/notification-service/src/config/load-config');
-      const env = payload as Record<string, string>;
-      const app = await startApp(loadConfig(env), '127.0.0.1');
-      close = () => app.close();
-      send({ type: 'ready', url: `http://127.0.0.1:${env.PORT}`, adminUrl: '' });
-    } else {
-      const { startSandbox } = await import('../apps/sms-provider-sandbox/src/bootstrap');
-      const sandbox = await startSandbox(payload);
-      close = () => sandbox.close();
-      send({ type: 'ready', url: sandbox.url, adminUrl: sandbox.adminUrl });
-    }
-  } catch (error) {
-    send({ type: 'failed', error: String(error) });
-    process.exit(1);
-  }
-  process.on('message', (m: ToChild) => {
-    if (m.type === 'stats') {
-      if (m.gc) globalThis.gc?.();
-      const memory = process.memoryUsage();
-      peakRss = Math.max(peakRss, memory.rss);
-      const cpu = process.cpuUsage();
-      send({
-        type: 'stats',
-        stats: {
-          rssMb: memory.rss / 2 ** 20,
-          heapUsedMb: memory.heapUsed / 2 ** 20,
-          peakRssMb: peakRss / 2 ** 20,
-          cpuMs: (cpu.user + cpu.system) / 1000,
-          // The histogram holds whole timer periods: minus the resolution is the lateness.
-          loopDelay: {
-            p50: Math.max(0, loopDelay.percentile(50) / 1e6 - LOOP_RESOLUTION_MS),
-            p99: Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
-            max: Math.max(0, loopDelay.max / 1e6 - LOOP_RESOLUTION_MS),
-          },
-        },
-      });
-      loopDelay.reset();
-    } else if (m.type === 'stop') {
-      clearInterval(sampler);
-      void close().finally(() => {
-        send({ type: 'stopped' });
-        process.exit(0);
-      });
-    }
-  });
-  // Without a parent there is nobody to stop us.
-  process.on('disconnect', () => process.exit(0));
+/** The provider sandbox in its own Node process, silent, with the benchmarks' webhook secret. */
+export function startSandboxProcess(overrides: SandboxOverrides): Promise<SandboxProcess> {
+  return forkSandbox(
+    { webhookSecret: WEBHOOK_SECRET, ...overrides, logLevel: 'silent' },
+    { measure: true },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,31 +146,11 @@ export async function api<T>(
   path: string,
   body?: unknown,
 ): Promise<JsonResponse<T>> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ADMIN_KEY}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
+  const { status, body: answer } = await callApi<T>(baseUrl, method, path, {
+    body,
+    key: ADMIN_KEY,
   });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-/** GET (or another method) on the sandbox's /__admin routes. */
-export async function sandboxAdmin<T>(adminUrl: string, path: string): Promise<T> {
-  const response = await fetch(`${adminUrl}${path}`);
-  if (!response.ok) throw new Error(`sandbox admin ${path}: ${response.status}`);
-  return (await response.json()) as T;
-}
-
-export interface LoggedRequest {
-  at: number;
-  method: string;
-  path: string;
-  key: string | null;
-  status: number | null;
+  return { status, body: answer };
 }
 
 export interface SandboxMessageView {
@@ -367,6 +158,18 @@ export interface SandboxMessageView {
   to: string;
   status: string;
   created_at: string;
+}
+
+/** What the sandbox recorded for one API key: its request log and the messages it holds. */
+export async function providerRecords(
+  adminUrl: string,
+  key: string,
+): Promise<{ log: LoggedRequest[]; messages: SandboxMessageView[] }> {
+  const query = `?key=${encodeURIComponent(key)}`;
+  return {
+    log: await sandboxAdmin<LoggedRequest[]>(adminUrl, 'GET', `/requests${query}`),
+    messages: await sandboxAdmin<SandboxMessageView[]>(adminUrl, 'GET', `/messages${query}`),
+  };
 }
 
 /** Provider-side arrival time of each recipient's send, from the request log. */
@@ -394,26 +197,6 @@ export function arrivals(
     slackMs = Math.max(slackMs, Math.abs(created[i].at - send.at - latencyMs));
   });
   return { byRecipient, slackMs };
-}
-
-/** Polls `check` until it is truthy; throws with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  check: () => Promise<T | null | false | undefined>,
-  what: string,
-  timeoutMs: number,
-  intervalMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 /** Nearest-rank percentile of `values` (need not be sorted); NaN when empty. */
@@ -499,13 +282,4 @@ export function cpuBetween(
 
 export function fmt(value: number, digits = 0): string {
   return Number.isFinite(value) ? value.toFixed(digits) : '–';
-}
-
-for (const kind of ['service', 'sandbox'] as const) {
-  if (process.argv.includes(`--${kind}-child`)) {
-    runChild(kind).catch((error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
-  }
 }

@@ -13,12 +13,16 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import {
   RedisRateLimiter,
   maxInSlidingWindow,
   type ThrottleStats,
 } from '../apps/notification-service/src/provider/throttle';
+// Not the kit's index: this bench runs without tsconfig-paths, which the apps' modules need.
+import { nextMessage } from '../tools/stack/ipc';
+import { deleteRedisKeys } from '../tools/stack/redis';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECONDS = Number(process.env.THROTTLE_BENCH_SECONDS ?? 15);
@@ -44,10 +48,6 @@ interface Row {
   tightestSpan: number;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function runChild(): Promise<void> {
   const send = (message: FromChild): void => {
     process.send?.(message);
@@ -61,7 +61,7 @@ async function runChild(): Promise<void> {
     process.once('message', (m: ToChild) => resolve(m));
     send({ type: 'ready' });
   });
-  await sleep(start.at - Date.now());
+  await delay(Math.max(0, start.at - Date.now()));
 
   const grants: number[] = [];
   const controller = new AbortController();
@@ -75,7 +75,7 @@ async function runChild(): Promise<void> {
       }
       grants.push(Date.now());
       const [min, max] = LATENCY_MS;
-      await sleep(min + Math.random() * (max - min));
+      await delay(min + Math.random() * (max - min));
     }
   };
   await Promise.all(Array.from({ length: WORKERS }, worker));
@@ -92,25 +92,13 @@ function startChild(config: ChildConfig): ChildProcess {
   });
 }
 
-function nextMessage(child: ChildProcess, type: FromChild['type']): Promise<FromChild> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: FromChild): void => {
-      if (m.type !== type) return;
-      child.off('message', onMessage);
-      resolve(m);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`bench child exited with ${code}`)));
-  });
-}
-
 async function scenario(limit: number, instances: number, runId: string): Promise<Row> {
   const keyPrefix = `bench:throttle:${runId}:${limit}x${instances}:`;
   const children = Array.from({ length: instances }, () =>
     startChild({ keyPrefix, limitPerSecond: limit }),
   );
-  await Promise.all(children.map((c) => nextMessage(c, 'ready')));
-  const done = children.map((c) => nextMessage(c, 'done'));
+  await Promise.all(children.map((c) => nextMessage<FromChild>(c, ['ready'], 60_000)));
+  const done = children.map((c) => nextMessage<FromChild>(c, ['done'], SECONDS * 1000 + 60_000));
   const at = Date.now() + 300;
   for (const child of children) {
     child.send({ type: 'start', at, until: at + SECONDS * 1000 } satisfies ToChild);
@@ -139,23 +127,6 @@ async function scenario(limit: number, instances: number, runId: string): Promis
   };
 }
 
-async function cleanup(runId: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(
-      cursor,
-      'MATCH',
-      `bench:throttle:${runId}:*`,
-      'COUNT',
-      1000,
-    );
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
-}
-
 async function main(): Promise<void> {
   const runId = `${process.pid}-${Date.now()}`;
   const rows: Row[] = [];
@@ -168,7 +139,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await cleanup(runId);
+    await deleteRedisKeys(REDIS_URL, `bench:throttle:${runId}:*`);
   }
   console.log(
     `Backlog for ${SECONDS} s per row, ${WORKERS} workers per instance, ${LATENCY_MS.join('-')} ms simulated provider call, safety factor 0.98, ${cpus().length} CPUs.\n`,

@@ -315,7 +315,7 @@ async function main(): Promise<void> {
       `Service process (after a full GC each time): RSS ${fmt(before.rssMb)} MB and heap used ${fmt(before.heapUsedMb)} MB before the load, ${fmt(after.rssMb)} MB and ${fmt(after.heapUsedMb)} MB after; peak RSS ${fmt(after.peakRssMb)} MB.`,
     );
   } finally {
-    await service?.stop();
+    await service?.close();
     await stack.cleanup();
   }
 }
