@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { verifyCallback } from '../apps/notification-service/src/callbacks/callback-signature';
 import {
   createTemplate,
@@ -272,7 +273,7 @@ describe('Status callbacks (e2e)', () => {
       });
     }
     // Nothing more arrives once they have failed.
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await delay(700);
     const received = receiver.at('/down/1');
     expect(received).toHaveLength(3 * MAX_ATTEMPTS);
     const byId = new Map<string, Received[]>();

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { deleteRedisKeys } from '../tools/stack';
 import {
   createTemplate,
   type Harness,
@@ -209,8 +210,7 @@ describe('Pipeline: idempotency, scheduling, cancel, expiry, priority, recovery 
     await h.api('POST', '/v1/queue/pause');
     const res = await send(body(['+14155550117', '+14155550118']));
     // Simulate a Redis flush of this stack's keys (the shared limiter state goes too).
-    const { deleteRedisKeys } = await import('./support/global-teardown');
-    await deleteRedisKeys(`${h.queuePrefix}*`);
+    await deleteRedisKeys(h.config.redisUrl, `${h.queuePrefix}*`);
     await h.api('POST', '/v1/queue/resume');
     const final = await waitForFinal(h, res.body.id);
     expect(final.messages.map((m: { status: string }) => m.status)).toEqual([

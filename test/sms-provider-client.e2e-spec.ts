@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -50,7 +51,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<SmsProviderError>
 
 /** Resolves just after the next wall-clock second starts (the sandbox's windows are aligned to them). */
 function nextSecond(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
+  return delay(1000 - (Date.now() % 1000) + 20);
 }
 
 describe('SmsProviderClient against the sandbox (e2e)', () => {
@@ -149,7 +150,7 @@ describe('SmsProviderClient against the sandbox (e2e)', () => {
         const sent = await client.sendMessage({ to: TO, message: 'Hook me' });
         const deadline = Date.now() + 5000;
         while (received.length === 0 && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          await delay(50);
         }
         expect(received.length).toBeGreaterThanOrEqual(1);
         const [delivery] = received;
@@ -263,7 +264,7 @@ describe('SmsProviderClient against the sandbox (e2e)', () => {
         const client = await clientFor({ baseUrl: `http://127.0.0.1:${port}/v1`, timeoutMs: 200 });
         const error = await rejectionOf(client.sendMessage({ to: TO, message: 'Once' }));
         expect(error.code).toBe('timeout');
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await delay(300);
         expect(received).toBe(1);
       } finally {
         await close(counting);

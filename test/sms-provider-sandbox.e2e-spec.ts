@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { analyzeMessage, isE164, verifyWebhookSignature } from '@app/sms-provider';
 import { startSandbox, type RunningSandbox } from '../apps/sms-provider-sandbox/src/bootstrap';
 import { loadSandboxConfig, resolveSandboxConfig } from '../apps/sms-provider-sandbox/src/config';
@@ -86,7 +87,7 @@ async function waitFor<T>(
     if (value !== undefined) return value;
     if (Date.now() > deadline)
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 15));
+    await delay(15);
   }
 }
 
@@ -137,7 +138,7 @@ const hitsFor = (receiver: Receiver, messageId: string) =>
 async function burstInOneWindow<T>(plan: string, burst: (key: string) => Promise<T>): Promise<T> {
   for (let attempt = 1; attempt <= 3; attempt += 1) {
     const key = await newKey(plan);
-    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+    await delay(1000 - (Date.now() % 1000) + 5);
     const result = await burst(key);
     const log: { at: number }[] = (await admin('GET', `/requests?key=${key}`)).body;
     if (new Set(log.map((entry) => Math.floor(entry.at / 1000))).size === 1) return result;

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import {
   RedisRateLimiter,
@@ -5,6 +6,7 @@ import {
   type RedisRateLimiterOptions,
   type ThrottleKind,
 } from '../apps/notification-service/src/provider/throttle';
+import { deleteRedisKeys } from '../tools/stack';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 // Unique per run so parallel runs and other suites sharing this Redis never see our budget.
@@ -74,18 +76,9 @@ class SlowReader extends Redis {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 afterAll(async () => {
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${RUN_PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.del(...keys);
-    } while (cursor !== '0');
+    await deleteRedisKeys(REDIS_URL, `${RUN_PREFIX}*`);
     const [, left] = await admin.scan('0', 'MATCH', `${RUN_PREFIX}*`, 'COUNT', 100_000);
     expect(left).toEqual([]);
   } finally {
@@ -153,7 +146,7 @@ describe('RedisRateLimiter against real Redis', () => {
     expect(await admin.exists(limitKey)).toBe(0);
     for (const limiter of limiters) expect(await limiter.effectiveLimit()).toBe(10);
 
-    await sleep(250); // let the 5/s schedule run out so the next one starts from idle
+    await delay(250); // let the 5/s schedule run out so the next one starts from idle
     const fastStart = Date.now();
     const fast = await acquireMany(limiters, 25);
     expect(maxInSlidingWindow(fast, 1000)).toBeLessThanOrEqual(10);
@@ -174,7 +167,7 @@ describe('RedisRateLimiter against real Redis', () => {
 
     const busy = instances(3, { limitPerSecond: 10 });
     const pending = acquireMany(busy, 30);
-    await sleep(350);
+    await delay(350);
     const before = Date.now();
     await busy[2].backoff(500);
     const after = Date.now();
@@ -211,7 +204,7 @@ describe('RedisRateLimiter against real Redis', () => {
     if (!refused.granted) {
       expect(refused.retryInMs).toBeGreaterThan(1700);
       expect(refused.retryInMs).toBeLessThan(2000);
-      await sleep(refused.retryInMs + 5);
+      await delay(refused.retryInMs + 5);
     }
     const later = await queue.reserve('poll');
     expect(later.granted).toBe(true);
@@ -219,7 +212,7 @@ describe('RedisRateLimiter against real Redis', () => {
 
     const mixed = instances(3, { limitPerSecond: 10 });
     const sends = acquireMany(mixed, 20, 'send');
-    await sleep(50);
+    await delay(50);
     const polls = acquireMany(mixed, 20, 'poll');
     const [sendGrants, pollGrants] = await Promise.all([sends, polls]);
 
@@ -254,7 +247,7 @@ describe('RedisRateLimiter against real Redis', () => {
       await limiter.acquire('send');
       grants.push(Date.now());
     });
-    await sleep(20);
+    await delay(20);
     // Block this event loop past the second slot (~102 ms): that call goes out ~50 ms late, while
     // the slots after it keep their times.
     const spinUntil = Date.now() + 130;
@@ -308,7 +301,7 @@ describe('RedisRateLimiter against real Redis', () => {
     expect(await limiter.tryAcquire('poll')).toBe(true);
     const sends = acquireMany([limiter], 5);
     // The first send waits behind the poll's slot; the poll after it finds 4 more queued.
-    await sleep(10);
+    await delay(10);
     expect(await limiter.tryAcquire('poll')).toBe(false);
     const grants = await sends;
     expect(await limiter.tryAcquire('poll')).toBe(true);
@@ -322,7 +315,7 @@ describe('RedisRateLimiter against real Redis', () => {
     const start = Date.now();
     const poll = limiter.tryAcquire('poll');
     const send = other.acquire('send').then(() => Date.now());
-    await sleep(20);
+    await delay(20);
     await other.backoff(400);
     // Both slots (~102 and ~204 ms) lay inside the block when it landed.
     expect(await poll).toBe(false);

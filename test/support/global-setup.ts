@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { runMigrations } from '../../apps/notification-service/src/database/ensure-database';
+// One by one, not the kit's index: see test-env.ts.
+import { createDatabase } from '../../tools/stack/database';
+import { uniqueId } from '../../tools/stack/throwaway';
 import { databaseUrl, PG_ADMIN_URL, templateDatabase } from './test-env';
 
 /**
@@ -8,13 +9,7 @@ import { databaseUrl, PG_ADMIN_URL, templateDatabase } from './test-env';
  * (CREATE DATABASE … TEMPLATE) in milliseconds. Migrations are thereby tested on every run too.
  */
 export default async function globalSetup(): Promise<void> {
-  process.env.NOTIFY_TEST_RUN_ID = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${templateDatabase()}"`);
-  } finally {
-    await admin.end();
-  }
+  process.env.NOTIFY_TEST_RUN_ID = uniqueId();
+  await createDatabase(PG_ADMIN_URL, templateDatabase());
   await runMigrations(databaseUrl(templateDatabase()));
 }

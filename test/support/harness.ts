@@ -5,20 +5,26 @@ import { Client } from 'pg';
 import { startApp } from '../../apps/notification-service/src/bootstrap';
 import type { AppConfig } from '../../apps/notification-service/src/config/app-config';
 import { loadConfig } from '../../apps/notification-service/src/config/load-config';
+import {
+  isTerminal,
+  type MessageStatus,
+} from '../../apps/notification-service/src/delivery-status/message-status';
 import { type RunningSandbox, startSandbox } from '../../apps/sms-provider-sandbox/src/bootstrap';
 import type { SandboxOverrides } from '../../apps/sms-provider-sandbox/src/config';
-import { deleteRedisKeys } from './global-teardown';
-import { startSandboxProcess } from './sandbox-process';
 import {
-  databasePrefix,
-  databaseUrl,
-  PG_ADMIN_URL,
-  REDIS_URL,
-  redisPrefix,
-  templateDatabase,
-} from './test-env';
-export { freePort } from './free-port';
-import { freePort } from './free-port';
+  type ApiOptions as KitApiOptions,
+  type ApiResponse as KitApiResponse,
+  callApi,
+  createDatabase,
+  forkSandbox,
+  freePort,
+  sandboxAdmin,
+  throwaway,
+  waitFor,
+} from '../../tools/stack';
+import { databasePrefix, PG_ADMIN_URL, REDIS_URL, redisPrefix, templateDatabase } from './test-env';
+
+export { freePort, waitFor } from '../../tools/stack';
 
 // Nest's start-up lines ("Mapped {/v1/messages, POST} route") for every app of every test.
 Logger.overrideLogger(false);
@@ -26,28 +32,17 @@ Logger.overrideLogger(false);
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const SANDBOX_KEY = 'sk_test_e2e';
 
-export interface ApiResponse<T = any> {
-  status: number;
-  body: T;
-  text: string;
-  headers: Headers;
-}
+export type ApiResponse<T = any> = KitApiResponse<T>;
 
-export interface ApiOptions {
-  body?: unknown;
-  /** Sent as-is (for malformed-body tests) instead of JSON-encoding `body`. */
-  rawBody?: string;
-  headers?: Record<string, string>;
-  /** Bearer key; defaults to the admin key, `null` sends none. */
-  key?: string | null;
-}
+/** `key` defaults to the admin key here; `null` sends none. */
+export type ApiOptions = Omit<KitApiOptions, 'timeoutMs'>;
 
 export interface HarnessOptions {
   /** Extra service environment (e.g. SEND_MAX_ATTEMPTS). */
   env?: Record<string, string>;
   /** Sandbox settings, or an already running sandbox to share. */
   sandbox?: SandboxOverrides | RunningSandbox;
-  /** Run an own sandbox in a separate process (see startSandboxProcess), not in this one. */
+  /** Run an own sandbox in a separate process (see forkSandbox), not in this one. */
   sandboxProcess?: boolean;
   /** Share another harness's database and Redis prefix (a second instance of the same stack). */
   shareWith?: Harness;
@@ -77,7 +72,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ? options.shareWith.sandbox
     : isRunningSandbox(options.sandbox)
       ? options.sandbox
-      : await (options.sandboxProcess ? startSandboxProcess : startSandbox)({
+      : await (options.sandboxProcess ? forkSandbox : startSandbox)({
           port: 0,
           apiKeys: `${SANDBOX_KEY}:standard:1000000`,
           sentDelayMs: 50,
@@ -88,14 +83,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         });
 
   const suffix = randomBytes(4).toString('hex');
-  const databaseName = options.shareWith?.databaseName ?? `${databasePrefix()}_${suffix}`;
-  const queuePrefix = options.shareWith?.queuePrefix ?? `${redisPrefix()}-${suffix}`;
-  if (!options.shareWith) await cloneTemplate(databaseName);
+  const stack = throwaway({
+    adminUrl: PG_ADMIN_URL,
+    redisUrl: REDIS_URL,
+    databaseName: options.shareWith?.databaseName ?? `${databasePrefix()}_${suffix}`,
+    queuePrefix: options.shareWith?.queuePrefix ?? `${redisPrefix()}-${suffix}`,
+  });
+  const { databaseName, queuePrefix } = stack;
+  if (!options.shareWith) await createDatabase(PG_ADMIN_URL, databaseName, templateDatabase());
 
   const port = await freePort();
   const env: Record<string, string> = {
     PORT: String(port),
-    DATABASE_URL: databaseUrl(databaseName),
+    DATABASE_URL: stack.databaseUrl,
     REDIS_URL,
     QUEUE_PREFIX: queuePrefix,
     SMS_PROVIDER_BASE_URL: sandbox.url,
@@ -116,7 +116,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const app = await startApp(config, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
 
-  const db = new Client({ connectionString: databaseUrl(databaseName) });
+  const db = new Client({ connectionString: stack.databaseUrl });
   await db.connect();
 
   let closed = false;
@@ -128,71 +128,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     databaseName,
     queuePrefix,
     env,
-    api: (method, path, apiOptions) => callApi(url, method, path, apiOptions),
+    api: (method, path, apiOptions = {}) =>
+      callApi(url, method, path, {
+        ...apiOptions,
+        key: apiOptions.key === undefined ? ADMIN_KEY : apiOptions.key,
+      }),
     sql: async (text, params) => (await db.query(text, params)).rows,
-    sandboxAdmin: async (method, path, body) => {
-      const response = await fetch(`${sandbox.adminUrl}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      if (!response.ok)
-        throw new Error(`sandbox admin ${method} ${path}: ${response.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    },
+    sandboxAdmin: (method, path, body) => sandboxAdmin(sandbox.adminUrl, method, path, body),
     close: async () => {
       if (closed) return;
       closed = true;
       await app.close();
       await db.end();
       if (ownsSandbox) await sandbox.close();
-      if (!options.shareWith) {
-        await dropDatabase(databaseName);
-        await deleteRedisKeys(`${queuePrefix}*`);
-      }
+      if (!options.shareWith) await stack.remove();
     },
   };
-}
-
-export async function callApi<T = any>(
-  baseUrl: string,
-  method: string,
-  path: string,
-  options: ApiOptions = {},
-): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { ...(options.headers ?? {}) };
-  const key = options.key === undefined ? ADMIN_KEY : options.key;
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  let body: string | undefined;
-  if (options.rawBody !== undefined) body = options.rawBody;
-  else if (options.body !== undefined) body = JSON.stringify(options.body);
-  if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-  const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
-  const text = await response.text();
-  let parsed: unknown = text;
-  if ((response.headers.get('content-type') ?? '').includes('json') && text)
-    parsed = JSON.parse(text);
-  return { status: response.status, body: parsed as T, text, headers: response.headers };
-}
-
-/** Polls `check` until it returns a truthy value; fails with the last value seen at the deadline. */
-export async function waitFor<T>(
-  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  { timeoutMs = 20_000, intervalMs = 50, what = 'condition' } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    last = await check();
-    if (last) return last as T;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }
 
 /** Creates a template with the admin key; returns its key. */
@@ -207,8 +158,6 @@ export async function createTemplate(
   return key;
 }
 
-const TERMINAL = ['delivered', 'failed', 'expired', 'canceled'];
-
 /** Waits until every message of the notification is in a final state and returns it. */
 export async function waitForFinal(
   h: Harness,
@@ -220,7 +169,7 @@ export async function waitForFinal(
       const res = await h.api('GET', `/v1/notifications/${notificationId}`);
       const done =
         res.status === 200 &&
-        res.body.messages.every((m: { status: string }) => TERMINAL.includes(m.status));
+        res.body.messages.every((m: { status: MessageStatus }) => isTerminal(m.status));
       return done ? res.body : null;
     },
     { timeoutMs, intervalMs: 100, what: `notification ${notificationId} to finish` },
@@ -229,24 +178,4 @@ export async function waitForFinal(
 
 function isRunningSandbox(value: unknown): value is RunningSandbox {
   return typeof value === 'object' && value !== null && 'adminUrl' in value && 'close' in value;
-}
-
-async function cloneTemplate(name: string): Promise<void> {
-  const admin = new Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabase()}"`);
-  } finally {
-    await admin.end();
-  }
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  const admin = new Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
 }

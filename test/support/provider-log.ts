@@ -1,12 +1,6 @@
-/** One request as the sandbox logged it (GET /__admin/requests). */
-export interface LoggedRequest {
-  /** Arrival, epoch ms (fractional). */
-  at: number;
-  method: string;
-  path: string;
-  key: string;
-  status: number | null;
-}
+import type { LoggedRequest } from '../../tools/stack';
+
+export type { LoggedRequest } from '../../tools/stack';
 
 /**
  * Every run of limit + 1 requests that arrived within one second, each written out with arrival

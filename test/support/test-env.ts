@@ -1,7 +1,11 @@
 /** Names shared by the global setup, the harness and the teardown of one `npm test` run. */
-export const PG_ADMIN_URL =
-  process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// The kit's modules one by one, not its index: jest loads the global setup and teardown without
+// its module mapper, so nothing here may reach the apps' `@app/...` imports.
+import { DEFAULT_PG_ADMIN_URL, databaseUrl as urlOf } from '../../tools/stack/database';
+import { DEFAULT_REDIS_URL } from '../../tools/stack/redis';
+
+export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? DEFAULT_PG_ADMIN_URL;
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? DEFAULT_REDIS_URL;
 
 export function runId(): string {
   const id = process.env.NOTIFY_TEST_RUN_ID;
@@ -10,9 +14,7 @@ export function runId(): string {
 }
 
 export function databaseUrl(name: string): string {
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return urlOf(PG_ADMIN_URL, name);
 }
 
 /** Every database of this run starts with this; the teardown drops them all. */
