@@ -10,18 +10,23 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { deleteRedisKeys, recreateDatabase } from './demo/infra';
-import { answers, expectStatus, pollUntil, requestJson } from './demo/http';
+import { join } from 'node:path';
+import { isTerminal } from '../apps/notification-service/src/delivery-status/message-status';
 import {
-  describeExit,
+  callApi,
+  databaseUrl,
+  deleteRedisKeys,
+  expectStatus,
   freePort,
-  hasExited,
+  type ManagedProcess,
+  recreateDatabase,
+  SANDBOX_ENTRY,
+  SERVICE_ENTRY,
   startTsProcess,
   stopProcess,
-  tailOf,
-  type ManagedProcess,
-} from './demo/processes';
+  waitFor,
+  waitUntilAnswers,
+} from '../tools/stack';
 import {
   clockTime,
   countByStatus,
@@ -29,6 +34,7 @@ import {
   messageTable,
   seconds,
   table,
+  tailOf,
   type Expectation,
   type MessageView,
   type Row,
@@ -36,7 +42,7 @@ import {
 
 // Fixed on purpose: the demo must behave the same wherever it runs, so it reads no configuration
 // from the environment. The database and the Redis prefix are the demo's own and are wiped.
-const POSTGRES_SERVER = 'postgres://postgres@127.0.0.1:5432';
+const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const DEMO_DATABASE = 'notify_demo';
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const QUEUE_PREFIX = 'notify-demo';
@@ -46,9 +52,6 @@ const STARTUP_TIMEOUT_MS = 45_000;
 const FINAL_STATUS_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 const SCHEDULE_AHEAD_MS = 5_000;
-const FINAL_STATUSES = new Set(['delivered', 'failed', 'expired', 'canceled']);
-
-const REPO_ROOT = resolve(__dirname, '..');
 
 const TEMPLATE = {
   key: 'order_shipped',
@@ -124,16 +127,6 @@ class Cleanup {
   }
 }
 
-/** Only what a Node process needs to run: the apps' settings are all given explicitly. */
-function baseEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
-
 interface Stack {
   sandbox: ManagedProcess;
   service: ManagedProcess;
@@ -142,8 +135,8 @@ interface Stack {
 }
 
 async function resetState(): Promise<void> {
-  await recreateDatabase(POSTGRES_SERVER, DEMO_DATABASE);
-  const stale = await deleteRedisKeys(REDIS_URL, QUEUE_PREFIX);
+  await recreateDatabase(POSTGRES_ADMIN_URL, DEMO_DATABASE);
+  const stale = await deleteRedisKeys(REDIS_URL, `${QUEUE_PREFIX}:*`);
   console.log(
     `  database ${DEMO_DATABASE} recreated; ${stale} leftover Redis key(s) under ${QUEUE_PREFIX}: deleted`,
   );
@@ -154,11 +147,9 @@ function startStack(logDir: string, cleanup: Cleanup, sandboxPort: number, servi
   const serviceUrl = `http://127.0.0.1:${servicePort}`;
   const sandbox = startTsProcess({
     name: 'sandbox',
-    entry: 'apps/sms-provider-sandbox/src/main.ts',
-    cwd: REPO_ROOT,
+    entry: SANDBOX_ENTRY,
     logPath: join(logDir, 'sandbox.log'),
     env: {
-      ...baseEnv(),
       SANDBOX_PORT: String(sandboxPort),
       SANDBOX_HOST: '127.0.0.1',
       // A little quicker than the defaults (300/1000 ms), still visibly asynchronous.
@@ -167,17 +158,15 @@ function startStack(logDir: string, cleanup: Cleanup, sandboxPort: number, servi
     },
   });
   cleanup.add('stop sandbox', async () =>
-    report('sandbox', await stopProcess(sandbox, STOP_GRACE_MS)),
+    report('sandbox', await stopProcess(sandbox, { graceMs: STOP_GRACE_MS })),
   );
   const service = startTsProcess({
     name: 'notification-service',
-    entry: 'apps/notification-service/src/main.ts',
-    cwd: REPO_ROOT,
+    entry: SERVICE_ENTRY,
     logPath: join(logDir, 'service.log'),
     env: {
-      ...baseEnv(),
       PORT: String(servicePort),
-      DATABASE_URL: `${POSTGRES_SERVER}/${DEMO_DATABASE}`,
+      DATABASE_URL: databaseUrl(POSTGRES_ADMIN_URL, DEMO_DATABASE),
       REDIS_URL,
       QUEUE_PREFIX,
       SMS_PROVIDER_BASE_URL: `${sandboxUrl}/v1`,
@@ -187,7 +176,7 @@ function startStack(logDir: string, cleanup: Cleanup, sandboxPort: number, servi
     },
   });
   cleanup.add('stop service', async () =>
-    report('notification-service', await stopProcess(service, STOP_GRACE_MS)),
+    report('notification-service', await stopProcess(service, { graceMs: STOP_GRACE_MS })),
   );
   return { sandbox, service, sandboxUrl, serviceUrl };
 }
@@ -198,17 +187,12 @@ function report(name: string, outcome: string): void {
 
 /** Waits for the sandbox to answer and the service's /health (database + Redis) to be 200. */
 async function waitUntilReady(stack: Stack): Promise<void> {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  const ready = async (proc: ManagedProcess, url: string) =>
-    pollUntil(`${proc.name} to answer ${url}`, deadline, 250, async () => {
-      // A crash at start-up (bad config, port taken) should fail now, not at the deadline.
-      if (hasExited(proc)) throw new Error(`${proc.name} ${describeExit(proc)} during start-up`);
-      return (await answers(url)) ? true : undefined;
-    });
+  // A crash at start-up (bad config, port taken) fails the wait at once, not at the deadline.
+  const wait = { timeoutMs: STARTUP_TIMEOUT_MS, intervalMs: 250 };
   await Promise.all([
     // Admin routes: no auth and no rate limit, so waiting does not spend the provider budget.
-    ready(stack.sandbox, `${stack.sandboxUrl}/__admin/faults`),
-    ready(stack.service, `${stack.serviceUrl}/health`),
+    waitUntilAnswers(stack.sandbox, `${stack.sandboxUrl}/__admin/faults`, wait),
+    waitUntilAnswers(stack.service, `${stack.serviceUrl}/health`, wait),
   ]);
 }
 
@@ -216,10 +200,12 @@ class ServiceApi {
   constructor(private readonly baseUrl: string) {}
 
   call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-    return requestJson<T>(`${this.baseUrl}${path}`, {
-      method,
+    // A timeout on every call: a hung server fails the demo instead of stalling it.
+    return callApi<T>(this.baseUrl, method, path, {
       body,
-      headers: { authorization: `Bearer ${ADMIN_API_KEY}`, ...headers },
+      headers,
+      key: ADMIN_API_KEY,
+      timeoutMs: 5_000,
     });
   }
 }
@@ -288,24 +274,30 @@ async function sendScheduled(api: ServiceApi, runId: string): Promise<AcceptedNo
 
 /** Polls the notifications until every message has a final status. */
 async function waitForFinal(api: ServiceApi, ids: string[]): Promise<NotificationView[]> {
-  const deadline = Date.now() + FINAL_STATUS_TIMEOUT_MS;
   let latest: NotificationView[] = [];
+  const final = (m: MessageView) => isTerminal(m.status);
   try {
-    return await pollUntil('every message to reach a final status', deadline, 250, async () => {
-      latest = await Promise.all(
-        ids.map(async (id) =>
-          expectStatus(
-            `GET /v1/notifications/${id}`,
-            await api.call<NotificationView>('GET', `/v1/notifications/${id}`),
-            200,
+    return await waitFor(
+      async () => {
+        latest = await Promise.all(
+          ids.map(async (id) =>
+            expectStatus(
+              `GET /v1/notifications/${id}`,
+              await api.call<NotificationView>('GET', `/v1/notifications/${id}`),
+              200,
+            ),
           ),
-        ),
-      );
-      const all = latest.flatMap((n) => n.messages);
-      return all.every((m) => FINAL_STATUSES.has(m.status)) ? latest : undefined;
-    });
+        );
+        return latest.flatMap((n) => n.messages).every(final) ? latest : undefined;
+      },
+      {
+        timeoutMs: FINAL_STATUS_TIMEOUT_MS,
+        intervalMs: 250,
+        what: 'every message to reach a final status',
+      },
+    );
   } catch (error) {
-    const pending = latest.flatMap((n) => n.messages).filter((m) => !FINAL_STATUSES.has(m.status));
+    const pending = latest.flatMap((n) => n.messages).filter((m) => !final(m));
     const where = pending.map((m) => `${m.to} ${m.status}`).join(', ');
     throw new Error(`${String(error)}${where ? ` (still open: ${where})` : ''}`);
   }
@@ -371,8 +363,8 @@ async function printDeliveryReport(api: ServiceApi): Promise<void> {
 
 function printLogTails(processes: ManagedProcess[]): void {
   for (const proc of processes) {
-    console.error(`\n--- last lines of ${proc.logPath} ---`);
-    for (const line of tailOf(proc.logPath, 25)) console.error(line);
+    console.error(`\n--- last lines of ${proc.logPath ?? proc.name} ---`);
+    for (const line of tailOf(proc.output(), 25)) console.error(line);
   }
 }
 
@@ -386,7 +378,7 @@ async function run(
   console.log('Resetting demo state');
   await resetState();
   cleanup.add('delete Redis keys', async () => {
-    const n = await deleteRedisKeys(REDIS_URL, QUEUE_PREFIX);
+    const n = await deleteRedisKeys(REDIS_URL, `${QUEUE_PREFIX}:*`);
     console.log(`  ${n} Redis key(s) under ${QUEUE_PREFIX}: deleted`);
   });
 

@@ -1,9 +1,10 @@
 /** Formatting of the demo's results: plain text, readable in a terminal or a CI log. */
+import type { MessageStatus } from '../../apps/notification-service/src/delivery-status/message-status';
 
 export interface MessageView {
   id: string;
   to: string;
-  status: string;
+  status: MessageStatus;
   provider_message_id: string | null;
   error: { code: string; message: string } | null;
   attempts: number;
@@ -92,4 +93,14 @@ export function seconds(ms: number): string {
 
 export function clockTime(iso: string): string {
   return new Date(iso).toISOString().slice(11, 23);
+}
+
+/** The last lines of a log, shortened: service logs are long JSON lines. */
+export function tailOf(text: string, lines: number, width = 300): string[] {
+  const kept = text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(-lines)
+    .map((line) => (line.length > width ? `${line.slice(0, width)}…` : line));
+  return kept.length > 0 ? kept : ['(empty)'];
 }
