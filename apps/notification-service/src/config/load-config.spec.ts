@@ -1,3 +1,4 @@
+import { AppConfig } from './app-config';
 import { ConfigError, loadConfig } from './load-config';
 
 describe(loadConfig.name, () => {
@@ -57,5 +58,46 @@ describe(loadConfig.name, () => {
     expect(() =>
       loadConfig({ SMS_PROVIDER_TIMEOUT_MS: '20000', SEND_CLAIM_TIMEOUT_MS: '10000' }),
     ).toThrow('SEND_CLAIM_TIMEOUT_MS');
+  });
+
+  it('takes a blank value for the default, trims values and drops trailing slashes', () => {
+    const config = loadConfig({
+      PORT: ' ',
+      QUEUE_PREFIX: ' jobs ',
+      ADMIN_API_KEY: '',
+      SMS_PROVIDER_BASE_URL: 'https://provider.example/v1//',
+      SMS_PROVIDER_REGISTER_WEBHOOK: 'YES',
+      THROTTLE_SAFETY_FACTOR: '0.9',
+    });
+    expect(config).toBeInstanceOf(AppConfig);
+    expect(config).toMatchObject({
+      port: 3000,
+      queuePrefix: 'jobs',
+      adminApiKey: null,
+      provider: {
+        baseUrl: 'https://provider.example/v1',
+        registerWebhook: true,
+        callbackUrl: 'http://127.0.0.1:3000/v1/webhooks/sms-provider',
+      },
+      sending: { throttleSafetyFactor: 0.9, concurrency: 6 },
+    });
+  });
+
+  it.each([
+    [{ PORT: '70000' }, 'PORT must be between 0 and 65535, got 70000'],
+    [{ PORT: 'eighty' }, 'PORT must be an integer, got "eighty"'],
+    [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL must use postgres: or postgresql:'],
+    [{ REDIS_URL: 'not a url' }, 'REDIS_URL must be a URL'],
+    [{ APP_ROLE: 'both' }, 'APP_ROLE must be one of api, worker, all, got "both"'],
+    [
+      { THROTTLE_SAFETY_FACTOR: '1.5' },
+      'THROTTLE_SAFETY_FACTOR must be a number between 0.5 and 1, got "1.5"',
+    ],
+    [
+      { WORKER_LEASE_TTL_MS: '2000', WORKER_HEARTBEAT_MS: '1001' },
+      'WORKER_HEARTBEAT_MS must be at most half of WORKER_LEASE_TTL_MS',
+    ],
+  ])('says what is wrong with %p', (env, problem) => {
+    expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${problem}`);
   });
 });

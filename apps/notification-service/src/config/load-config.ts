@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { AppConfig, type AppRole, PROVIDER_WEBHOOK_PATH } from './app-config';
 
 export class ConfigError extends Error {
@@ -9,152 +10,210 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function str(env: Env, name: string, fallback: string): string {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? fallback : value.trim();
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  }
-  return value;
-}
-
-function num(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(name, `must be a number between ${min} and ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = raw.trim().toLowerCase();
-  if (['true', '1', 'yes'].includes(value)) return true;
-  if (['false', '0', 'no'].includes(value)) return false;
-  throw new ConfigError(name, `must be true or false, got "${raw}"`);
-}
-
-function url(env: Env, name: string, fallback: string, protocols: string[]): string {
-  const value = str(env, name, fallback);
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new ConfigError(name, 'must be a URL');
-  }
-  if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
-  }
-  return value.replace(/\/+$/, '');
-}
-
-function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
-  const value = str(env, name, fallback);
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
-  }
-  return value as T;
-}
-
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
-/** Reads and validates the environment; throws a ConfigError naming the first bad variable. */
-export function loadConfig(env: Env): AppConfig {
-  const config = new AppConfig();
-  config.port = int(env, 'PORT', 3000, 0, 65535);
-  config.databaseUrl = url(
-    env,
-    'DATABASE_URL',
-    'postgres://postgres@127.0.0.1:5432/notifications',
-    ['postgres:', 'postgresql:'],
-  );
-  config.redisUrl = url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
-  config.queuePrefix = str(env, 'QUEUE_PREFIX', 'notify');
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(config.queuePrefix)) {
-    throw new ConfigError('QUEUE_PREFIX', 'must be 1-64 letters, digits or _ . : -');
-  }
-  config.appRole = oneOf<AppRole>(env, 'APP_ROLE', 'all', ['api', 'worker', 'all']);
-  config.publicBaseUrl = url(env, 'PUBLIC_BASE_URL', `http://127.0.0.1:${config.port}`, [
-    'http:',
-    'https:',
-  ]);
-  const adminKey = env.ADMIN_API_KEY?.trim();
-  if (adminKey !== undefined && adminKey !== '' && adminKey.length < 16) {
-    throw new ConfigError('ADMIN_API_KEY', 'must be at least 16 characters');
-  }
-  config.adminApiKey = adminKey ? adminKey : null;
-  config.logLevel = oneOf(env, 'LOG_LEVEL', 'info', [
-    'fatal',
-    'error',
-    'warn',
-    'info',
-    'debug',
-    'trace',
-    'silent',
-  ]);
+// Unset and blank both mean "the default", so that `FOO=` in a compose file or a .env does not
+// turn into a value. Values are trimmed before any check.
+const unsetWhenBlank = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
 
-  const apiKey = str(env, 'SMS_PROVIDER_API_KEY', 'sk_test_sandbox');
-  const webhookSecret = str(env, 'SMS_PROVIDER_WEBHOOK_SECRET', 'whsec_sandbox');
+type FromText<T> = z.ZodType<T, string>;
+
+function setting<T>(schema: FromText<T>, fallback: NoInfer<T>) {
+  return optionalSetting(schema).transform((value) => value ?? fallback);
+}
+
+/** For a setting whose default depends on others: undefined when unset. */
+function optionalSetting<T>(schema: FromText<T>) {
+  return z.preprocess(unsetWhenBlank, schema.optional());
+}
+
+const text = z.string().trim();
+
+function integer(min: number, max: number): FromText<number> {
+  const range = {
+    error: (issue: { input: unknown }) =>
+      `must be between ${min} and ${max}, got ${String(issue.input)}`,
+  };
+  return text
+    .regex(/^\d+$/, { error: (issue) => `must be an integer, got "${String(issue.input)}"` })
+    .transform(Number)
+    .pipe(z.number().min(min, range).max(max, range));
+}
+
+function decimal(min: number, max: number): FromText<number> {
+  return text
+    .refine(
+      (raw) => {
+        const value = Number(raw);
+        return Number.isFinite(value) && value >= min && value <= max;
+      },
+      {
+        error: (issue) =>
+          `must be a number between ${min} and ${max}, got "${String(issue.input)}"`,
+      },
+    )
+    .transform(Number);
+}
+
+const flag: FromText<boolean> = text.pipe(
+  z.stringbool({
+    truthy: ['true', '1', 'yes'],
+    falsy: ['false', '0', 'no'],
+    error: (issue) => `must be true or false, got "${String(issue.input)}"`,
+  }),
+);
+
+function oneOf<const T extends readonly [string, ...string[]]>(allowed: T): FromText<T[number]> {
+  return text.pipe(
+    z.enum(allowed, {
+      error: (issue) => `must be one of ${allowed.join(', ')}, got "${String(issue.input)}"`,
+    }),
+  );
+}
+
+/** A URL with one of `protocols`, without trailing slashes (paths are appended to it). */
+function url(protocols: readonly string[]): FromText<string> {
+  return text
+    .refine((value) => URL.canParse(value), { error: 'must be a URL', abort: true })
+    .refine((value) => protocols.includes(new URL(value).protocol), {
+      error: `must use ${protocols.join(' or ')}`,
+    })
+    .transform((value) => value.replace(/\/+$/, ''));
+}
+
+const ROLES = ['api', 'worker', 'all'] as const satisfies readonly AppRole[];
+
+/**
+ * The whole environment of the service, one entry per variable (the first bad one in this order is
+ * reported). Defaults that depend on other settings (PUBLIC_BASE_URL, SEND_CONCURRENCY) are filled
+ * in by `toAppConfig`; checks across settings run once every single one is valid.
+ */
+const fields = z.object({
+  PORT: setting(integer(0, 65535), 3000),
+  DATABASE_URL: setting(
+    url(['postgres:', 'postgresql:']),
+    'postgres://postgres@127.0.0.1:5432/notifications',
+  ),
+  REDIS_URL: setting(url(['redis:', 'rediss:']), 'redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: setting(
+    text.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -'),
+    'notify',
+  ),
+  APP_ROLE: setting(oneOf(ROLES), 'all'),
+  PUBLIC_BASE_URL: optionalSetting(url(['http:', 'https:'])),
+  ADMIN_API_KEY: optionalSetting(text.min(16, 'must be at least 16 characters')),
+  LOG_LEVEL: setting(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+
+  SMS_PROVIDER_BASE_URL: setting(url(['http:', 'https:']), 'http://127.0.0.1:4010/v1'),
+  SMS_PROVIDER_API_KEY: setting(text, 'sk_test_sandbox'),
+  SMS_PROVIDER_PLAN: setting(oneOf(['standard', 'enterprise']), 'standard'),
+  SMS_PROVIDER_WEBHOOK_SECRET: setting(text, 'whsec_sandbox'),
+  SMS_PROVIDER_TIMEOUT_MS: setting(integer(100, 5 * MINUTE), 10 * SECOND),
+  SMS_PROVIDER_REGISTER_WEBHOOK: setting(flag, false),
+
+  SEND_CONCURRENCY: optionalSetting(integer(1, 500)),
+  SEND_MAX_ATTEMPTS: setting(integer(1, 50), 6),
+  SEND_RETRY_BASE_MS: setting(integer(1, HOUR), 2 * SECOND),
+  SEND_RETRY_MAX_MS: setting(integer(1, 24 * HOUR), 5 * MINUTE),
+  SEND_CLAIM_TIMEOUT_MS: setting(integer(1 * SECOND, HOUR), 2 * MINUTE),
+  THROTTLE_SAFETY_FACTOR: setting(decimal(0.5, 1), 0.98),
+  THROTTLE_COLD_CALL_MS: setting(integer(0, 10 * SECOND), 100),
+  WORKER_LEASE_TTL_MS: setting(integer(1 * SECOND, MINUTE), 3 * SECOND),
+  WORKER_HEARTBEAT_MS: setting(integer(100, 30 * SECOND), 1 * SECOND),
+
+  SWEEP_INTERVAL_MS: setting(integer(100, HOUR), 5 * SECOND),
+  CREDITS_CHECK_INTERVAL_MS: setting(integer(100, HOUR), 30 * SECOND),
+  SCHEDULE_LOOKAHEAD_MS: setting(integer(1 * SECOND, HOUR), 60 * SECOND),
+
+  RECONCILE_INTERVAL_MS: setting(integer(100, HOUR), 30 * SECOND),
+  RECONCILE_STALE_AFTER_MS: setting(integer(100, 7 * 24 * HOUR), 5 * MINUTE),
+  RECONCILE_MAX_AGE_MS: setting(integer(1 * SECOND, 30 * 24 * HOUR), 72 * HOUR),
+  RECONCILE_BATCH_SIZE: setting(integer(1, 10_000), 100),
+
+  CALLBACK_MAX_ATTEMPTS: setting(integer(1, 50), 8),
+  CALLBACK_RETRY_BASE_MS: setting(integer(1, HOUR), 5 * SECOND),
+  CALLBACK_TIMEOUT_MS: setting(integer(100, MINUTE), 5 * SECOND),
+});
+
+const environment = fields
+  .superRefine((env, ctx) => {
+    // A lease must survive one missed heartbeat, or a live but busy worker loses it.
+    if (env.WORKER_HEARTBEAT_MS * 2 > env.WORKER_LEASE_TTL_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_HEARTBEAT_MS'],
+        message: 'must be at most half of WORKER_LEASE_TTL_MS',
+      });
+    }
+    // A claim must outlast the provider call it covers, or a slow call looks abandoned.
+    if (env.SEND_CLAIM_TIMEOUT_MS <= env.SMS_PROVIDER_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SEND_CLAIM_TIMEOUT_MS'],
+        message: 'must be longer than SMS_PROVIDER_TIMEOUT_MS',
+      });
+    }
+  })
+  .transform(toAppConfig);
+
+function toAppConfig(env: z.output<typeof fields>): AppConfig {
+  const config = new AppConfig();
+  config.port = env.PORT;
+  config.databaseUrl = env.DATABASE_URL;
+  config.redisUrl = env.REDIS_URL;
+  config.queuePrefix = env.QUEUE_PREFIX;
+  config.appRole = env.APP_ROLE;
+  config.publicBaseUrl = env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`;
+  config.adminApiKey = env.ADMIN_API_KEY ?? null;
+  config.logLevel = env.LOG_LEVEL;
   config.provider = {
-    baseUrl: url(env, 'SMS_PROVIDER_BASE_URL', 'http://127.0.0.1:4010/v1', ['http:', 'https:']),
-    apiKey,
-    plan: oneOf(env, 'SMS_PROVIDER_PLAN', 'standard', ['standard', 'enterprise']),
-    webhookSecret,
-    timeoutMs: int(env, 'SMS_PROVIDER_TIMEOUT_MS', 10 * SECOND, 100, 5 * MINUTE),
-    registerWebhook: bool(env, 'SMS_PROVIDER_REGISTER_WEBHOOK', false),
+    baseUrl: env.SMS_PROVIDER_BASE_URL,
+    apiKey: env.SMS_PROVIDER_API_KEY,
+    plan: env.SMS_PROVIDER_PLAN,
+    webhookSecret: env.SMS_PROVIDER_WEBHOOK_SECRET,
+    timeoutMs: env.SMS_PROVIDER_TIMEOUT_MS,
+    registerWebhook: env.SMS_PROVIDER_REGISTER_WEBHOOK,
     callbackUrl: `${config.publicBaseUrl}${PROVIDER_WEBHOOK_PATH}`,
   };
-
-  const plannedRate = config.rateLimitPerSecond;
   config.sending = {
     // Enough in flight to use the whole budget at ~200 ms provider latency, few enough that a
     // high-priority job fetched later is not stuck behind many reserved slots.
-    concurrency: int(env, 'SEND_CONCURRENCY', Math.max(4, Math.ceil(plannedRate * 0.6)), 1, 500),
-    maxAttempts: int(env, 'SEND_MAX_ATTEMPTS', 6, 1, 50),
-    retryBaseMs: int(env, 'SEND_RETRY_BASE_MS', 2 * SECOND, 1, HOUR),
-    retryMaxMs: int(env, 'SEND_RETRY_MAX_MS', 5 * MINUTE, 1, 24 * HOUR),
-    claimTimeoutMs: int(env, 'SEND_CLAIM_TIMEOUT_MS', 2 * MINUTE, 1 * SECOND, HOUR),
-    throttleSafetyFactor: num(env, 'THROTTLE_SAFETY_FACTOR', 0.98, 0.5, 1),
-    throttleColdCallMs: int(env, 'THROTTLE_COLD_CALL_MS', 100, 0, 10 * SECOND),
-    leaseTtlMs: int(env, 'WORKER_LEASE_TTL_MS', 3 * SECOND, 1 * SECOND, MINUTE),
-    heartbeatMs: int(env, 'WORKER_HEARTBEAT_MS', 1 * SECOND, 100, 30 * SECOND),
+    concurrency: env.SEND_CONCURRENCY ?? Math.max(4, Math.ceil(config.rateLimitPerSecond * 0.6)),
+    maxAttempts: env.SEND_MAX_ATTEMPTS,
+    retryBaseMs: env.SEND_RETRY_BASE_MS,
+    retryMaxMs: env.SEND_RETRY_MAX_MS,
+    claimTimeoutMs: env.SEND_CLAIM_TIMEOUT_MS,
+    throttleSafetyFactor: env.THROTTLE_SAFETY_FACTOR,
+    throttleColdCallMs: env.THROTTLE_COLD_CALL_MS,
+    leaseTtlMs: env.WORKER_LEASE_TTL_MS,
+    heartbeatMs: env.WORKER_HEARTBEAT_MS,
   };
-  if (config.sending.heartbeatMs * 2 > config.sending.leaseTtlMs) {
-    throw new ConfigError('WORKER_HEARTBEAT_MS', 'must be at most half of WORKER_LEASE_TTL_MS');
-  }
-  if (config.sending.claimTimeoutMs <= config.provider.timeoutMs) {
-    throw new ConfigError('SEND_CLAIM_TIMEOUT_MS', 'must be longer than SMS_PROVIDER_TIMEOUT_MS');
-  }
-
   config.schedule = {
-    sweepIntervalMs: int(env, 'SWEEP_INTERVAL_MS', 5 * SECOND, 100, HOUR),
-    creditsCheckIntervalMs: int(env, 'CREDITS_CHECK_INTERVAL_MS', 30 * SECOND, 100, HOUR),
-    scheduleLookaheadMs: int(env, 'SCHEDULE_LOOKAHEAD_MS', 60 * SECOND, 1 * SECOND, HOUR),
+    sweepIntervalMs: env.SWEEP_INTERVAL_MS,
+    creditsCheckIntervalMs: env.CREDITS_CHECK_INTERVAL_MS,
+    scheduleLookaheadMs: env.SCHEDULE_LOOKAHEAD_MS,
   };
-
   config.reconcile = {
-    intervalMs: int(env, 'RECONCILE_INTERVAL_MS', 30 * SECOND, 100, HOUR),
-    staleAfterMs: int(env, 'RECONCILE_STALE_AFTER_MS', 5 * MINUTE, 100, 7 * 24 * HOUR),
-    maxAgeMs: int(env, 'RECONCILE_MAX_AGE_MS', 72 * HOUR, 1 * SECOND, 30 * 24 * HOUR),
-    batchSize: int(env, 'RECONCILE_BATCH_SIZE', 100, 1, 10_000),
+    intervalMs: env.RECONCILE_INTERVAL_MS,
+    staleAfterMs: env.RECONCILE_STALE_AFTER_MS,
+    maxAgeMs: env.RECONCILE_MAX_AGE_MS,
+    batchSize: env.RECONCILE_BATCH_SIZE,
   };
-
   config.callbacks = {
-    maxAttempts: int(env, 'CALLBACK_MAX_ATTEMPTS', 8, 1, 50),
-    retryBaseMs: int(env, 'CALLBACK_RETRY_BASE_MS', 5 * SECOND, 1, HOUR),
-    timeoutMs: int(env, 'CALLBACK_TIMEOUT_MS', 5 * SECOND, 100, MINUTE),
+    maxAttempts: env.CALLBACK_MAX_ATTEMPTS,
+    retryBaseMs: env.CALLBACK_RETRY_BASE_MS,
+    timeoutMs: env.CALLBACK_TIMEOUT_MS,
   };
   return config;
+}
+
+/** Reads and validates the environment; throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: Env): AppConfig {
+  const result = environment.safeParse(env);
+  if (result.success) return result.data;
+  const [issue] = result.error.issues;
+  throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
 }
