@@ -34,6 +34,19 @@ const config: Config = {
       slowTestThreshold: 30,
     },
     {
+      // Repository statements against a real PostgreSQL database (a clone of the migrated
+      // template per file): the tier between pure unit specs and end-to-end tests over HTTP.
+      displayName: 'repository',
+      rootDir: __dirname,
+      testEnvironment: 'node',
+      roots: ['<rootDir>/apps', '<rootDir>/libs'],
+      testRegex: '\\.db-spec\\.ts$',
+      transform,
+      moduleNameMapper,
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+    {
       // The rate-limit properties (never more than the limit in any sliding second, as the
       // provider sees it) are about timing: `npm test` runs these alone, one file at a time, so
       // that another suite's load on the same two cores is not what they measure.

@@ -50,6 +50,7 @@ describe('Service start-up (e2e)', () => {
         'InitialSchema1764000000000',
         'CallbackTrigger1764000000100',
         'CallbackRedelivery1764000000200',
+        'DeliveryCore1764000000300',
       ]);
     } finally {
       await service.kill('SIGTERM');

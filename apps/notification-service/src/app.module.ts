@@ -3,6 +3,7 @@ import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common'
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { PeriodicJobsModule } from './common/periodic-jobs';
+import { QUEUE_SETTINGS } from './common/queue-jobs';
 import { AuthModule } from './auth/auth.module';
 import { CallbacksModule } from './callbacks/callbacks.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
@@ -35,7 +36,11 @@ export class AppModule {
       DatabaseModule,
       RedisModule,
       MetricsModule,
-      BullModule.forRoot({ redis: config.redisUrl, prefix: config.queuePrefix }),
+      BullModule.forRoot({
+        redis: config.redisUrl,
+        prefix: config.queuePrefix,
+        settings: QUEUE_SETTINGS,
+      }),
       ScheduleModule.forRoot(),
       PeriodicJobsModule,
       AuthModule.forRole(config.runsApi),

@@ -6,6 +6,7 @@ export const LOCKS = {
   credits: 7_246_100_011,
   reconcile: 7_246_100_012,
   callbacks: 7_246_100_013,
+  claims: 7_246_100_014,
 } as const;
 
 /**

@@ -1,13 +1,14 @@
 import { ApiKey } from '../auth/entities/api-key.entity';
 import { IdempotencyRecord } from '../notifications/entities/idempotency-record.entity';
-import { MessageEvent } from '../notifications/entities/message-event.entity';
-import { Message } from '../notifications/entities/message.entity';
+import { MessageEvent } from '../delivery-status/entities/message-event.entity';
+import { Message } from '../delivery-status/entities/message.entity';
 import { Notification } from '../notifications/entities/notification.entity';
 import { TemplateVersion } from '../templates/entities/template-version.entity';
 import { Template } from '../templates/entities/template.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { CallbackTrigger1764000000100 } from './migrations/1764000000100-callback-trigger';
 import { CallbackRedelivery1764000000200 } from './migrations/1764000000200-callback-redelivery';
+import { DeliveryCore1764000000300 } from './migrations/1764000000300-delivery-core';
 
 export const ENTITIES = [
   ApiKey,
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   InitialSchema1764000000000,
   CallbackTrigger1764000000100,
   CallbackRedelivery1764000000200,
+  DeliveryCore1764000000300,
 ];

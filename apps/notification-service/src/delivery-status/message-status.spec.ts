@@ -4,6 +4,8 @@ import {
   MESSAGE_STATUSES,
   type MessageStatus,
   statusesBefore,
+  UNSENT_STATUSES,
+  WITH_PROVIDER_STATUSES,
 } from './message-status';
 
 describe(canTransition.name, () => {
@@ -46,5 +48,14 @@ describe(statusesBefore.name, () => {
     expect(statusesBefore('sent').sort()).toEqual(['pending', 'queued', 'scheduled']);
     expect(statusesBefore('canceled').sort()).toEqual(['pending', 'scheduled']);
     expect(statusesBefore('scheduled')).toEqual([]);
+  });
+});
+
+describe('status groups', () => {
+  it('splits the non-final states into not yet handed over and held by the provider', () => {
+    expect(UNSENT_STATUSES).toEqual(['scheduled', 'pending']);
+    expect(WITH_PROVIDER_STATUSES).toEqual(['queued', 'sent']);
+    const nonFinal = MESSAGE_STATUSES.filter((s) => !isTerminal(s));
+    expect([...UNSENT_STATUSES, ...WITH_PROVIDER_STATUSES]).toEqual(nonFinal);
   });
 });

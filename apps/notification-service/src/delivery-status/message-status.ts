@@ -49,6 +49,31 @@ export function statusesBefore(to: MessageStatus): MessageStatus[] {
   return MESSAGE_STATUSES.filter((from) => canTransition(from, to));
 }
 
+/** The first status of a message accepted for a later time. */
+export const INITIAL_SCHEDULED_STATUS: MessageStatus = 'scheduled';
+
+/** The only status a worker may claim a message in for a provider call. */
+export const CLAIMABLE_STATUS: MessageStatus = 'pending';
+
+/** Not yet handed to the provider: these can still be canceled, expired by us, or claimed. */
+export const UNSENT_STATUSES: readonly MessageStatus[] = MESSAGE_STATUSES.filter(
+  (status) => RANK[status] < RANK.queued,
+);
+
+/** Held by the provider, waiting for its final report. */
+export const WITH_PROVIDER_STATUSES: readonly MessageStatus[] = MESSAGE_STATUSES.filter(
+  (status) => !isTerminal(status) && RANK[status] >= RANK.queued,
+);
+
+/** A move to `to` means the provider had sent the message by then (sets `sent_at`). */
+export function isFailure(status: MessageStatus): boolean {
+  return status === 'failed' || status === 'expired';
+}
+
+export function impliesSent(to: MessageStatus): boolean {
+  return to === 'sent' || to === 'delivered';
+}
+
 export function isMessageStatus(value: unknown): value is MessageStatus {
   return typeof value === 'string' && (MESSAGE_STATUSES as readonly string[]).includes(value);
 }

@@ -1,8 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { EventSource } from '../notifications/entities/message-event.entity';
-import { MetricsService } from '../metrics/metrics.service';
-import { type ApplyOutcome, ProviderEventsRepository } from './provider-events.repository';
-import { parseProviderUpdate } from './provider-status';
+import type { EventSource } from './entities/message-event.entity';
+import { MessageLifecycleRepository } from './message-lifecycle.repository';
+import { isFailure } from './message-status';
+import { ParkedEventsRepository } from './parked-events.repository';
+import { parseProviderUpdate, type ProviderStatusUpdate } from './provider-status';
+
+export type ApplyOutcome = 'applied' | 'unchanged' | 'orphaned';
 
 /** Applies status news from the provider (webhooks, polls) and adopts parked webhook events. */
 @Injectable()
@@ -10,16 +13,47 @@ export class ProviderUpdatesService {
   private readonly logger = new Logger(ProviderUpdatesService.name);
 
   constructor(
-    private readonly events: ProviderEventsRepository,
-    private readonly metrics: MetricsService,
+    private readonly lifecycle: MessageLifecycleRepository,
+    private readonly parked: ParkedEventsRepository,
   ) {}
 
+  /**
+   * One provider event. An event for a provider id we don't know yet is parked (webhooks only;
+   * a poll always names a message we know) and applied once the send is recorded.
+   */
   async apply(payload: unknown, source: EventSource): Promise<ApplyOutcome | 'ignored'> {
     const update = parseProviderUpdate(payload);
     if (!update) return 'ignored';
-    const outcome = await this.events.apply(update, source, payload, source === 'webhook');
-    if (outcome === 'applied') this.metrics.messageTransitions.inc({ status: update.status });
+    const outcome = await this.applyUpdate(update, source);
+    if (outcome === 'orphaned' && source === 'webhook') {
+      await this.parked.park(update.providerMessageId, payload);
+    }
     return outcome;
+  }
+
+  private async applyUpdate(
+    update: ProviderStatusUpdate,
+    source: EventSource,
+  ): Promise<ApplyOutcome> {
+    const { matched, changed } = await this.lifecycle.transition(
+      { providerMessageId: update.providerMessageId },
+      {
+        to: update.status,
+        source,
+        // One row per status whatever the number of copies (replays, webhook + poll).
+        dedupeKey: `provider:${update.status}`,
+        occurredAt: update.occurredAt,
+        sentAt: update.sentAt,
+        deliveredAt: update.deliveredAt,
+        error:
+          isFailure(update.status) && update.errorCode
+            ? { code: update.errorCode, message: update.errorMessage }
+            : null,
+        fromProvider: true,
+      },
+    );
+    if (!matched) return 'orphaned';
+    return changed.length ? 'applied' : 'unchanged';
   }
 
   /**
@@ -29,20 +63,14 @@ export class ProviderUpdatesService {
    */
   async adoptParked(providerMessageId?: string): Promise<number> {
     const parked = providerMessageId
-      ? await this.events.findParkedFor(providerMessageId)
-      : await this.events.findAdoptable(500);
+      ? await this.parked.findParkedFor(providerMessageId)
+      : await this.parked.findAdoptable(500);
     let applied = 0;
     for (const event of parked) {
       const update = parseProviderUpdate(event.payload);
-      if (
-        update &&
-        (await this.events.apply(update, 'webhook', event.payload, false)) === 'applied'
-      ) {
-        applied++;
-        this.metrics.messageTransitions.inc({ status: update.status });
-      }
+      if (update && (await this.applyUpdate(update, 'webhook')) === 'applied') applied++;
     }
-    await this.events.deleteParked(parked.map((e) => e.id));
+    await this.parked.deleteParked(parked.map((e) => e.id));
     if (applied)
       this.logger.log(
         `Applied ${applied} webhook event(s) that arrived before their message was recorded`,
@@ -51,6 +79,6 @@ export class ProviderUpdatesService {
   }
 
   pruneParked(olderThan: Date): Promise<number> {
-    return this.events.pruneParked(olderThan);
+    return this.parked.pruneParked(olderThan);
   }
 }

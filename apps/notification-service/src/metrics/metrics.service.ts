@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ThrottleStats } from '../provider/throttle';
 
 /**
  * The service's Prometheus metrics. A registry per application instance (not prom-client's global
@@ -85,7 +84,7 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  private throttleStats: (() => ThrottleStats) | undefined;
+  private throttleStats: (() => Readonly<Record<string, number>>) | undefined;
 
   /** Read from the limiter at scrape time: it keeps its own counts, which only ever grow. */
   readonly throttle = new Counter({
@@ -99,7 +98,7 @@ export class MetricsService {
       const stats = this.throttleStats?.();
       if (!stats) return;
       this.throttle.reset();
-      for (const [event, count] of Object.entries(stats) as [string, number][]) {
+      for (const [event, count] of Object.entries(stats)) {
         this.throttle.inc({ event }, count);
       }
     },
@@ -109,7 +108,8 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  watchThrottle(stats: () => ThrottleStats): void {
+  /** The limiter's own counters by event, read at scrape time (provider/ owns the limiter). */
+  watchThrottle(stats: () => Readonly<Record<string, number>>): void {
     this.throttleStats = stats;
   }
 }

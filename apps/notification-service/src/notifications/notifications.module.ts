@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
 import { SendQueueModule } from '../sending/send-queue.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { NotificationsStoreModule } from './notifications-store.module';
@@ -6,7 +7,7 @@ import { NotificationsController } from './notifications.controller';
 import { NotificationsService } from './notifications.service';
 
 @Module({
-  imports: [NotificationsStoreModule, TemplatesModule, SendQueueModule],
+  imports: [NotificationsStoreModule, DeliveryStatusModule, TemplatesModule, SendQueueModule],
   controllers: [NotificationsController],
   providers: [NotificationsService],
 })

@@ -2,24 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { IdempotencyRecord } from './entities/idempotency-record.entity';
-import { MessageEvent } from './entities/message-event.entity';
-import { Message } from './entities/message.entity';
+import { MessageEvent } from '../delivery-status/entities/message-event.entity';
+import { Message } from '../delivery-status/entities/message.entity';
 import { Notification } from './entities/notification.entity';
-import type { MessageStatus } from '../delivery-status/message-status';
-
-export interface NewMessage {
-  recipient: string;
-  body: string;
-  senderId: string | null;
-  characters: number;
-  encoding: string;
-  segments: number;
-  status: MessageStatus;
-  priority: number;
-  scheduledAt: Date | null;
-  expiresAt: Date | null;
-  nextAttemptAt: Date;
-}
 
 export interface ListFilter {
   team: string | null;
@@ -84,28 +69,12 @@ export class NotificationsRepository {
     return rows[0].n;
   }
 
-  async insertNotification(
+  /** The notification row; its messages are created by the lifecycle in the same transaction. */
+  insertNotification(
     manager: EntityManager,
     fields: Omit<Notification, 'id' | 'createdAt' | 'messages'>,
-    messages: NewMessage[],
-  ): Promise<{ notification: Notification; messages: Message[] }> {
-    const notification = await manager.save(manager.create(Notification, fields));
-    const rows = messages.map((m) =>
-      manager.create(Message, { ...m, notificationId: notification.id }),
-    );
-    // Chunked so that 1000 recipients stay well under PostgreSQL's parameter limit.
-    const saved = await manager.save(Message, rows, { chunk: 200 });
-    const events = saved.map((m) =>
-      manager.create(MessageEvent, {
-        messageId: m.id,
-        type: m.status === 'scheduled' ? 'scheduled' : 'accepted',
-        status: m.status,
-        source: 'api',
-        details: m.scheduledAt ? { scheduled_at: m.scheduledAt.toISOString() } : null,
-      }),
-    );
-    await manager.save(MessageEvent, events, { chunk: 500 });
-    return { notification, messages: saved };
+  ): Promise<Notification> {
+    return manager.save(manager.create(Notification, fields));
   }
 
   findNotification(id: string): Promise<Notification | null> {

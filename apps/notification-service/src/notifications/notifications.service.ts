@@ -4,13 +4,16 @@ import type { Principal } from '../auth/scopes';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
 import { parseInstant } from '../common/iso-instant';
 import { AppConfig } from '../config/app-config';
+import {
+  MessageLifecycleRepository,
+  type NewMessage,
+} from '../delivery-status/message-lifecycle.repository';
 import { DispatchService } from '../sending/dispatch.service';
 import { TemplatesService } from '../templates/templates.service';
 import { MetricsService } from '../metrics/metrics.service';
-import type { Message } from './entities/message.entity';
-import type { MessageEvent } from './entities/message-event.entity';
+import type { Message } from '../delivery-status/entities/message.entity';
+import type { MessageEvent } from '../delivery-status/entities/message-event.entity';
 import type { Notification, Priority } from './entities/notification.entity';
-import { MessagesRepository } from './messages.repository';
 import type {
   AcceptedNotification,
   CancelResult,
@@ -19,7 +22,7 @@ import type {
   NotificationView,
   SendNotificationDto,
 } from './notifications.dto';
-import { NotificationsRepository, type NewMessage } from './notifications.repository';
+import { NotificationsRepository } from './notifications.repository';
 import { checkRecipients, MAX_RECIPIENTS } from './recipients';
 import { requestHash } from './request-hash';
 
@@ -34,7 +37,7 @@ export class NotificationsService {
 
   constructor(
     private readonly notifications: NotificationsRepository,
-    private readonly messages: MessagesRepository,
+    private readonly lifecycle: MessageLifecycleRepository,
     private readonly templates: TemplatesService,
     private readonly dispatch: DispatchService,
     private readonly metrics: MetricsService,
@@ -105,25 +108,23 @@ export class NotificationsService {
       nextAttemptAt,
     }));
 
-    const stored = await this.store(principal, idempotencyKey, hash, async (manager) =>
-      this.notifications.insertNotification(
-        manager,
-        {
-          team: principal.team,
-          apiKeyId: principal.keyId,
-          templateKey: version.templateKey,
-          templateVersion: version.version,
-          senderId,
-          priority,
-          scheduledAt: isScheduled ? scheduledAt : null,
-          expiresAt,
-          callbackUrl: dto.callback_url ?? null,
-          reference: dto.reference ?? null,
-          recipientCount: recipients.length,
-        },
-        newMessages,
-      ),
-    );
+    const stored = await this.store(principal, idempotencyKey, hash, async (manager) => {
+      const notification = await this.notifications.insertNotification(manager, {
+        team: principal.team,
+        apiKeyId: principal.keyId,
+        templateKey: version.templateKey,
+        templateVersion: version.version,
+        senderId,
+        priority,
+        scheduledAt: isScheduled ? scheduledAt : null,
+        expiresAt,
+        callbackUrl: dto.callback_url ?? null,
+        reference: dto.reference ?? null,
+        recipientCount: recipients.length,
+      });
+      const messages = await this.lifecycle.create(manager, notification.id, newMessages);
+      return { notification, messages };
+    });
     if ('replayed' in stored) return stored.replayed;
 
     this.metrics.notificationsAccepted.inc({ template: version.templateKey });
@@ -246,7 +247,10 @@ export class NotificationsService {
 
   async cancel(principal: Principal, id: string): Promise<CancelResult> {
     const notification = await this.findVisible(principal, id);
-    const canceled = await this.messages.cancelNotification(notification.id);
+    const { changed: canceled } = await this.lifecycle.transition(
+      { notificationId: notification.id, unclaimed: true },
+      { to: 'canceled', source: 'api' },
+    );
     const messages = await this.notifications.findMessages(notification.id);
     return {
       id: notification.id,

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ProviderModule } from '../provider/provider.module';
+import { ProviderModule } from '../provider';
 import { SendQueueModule } from '../sending/send-queue.module';
 import { OperationsController } from './operations.controller';
 

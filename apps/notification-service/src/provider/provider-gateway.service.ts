@@ -18,6 +18,22 @@ import { REDIS, redisKey } from '../redis/redis.module';
 import { RedisRateLimiter, type ThrottleKind } from './throttle';
 
 /**
+ * A send given up after its slot came because the caller's precondition no longer held (its
+ * claim may belong to someone else by now): nothing reached the provider.
+ */
+export class CallAbandonedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'CallAbandonedError';
+  }
+}
+
+export interface SendOptions {
+  /** Checked after the slot is granted, right before the request: false abandons the call. */
+  stillValid?: () => boolean;
+}
+
+/**
  * Every call this service makes to the provider goes through here: it draws from the shared rate
  * budget first, feeds the provider's rate-limit headers back into it, and counts the outcome.
  */
@@ -47,13 +63,15 @@ export class ProviderGateway implements OnModuleDestroy {
     this.shutdown.abort(new Error('shutting down'));
   }
 
-  /** Waits for a send slot (sends outrank polls). */
-  acquireSendSlot(): Promise<void> {
-    return this.limiter.acquire('send', this.shutdown.signal);
-  }
-
-  /** The slot must already be held (acquireSendSlot): the claim sits between the two. */
-  send(request: SendMessageRequest): Promise<ProviderResult<SendMessageResponse>> {
+  /** Waits for a send slot (sends outrank polls), then sends at once. */
+  async send(
+    request: SendMessageRequest,
+    options: SendOptions = {},
+  ): Promise<ProviderResult<SendMessageResponse>> {
+    await this.limiter.acquire('send', this.shutdown.signal);
+    if (options.stillValid && !options.stillValid()) {
+      throw new CallAbandonedError('the worker lease lapsed while waiting for a send slot');
+    }
     return this.observe('send', () => this.client.sendMessage(request));
   }
 

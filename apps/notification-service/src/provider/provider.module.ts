@@ -2,8 +2,12 @@ import { Module } from '@nestjs/common';
 import { SmsProviderModule } from '@app/sms-provider';
 import { AppConfig } from '../config/app-config';
 import { ProviderGateway } from './provider-gateway.service';
+import { WebhookRegistrationService } from './webhook-registration.service';
 
-/** The provider library configured from AppConfig, behind the throttled gateway. */
+/**
+ * The provider library configured from AppConfig, behind the throttled gateway: every provider
+ * call of the service (sends, polls, account, webhook registration) takes its slot there.
+ */
 @Module({
   imports: [
     SmsProviderModule.forRootAsync({
@@ -18,7 +22,7 @@ import { ProviderGateway } from './provider-gateway.service';
       }),
     }),
   ],
-  providers: [ProviderGateway],
+  providers: [ProviderGateway, WebhookRegistrationService],
   exports: [ProviderGateway],
 })
 export class ProviderModule {}

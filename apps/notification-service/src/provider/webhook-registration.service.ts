@@ -19,7 +19,8 @@ export class WebhookRegistrationService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.provider.registerWebhook) return;
+    // Only an instance that receives webhooks announces the address.
+    if (!this.config.provider.registerWebhook || !this.config.runsApi) return;
     // Not awaited: start-up must not hang on the provider; a failure is logged, not fatal.
     void this.register();
   }

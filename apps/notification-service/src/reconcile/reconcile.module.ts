@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
-import { NotificationsStoreModule } from '../notifications/notifications-store.module';
-import { ProviderModule } from '../provider/provider.module';
+import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
+import { ProviderModule } from '../provider';
 import { ReconcileRepository } from './reconcile.repository';
 import { ReconcileService } from './reconcile.service';
 
 @Module({
-  imports: [NotificationsStoreModule, ProviderModule],
+  imports: [DeliveryStatusModule, ProviderModule],
   providers: [ReconcileRepository, ReconcileService],
   exports: [ReconcileService],
 })

@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { SmsProviderError } from '@app/sms-provider';
 import { LOCKS } from '../common/exclusive';
 import { PeriodicJobs } from '../common/periodic-jobs';
 import { AppConfig } from '../config/app-config';
-import { ProviderGateway } from '../provider/provider-gateway.service';
+import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
+import { WITH_PROVIDER_STATUSES } from '../delivery-status/message-status';
 import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
+import { ProviderGateway, SmsProviderError } from '../provider';
 import { ReconcileRepository } from './reconcile.repository';
 
 const INTERVAL = 'reconcile';
@@ -24,6 +25,7 @@ export class ReconcileService {
     jobs: PeriodicJobs,
     private readonly repository: ReconcileRepository,
     private readonly updates: ProviderUpdatesService,
+    private readonly lifecycle: MessageLifecycleRepository,
     private readonly gateway: ProviderGateway,
     private readonly config: AppConfig,
   ) {
@@ -52,7 +54,23 @@ export class ReconcileService {
       await this.repository.markChecked(message.id);
       polled++;
     }
-    const expired = await this.repository.expireOverdue(new Date(now - maxAgeMs), batchSize);
+    const { changed } = await this.lifecycle.transition(
+      {
+        handedOverBefore: new Date(now - maxAgeMs),
+        from: WITH_PROVIDER_STATUSES,
+        limit: batchSize,
+      },
+      {
+        to: 'expired',
+        source: 'poll',
+        error: {
+          code: 'status_timeout',
+          message: 'No final status from the provider within the maximum age',
+        },
+        details: { reason: 'no final status within RECONCILE_MAX_AGE_MS' },
+      },
+    );
+    const expired = changed.length;
     if (expired)
       this.logger.warn(`${expired} message(s) had no final status within the maximum age: expired`);
     return { adopted, polled, expired };

@@ -2,8 +2,8 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { JobOptions, Queue } from 'bull';
 import { withoutJob } from '../common/queue-jobs';
-import type { Message } from '../notifications/entities/message.entity';
-import type { DispatchRef } from '../notifications/messages.repository';
+import type { Message } from '../delivery-status/entities/message.entity';
+import type { DispatchRef } from '../delivery-status/message-lifecycle.repository';
 import { AppConfig } from '../config/app-config';
 import { SCHEDULE_EARLY_MS, SEND_JOB, SEND_QUEUE, type SendJobData } from './sending.constants';
 
@@ -40,13 +40,17 @@ export class DispatchService {
     );
   }
 
-  async dispatchMany(refs: DispatchRef[]): Promise<void> {
+  /**
+   * `front`: ahead of every waiting job of the same priority (a message whose worker died has
+   * waited already), still behind higher priorities.
+   */
+  async dispatchMany(refs: DispatchRef[], { front = false } = {}): Promise<void> {
     if (refs.length === 0) return;
     await this.queue.addBulk(
       refs.map((ref) => ({
         name: SEND_JOB,
         data: { messageId: ref.id, seq: ref.dispatchSeq },
-        opts: this.jobOptions(ref),
+        opts: this.jobOptions(ref, front),
       })),
     );
   }
@@ -61,11 +65,11 @@ export class DispatchService {
     return missing.length;
   }
 
-  private jobOptions(ref: DispatchRef): JobOptions {
+  private jobOptions(ref: DispatchRef, front: boolean): JobOptions {
     const dueIn = (ref.nextAttemptAt?.getTime() ?? 0) - Date.now();
     return {
       jobId: DispatchService.jobId(ref),
-      priority: ref.priority,
+      priority: bullPriority(ref.priority, front),
       // Released a little early: the worker waits out the rest itself, far more precisely than
       // Bull's delayed-job promotion would.
       delay: dueIn > SCHEDULE_EARLY_MS ? dueIn - SCHEDULE_EARLY_MS : undefined,
@@ -87,4 +91,12 @@ export class DispatchService {
     const counts = await this.queue.getJobCounts();
     return { ...counts, paused: await this.queue.getPausedCount() };
   }
+}
+
+/**
+ * Bull runs lower numbers first. Each of our priorities (1 high … 3 low) gets two places: its
+ * own, and one just ahead of it for messages sent to the front of their class.
+ */
+export function bullPriority(priority: number, front: boolean): number {
+  return priority * 2 - (front ? 1 : 0);
 }

@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { SmsProviderError } from '@app/sms-provider';
 import { AppConfig } from '../config/app-config';
+import { retryDelayMs } from '../common/retry-policy';
 import { sleep } from '../common/sleep';
+import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
+import { UNSENT_STATUSES } from '../delivery-status/message-status';
+import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
 import { maskPhone, maskPhonesIn } from '../logging/mask';
 import { MetricsService } from '../metrics/metrics.service';
-import type { Message } from '../notifications/entities/message.entity';
-import { MessagesRepository } from '../notifications/messages.repository';
-import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
+import type { Message } from '../delivery-status/entities/message.entity';
+import { CallAbandonedError, ProviderGateway, SmsProviderError } from '../provider';
 import { DispatchService } from './dispatch.service';
 import { PauseService } from './pause.service';
-import { ProviderGateway } from '../provider/provider-gateway.service';
-import { retryDelayMs } from '../common/retry-policy';
 import type { SendJobData } from './sending.constants';
+import { WorkerLease } from './worker-lease.service';
 
 /** A job that arrives this early for its message is put back rather than held by a worker. */
 const MAX_HOLD_MS = 2000;
@@ -27,7 +28,8 @@ export class SendService {
   private readonly logger = new Logger(SendService.name);
 
   constructor(
-    private readonly messages: MessagesRepository,
+    private readonly lifecycle: MessageLifecycleRepository,
+    private readonly lease: WorkerLease,
     private readonly gateway: ProviderGateway,
     private readonly dispatch: DispatchService,
     private readonly pause: PauseService,
@@ -37,7 +39,7 @@ export class SendService {
   ) {}
 
   async handle(job: SendJobData): Promise<void> {
-    let message = await this.messages.findById(job.messageId);
+    let message = await this.lifecycle.findById(job.messageId);
     // Obsolete job: a newer attempt was planned, or the message moved on or is being sent.
     if (!message || message.dispatchSeq !== job.seq || message.claimedAt) return;
     if (message.status !== 'scheduled' && message.status !== 'pending') return;
@@ -53,14 +55,17 @@ export class SendService {
       return;
     }
     if (message.status === 'scheduled') {
-      message = await this.messages.promoteScheduled(message.id);
+      message = await this.lifecycle.move({ id: message.id }, { to: 'pending', source: 'worker' });
       if (!message) return;
     }
 
+    // Without a live lease the fleet may already hold our claims void: take none. The job ends
+    // and the sweeper plans the message again once it finds it due without a job.
+    if (!this.lease.isHeld()) return;
     const token = randomUUID();
-    const claimed = await this.messages.claim(message.id, token);
+    const claimed = await this.lifecycle.claim(message.id, token, this.lease.id);
     if (!claimed) {
-      const current = await this.messages.findById(message.id);
+      const current = await this.lifecycle.findById(message.id);
       if (current && current.status === 'pending' && !current.claimedAt && isExpired(current)) {
         await this.expire(current);
       }
@@ -71,18 +76,24 @@ export class SendService {
 
   private async attempt(message: Message, token: string): Promise<void> {
     try {
-      // Claim first, slot second, call at once: nothing of variable length (a database round
-      // trip) may sit between the slot's time and the request reaching the provider, or requests
-      // bunch up and the provider sees more than its limit in some second.
-      await this.gateway.acquireSendSlot();
-      const result = await this.gateway.send({
-        to: message.recipient,
-        message: message.body,
-        from: message.senderId ?? undefined,
-        callbackUrl: this.config.provider.callbackUrl,
-      });
+      // Claimed first; the gateway then takes the slot and calls at once, so no database round
+      // trip sits between the slot's time and the request reaching the provider. The slot may
+      // take seconds: the lease is checked again right before the call.
+      const result = await this.gateway.send(
+        {
+          to: message.recipient,
+          message: message.body,
+          from: message.senderId ?? undefined,
+          callbackUrl: this.config.provider.callbackUrl,
+        },
+        { stillValid: () => this.lease.isHeld() },
+      );
       await this.recordAccepted(message, token, result.data);
     } catch (error) {
+      if (error instanceof CallAbandonedError) {
+        await this.retry(message, token, 0, false, 'claim_abandoned', { reason: error.message });
+        return;
+      }
       if (!(error instanceof SmsProviderError)) throw error;
       await this.handleProviderError(message, token, error);
     }
@@ -97,17 +108,25 @@ export class SendService {
     // it is retried briefly before giving up (the claim then expires, see docs/architecture.md).
     for (let attempt = 1; ; attempt++) {
       try {
-        const updated = await this.messages.recordProviderAccepted(message.id, token, {
-          providerMessageId: data.message_id,
-          creditsUsed: data.credits_used ?? null,
-          creditsRemaining: data.credits_remaining ?? null,
-        });
+        const updated = await this.lifecycle.move(
+          { id: message.id, claimToken: token },
+          {
+            to: 'queued',
+            source: 'worker',
+            accepted: {
+              providerMessageId: data.message_id,
+              creditsUsed: data.credits_used ?? null,
+              creditsRemaining: data.credits_remaining ?? null,
+            },
+            details: { provider_message_id: data.message_id, credits_used: data.credits_used },
+            withAttempt: true,
+          },
+        );
         if (!updated) {
           this.logger.error(
             `Provider accepted message ${message.id} (${data.message_id}) but its claim was gone`,
           );
         } else {
-          this.metrics.messageTransitions.inc({ status: 'queued' });
           // The provider may have reported on it before this commit: apply what was parked.
           // A failure here is mended by the reconciler's periodic adoption.
           await this.updates.adoptParked(data.message_id).catch((error: unknown) => {
@@ -154,13 +173,15 @@ export class SendService {
       this.logger.warn(
         `Message ${message.id} to ${maskPhone(message.recipient)} failed: ${error.code} after ${message.attempts} attempt(s)`,
       );
-      const failed = await this.messages.failClaimed(
-        message.id,
-        token,
-        error.providerCode ?? error.code,
-        maskPhonesIn(error.message),
+      await this.lifecycle.transition(
+        { id: message.id, claimToken: token },
+        {
+          to: 'failed',
+          source: 'worker',
+          error: { code: error.providerCode ?? error.code, message: maskPhonesIn(error.message) },
+          withAttempt: true,
+        },
       );
-      if (failed) this.metrics.messageTransitions.inc({ status: 'failed' });
       return;
     }
     const delay = retryDelayMs(
@@ -182,24 +203,24 @@ export class SendService {
     type: string,
     details: Record<string, unknown>,
   ): Promise<void> {
-    const ref = await this.messages.releaseForRetry(
-      message.id,
-      token,
-      new Date(Date.now() + delayMs),
-      countsAsAttempt,
-      { type, details },
+    const refs = await this.lifecycle.releaseClaims(
+      { id: message.id, claimToken: token },
+      { nextAttemptAt: new Date(Date.now() + delayMs), countsAsAttempt },
+      { type, source: 'worker', details },
     );
     // If Redis refuses now, the sweeper finds the message due and without a job.
-    if (ref) await this.dispatch.dispatchMany([ref]);
+    await this.dispatch.dispatchMany(refs);
   }
 
   private async expire(message: Message): Promise<void> {
-    const expired = await this.messages.transition(message.id, 'expired', {
-      source: 'worker',
-      errorCode: 'expired',
-      errorMessage: 'expires_at passed before the message was sent',
-    });
-    if (expired) this.metrics.messageTransitions.inc({ status: 'expired' });
+    await this.lifecycle.transition(
+      { id: message.id, from: UNSENT_STATUSES, unclaimed: true },
+      {
+        to: 'expired',
+        source: 'worker',
+        error: { code: 'expired', message: 'expires_at passed before the message was sent' },
+      },
+    );
   }
 }
 

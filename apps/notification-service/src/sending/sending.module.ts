@@ -1,16 +1,26 @@
 import { Module } from '@nestjs/common';
+import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
 import { NotificationsStoreModule } from '../notifications/notifications-store.module';
-import { ProviderModule } from '../provider/provider.module';
+import { ProviderModule } from '../provider';
 import { CreditsMonitorService } from './credits-monitor.service';
 import { SendQueueModule } from './send-queue.module';
 import { SendService } from './send.service';
 import { SendWorker } from './send.worker';
 import { SweeperService } from './sweeper.service';
+import { WorkerLeaseRepository } from './worker-lease.repository';
+import { WorkerLease } from './worker-lease.service';
 
 /** The worker side: consumes the send queue and runs the periodic repair jobs. */
 @Module({
-  imports: [SendQueueModule, ProviderModule, NotificationsStoreModule],
-  providers: [SendService, SendWorker, SweeperService, CreditsMonitorService],
+  imports: [SendQueueModule, ProviderModule, DeliveryStatusModule, NotificationsStoreModule],
+  providers: [
+    SendService,
+    SendWorker,
+    SweeperService,
+    CreditsMonitorService,
+    WorkerLease,
+    WorkerLeaseRepository,
+  ],
   exports: [SweeperService, CreditsMonitorService],
 })
 export class SendingModule {}

@@ -2,14 +2,18 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { LOCKS } from '../common/exclusive';
 import { PeriodicJobs } from '../common/periodic-jobs';
-import { MessagesRepository } from '../notifications/messages.repository';
+import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
+import { UNSENT_STATUSES } from '../delivery-status/message-status';
 import { NotificationsRepository } from '../notifications/notifications.repository';
 import { DispatchService } from './dispatch.service';
+import { WorkerLeaseRepository } from './worker-lease.repository';
 
 const BATCH = 1000;
 /** A due message gets this long to be picked up before we ask whether its job still exists. */
 const GRACE_MS = 2000;
 const PURGE_EVERY_MS = 60_000;
+/** Lapsed leases are kept this long for whoever investigates a crash, then pruned. */
+const LEASE_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /**
  * PostgreSQL is the source of truth, Redis only carries work: every few seconds one instance
@@ -23,11 +27,21 @@ export class SweeperService {
 
   constructor(
     jobs: PeriodicJobs,
-    private readonly messages: MessagesRepository,
+    private readonly lifecycle: MessageLifecycleRepository,
     private readonly notifications: NotificationsRepository,
+    private readonly leases: WorkerLeaseRepository,
     private readonly dispatch: DispatchService,
     private readonly config: AppConfig,
   ) {
+    // Every heartbeat: a process that died mid-call leaves claims nobody else may take; its lease
+    // lapses within WORKER_LEASE_TTL_MS, and then its messages go back to the front of the queue.
+    jobs.register({
+      name: 'claim-reaper',
+      lockId: LOCKS.claims,
+      intervalMs: config.sending.heartbeatMs,
+      runAtStart: true,
+      work: () => this.releaseDeadClaims(),
+    });
     jobs.register({
       name: 'sweeper',
       lockId: LOCKS.sweeper,
@@ -35,6 +49,24 @@ export class SweeperService {
       runAtStart: true,
       work: () => this.sweep(),
     });
+  }
+
+  /** Releases the claims of every process whose lease has lapsed; returns how many. */
+  async releaseDeadClaims(): Promise<number> {
+    const released = await this.lifecycle.releaseClaims(
+      { ownerLeaseLapsed: true },
+      { countsAsAttempt: true },
+      {
+        type: 'claim_released',
+        source: 'sweeper',
+        details: { reason: 'the worker holding the claim stopped (its lease lapsed)' },
+      },
+    );
+    if (released.length) {
+      this.logger.warn(`Released ${released.length} claim(s) of a worker that stopped`);
+      await this.dispatch.dispatchMany(released, { front: true });
+    }
+    return released.length;
   }
 
   /** One pass; public so tests and operators can force it. */
@@ -45,29 +77,46 @@ export class SweeperService {
     recovered: number;
   }> {
     const now = Date.now();
-    const stale = await this.messages.releaseStaleClaims(
-      new Date(now - this.config.sending.claimTimeoutMs),
+    // The backstop for a live process stuck on a call longer than any call may take.
+    const stale = await this.lifecycle.releaseClaims(
+      { claimedBefore: new Date(now - this.config.sending.claimTimeoutMs) },
+      { countsAsAttempt: true },
+      {
+        type: 'claim_expired',
+        source: 'sweeper',
+        details: { reason: 'worker did not report the provider call back in time' },
+      },
     );
     if (stale.length)
       this.logger.warn(`Released ${stale.length} stale claim(s) for another attempt`);
-    await this.dispatch.dispatchMany(stale);
+    await this.dispatch.dispatchMany(stale, { front: true });
 
-    const expired = await this.messages.expireOverdue(BATCH);
+    const { changed: expiredRows } = await this.lifecycle.transition(
+      { pastExpiry: true, unclaimed: true, from: UNSENT_STATUSES, limit: BATCH },
+      {
+        to: 'expired',
+        source: 'sweeper',
+        error: { code: 'expired', message: 'expires_at passed before the message was sent' },
+        details: { reason: 'expires_at passed before sending' },
+      },
+    );
+    const expired = expiredRows.length;
 
     const scheduled = await this.dispatch.ensureQueued(
-      await this.messages.findScheduledBefore(
+      await this.lifecycle.findScheduledBefore(
         new Date(now + this.config.schedule.scheduleLookaheadMs),
         BATCH,
       ),
     );
     const recovered = await this.dispatch.ensureQueued(
-      await this.messages.findDuePending(new Date(now - GRACE_MS), BATCH),
+      await this.lifecycle.findDuePending(new Date(now - GRACE_MS), BATCH),
     );
     if (recovered) this.logger.warn(`Re-enqueued ${recovered} message(s) whose job was missing`);
 
     if (now - this.lastPurge > PURGE_EVERY_MS) {
       this.lastPurge = now;
       await this.notifications.purgeExpiredIdempotency();
+      await this.leases.pruneLapsed(new Date(now - LEASE_RETENTION_MS));
     }
     return { released: stale.length, expired, scheduled, recovered };
   }

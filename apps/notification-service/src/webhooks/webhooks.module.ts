@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
-import { NotificationsStoreModule } from '../notifications/notifications-store.module';
-import { ProviderModule } from '../provider/provider.module';
-import { WebhookRegistrationService } from '../provider/webhook-registration.service';
+import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
+/** The HTTP edge for the provider's status events: verify, then hand them to delivery-status. */
 @Module({
-  imports: [NotificationsStoreModule, ProviderModule],
+  imports: [DeliveryStatusModule],
   controllers: [WebhooksController],
-  providers: [WebhooksService, WebhookRegistrationService],
+  providers: [WebhooksService],
 })
 export class WebhooksModule {}

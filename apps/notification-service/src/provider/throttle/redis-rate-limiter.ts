@@ -8,7 +8,7 @@ export type ThrottleKind = 'send' | 'poll';
 
 export type Reservation = { granted: true; waitMs: number } | { granted: false; retryInMs: number };
 
-export interface ThrottleStats {
+export type ThrottleStats = {
   /** Slots handed out by acquire() / tryAcquire(): each one may make a provider call. */
   acquired: number;
   /** Reservations refused (send backlog beyond the horizon, or a poll while sends queue). */
@@ -19,7 +19,7 @@ export interface ThrottleStats {
   relogged: number;
   /** Slots voided by a backoff while we waited for them. */
   requeuedAfterBackoff: number;
-}
+};
 
 export interface RedisRateLimiterOptions {
   /** Used verbatim in front of the limiter's keys, e.g. `notify:`; one budget per prefix. */

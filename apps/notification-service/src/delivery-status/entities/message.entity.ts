@@ -1,6 +1,5 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import type { MessageStatus } from '../../delivery-status/message-status';
-import { Notification } from './notification.entity';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { MessageStatus } from '../message-status';
 
 /** One recipient of a notification: the unit that is queued, throttled, sent and tracked. */
 @Entity('messages')
@@ -10,10 +9,6 @@ export class Message {
 
   @Column('uuid', { name: 'notification_id' })
   notificationId!: string;
-
-  @ManyToOne(() => Notification, (n) => n.messages, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'notification_id' })
-  notification?: Notification;
 
   @Column('text')
   recipient!: string;
@@ -63,6 +58,10 @@ export class Message {
 
   @Column('uuid', { name: 'claim_token', nullable: true })
   claimToken!: string | null;
+
+  /** The lease (worker_leases) of the process holding the claim: dead owner, released claim. */
+  @Column('uuid', { name: 'claim_owner', nullable: true })
+  claimOwner!: string | null;
 
   @Column('text', { name: 'provider_message_id', nullable: true, unique: true })
   providerMessageId!: string | null;

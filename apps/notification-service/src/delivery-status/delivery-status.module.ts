@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { MessageLifecycleRepository } from './message-lifecycle.repository';
+import { ParkedEventsRepository } from './parked-events.repository';
+import { ProviderUpdatesService } from './provider-updates.service';
+
+/**
+ * The owner of the message lifecycle: the one writer of messages' status, claims and timeline,
+ * and the application of the provider's status news to them. Sending, the webhook receiver,
+ * reconciliation, the sweeper and cancel all go through it.
+ */
+@Module({
+  providers: [MessageLifecycleRepository, ParkedEventsRepository, ProviderUpdatesService],
+  exports: [MessageLifecycleRepository, ProviderUpdatesService],
+})
+export class DeliveryStatusModule {}

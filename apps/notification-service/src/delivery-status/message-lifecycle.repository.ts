@@ -1,0 +1,493 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { MetricsService } from '../metrics/metrics.service';
+import { type EventSource, MessageEvent } from './entities/message-event.entity';
+import { Message } from './entities/message.entity';
+import {
+  CLAIMABLE_STATUS,
+  impliesSent,
+  INITIAL_SCHEDULED_STATUS,
+  isTerminal,
+  type MessageStatus,
+  statusesBefore,
+} from './message-status';
+
+/**
+ * Which messages a change applies to. Every field given narrows the set; a batch (`limit`) takes
+ * at most that many, oldest news first, skipping rows another statement is changing right now.
+ */
+export interface MessageSelector {
+  id?: string;
+  providerMessageId?: string;
+  notificationId?: string;
+  /** Only while this claim is held: the worker that claimed the message. */
+  claimToken?: string;
+  /** Only messages no worker holds a claim on. */
+  unclaimed?: boolean;
+  /** Only messages whose `expires_at` has passed (by the database's clock). */
+  pastExpiry?: boolean;
+  /** Only messages handed to the provider before this time. */
+  handedOverBefore?: Date;
+  /** Narrows the states the move may start from, within what the lifecycle allows. */
+  from?: readonly MessageStatus[];
+  limit?: number;
+}
+
+export interface AcceptedByProvider {
+  providerMessageId: string;
+  creditsUsed: number | null;
+  creditsRemaining: number | null;
+}
+
+export interface StatusChange {
+  to: MessageStatus;
+  source: EventSource;
+  occurredAt?: Date;
+  details?: Record<string, unknown> | null;
+  /** Same key twice for one message → the second changes nothing (replayed provider events). */
+  dedupeKey?: string | null;
+  /** Stored on the message and carried by the timeline row (and so by the status callback). */
+  error?: { code: string; message: string | null } | null;
+  sentAt?: Date | null;
+  deliveredAt?: Date | null;
+  /** The provider took the message: its id and credits are stored, the claim released. */
+  accepted?: AcceptedByProvider;
+  /** News from the provider (webhook, poll): stamps `last_checked_at`. */
+  fromProvider?: boolean;
+  /** Adds the message's attempt count to the timeline row. */
+  withAttempt?: boolean;
+}
+
+export interface TransitionResult {
+  /** Messages the selector's keys found, whatever their state. */
+  matched: number;
+  /** Those that moved. */
+  changed: Message[];
+}
+
+/** Which claims go back for another attempt. */
+export type ClaimRelease =
+  | { id: string; claimToken: string }
+  /** Claims taken before this time (the backstop for a live worker stuck on a call). */
+  | { claimedBefore: Date }
+  /** Claims whose owner's lease has lapsed: that process is dead. */
+  | { ownerLeaseLapsed: true };
+
+export interface DispatchRef {
+  id: string;
+  dispatchSeq: number;
+  priority: number;
+  nextAttemptAt: Date | null;
+}
+
+export interface NewMessage {
+  recipient: string;
+  body: string;
+  senderId: string | null;
+  characters: number;
+  encoding: string;
+  segments: number;
+  status: MessageStatus;
+  priority: number;
+  scheduledAt: Date | null;
+  expiresAt: Date | null;
+  nextAttemptAt: Date;
+}
+
+const COLUMNS = [
+  'id',
+  'notification_id',
+  'recipient',
+  'body',
+  'sender_id',
+  'characters',
+  'encoding',
+  'segments',
+  'status',
+  'priority',
+  'scheduled_at',
+  'expires_at',
+  'next_attempt_at',
+  'dispatch_seq',
+  'attempts',
+  'claimed_at',
+  'claim_token',
+  'claim_owner',
+  'provider_message_id',
+  'credits_used',
+  'credits_remaining',
+  'error_code',
+  'error_message',
+  'submitted_at',
+  'queued_at',
+  'sent_at',
+  'delivered_at',
+  'completed_at',
+  'last_checked_at',
+  'updated_at',
+] as const;
+const MESSAGE_COLUMNS = COLUMNS.join(', ');
+const M_COLUMNS = COLUMNS.map((c) => `m.${c}`).join(', ');
+const DISPATCH_COLUMNS = 'id, dispatch_seq, priority, next_attempt_at';
+
+/** Collects positional parameters while a statement is assembled. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown, cast = ''): string {
+    this.values.push(value);
+    return `$${this.values.length}${cast}`;
+  }
+}
+
+/**
+ * The one owner of the message lifecycle: every write of a message's status, claim and timeline
+ * goes through here, and nowhere else. A change is a single SQL statement that checks the current
+ * state against the moves `message-status.ts` allows and writes the timeline row in the same
+ * breath, so the database, not the caller, decides whether a change is legal; that is what keeps
+ * concurrent workers, webhooks, polls and sweepers honest.
+ */
+@Injectable()
+export class MessageLifecycleRepository {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async findById(id: string): Promise<Message | null> {
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1`,
+      [id],
+    );
+    return rows.length ? toMessage(rows[0]) : null;
+  }
+
+  /**
+   * Stores the messages of a notification just accepted, with their first timeline rows, inside
+   * the caller's transaction.
+   */
+  async create(
+    manager: EntityManager,
+    notificationId: string,
+    messages: NewMessage[],
+  ): Promise<Message[]> {
+    const rows = messages.map((m) => manager.create(Message, { ...m, notificationId }));
+    // Chunked so that 1000 recipients stay well under PostgreSQL's parameter limit.
+    const saved = await manager.save(Message, rows, { chunk: 200 });
+    const events = saved.map((m) =>
+      manager.create(MessageEvent, {
+        messageId: m.id,
+        type: m.status === INITIAL_SCHEDULED_STATUS ? 'scheduled' : 'accepted',
+        status: m.status,
+        source: 'api',
+        details: m.scheduledAt ? { scheduled_at: m.scheduledAt.toISOString() } : null,
+      }),
+    );
+    await manager.save(MessageEvent, events, { chunk: 500 });
+    return saved;
+  }
+
+  /**
+   * Moves the selected messages to `change.to` where the lifecycle allows it from their current
+   * status, and records the change on each one's timeline.
+   */
+  async transition(
+    selector: MessageSelector,
+    change: StatusChange,
+    manager: EntityManager = this.db.manager,
+  ): Promise<TransitionResult> {
+    const p = new Params();
+    const from = statusesBefore(change.to).filter(
+      (s) => !selector.from || selector.from.includes(s),
+    );
+    const keys = keyConditions(selector, p);
+    const batch = selector.limit !== undefined;
+    if (!keys.length && !batch) throw new Error('transition: a selector needs a key or a limit');
+    const target = batch
+      ? `SELECT id FROM messages WHERE ${[...keys, ...stateConditions(selector, p, from)].join(' AND ')}
+         ORDER BY updated_at LIMIT ${p.add(selector.limit)} FOR UPDATE SKIP LOCKED`
+      : `SELECT id FROM messages WHERE ${keys.join(' AND ')}`;
+
+    const to = p.add(change.to);
+    const occurredAt = p.add(change.occurredAt ?? new Date(), '::timestamptz');
+    const accepted = change.accepted ?? null;
+    const acceptedFlag = p.add(accepted !== null, '::boolean');
+    const release = p.add(accepted !== null || isTerminal(change.to), '::boolean');
+    const error = change.error ?? null;
+    const details = {
+      ...(change.details ?? {}),
+      ...(error ? { error: { code: error.code, message: error.message ?? error.code } } : {}),
+    };
+    const dedupe = change.dedupeKey ? p.add(change.dedupeKey) : null;
+
+    const sql = `
+      WITH target AS (${target}),
+      updated AS (
+        UPDATE messages m SET
+          status = ${to},
+          error_code = CASE WHEN ${acceptedFlag} THEN NULL ELSE COALESCE(${p.add(error?.code ?? null)}, m.error_code) END,
+          error_message = CASE WHEN ${acceptedFlag} THEN NULL ELSE COALESCE(${p.add(error?.message ?? null)}, m.error_message) END,
+          sent_at = COALESCE(m.sent_at, ${p.add(change.sentAt ?? null, '::timestamptz')},
+            CASE WHEN ${p.add(impliesSent(change.to), '::boolean')} THEN ${occurredAt} END),
+          delivered_at = COALESCE(m.delivered_at, ${p.add(change.deliveredAt ?? null, '::timestamptz')},
+            CASE WHEN ${p.add(change.to === 'delivered', '::boolean')} THEN ${occurredAt} END),
+          completed_at = CASE WHEN ${p.add(isTerminal(change.to), '::boolean')} THEN now() ELSE m.completed_at END,
+          claimed_at = CASE WHEN ${release} THEN NULL ELSE m.claimed_at END,
+          claim_token = CASE WHEN ${release} THEN NULL ELSE m.claim_token END,
+          claim_owner = CASE WHEN ${release} THEN NULL ELSE m.claim_owner END,
+          provider_message_id = COALESCE(${p.add(accepted?.providerMessageId ?? null)}, m.provider_message_id),
+          credits_used = COALESCE(${p.add(accepted?.creditsUsed ?? null, '::int')}, m.credits_used),
+          credits_remaining = COALESCE(${p.add(accepted?.creditsRemaining ?? null, '::int')}, m.credits_remaining),
+          queued_at = CASE WHEN ${acceptedFlag} THEN now() ELSE m.queued_at END,
+          last_checked_at = CASE WHEN ${p.add(change.fromProvider ?? false, '::boolean')} THEN now() ELSE m.last_checked_at END,
+          updated_at = now()
+        FROM target
+        WHERE m.id = target.id AND ${stateConditions(selector, p, from, 'm.').join(' AND ')}
+          ${dedupe ? `AND NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.dedupe_key = ${dedupe})` : ''}
+        RETURNING ${M_COLUMNS}
+      ), event AS (
+        INSERT INTO message_events (message_id, type, status, source, dedupe_key, details, occurred_at, status_change)
+        SELECT id, status, status, ${p.add(change.source)}, ${dedupe ?? 'NULL'},
+          ${p.add(JSON.stringify(details), '::jsonb')}
+            || CASE WHEN ${p.add(change.withAttempt ?? false, '::boolean')} THEN jsonb_build_object('attempt', attempts) ELSE '{}'::jsonb END,
+          ${occurredAt}, true
+        FROM updated
+        ON CONFLICT DO NOTHING
+      )
+      SELECT (SELECT count(*) FROM target)::int AS matched, u.*
+      FROM (SELECT 1) AS one LEFT JOIN updated u ON true`;
+    const rows: (MessageRow & { matched: number })[] = await manager.query(sql, p.values);
+    const changed = rows.filter((r) => r.id !== null).map(toMessage);
+    if (changed.length) this.metrics.messageTransitions.inc({ status: change.to }, changed.length);
+    return { matched: rows[0]?.matched ?? 0, changed };
+  }
+
+  /** `transition` for one message: the message after the move, or null when it did not move. */
+  async move(
+    selector: MessageSelector,
+    change: StatusChange,
+    manager?: EntityManager,
+  ): Promise<Message | null> {
+    const { changed } = await this.transition(selector, change, manager);
+    return changed[0] ?? null;
+  }
+
+  /** A timeline entry that is not a status change (an attempt that failed, a retry planned). */
+  async addEvent(
+    id: string,
+    type: string,
+    source: EventSource,
+    details: Record<string, unknown> | null,
+  ): Promise<void> {
+    await this.db.query(
+      `INSERT INTO message_events (message_id, type, status, source, details)
+       SELECT id, $2, status, $3, $4::jsonb FROM messages WHERE id = $1`,
+      [id, type, source, details ? JSON.stringify(details) : null],
+    );
+  }
+
+  /**
+   * Takes the message for one provider call on behalf of the lease `owner`. Only a pending,
+   * unclaimed, unexpired message can be claimed, so two workers holding jobs for the same message
+   * never both send it.
+   */
+  async claim(id: string, token: string, owner: string): Promise<Message | null> {
+    const rows: MessageRow[] = await this.db.query(
+      // Wrapped in a CTE so the driver returns plain rows (a bare UPDATE … RETURNING comes back
+      // as [rows, count]).
+      `WITH claimed AS (
+         UPDATE messages SET claimed_at = now(), claim_token = $2, claim_owner = $3,
+           attempts = attempts + 1, updated_at = now()
+         WHERE id = $1 AND status = $4 AND claimed_at IS NULL
+           AND (expires_at IS NULL OR expires_at > now())
+         RETURNING ${MESSAGE_COLUMNS}
+       )
+       SELECT * FROM claimed`,
+      [id, token, owner, CLAIMABLE_STATUS],
+    );
+    return rows.length ? toMessage(rows[0]) : null;
+  }
+
+  /**
+   * Gives claims back and plans the next attempt at `nextAttemptAt` (now when omitted), each
+   * with a new dispatch sequence so its job id is new. `countsAsAttempt` false (a 429, a credits
+   * pause, a dead worker) undoes the attempt the claim took.
+   */
+  async releaseClaims(
+    which: ClaimRelease,
+    plan: { nextAttemptAt?: Date; countsAsAttempt: boolean },
+    event: { type: string; source: EventSource; details: Record<string, unknown> },
+  ): Promise<DispatchRef[]> {
+    const p = new Params();
+    const conditions = [`claimed_at IS NOT NULL`, `status = ${p.add(CLAIMABLE_STATUS)}`];
+    if ('claimToken' in which) {
+      conditions.push(
+        `id = ${p.add(which.id)}::uuid`,
+        `claim_token = ${p.add(which.claimToken)}::uuid`,
+      );
+    } else if ('claimedBefore' in which) {
+      conditions.push(`claimed_at < ${p.add(which.claimedBefore, '::timestamptz')}`);
+    } else {
+      conditions.push(
+        `claim_owner IS NOT NULL`,
+        `NOT EXISTS (SELECT 1 FROM worker_leases l WHERE l.id = claim_owner AND l.expires_at > now())`,
+      );
+    }
+    const rows: DispatchRow[] = await this.db.query(
+      `WITH target AS (
+         SELECT id FROM messages WHERE ${conditions.join(' AND ')} FOR UPDATE SKIP LOCKED
+       ), updated AS (
+         UPDATE messages m SET claimed_at = NULL, claim_token = NULL, claim_owner = NULL,
+           next_attempt_at = COALESCE(${p.add(plan.nextAttemptAt ?? null, '::timestamptz')}, now()),
+           dispatch_seq = dispatch_seq + 1,
+           attempts = CASE WHEN ${p.add(plan.countsAsAttempt, '::boolean')} THEN attempts ELSE attempts - 1 END,
+           updated_at = now()
+         FROM target WHERE m.id = target.id
+         RETURNING m.id, m.dispatch_seq, m.priority, m.next_attempt_at, m.status
+       ), event AS (
+         INSERT INTO message_events (message_id, type, status, source, details)
+         SELECT id, ${p.add(event.type)}, status, ${p.add(event.source)}, ${p.add(JSON.stringify(event.details), '::jsonb')}
+         FROM updated
+       )
+       SELECT ${DISPATCH_COLUMNS} FROM updated`,
+      p.values,
+    );
+    return rows.map(toDispatchRef);
+  }
+
+  /**
+   * Pending messages that are due and unclaimed, oldest first: candidates whose job may have been
+   * lost (Redis restart or flush, crash between commit and enqueue). The caller checks the queue.
+   */
+  async findDuePending(dueBefore: Date, limit: number): Promise<DispatchRef[]> {
+    const rows: DispatchRow[] = await this.db.query(
+      `SELECT ${DISPATCH_COLUMNS} FROM messages
+       WHERE status = $3 AND claimed_at IS NULL AND next_attempt_at <= $1
+       ORDER BY next_attempt_at LIMIT $2`,
+      [dueBefore, limit, CLAIMABLE_STATUS],
+    );
+    return rows.map(toDispatchRef);
+  }
+
+  /** Scheduled messages whose time falls before `horizon`: they get their delayed job now. */
+  async findScheduledBefore(horizon: Date, limit: number): Promise<DispatchRef[]> {
+    const rows: DispatchRow[] = await this.db.query(
+      `SELECT ${DISPATCH_COLUMNS} FROM messages
+       WHERE status = $3 AND next_attempt_at <= $1
+       ORDER BY next_attempt_at LIMIT $2`,
+      [horizon, limit, INITIAL_SCHEDULED_STATUS],
+    );
+    return rows.map(toDispatchRef);
+  }
+}
+
+function keyConditions(selector: MessageSelector, p: Params): string[] {
+  const keys: string[] = [];
+  if (selector.id !== undefined) keys.push(`id = ${p.add(selector.id)}::uuid`);
+  if (selector.providerMessageId !== undefined)
+    keys.push(`provider_message_id = ${p.add(selector.providerMessageId)}`);
+  if (selector.notificationId !== undefined)
+    keys.push(`notification_id = ${p.add(selector.notificationId)}::uuid`);
+  return keys;
+}
+
+/** Conditions on the message's state, rechecked by the UPDATE itself on the row it locks. */
+function stateConditions(
+  selector: MessageSelector,
+  p: Params,
+  from: readonly MessageStatus[],
+  alias = '',
+): string[] {
+  const c = [`${alias}status = ANY(${p.add(from)}::text[])`];
+  if (selector.claimToken !== undefined)
+    c.push(`${alias}claim_token = ${p.add(selector.claimToken)}::uuid`);
+  if (selector.unclaimed) c.push(`${alias}claimed_at IS NULL`);
+  if (selector.pastExpiry) c.push(`${alias}expires_at <= now()`);
+  if (selector.handedOverBefore !== undefined)
+    c.push(`${alias}queued_at < ${p.add(selector.handedOverBefore, '::timestamptz')}`);
+  return c;
+}
+
+interface DispatchRow {
+  id: string;
+  dispatch_seq: number;
+  priority: number;
+  next_attempt_at: Date | null;
+}
+
+export interface MessageRow {
+  id: string;
+  notification_id: string;
+  recipient: string;
+  body: string;
+  sender_id: string | null;
+  characters: number;
+  encoding: string;
+  segments: number;
+  status: MessageStatus;
+  priority: number;
+  scheduled_at: Date | null;
+  expires_at: Date | null;
+  next_attempt_at: Date | null;
+  dispatch_seq: number;
+  attempts: number;
+  claimed_at: Date | null;
+  claim_token: string | null;
+  claim_owner: string | null;
+  provider_message_id: string | null;
+  credits_used: number | null;
+  credits_remaining: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  submitted_at: Date;
+  queued_at: Date | null;
+  sent_at: Date | null;
+  delivered_at: Date | null;
+  completed_at: Date | null;
+  last_checked_at: Date | null;
+  updated_at: Date;
+}
+
+export function toMessage(row: MessageRow): Message {
+  const m = new Message();
+  m.id = row.id;
+  m.notificationId = row.notification_id;
+  m.recipient = row.recipient;
+  m.body = row.body;
+  m.senderId = row.sender_id;
+  m.characters = row.characters;
+  m.encoding = row.encoding;
+  m.segments = row.segments;
+  m.status = row.status;
+  m.priority = row.priority;
+  m.scheduledAt = row.scheduled_at;
+  m.expiresAt = row.expires_at;
+  m.nextAttemptAt = row.next_attempt_at;
+  m.dispatchSeq = row.dispatch_seq;
+  m.attempts = row.attempts;
+  m.claimedAt = row.claimed_at;
+  m.claimToken = row.claim_token;
+  m.claimOwner = row.claim_owner;
+  m.providerMessageId = row.provider_message_id;
+  m.creditsUsed = row.credits_used;
+  m.creditsRemaining = row.credits_remaining;
+  m.errorCode = row.error_code;
+  m.errorMessage = row.error_message;
+  m.submittedAt = row.submitted_at;
+  m.queuedAt = row.queued_at;
+  m.sentAt = row.sent_at;
+  m.deliveredAt = row.delivered_at;
+  m.completedAt = row.completed_at;
+  m.lastCheckedAt = row.last_checked_at;
+  m.updatedAt = row.updated_at;
+  return m;
+}
+
+function toDispatchRef(row: DispatchRow): DispatchRef {
+  return {
+    id: row.id,
+    dispatchSeq: row.dispatch_seq,
+    priority: row.priority,
+    nextAttemptAt: row.next_attempt_at,
+  };
+}
