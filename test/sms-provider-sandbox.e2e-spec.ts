@@ -222,6 +222,52 @@ describe('configuration', () => {
     expect(message).not.toContain('sk_secret_value');
   });
 
+  it.each([
+    [
+      { SANDBOX_PORT: '70000' },
+      'SANDBOX_PORT (port) must be an integer from 0 to 65535, got 70000',
+    ],
+    [{ SANDBOX_PORT: '0x10' }, 'SANDBOX_PORT (port) must be a number, got "0x10"'],
+    [{ SANDBOX_FAULT_SCOPE: 'some' }, 'SANDBOX_FAULT_SCOPE (faultScope) must be one of send, all'],
+    [
+      { SANDBOX_API_KEYS: 'sk_secret_value:standard:1.5' },
+      'SANDBOX_API_KEYS (apiKeys) entry 1 has non-integer credits',
+    ],
+    [
+      { SANDBOX_API_KEYS: 'sk_a:standard:1, sk_secret_value:gold:1' },
+      'SANDBOX_API_KEYS (apiKeys) entry 2 has plan "gold"; use standard or enterprise',
+    ],
+    [
+      { SANDBOX_API_KEYS: 'sk_secret_value:standard:1,sk_secret_value:enterprise:2' },
+      'SANDBOX_API_KEYS (apiKeys) entry 2 repeats a key',
+    ],
+    [
+      { SANDBOX_API_KEYS: ' , ' },
+      'SANDBOX_API_KEYS (apiKeys) must list at least one key:plan:credits',
+    ],
+  ])('says what is wrong with %p', (env, problem) => {
+    expect(() => resolveSandboxConfig(loadSandboxConfig(env))).toThrow(
+      `Invalid sandbox configuration: ${problem}`,
+    );
+  });
+
+  it('checks overrides from code like the environment', () => {
+    expect(() =>
+      resolveSandboxConfig({ apiKeys: [{ key: 'sk_a', plan: 'standard', credits: -1 }] }),
+    ).toThrow(
+      'Invalid sandbox configuration: SANDBOX_API_KEYS (apiKeys) entry 1 must have a non-negative integer of credits',
+    );
+    expect(() => resolveSandboxConfig({ errorRate: 2 })).toThrow(
+      'SANDBOX_ERROR_RATE (errorRate) must be a number from 0 to 1, got 2',
+    );
+    expect(
+      resolveSandboxConfig({ apiKeys: 'sk_a:enterprise:3', latencyMs: undefined }),
+    ).toMatchObject({
+      apiKeys: [{ key: 'sk_a', plan: 'enterprise', credits: 3 }],
+      latencyMs: 0,
+    });
+  });
+
   it('starts with the documented dev key when given no overrides but a port', async () => {
     const defaults = await startSandbox({ port: 0, logLevel: 'silent' });
     try {

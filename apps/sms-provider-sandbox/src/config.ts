@@ -1,4 +1,5 @@
 import { PLAN_RATE_LIMITS, type ProviderPlan } from '@app/sms-provider';
+import { z } from 'zod';
 
 export type SandboxLogLevel = 'silent' | 'error' | 'warn' | 'log' | 'debug';
 
@@ -40,9 +41,10 @@ export type SandboxOverrides = Partial<Omit<SandboxConfig, 'apiKeys'>> & {
 
 export const SANDBOX_CONFIG = Symbol('SANDBOX_CONFIG');
 
-const LOG_LEVELS: readonly SandboxLogLevel[] = ['silent', 'error', 'warn', 'log', 'debug'];
-const FAULT_SCOPES: readonly FaultScope[] = ['send', 'all'];
-const PLANS = Object.keys(PLAN_RATE_LIMITS) as ProviderPlan[];
+const LOG_LEVELS = ['silent', 'error', 'warn', 'log', 'debug'] as const satisfies SandboxLogLevel[];
+const FAULT_SCOPES = ['send', 'all'] as const satisfies FaultScope[];
+const PLANS = Object.keys(PLAN_RATE_LIMITS) as [ProviderPlan, ...ProviderPlan[]];
+const DAY = 86_400_000;
 
 export const DEFAULT_SANDBOX_CONFIG: Readonly<SandboxConfig> = {
   port: 4010,
@@ -63,117 +65,179 @@ export const DEFAULT_SANDBOX_CONFIG: Readonly<SandboxConfig> = {
   logLevel: 'log',
 };
 
-/** Which environment variable feeds which field, so every error names both. */
-const ENV_NAMES: Readonly<Record<keyof SandboxConfig, string>> = {
-  port: 'SANDBOX_PORT',
-  host: 'SANDBOX_HOST',
-  apiKeys: 'SANDBOX_API_KEYS',
-  webhookSecret: 'SANDBOX_WEBHOOK_SECRET',
-  sentDelayMs: 'SANDBOX_SENT_DELAY_MS',
-  deliveredDelayMs: 'SANDBOX_DELIVERED_DELAY_MS',
-  errorRate: 'SANDBOX_ERROR_RATE',
-  latencyMs: 'SANDBOX_LATENCY_MS',
-  force429: 'SANDBOX_FORCE_429',
-  faultScope: 'SANDBOX_FAULT_SCOPE',
-  webhookMaxAttempts: 'SANDBOX_WEBHOOK_MAX_ATTEMPTS',
-  webhookRetryBaseMs: 'SANDBOX_WEBHOOK_RETRY_BASE_MS',
-  webhookTimeoutMs: 'SANDBOX_WEBHOOK_TIMEOUT_MS',
-  defaultSender: 'SANDBOX_DEFAULT_SENDER',
-  requestLogLimit: 'SANDBOX_REQUEST_LOG_LIMIT',
-  logLevel: 'SANDBOX_LOG_LEVEL',
+function integer(min: number, max: number) {
+  const problem = {
+    error: (issue: { input: unknown }) =>
+      `must be an integer from ${min} to ${max}, got ${JSON.stringify(issue.input)}`,
+  };
+  return z.number(problem).int(problem).min(min, problem).max(max, problem);
+}
+
+const fractionProblem = {
+  error: (issue: { input: unknown }) => `must be a number from 0 to 1, got ${String(issue.input)}`,
 };
+const fraction = z.number(fractionProblem).min(0, fractionProblem).max(1, fractionProblem);
+
+const notEmpty = z.string({ error: 'must not be empty' }).min(1, 'must not be empty');
+
+/** One account; a problem is reported with the entry's position, never its key (a secret). */
+const accountSeed = z.object({
+  key: z.string().regex(/^[^\s:,]+$/, 'has an empty key or one with : , or spaces'),
+  plan: z.enum(PLANS, {
+    error: (issue) => `has plan "${String(issue.input)}"; use ${PLANS.join(' or ')}`,
+  }),
+  credits: z
+    .number({ error: 'must have a non-negative integer of credits' })
+    .refine(Number.isSafeInteger, 'must have a non-negative integer of credits')
+    .min(0, 'must have a non-negative integer of credits'),
+});
+
+/** The SANDBOX_API_KEYS text form, "key:plan:credits,...", read into seeds (checked after). */
+function readAccountList(raw: string, ctx: z.RefinementCtx): unknown[] {
+  const seeds: unknown[] = [];
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  for (const [index, entry] of entries.entries()) {
+    const [key = '', plan = '', credits = '', ...rest] = entry.split(':').map((p) => p.trim());
+    const where = `entry ${index + 1}`;
+    if (rest.length > 0 || !key || !plan || !credits) {
+      ctx.addIssue({ code: 'custom', message: `${where} must look like key:plan:credits` });
+      return z.NEVER;
+    }
+    if (!/^\d+$/.test(credits)) {
+      ctx.addIssue({ code: 'custom', message: `${where} has non-integer credits` });
+      return z.NEVER;
+    }
+    seeds.push({ key, plan, credits: Number(credits) });
+  }
+  return seeds;
+}
+
+/** Seeds, or their text form (the env syntax, which tests reuse). */
+const accounts = z
+  .unknown()
+  .transform((value, ctx) => (typeof value === 'string' ? readAccountList(value, ctx) : value))
+  .pipe(
+    z
+      .array(accountSeed)
+      .min(1, 'must list at least one key:plan:credits')
+      .superRefine((seeds, ctx) => {
+        const seen = new Set<string>();
+        seeds.forEach((seed, index) => {
+          if (seen.has(seed.key)) {
+            ctx.addIssue({ code: 'custom', path: [index], message: 'repeats a key' });
+          }
+          seen.add(seed.key);
+        });
+      }),
+  );
+
+/**
+ * Every setting of the sandbox and what it may be, whether it came from the environment (through
+ * the text forms below) or from code (tests): a typo fails loudly in both.
+ */
+const sandboxSchema = z.object({
+  port: integer(0, 65_535),
+  host: notEmpty,
+  apiKeys: accounts,
+  webhookSecret: notEmpty,
+  sentDelayMs: integer(0, DAY),
+  deliveredDelayMs: integer(0, DAY),
+  errorRate: fraction,
+  latencyMs: integer(0, 60_000),
+  force429: z.boolean({ error: 'must be a boolean' }),
+  faultScope: z.enum(FAULT_SCOPES, { error: `must be one of ${FAULT_SCOPES.join(', ')}` }),
+  webhookMaxAttempts: integer(1, 100),
+  webhookRetryBaseMs: integer(0, DAY),
+  webhookTimeoutMs: integer(1, 600_000),
+  defaultSender: notEmpty,
+  requestLogLimit: integer(1, 10_000_000),
+  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+});
+
+// How a variable's text becomes a value; the value's rules are the schema's.
+const asNumber = z
+  .string()
+  .trim()
+  // Number('') is 0 and Number('0x10') is 16; neither is what someone typing a config value means.
+  .regex(/^-?(\d+(\.\d*)?|\.\d+)$/, {
+    error: (issue) => `must be a number, got "${String(issue.input)}"`,
+  })
+  .transform(Number);
+const asBoolean = z
+  .string()
+  .trim()
+  .pipe(
+    z.stringbool({
+      truthy: ['1', 'true', 'yes', 'on'],
+      falsy: ['0', 'false', 'no', 'off'],
+      error: (issue) => `must be true or false, got "${String(issue.input)}"`,
+    }),
+  );
+const trimmed = z.string().trim();
+const lowerCase = z.string().trim().toLowerCase();
+const asIs = z.string();
+
+/** Which environment variable feeds which field, and how its text is read. */
+const FROM_ENV: {
+  readonly [F in keyof SandboxConfig]: readonly [string, z.ZodType<unknown, string>];
+} = {
+  port: ['SANDBOX_PORT', asNumber],
+  host: ['SANDBOX_HOST', trimmed],
+  apiKeys: ['SANDBOX_API_KEYS', asIs],
+  // Not trimmed: a secret is used byte for byte.
+  webhookSecret: ['SANDBOX_WEBHOOK_SECRET', asIs],
+  sentDelayMs: ['SANDBOX_SENT_DELAY_MS', asNumber],
+  deliveredDelayMs: ['SANDBOX_DELIVERED_DELAY_MS', asNumber],
+  errorRate: ['SANDBOX_ERROR_RATE', asNumber],
+  latencyMs: ['SANDBOX_LATENCY_MS', asNumber],
+  force429: ['SANDBOX_FORCE_429', asBoolean],
+  faultScope: ['SANDBOX_FAULT_SCOPE', lowerCase],
+  webhookMaxAttempts: ['SANDBOX_WEBHOOK_MAX_ATTEMPTS', asNumber],
+  webhookRetryBaseMs: ['SANDBOX_WEBHOOK_RETRY_BASE_MS', asNumber],
+  webhookTimeoutMs: ['SANDBOX_WEBHOOK_TIMEOUT_MS', asNumber],
+  defaultSender: ['SANDBOX_DEFAULT_SENDER', trimmed],
+  requestLogLimit: ['SANDBOX_REQUEST_LOG_LIMIT', asNumber],
+  logLevel: ['SANDBOX_LOG_LEVEL', lowerCase],
+};
+
+const FIELDS = Object.keys(FROM_ENV) as (keyof SandboxConfig)[];
 
 export class SandboxConfigError extends Error {
   constructor(field: keyof SandboxConfig, problem: string) {
-    super(`Invalid sandbox configuration: ${ENV_NAMES[field]} (${field}) ${problem}`);
+    super(`Invalid sandbox configuration: ${FROM_ENV[field][0]} (${field}) ${problem}`);
     this.name = 'SandboxConfigError';
   }
 }
 
+/**
+ * The parsed value, or a SandboxConfigError for the first issue; `field` names the setting when
+ * `schema` is that one setting's rather than the whole configuration's.
+ */
+function parse<T>(schema: z.ZodType<T>, input: unknown, field?: keyof SandboxConfig): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const [issue] = result.error.issues;
+  const path = field === undefined ? issue.path : [field, ...issue.path];
+  const [name, entry] = path;
+  // Inside the account list: say which entry, by position.
+  const problem = typeof entry === 'number' ? `entry ${entry + 1} ${issue.message}` : issue.message;
+  throw new SandboxConfigError(name as keyof SandboxConfig, problem);
+}
+
 type Env = Readonly<Record<string, string | undefined>>;
-
-function parseNumber(field: keyof SandboxConfig, raw: string): number {
-  const text = raw.trim();
-  // Number('') is 0 and Number('0x10') is 16; neither is what someone typing a config value means.
-  if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(text)) {
-    throw new SandboxConfigError(field, `must be a number, got "${raw}"`);
-  }
-  return Number(text);
-}
-
-function parseBoolean(field: keyof SandboxConfig, raw: string): boolean {
-  const text = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
-  if (['0', 'false', 'no', 'off', ''].includes(text)) return false;
-  throw new SandboxConfigError(field, `must be true or false, got "${raw}"`);
-}
-
-function parseApiKeys(raw: string): SandboxAccountSeed[] {
-  return raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry.length > 0)
-    .map((entry, index) => {
-      const [key = '', plan = '', credits = '', ...rest] = entry.split(':').map((p) => p.trim());
-      // The entry is quoted by position, never by content: it holds a secret.
-      const where = `entry ${index + 1}`;
-      if (rest.length > 0 || !key || !plan || !credits) {
-        throw new SandboxConfigError('apiKeys', `${where} must look like key:plan:credits`);
-      }
-      if (!/^\d+$/.test(credits)) {
-        throw new SandboxConfigError('apiKeys', `${where} has non-integer credits`);
-      }
-      return { key, plan: plan as ProviderPlan, credits: Number(credits) };
-    });
-}
 
 /** Reads the SANDBOX_* variables of `env`; unset or empty variables are left to the defaults. */
 export function loadSandboxConfig(env: Env): Partial<SandboxConfig> {
-  const partial: Partial<SandboxConfig> = {};
-  const read = (field: keyof SandboxConfig): string | undefined => {
-    const value = env[ENV_NAMES[field]];
-    return value === undefined || value.trim() === '' ? undefined : value;
-  };
-  const numberFields = [
-    'port',
-    'sentDelayMs',
-    'deliveredDelayMs',
-    'errorRate',
-    'latencyMs',
-    'webhookMaxAttempts',
-    'webhookRetryBaseMs',
-    'webhookTimeoutMs',
-    'requestLogLimit',
-  ] as const;
-  for (const field of numberFields) {
-    const raw = read(field);
-    if (raw !== undefined) partial[field] = parseNumber(field, raw);
+  const values: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    const [name, text] = FROM_ENV[field];
+    const raw = env[name];
+    if (raw !== undefined && raw.trim() !== '') values[field] = parse(text, raw, field);
   }
-  const force429 = read('force429');
-  if (force429 !== undefined) partial.force429 = parseBoolean('force429', force429);
-  const apiKeys = read('apiKeys');
-  if (apiKeys !== undefined) partial.apiKeys = parseApiKeys(apiKeys);
-  const host = read('host');
-  if (host !== undefined) partial.host = host.trim();
-  const secret = read('webhookSecret');
-  if (secret !== undefined) partial.webhookSecret = secret;
-  const sender = read('defaultSender');
-  if (sender !== undefined) partial.defaultSender = sender.trim();
-  const scope = read('faultScope');
-  if (scope !== undefined) partial.faultScope = scope.trim().toLowerCase() as FaultScope;
-  const level = read('logLevel');
-  if (level !== undefined) partial.logLevel = level.trim().toLowerCase() as SandboxLogLevel;
-  return partial;
-}
-
-function checkInteger(config: SandboxConfig, field: keyof SandboxConfig, min: number, max: number) {
-  const value = config[field];
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new SandboxConfigError(
-      field,
-      `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
-    );
-  }
+  return parse(sandboxSchema.partial(), values);
 }
 
 /**
@@ -181,69 +245,8 @@ function checkInteger(config: SandboxConfig, field: keyof SandboxConfig, min: nu
  * checks as values from the environment, so a typo fails loudly in both.
  */
 export function resolveSandboxConfig(overrides: SandboxOverrides = {}): SandboxConfig {
-  const { apiKeys, ...rest } = Object.fromEntries(
+  const given = Object.fromEntries(
     Object.entries(overrides).filter(([, value]) => value !== undefined),
-  ) as SandboxOverrides;
-  const seeds = typeof apiKeys === 'string' ? parseApiKeys(apiKeys) : apiKeys;
-  const config: SandboxConfig = {
-    ...DEFAULT_SANDBOX_CONFIG,
-    ...rest,
-    apiKeys: (seeds ?? DEFAULT_SANDBOX_CONFIG.apiKeys).map((seed) => ({ ...seed })),
-  };
-
-  const day = 86_400_000;
-  checkInteger(config, 'port', 0, 65_535);
-  checkInteger(config, 'sentDelayMs', 0, day);
-  checkInteger(config, 'deliveredDelayMs', 0, day);
-  checkInteger(config, 'latencyMs', 0, 60_000);
-  checkInteger(config, 'webhookMaxAttempts', 1, 100);
-  checkInteger(config, 'webhookRetryBaseMs', 0, day);
-  checkInteger(config, 'webhookTimeoutMs', 1, 600_000);
-  checkInteger(config, 'requestLogLimit', 1, 10_000_000);
-  if (!(config.errorRate >= 0 && config.errorRate <= 1)) {
-    throw new SandboxConfigError(
-      'errorRate',
-      `must be a number from 0 to 1, got ${String(config.errorRate)}`,
-    );
-  }
-  if (typeof config.force429 !== 'boolean') {
-    throw new SandboxConfigError('force429', 'must be a boolean');
-  }
-  if (!FAULT_SCOPES.includes(config.faultScope)) {
-    throw new SandboxConfigError('faultScope', `must be one of ${FAULT_SCOPES.join(', ')}`);
-  }
-  if (!LOG_LEVELS.includes(config.logLevel)) {
-    throw new SandboxConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
-  }
-  if (!config.host) throw new SandboxConfigError('host', 'must not be empty');
-  if (!config.webhookSecret) throw new SandboxConfigError('webhookSecret', 'must not be empty');
-  if (!config.defaultSender) throw new SandboxConfigError('defaultSender', 'must not be empty');
-  if (config.apiKeys.length === 0) {
-    throw new SandboxConfigError('apiKeys', 'must list at least one key:plan:credits');
-  }
-  const seen = new Set<string>();
-  config.apiKeys.forEach((seed, index) => {
-    const where = `entry ${index + 1}`;
-    if (!seed.key || /[\s:,]/.test(seed.key)) {
-      throw new SandboxConfigError(
-        'apiKeys',
-        `${where} has an empty key or one with : , or spaces`,
-      );
-    }
-    if (!PLANS.includes(seed.plan)) {
-      throw new SandboxConfigError(
-        'apiKeys',
-        `${where} has plan "${seed.plan}"; use ${PLANS.join(' or ')}`,
-      );
-    }
-    if (!Number.isSafeInteger(seed.credits) || seed.credits < 0) {
-      throw new SandboxConfigError(
-        'apiKeys',
-        `${where} must have a non-negative integer of credits`,
-      );
-    }
-    if (seen.has(seed.key)) throw new SandboxConfigError('apiKeys', `${where} repeats a key`);
-    seen.add(seed.key);
-  });
-  return config;
+  );
+  return parse(sandboxSchema, { ...DEFAULT_SANDBOX_CONFIG, ...given });
 }
