@@ -7,6 +7,7 @@ export const LOCKS = {
   reconcile: 7_246_100_012,
   callbacks: 7_246_100_013,
   claims: 7_246_100_014,
+  idempotency: 7_246_100_015,
 } as const;
 
 /**

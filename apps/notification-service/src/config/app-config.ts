@@ -1,4 +1,4 @@
-import { PLAN_RATE_LIMITS, type ProviderPlan } from '@app/sms-provider';
+import { PLAN_RATE_LIMITS, type ProviderPlan } from '@app/sms-provider/helpers';
 
 export type AppRole = 'api' | 'worker' | 'all';
 

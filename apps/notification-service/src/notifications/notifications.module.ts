@@ -4,11 +4,12 @@ import { SendQueueModule } from '../sending/send-queue.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { NotificationsStoreModule } from './notifications-store.module';
 import { NotificationsController } from './notifications.controller';
+import { IdempotencyPurge } from './idempotency-purge.service';
 import { NotificationsService } from './notifications.service';
 
 @Module({
   imports: [NotificationsStoreModule, DeliveryStatusModule, TemplatesModule, SendQueueModule],
   controllers: [NotificationsController],
-  providers: [NotificationsService],
+  providers: [NotificationsService, IdempotencyPurge],
 })
 export class NotificationsModule {}

@@ -1,4 +1,4 @@
-import { isE164 } from '@app/sms-provider';
+import { isE164 } from '@app/sms-provider/helpers';
 
 export const MAX_RECIPIENTS = 1000;
 

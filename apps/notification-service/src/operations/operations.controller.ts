@@ -4,8 +4,7 @@ import { RequireScope } from '../auth/auth.decorators';
 import { ServiceUnavailableError } from '../common/errors/api-error';
 import { DispatchService } from '../sending/dispatch.service';
 import { PauseService, type PauseState } from '../sending/pause.service';
-import { ProviderGateway } from '../provider/provider-gateway.service';
-import { SmsProviderError } from '@app/sms-provider';
+import { ProviderGateway, SmsProviderError } from '../provider';
 
 @ApiTags('operations')
 @ApiBearerAuth()

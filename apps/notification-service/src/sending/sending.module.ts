@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
-import { NotificationsStoreModule } from '../notifications/notifications-store.module';
 import { ProviderModule } from '../provider';
 import { CreditsMonitorService } from './credits-monitor.service';
 import { SendQueueModule } from './send-queue.module';
@@ -12,7 +11,7 @@ import { WorkerLease } from './worker-lease.service';
 
 /** The worker side: consumes the send queue and runs the periodic repair jobs. */
 @Module({
-  imports: [SendQueueModule, ProviderModule, DeliveryStatusModule, NotificationsStoreModule],
+  imports: [SendQueueModule, ProviderModule, DeliveryStatusModule],
   providers: [
     SendService,
     SendWorker,

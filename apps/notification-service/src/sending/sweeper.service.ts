@@ -4,7 +4,6 @@ import { LOCKS } from '../common/exclusive';
 import { PeriodicJobs } from '../common/periodic-jobs';
 import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
 import { UNSENT_STATUSES } from '../delivery-status/message-status';
-import { NotificationsRepository } from '../notifications/notifications.repository';
 import { DispatchService } from './dispatch.service';
 import { WorkerLeaseRepository } from './worker-lease.repository';
 
@@ -28,7 +27,6 @@ export class SweeperService {
   constructor(
     jobs: PeriodicJobs,
     private readonly lifecycle: MessageLifecycleRepository,
-    private readonly notifications: NotificationsRepository,
     private readonly leases: WorkerLeaseRepository,
     private readonly dispatch: DispatchService,
     private readonly config: AppConfig,
@@ -115,7 +113,6 @@ export class SweeperService {
 
     if (now - this.lastPurge > PURGE_EVERY_MS) {
       this.lastPurge = now;
-      await this.notifications.purgeExpiredIdempotency();
       await this.leases.pruneLapsed(new Date(now - LEASE_RETENTION_MS));
     }
     return { released: stale.length, expired, scheduled, recovered };

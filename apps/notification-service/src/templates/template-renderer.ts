@@ -1,4 +1,4 @@
-import { analyzeMessage, MAX_MESSAGE_LENGTH, type SmsEncoding } from '@app/sms-provider';
+import { analyzeMessage, MAX_MESSAGE_LENGTH, type SmsEncoding } from '@app/sms-provider/helpers';
 import Handlebars from 'handlebars';
 
 /**

@@ -1,4 +1,4 @@
-import { isE164, MAX_MESSAGE_LENGTH } from '@app/sms-provider';
+import { isE164, MAX_MESSAGE_LENGTH } from '@app/sms-provider/helpers';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { verifyWebhookSignature } from '@app/sms-provider';
+import { verifyWebhookSignature } from '@app/sms-provider/helpers';
 import { UnauthorizedError } from '../common/errors/api-error';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';

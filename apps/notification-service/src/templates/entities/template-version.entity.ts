@@ -17,7 +17,7 @@ export class TemplateVersion {
   @Column('uuid', { name: 'template_id' })
   templateId!: string;
 
-  @ManyToOne(() => Template, (t) => t.versions, { onDelete: 'CASCADE' })
+  @ManyToOne(() => Template, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'template_id' })
   template?: Template;
 

@@ -2,11 +2,9 @@ import {
   Column,
   CreateDateColumn,
   Entity,
-  OneToMany,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { TemplateVersion } from './template-version.entity';
 
 @Entity('templates')
 export class Template {
@@ -27,7 +25,4 @@ export class Template {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
-
-  @OneToMany(() => TemplateVersion, (v) => v.template)
-  versions?: TemplateVersion[];
 }

@@ -1,0 +1,126 @@
+// The module map of the repository, checked in `npm run lint` (docs/architecture.md draws it).
+// Each feature folder of the service names the folders it may use; everything else is refused,
+// so dependencies point one way and a new arrow is a decision, not an accident.
+const SRC = '^apps/notification-service/src';
+
+/** Folder → the folders it may import (besides itself and the lower layer below). */
+const ALLOWED = {
+  // Lower layer: depends on nothing of the service's features.
+  common: [],
+  config: [],
+  logging: ['config'],
+  redis: ['config'],
+  auth: ['common', 'config'],
+  metrics: ['auth'],
+  health: ['auth', 'redis'],
+  // The database wiring lists every entity and migration.
+  database: ['auth', 'config', 'delivery-status', 'notifications', 'templates'],
+  // Features, in the order they may build on each other.
+  provider: ['common', 'config', 'metrics', 'redis'],
+  'delivery-status': ['common', 'metrics'],
+  templates: ['auth', 'common', 'config'],
+  callbacks: ['auth', 'common', 'config', 'logging', 'metrics'],
+  sending: ['common', 'config', 'delivery-status', 'logging', 'metrics', 'provider', 'redis'],
+  reconcile: ['common', 'config', 'delivery-status', 'provider'],
+  webhooks: ['auth', 'common', 'config', 'delivery-status', 'metrics'],
+  notifications: ['auth', 'common', 'config', 'delivery-status', 'metrics', 'sending', 'templates'],
+  operations: ['auth', 'common', 'provider', 'sending'],
+  reports: ['auth', 'common', 'delivery-status', 'templates'],
+};
+
+const folderRules = Object.entries(ALLOWED).map(([folder, allowed]) => ({
+  name: `${folder}-depends-only-on-its-layer`,
+  comment: `${folder}/ may use ${allowed.length ? allowed.join(', ') : 'no other folder of the service'}`,
+  severity: 'error',
+  from: { path: `${SRC}/${folder}/`, pathNot: '\\.(db-)?spec\\.ts$' },
+  to: {
+    path: `${SRC}/[^/]+/`,
+    pathNot: [`${SRC}/(${[folder, ...allowed].join('|')})/`],
+  },
+}));
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No import cycles, whatever the folder.',
+      severity: 'error',
+      from: { path: '^(apps|libs|tools)/' },
+      to: { circular: true },
+    },
+    {
+      name: 'unknown-folder',
+      comment: 'A new folder of the service needs its place in ALLOWED above.',
+      severity: 'error',
+      from: {
+        path: `${SRC}/[^/]+/`,
+        pathNot: [`${SRC}/(${Object.keys(ALLOWED).join('|')})/`],
+      },
+      to: {},
+    },
+    {
+      name: 'library-stands-alone',
+      comment: 'libs/sms-provider knows nothing of the apps, their templates or their queues.',
+      severity: 'error',
+      from: { path: '^libs/' },
+      to: { path: '^(apps|test|bench|scripts|tools)/' },
+    },
+    {
+      name: 'sandbox-is-not-the-service',
+      comment: 'The sandbox stands in for the provider: it shares only the library with the service.',
+      severity: 'error',
+      from: { path: '^apps/sms-provider-sandbox/' },
+      to: { path: '^apps/notification-service/' },
+    },
+    {
+      name: 'service-is-not-the-sandbox',
+      severity: 'error',
+      from: { path: '^apps/notification-service/' },
+      to: { path: '^apps/sms-provider-sandbox/' },
+    },
+    {
+      name: 'apps-do-not-use-tooling',
+      comment: 'Tests, benchmarks, scripts and the kit use the apps, never the other way round.',
+      severity: 'error',
+      from: { path: '^(apps|libs)/', pathNot: '\\.(db-)?spec\\.ts$' },
+      to: { path: '^(test|bench|scripts|tools)/' },
+    },
+    {
+      name: 'only-the-provider-port-holds-the-client',
+      comment:
+        'Every provider call takes its slot in provider/ (ProviderGateway); elsewhere only the ' +
+        "library's pure helpers (@app/sms-provider/helpers) may be imported.",
+      severity: 'error',
+      from: { path: `${SRC}/`, pathNot: `${SRC}/(provider/|app\\.module\\.ts$)` },
+      to: {
+        path: '^libs/sms-provider/src/(index|sms-provider\\.client|sms-provider\\.module|sms-provider\\.module-definition)\\.ts$',
+      },
+    },
+    {
+      name: 'controllers-do-not-touch-storage',
+      comment: 'Controllers call services; queries live in repositories, queues in their modules.',
+      severity: 'error',
+      from: { path: '\\.controller\\.ts$' },
+      to: {
+        path: [
+          'node_modules/(typeorm|@nestjs/typeorm|pg|ioredis|bull|@nestjs/bull)/',
+          '\\.repository\\.ts$',
+          `${SRC}/redis/`,
+        ],
+      },
+    },
+    ...folderRules,
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    includeOnly: '^(apps|libs|tools|test|bench|scripts|node_modules)/',
+    exclude: { path: '^dist/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['main', 'types', 'typings'],
+    },
+  },
+};
