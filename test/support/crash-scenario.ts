@@ -1,12 +1,6 @@
 import Redis from 'ioredis';
 import { callApi, freePort, spawnService, type ServiceProcess, waitFor } from '../../tools/stack';
-import {
-  ADMIN_KEY,
-  createTemplate,
-  SANDBOX_KEY,
-  startHarness,
-  waitForFinal,
-} from './harness';
+import { ADMIN_KEY, createTemplate, SANDBOX_KEY, startHarness, waitForFinal } from './harness';
 import { REDIS_URL } from './test-env';
 
 export type CrashMode =
