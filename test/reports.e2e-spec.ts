@@ -21,6 +21,8 @@ const COLUMNS = [
   'delivery_rate',
   'p50_delivery_seconds',
   'p95_delivery_seconds',
+  'p50_handover_seconds',
+  'p95_handover_seconds',
   'segments',
 ];
 
@@ -37,6 +39,8 @@ interface Figures {
   delivery_rate: number | null;
   p50_delivery_seconds: number | null;
   p95_delivery_seconds: number | null;
+  p50_handover_seconds: number | null;
+  p95_handover_seconds: number | null;
   segments: number;
 }
 
@@ -53,6 +57,8 @@ const ZERO: Figures = {
   delivery_rate: null,
   p50_delivery_seconds: null,
   p95_delivery_seconds: null,
+  p50_handover_seconds: null,
+  p95_handover_seconds: null,
   segments: 0,
 };
 
@@ -259,6 +265,8 @@ describe('Delivery reports (e2e)', () => {
           { template: 'welcome', ...WELCOME },
         ],
         totals: ALL,
+        // a4 and a5 failed, b2 expired, none with a recorded code.
+        failures: [{ error_code: 'unknown', failed: 2, expired: 1 }],
       });
       // The group key leads each row.
       expect(Object.keys(res.body.rows[0])).toEqual(['template', ...COLUMNS]);
@@ -341,6 +349,7 @@ describe('Delivery reports (e2e)', () => {
       const res = await report(`${WINDOW}&template=welcome&team=beta&group_by=day`);
       // d1 → 0 s, d2 → 1.2346 s. Together: p50 0.6173, p95 0.95 × 1.2346 = 1.17287.
       expect(res.body.rows).toEqual([
+        { day: '2025-03-01', ...ZERO },
         {
           day: '2025-03-02',
           ...fig({
@@ -445,11 +454,13 @@ describe('Delivery reports (e2e)', () => {
           'attachment; filename="delivery-report.csv"',
         );
         const [header, ...lines] = parseCsv(csv.text);
-        expect(header).toEqual([groupBy, ...COLUMNS]);
+        expect(header).toEqual(['since', 'until', groupBy, ...COLUMNS]);
         expect(lines).toEqual(
-          json.body.rows.map((row: Record<string, string | number | null>) =>
-            asCells(row, groupBy),
-          ),
+          json.body.rows.map((row: Record<string, string | number | null>) => [
+            '2025-03-01T00:00:00.000Z',
+            '2025-03-04T00:00:00.000Z',
+            ...asCells(row, groupBy),
+          ]),
         );
         expect(lines.length).toBeGreaterThan(1);
       },
@@ -460,16 +471,107 @@ describe('Delivery reports (e2e)', () => {
         'since=2025-03-03T00:00:00Z&until=2025-03-04T00:00:00Z&group_by=team&format=csv',
       );
       expect(csv.text).toBe(
-        `team,${COLUMNS.join(',')}\r\n` +
-          'alpha,2,1,1,0,0,0,0,0,0,,,,0\r\n' +
-          'beta,2,0,0,0,0,2,0,0,0,1,4.117,6.712,2\r\n',
+        `since,until,team,${COLUMNS.join(',')}\r\n` +
+          '2025-03-03T00:00:00.000Z,2025-03-04T00:00:00.000Z,alpha,2,1,1,0,0,0,0,0,0,,,,,,0\r\n' +
+          '2025-03-03T00:00:00.000Z,2025-03-04T00:00:00.000Z,beta,2,0,0,0,0,2,0,0,0,1,4.117,6.712,,,2\r\n',
       );
     });
 
     it('writes only the header for an empty report', async () => {
       const csv = await report(`${WINDOW}&template=nope&format=csv`);
       expect(csv.status).toBe(200);
-      expect(csv.text).toBe(`template,${COLUMNS.join(',')}\r\n`);
+      expect(csv.text).toBe(`since,until,template,${COLUMNS.join(',')}\r\n`);
+    });
+  });
+
+  describe('hours, several groupings, hand-over latency and failures', () => {
+    const HOURS = 'since=2025-05-01T10:00:00Z&until=2025-05-01T13:00:00Z&team=delta';
+
+    /** template, status, submitted (2025-05-01, UTC), queued after ms, delivered after ms, error code. */
+    const ROWS: [string, string, string, number | null, number | null, string | null][] = [
+      ['otp', 'delivered', '10:00:00', 5000, 6000, null], // held 5 s (scheduled, paused), 1 s at the provider
+      ['otp', 'delivered', '10:20:00', 1000, 4000, null], // 3 s at the provider
+      ['welcome', 'expired', '10:40:00', 0, null, 'status_timeout'],
+      ['otp', 'failed', '12:10:00', null, null, 'undeliverable'],
+      ['welcome', 'failed', '12:30:00', null, null, 'undeliverable'],
+    ];
+
+    beforeAll(async () => {
+      for (const [template, status, at, queuedMs, deliveredMs, errorCode] of ROWS) {
+        const notificationId = await notification('delta', template);
+        await h.sql(
+          `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+             status, priority, submitted_at, queued_at, delivered_at, provider_message_id,
+             error_code, next_attempt_at)
+           VALUES ($1, '+14155550100', 'hour test', 9, 'GSM-7', 1, $2, 2, $3::timestamptz,
+             $3::timestamptz + $4::float8 * interval '1 millisecond',
+             $3::timestamptz + $5::float8 * interval '1 millisecond',
+             CASE WHEN $4::float8 IS NOT NULL THEN 'msg_hour_' || gen_random_uuid() END,
+             $6, '2099-01-01T00:00:00Z')`,
+          [notificationId, status, `2025-05-01T${at}Z`, queuedMs, deliveredMs, errorCode],
+        );
+      }
+    });
+
+    it('gives a row for every hour of the window, zero-filled, with both latencies', async () => {
+      const res = await report(`${HOURS}&group_by=hour`);
+      expect(res.status).toBe(200);
+      expect(res.body.group_by).toBe('hour');
+      // From submission [6, 4] s → p50 5, p95 4 + 0.95 × 2; from hand-over [1, 3] s → 2, 2.9.
+      expect(res.body.rows).toEqual([
+        {
+          hour: '2025-05-01T10:00:00Z',
+          ...fig({
+            total: 3,
+            delivered: 2,
+            expired: 1,
+            delivery_rate: 0.6667,
+            p50_delivery_seconds: 5,
+            p95_delivery_seconds: 5.9,
+            p50_handover_seconds: 2,
+            p95_handover_seconds: 2.9,
+            segments: 3,
+          }),
+        },
+        { hour: '2025-05-01T11:00:00Z', ...ZERO },
+        { hour: '2025-05-01T12:00:00Z', ...fig({ total: 2, failed: 2, delivery_rate: 0 }) },
+      ]);
+      expect(res.body.failures).toEqual([
+        { error_code: 'undeliverable', failed: 2, expired: 0 },
+        { error_code: 'status_timeout', failed: 0, expired: 1 },
+      ]);
+    });
+
+    it('groups by template and hour at once, each template over every hour', async () => {
+      const res = await report(`${HOURS}&group_by=template,hour`);
+      expect(res.status).toBe(200);
+      expect(
+        res.body.rows.map((r: Figures & { template: string; hour: string }) => [
+          r.template,
+          r.hour.slice(11, 13),
+          r.total,
+          r.delivered,
+          r.failed,
+          r.expired,
+          r.p50_handover_seconds,
+        ]),
+      ).toEqual([
+        ['otp', '10', 2, 2, 0, 0, 2],
+        ['otp', '11', 0, 0, 0, 0, null],
+        ['otp', '12', 1, 0, 1, 0, null],
+        ['welcome', '10', 1, 0, 0, 1, null],
+        ['welcome', '11', 0, 0, 0, 0, null],
+        ['welcome', '12', 1, 0, 1, 0, null],
+      ]);
+      expect(res.body.totals.total).toBe(5);
+
+      const csv = await report(`${HOURS}&group_by=template,hour&format=csv`);
+      const [header, first] = csv.text.split('\r\n');
+      expect(header).toBe(`since,until,template,hour,${COLUMNS.join(',')}`);
+      expect(first).toBe(
+        '2025-05-01T10:00:00.000Z,2025-05-01T13:00:00.000Z,otp,2025-05-01T10:00:00Z,' +
+          '2,0,0,0,0,2,0,0,0,1,5,5.9,2,2.9,2',
+      );
     });
   });
 
@@ -555,6 +657,14 @@ describe('Delivery reports (e2e)', () => {
 
     it.each([
       ['group_by=week', 400, 'validation_failed'],
+      ['group_by=day,', 400, 'validation_failed'],
+      ['group_by=day,day', 422, 'invalid_group_by'],
+      ['group_by=day,hour', 422, 'invalid_group_by'],
+      [
+        'group_by=hour&since=2025-01-01T00:00:00Z&until=2025-03-01T00:00:00Z',
+        422,
+        'too_many_buckets',
+      ],
       ['group_by=day&group_by=team', 400, 'validation_failed'],
       ['format=xml', 400, 'validation_failed'],
       ['since=yesterday', 400, 'validation_failed'],
@@ -585,10 +695,9 @@ describe('Delivery reports (e2e)', () => {
       expect(Object.keys(params).sort()).toEqual(
         ['format', 'group_by', 'since', 'team', 'template', 'until'].sort(),
       );
-      expect(params.group_by).toMatchObject({
-        enum: ['template', 'team', 'day'],
-        default: 'template',
-      });
+      expect(params.group_by).toMatchObject({ type: 'string', default: 'template' });
+      expect(new RegExp(params.group_by.pattern).test('template,hour')).toBe(true);
+      expect(new RegExp(params.group_by.pattern).test('week')).toBe(false);
       expect(Object.keys(operation.responses['200'].content).sort()).toEqual([
         'application/json',
         'text/csv',

@@ -1,11 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { TEMPLATE_KEY_PATTERN } from '../templates/templates.dto';
 import { IsIsoInstant } from '../common/iso-instant';
 import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS } from './report-window';
 
-export const REPORT_GROUPS = ['template', 'team', 'day'] as const;
-export type ReportGroup = (typeof REPORT_GROUPS)[number];
+import { GROUP_BY_PATTERN, MAX_BUCKETS, REPORT_GROUPS } from './report-groups';
 
 export const REPORT_FORMATS = ['json', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -51,13 +50,23 @@ export class DeliveryReportQuery {
   team?: string;
 
   @ApiPropertyOptional({
-    enum: REPORT_GROUPS,
+    type: String,
+    pattern: GROUP_BY_PATTERN.source,
     default: 'template',
-    description: 'One row per template key, per team, or per UTC calendar day (YYYY-MM-DD).',
+    example: 'template,day',
+    description:
+      `One row per template key, team, UTC calendar day (YYYY-MM-DD) or UTC hour ` +
+      `(YYYY-MM-DDTHH:00:00Z), or per combination of several: comma-separated, from ` +
+      `${REPORT_GROUPS.join(', ')}; day and hour not together. Day and hour rows cover every ` +
+      `bucket the window touches, with zero figures where nothing was submitted (at most ` +
+      `${MAX_BUCKETS} buckets, else 422 too_many_buckets).`,
   })
   @IsOptional()
-  @IsIn(REPORT_GROUPS)
-  group_by?: ReportGroup;
+  @IsString()
+  @Matches(GROUP_BY_PATTERN, {
+    message: `group_by must be one or more of ${REPORT_GROUPS.join(', ')}, comma-separated`,
+  })
+  group_by?: string;
 
   @ApiPropertyOptional({
     enum: REPORT_FORMATS,
@@ -113,6 +122,25 @@ export class DeliveryFigures {
   p95_delivery_seconds!: number | null;
 
   @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 1.204,
+    description:
+      'Median of delivered_at - queued_at over delivered messages, in seconds: from hand-over ' +
+      'to the provider to delivery, so time spent scheduled, waiting for the rate budget or ' +
+      'held by a pause does not count (p50_delivery_seconds, from submission, includes it).',
+  })
+  p50_handover_seconds!: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 3.5,
+    description: '95th percentile of delivered_at - queued_at, in seconds. null if none.',
+  })
+  p95_handover_seconds!: number | null;
+
+  @ApiProperty({
     description:
       'Sum of the segments of messages handed to the provider (those with a provider message ' +
       'id): what the provider bills for, whatever their later outcome.',
@@ -125,12 +153,25 @@ export class DeliveryReportRow extends DeliveryFigures {
   @ApiPropertyOptional({ description: 'Group key with group_by=team' }) team?: string;
   @ApiPropertyOptional({ description: 'Group key with group_by=day (UTC, YYYY-MM-DD)' })
   day?: string;
+  @ApiPropertyOptional({ description: 'Group key with group_by=hour (UTC, YYYY-MM-DDTHH:00:00Z)' })
+  hour?: string;
+}
+
+export class FailureCount {
+  @ApiProperty({
+    example: 'undeliverable',
+    description: "The message's error code; unknown if none was recorded",
+  })
+  error_code!: string;
+  @ApiProperty({ description: 'Failed messages with this code' }) failed!: number;
+  @ApiProperty({ description: 'Expired messages with this code' }) expired!: number;
 }
 
 export class DeliveryReport {
   @ApiProperty({ description: 'Window start as applied (inclusive)' }) since!: string;
   @ApiProperty({ description: 'Window end as applied (exclusive)' }) until!: string;
-  @ApiProperty({ enum: REPORT_GROUPS }) group_by!: ReportGroup;
+  @ApiProperty({ example: 'template,day', description: 'The groupings as applied, in order' })
+  group_by!: string;
   @ApiProperty({
     type: String,
     nullable: true,
@@ -143,8 +184,9 @@ export class DeliveryReport {
     type: DeliveryReportRow,
     isArray: true,
     description:
-      'One row per group with at least one message in the window, sorted by group key ' +
-      '(byte order); groups without messages are left out.',
+      'One row per group, sorted by its keys in group_by order (byte order). Template and team ' +
+      'groups appear when they have a message in the window; day and hour buckets appear for ' +
+      'the whole window, zero-filled for every combination of the other keys.',
   })
   rows!: DeliveryReportRow[];
   @ApiProperty({
@@ -152,4 +194,11 @@ export class DeliveryReport {
     description: 'The same figures over every row together (percentiles over all messages)',
   })
   totals!: DeliveryFigures;
+  @ApiProperty({
+    type: FailureCount,
+    isArray: true,
+    description:
+      'Failed and expired messages by error code over the whole report, most first (top 20)',
+  })
+  failures!: FailureCount[];
 }

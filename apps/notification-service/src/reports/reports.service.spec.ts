@@ -18,6 +18,8 @@ function figures(overrides: Partial<DeliveryFigures> = {}): DeliveryFigures {
     delivery_rate: null,
     p50_delivery_seconds: null,
     p95_delivery_seconds: null,
+    p50_handover_seconds: null,
+    p95_handover_seconds: null,
     segments: 0,
     ...overrides,
   };
@@ -36,7 +38,7 @@ describe(ReportsService.name, () => {
   beforeEach(() => {
     calls = [];
     failure = undefined;
-    result = { groups: [], totals: figures() };
+    result = { groups: [], totals: figures(), failures: [] };
     const repository = {
       delivery: (filter: DeliveryFilter) => {
         calls.push(filter);
@@ -48,7 +50,7 @@ describe(ReportsService.name, () => {
 
   it('forces a team key onto its own team', async () => {
     const report = await service.delivery(principal('payments'), {});
-    expect(calls[0]).toMatchObject({ team: 'payments', template: null, groupBy: 'template' });
+    expect(calls[0]).toMatchObject({ team: 'payments', template: null, groupBy: ['template'] });
     expect(report.team).toBe('payments');
   });
 
@@ -68,15 +70,16 @@ describe(ReportsService.name, () => {
     await service.delivery(principal('platform', true), {});
     await service.delivery(principal('platform', true), { team: 'growth', group_by: 'day' });
     expect(calls.map((c) => [c.team, c.groupBy])).toEqual([
-      [null, 'template'],
-      ['growth', 'day'],
+      [null, ['template']],
+      ['growth', ['day']],
     ]);
   });
 
   it('names each row by its group and echoes the applied window and filters', async () => {
     result = {
-      groups: [{ key: '2026-01-01', figures: figures({ total: 2, delivered: 2 }) }],
+      groups: [{ keys: ['2026-01-01'], figures: figures({ total: 2, delivered: 2 }) }],
       totals: figures({ total: 2, delivered: 2 }),
+      failures: [],
     };
     const report = await service.delivery(principal('platform', true), {
       since: '2026-01-01T00:00:00Z',
@@ -90,8 +93,12 @@ describe(ReportsService.name, () => {
       group_by: 'day',
       team: null,
       template: 'otp',
-      rows: [{ day: '2026-01-01', ...figures({ total: 2, delivered: 2 }) }],
+      rows: [
+        { day: '2026-01-01', ...figures({ total: 2, delivered: 2 }) },
+        { day: '2026-01-02', ...figures() },
+      ],
       totals: figures({ total: 2, delivered: 2 }),
+      failures: [],
     });
     expect(Object.keys(report.rows[0])[0]).toBe('day');
   });
@@ -110,13 +117,54 @@ describe(ReportsService.name, () => {
     await expect(service.delivery(principal('payments'), {})).rejects.toBe(failure);
   });
 
-  it('writes CSV with the group column first and the figures in a fixed order', () => {
+  it('zero-fills hour buckets for each template, sorted by template then hour', async () => {
+    result = {
+      groups: [
+        { keys: ['otp', '2026-01-01T11:00:00Z'], figures: figures({ total: 1 }) },
+        { keys: ['welcome', '2026-01-01T10:00:00Z'], figures: figures({ total: 2 }) },
+      ],
+      totals: figures({ total: 3 }),
+      failures: [],
+    };
+    const report = await service.delivery(principal('platform', true), {
+      since: '2026-01-01T10:30:00Z',
+      until: '2026-01-01T12:00:00Z',
+      group_by: 'template,hour',
+    });
+    expect(report.group_by).toBe('template,hour');
+    expect(report.rows.map((r) => [r.template, r.hour, r.total])).toEqual([
+      ['otp', '2026-01-01T10:00:00Z', 0],
+      ['otp', '2026-01-01T11:00:00Z', 1],
+      ['welcome', '2026-01-01T10:00:00Z', 2],
+      ['welcome', '2026-01-01T11:00:00Z', 0],
+    ]);
+  });
+
+  it('refuses more hour buckets than a month has, before any query', async () => {
+    await expect(
+      service.delivery(principal('platform', true), {
+        since: '2026-01-01T00:00:00Z',
+        until: '2026-02-01T00:00:01Z',
+        group_by: 'hour',
+      }),
+    ).rejects.toMatchObject({ status: 422, code: 'too_many_buckets' });
+    expect(calls).toHaveLength(0);
+  });
+
+  it.each(['day,day', 'day,hour'])('refuses group_by=%s with 422', async (groupBy) => {
+    await expect(
+      service.delivery(principal('platform', true), { group_by: groupBy }),
+    ).rejects.toMatchObject({ status: 422, code: 'invalid_group_by' });
+  });
+
+  it('writes CSV with the window, the group columns and the figures in a fixed order', () => {
     const csv = service.toCsv({
       since: '2026-01-01T00:00:00.000Z',
       until: '2026-01-02T00:00:00.000Z',
       group_by: 'team',
       team: null,
       template: null,
+      failures: [],
       rows: [
         {
           team: 'growth',
@@ -134,9 +182,10 @@ describe(ReportsService.name, () => {
       totals: figures(),
     });
     expect(csv).toBe(
-      'team,total,scheduled,pending,queued,sent,delivered,failed,expired,canceled,' +
-        'delivery_rate,p50_delivery_seconds,p95_delivery_seconds,segments\r\n' +
-        'growth,3,0,0,0,0,2,1,0,0,0.6667,1.5,2.95,4\r\n',
+      'since,until,team,total,scheduled,pending,queued,sent,delivered,failed,expired,canceled,' +
+        'delivery_rate,p50_delivery_seconds,p95_delivery_seconds,p50_handover_seconds,' +
+        'p95_handover_seconds,segments\r\n' +
+        '2026-01-01T00:00:00.000Z,2026-01-02T00:00:00.000Z,growth,3,0,0,0,0,2,1,0,0,0.6667,1.5,2.95,,,4\r\n',
     );
   });
 });

@@ -3,14 +3,14 @@ import type { Principal } from '../auth/scopes';
 import { ForbiddenError, ServiceUnavailableError } from '../common/errors/api-error';
 import { toCsv } from './csv';
 import { resolveWindow } from './report-window';
+import { parseGroups, TIME_GROUPS, timeBuckets, type ReportGroup } from './report-groups';
 import type {
   DeliveryFigures,
   DeliveryReport,
   DeliveryReportQuery,
   DeliveryReportRow,
-  ReportGroup,
 } from './reports.dto';
-import { ReportsRepository } from './reports.repository';
+import { emptyFigures, ReportsRepository, type DeliveryGroup } from './reports.repository';
 import { MESSAGE_STATUSES } from '../delivery-status/message-status';
 
 /** Column order of the figures, shared by the CSV header and its lines. */
@@ -20,6 +20,8 @@ const FIGURE_COLUMNS = [
   'delivery_rate',
   'p50_delivery_seconds',
   'p95_delivery_seconds',
+  'p50_handover_seconds',
+  'p95_handover_seconds',
   'segments',
 ] as const satisfies readonly (keyof DeliveryFigures)[];
 
@@ -31,8 +33,11 @@ export class ReportsService {
 
   async delivery(principal: Principal, query: DeliveryReportQuery): Promise<DeliveryReport> {
     const team = this.visibleTeam(principal, query.team);
-    const groupBy = query.group_by ?? 'template';
+    const groupBy = parseGroups(query.group_by);
     const window = resolveWindow(query);
+    const timeGroup = groupBy.find((group) => TIME_GROUPS.has(group)) as 'day' | 'hour' | undefined;
+    // Refuse an oversized bucket list before running the query.
+    const buckets = timeGroup === undefined ? [] : timeBuckets(timeGroup, window);
     const template = query.template ?? null;
 
     const aggregate = await this.reports
@@ -47,23 +52,39 @@ export class ReportsService {
         throw error;
       });
 
+    const groups =
+      timeGroup === undefined
+        ? aggregate.groups
+        : zeroFilled(aggregate.groups, groupBy.indexOf(timeGroup), buckets, groupBy.length);
     return {
       since: window.since.toISOString(),
       until: window.until.toISOString(),
-      group_by: groupBy,
+      group_by: groupBy.join(','),
       team,
       template,
-      rows: aggregate.groups.map((g): DeliveryReportRow => ({ [groupBy]: g.key, ...g.figures })),
+      rows: groups.map((g): DeliveryReportRow => ({
+        ...Object.fromEntries(groupBy.map((group, i) => [group, g.keys[i]])),
+        ...g.figures,
+      })),
       totals: aggregate.totals,
+      failures: aggregate.failures,
     };
   }
 
-  /** The report's rows as CSV: the group key column, then the figures, no totals line. */
+  /**
+   * The report's rows as CSV: the window on every line (a file on its own still says what it
+   * covers), the group key columns, then the figures; no totals line.
+   */
   toCsv(report: DeliveryReport): string {
-    const key: ReportGroup = report.group_by;
+    const keys = report.group_by.split(',') as ReportGroup[];
     return toCsv(
-      [key, ...FIGURE_COLUMNS],
-      report.rows.map((row) => [row[key], ...FIGURE_COLUMNS.map((column) => row[column])]),
+      ['since', 'until', ...keys, ...FIGURE_COLUMNS],
+      report.rows.map((row) => [
+        report.since,
+        report.until,
+        ...keys.map((key) => row[key]),
+        ...FIGURE_COLUMNS.map((column) => row[column]),
+      ]),
     );
   }
 
@@ -82,4 +103,47 @@ export class ReportsService {
     }
     return principal.team;
   }
+}
+
+/**
+ * Adds an all-zero group for every bucket missing from each combination of the other keys (or
+ * the one combination when time is the only grouping), keeping the key order of the query: a
+ * chart of the rows has no gaps where nothing was sent.
+ */
+export function zeroFilled(
+  groups: readonly DeliveryGroup[],
+  timeIndex: number,
+  buckets: readonly string[],
+  keyCount: number,
+): DeliveryGroup[] {
+  const byRest = new Map<string, { rest: string[]; byBucket: Map<string, DeliveryGroup> }>();
+  const restOf = (keys: readonly string[]) => keys.filter((_, i) => i !== timeIndex);
+  for (const group of groups) {
+    const rest = restOf(group.keys);
+    const id = JSON.stringify(rest);
+    const entry = byRest.get(id) ?? { rest, byBucket: new Map<string, DeliveryGroup>() };
+    entry.byBucket.set(group.keys[timeIndex], group);
+    byRest.set(id, entry);
+  }
+  if (keyCount === 1) {
+    // Time alone: the single combination exists even over no messages.
+    if (!byRest.has('[]')) byRest.set('[]', { rest: [], byBucket: new Map() });
+  }
+  const filled: DeliveryGroup[] = [];
+  for (const { rest, byBucket } of byRest.values()) {
+    for (const bucket of buckets) {
+      const keys = [...rest];
+      keys.splice(timeIndex, 0, bucket);
+      filled.push(byBucket.get(bucket) ?? { keys, figures: emptyFigures() });
+    }
+  }
+  // Byte order over the keys in group_by order, as the query sorts (COLLATE "C").
+  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return filled.sort((a, b) => {
+    for (let i = 0; i < a.keys.length; i++) {
+      const order = compare(a.keys[i], b.keys[i]);
+      if (order !== 0) return order;
+    }
+    return 0;
+  });
 }
