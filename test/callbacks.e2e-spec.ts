@@ -1,8 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import { verifyCallback } from '../apps/notification-service/src/callbacks/callback-signature';
+import {
+  CALLBACK_QUEUE,
+  type CallbackJobData,
+} from '../apps/notification-service/src/callbacks/callbacks.constants';
 import {
   createTemplate,
   type Harness,
@@ -272,8 +277,17 @@ describe('Status callbacks (e2e)', () => {
         next_attempt_at: null,
       });
     }
-    // Nothing more arrives once they have failed.
-    await delay(700);
+    // Nothing more arrives once they have failed: no attempt is left planned for them, neither in
+    // the database (asserted above) nor in the queue, once the last one has run.
+    const ids = list.map((d) => d.id);
+    const queue = h.app.get<Queue<CallbackJobData>>(getQueueToken(CALLBACK_QUEUE));
+    await waitFor(
+      async () => {
+        const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'paused']);
+        return !jobs.some((job) => job && ids.includes(job.data.deliveryId));
+      },
+      { what: 'no callback attempt left in the queue' },
+    );
     const received = receiver.at('/down/1');
     expect(received).toHaveLength(3 * MAX_ATTEMPTS);
     const byId = new Map<string, Received[]>();

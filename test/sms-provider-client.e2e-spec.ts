@@ -12,6 +12,7 @@ import {
   verifyWebhookSignature,
 } from '@app/sms-provider';
 import { startSandbox } from '../apps/sms-provider-sandbox/src/bootstrap';
+import { waitFor } from '../tools/stack';
 
 // Keys are per concern so one test's traffic never eats another's rate-limit window or credits.
 const MAIN_KEY = 'sk_test_e2e_client_main';
@@ -148,11 +149,7 @@ describe('SmsProviderClient against the sandbox (e2e)', () => {
         expect(result.data).toMatchObject({ success: true, url, events: ['message.delivered'] });
 
         const sent = await client.sendMessage({ to: TO, message: 'Hook me' });
-        const deadline = Date.now() + 5000;
-        while (received.length === 0 && Date.now() < deadline) {
-          await delay(50);
-        }
-        expect(received.length).toBeGreaterThanOrEqual(1);
+        await waitFor(() => received.length > 0, { timeoutMs: 5000, what: 'the signed webhook' });
         const [delivery] = received;
         expect(JSON.parse(delivery.body)).toMatchObject({
           event: 'message.delivered',
@@ -256,15 +253,19 @@ describe('SmsProviderClient against the sandbox (e2e)', () => {
 
     it('does not retry a timed-out send', async () => {
       let received = 0;
-      const counting = createServer(() => {
-        received += 1;
+      // Sends are never answered; the probe is, at once.
+      const counting = createServer((req, res) => {
+        if (req.url === '/probe') res.end('ok');
+        else received += 1;
       });
       const port = await listen(counting);
       try {
         const client = await clientFor({ baseUrl: `http://127.0.0.1:${port}/v1`, timeoutMs: 200 });
         const error = await rejectionOf(client.sendMessage({ to: TO, message: 'Once' }));
         expect(error.code).toBe('timeout');
-        await delay(300);
+        // A retry would have been sent before the rejection, so before this probe: once the probe
+        // is answered, the server has seen every request the client made.
+        await (await fetch(`http://127.0.0.1:${port}/probe`)).text();
         expect(received).toBe(1);
       } finally {
         await close(counting);
