@@ -248,8 +248,9 @@ export class MessageLifecycleRepository {
       ), event AS (
         INSERT INTO message_events (message_id, type, status, source, dedupe_key, details, occurred_at, status_change)
         SELECT id, status, status, ${p.add(change.source)}, ${dedupe ?? 'NULL'},
-          ${p.add(JSON.stringify(details), '::jsonb')}
+          NULLIF(${p.add(JSON.stringify(details), '::jsonb')}
             || CASE WHEN ${p.add(change.withAttempt ?? false, '::boolean')} THEN jsonb_build_object('attempt', attempts) ELSE '{}'::jsonb END,
+            '{}'::jsonb),
           ${occurredAt}, true
         FROM updated
         ON CONFLICT DO NOTHING
