@@ -304,6 +304,30 @@ describe('Templates API (e2e)', () => {
       });
     });
 
+    it('answers the nested each bomb with 422 message_too_long at once, preview and send', async () => {
+      // 80 × 80 × 80 × 1,000 characters: 512 million, from a 250-byte request.
+      await create(
+        'each_bomb',
+        `{{#each a}}{{#each @root.a}}{{#each @root.a}}${'x'.repeat(1000)}{{/each}}{{/each}}{{/each}}`,
+      );
+      const variables = { a: Array<number>(80).fill(0) };
+      const started = Date.now();
+      const preview = await h.api('POST', '/v1/templates/each_bomb/preview', {
+        body: { variables },
+      });
+      const send = await h.api('POST', '/v1/notifications', {
+        body: { template: 'each_bomb', to: '+14155550100', variables },
+      });
+      const elapsed = Date.now() - started;
+      for (const res of [preview, send]) {
+        expect(res.status).toBe(422);
+        expect(res.body).toMatchObject({ success: false, error: { code: 'message_too_long' } });
+      }
+      // Two requests over HTTP on a shared machine; unbounded, one of them never answered.
+      expect(elapsed).toBeLessThan(2000);
+      expect((await h.api('GET', '/health', { key: null })).status).toBe(200);
+    });
+
     it('answers 400 when variables is not an object', async () => {
       await create('preview_bad_vars', 'Hi {{name}}');
       const res = await h.api('POST', '/v1/templates/preview_bad_vars/preview', {

@@ -9,6 +9,14 @@ import type { AppConfig } from './config/app-config';
 /** Request bodies larger than this are refused with 413 (1000 recipients fit easily). */
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/**
+ * Signals that close the application gracefully. Not Nest's default (every signal it knows):
+ * that list includes SIGABRT, SIGSEGV and SIGBUS, and a handler for those, which only runs on the
+ * event loop, leaves a process whose V8 has aborted (out of memory, an invalid string size) stuck
+ * in the abort for good instead of dying, so no supervisor ever restarts it.
+ */
+export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
 /** Builds the application for `config` without listening: main.ts, the demo and tests share it. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: true });
@@ -20,7 +28,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
+  app.enableShutdownHooks([...SHUTDOWN_SIGNALS]);
 
   if (config.runsApi) {
     const document = SwaggerModule.createDocument(

@@ -6,6 +6,7 @@ import {
   MessageTooLongError,
   MissingVariablesError,
   renderTemplate,
+  TemplateTooComplexError,
 } from './template-renderer';
 
 function thrown(fn: () => unknown): unknown {
@@ -200,5 +201,60 @@ describe(renderTemplate.name, () => {
     expect(renderTemplate(body, { x: 1 }).text).toBe('cached 1');
     expect(renderTemplate(body, { x: 2 }).text).toBe('cached 2');
     expect(compileTemplate(body).variables).toEqual(['x']);
+  });
+});
+
+describe('bounded rendering', () => {
+  /** Milliseconds `fn` took, and what it threw. */
+  function timed(fn: () => unknown): { ms: number; error: unknown } {
+    const started = performance.now();
+    const error = thrown(fn);
+    return { ms: performance.now() - started, error };
+  }
+
+  it('stops the nested each bomb (512 million characters) at the limit, in milliseconds', () => {
+    const body =
+      '{{#each a}}{{#each @root.a}}{{#each @root.a}}' +
+      'x'.repeat(1000) +
+      '{{/each}}{{/each}}{{/each}}';
+    const { ms, error } = timed(() => renderTemplate(body, { a: Array<number>(80).fill(0) }));
+    expect(error).toBeInstanceOf(MessageTooLongError);
+    expect((error as MessageTooLongError).code).toBe('message_too_long');
+    // The unbounded render took minutes and then aborted V8; a generous bound for a shared CPU.
+    expect(ms).toBeLessThan(250);
+  });
+
+  it('stops a single each over a long list as soon as the output passes the limit', () => {
+    const body = '{{#each a}}' + 'y'.repeat(1500) + '{{/each}}';
+    const { ms, error } = timed(() => renderTemplate(body, { a: Array<number>(10_000).fill(0) }));
+    expect(error).toBeInstanceOf(MessageTooLongError);
+    expect(ms).toBeLessThan(250);
+  });
+
+  it('stops nested loops that print nothing after a bounded number of iterations', () => {
+    const body = '{{#each a}}{{#each @root.a}}{{#each @root.a}}{{/each}}{{/each}}{{/each}}';
+    const { ms, error } = timed(() => renderTemplate(body, { a: Array<number>(1000).fill(0) }));
+    expect(error).toBeInstanceOf(TemplateTooComplexError);
+    expect((error as TemplateTooComplexError).code).toBe('template_too_complex');
+    expect(ms).toBeLessThan(250);
+  });
+
+  it('refuses a variable longer than a whole message, wherever it is nested', () => {
+    const error = thrown(() =>
+      renderTemplate('{{#each a}}{{x}}{{/each}}', { a: [{ x: 'ok' }, { x: 'z'.repeat(1601) }] }),
+    );
+    expect(error).toBeInstanceOf(InvalidVariablesError);
+    expect((error as InvalidVariablesError).details.invalid).toEqual([
+      { name: 'a[1].x', reason: 'is longer than 1600 characters' },
+    ]);
+  });
+
+  it('still renders loops and blocks whose output fits', () => {
+    const body =
+      '{{#each items}}{{#if @first}}{{else}}, {{/if}}{{name}}{{/each}}{{#with o}} {{p}}{{/with}}';
+    const items = Array.from({ length: 200 }, (_, i) => ({ name: `n${i}` }));
+    const text = renderTemplate(body, { items, o: { p: 'end' } }).text;
+    expect(text.startsWith('n0, n1, n2')).toBe(true);
+    expect(text.endsWith('n199 end')).toBe(true);
   });
 });

@@ -84,8 +84,10 @@ export class MessageTooLongError extends TemplateError {
   readonly code = 'message_too_long';
   readonly details: { characters: number; max: number };
 
-  constructor(characters: number, what = 'Rendered message') {
-    super(`${what} is ${characters} characters long; the maximum is ${MAX_MESSAGE_LENGTH}`);
+  constructor(characters: number, what = 'Rendered message', atLeast = false) {
+    super(
+      `${what} is ${atLeast ? 'over ' : ''}${characters} characters long; the maximum is ${MAX_MESSAGE_LENGTH}`,
+    );
     this.name = 'MessageTooLongError';
     this.details = { characters, max: MAX_MESSAGE_LENGTH };
   }
@@ -98,6 +100,27 @@ export class EmptyMessageError extends TemplateError {
   constructor() {
     super('The rendered message is empty; the provider refuses a message without text');
     this.name = 'EmptyMessageError';
+  }
+}
+
+/**
+ * Block bodies (an `each` item, a `with`, an `if` branch) one render may run. A 1600-character
+ * SMS needs far fewer; nested `each` over `@root` lists grow as a power of the list length, and
+ * this stops them after a few milliseconds even when they print nothing.
+ */
+export const RENDER_STEP_LIMIT = 10_000;
+
+/** A render that would loop more than `RENDER_STEP_LIMIT` times, whatever it prints. */
+export class TemplateTooComplexError extends TemplateError {
+  readonly code = 'template_too_complex';
+  readonly details: { max_iterations: number };
+
+  constructor() {
+    super(
+      `Rendering takes more than ${RENDER_STEP_LIMIT} block iterations; an SMS needs far fewer`,
+    );
+    this.name = 'TemplateTooComplexError';
+    this.details = { max_iterations: RENDER_STEP_LIMIT };
   }
 }
 
@@ -119,6 +142,51 @@ const handlebars = Handlebars.create();
 // Every helper the environment knows, including ones we don't offer (log, helperMissing): a bare
 // `{{log}}` would call the helper rather than print a variable, so none of them can be a name.
 const HELPER_NAMES: ReadonlySet<string> = new Set(Object.keys(handlebars.helpers));
+
+/**
+ * What a render has spent so far. Rendering is synchronous, so one module-level budget, reset by
+ * `renderTemplate`, is never shared by two renders.
+ */
+let steps = 0;
+
+/**
+ * Wraps the built-in block helpers so that each body run counts against the step budget and a
+ * block's output is measured as it grows: a block can only ever add to the message (nothing
+ * discards a block's text), so once one block has produced more than the limit the whole message
+ * is too long and rendering stops there, long before a nested loop can build millions of
+ * characters. Bounds what a completed block returns to the limit; what one body run can print
+ * between two checks is bounded by the template's size and `MAX_VARIABLE_LENGTH`.
+ */
+for (const name of ['each', 'with', 'if', 'unless']) {
+  const original = handlebars.helpers[name];
+  // Each takes exactly one argument (the analyzer refuses other counts), then the options.
+  handlebars.registerHelper(
+    name,
+    function (this: unknown, subject: unknown, options: Handlebars.HelperOptions) {
+      let produced = 0;
+      const measured = (body: Handlebars.TemplateDelegate) =>
+        Object.assign((context: unknown, runtime?: Handlebars.RuntimeOptions): string => {
+          steps += 1;
+          if (steps > RENDER_STEP_LIMIT) throw new TemplateTooComplexError();
+          const text = body(context, runtime);
+          produced += text.length;
+          if (produced > MAX_MESSAGE_LENGTH) {
+            throw new MessageTooLongError(MAX_MESSAGE_LENGTH, 'Rendered message', true);
+          }
+          return text;
+        }, body);
+      const bounded = { ...options, fn: measured(options.fn), inverse: measured(options.inverse) };
+      return original.call(this, subject, bounded) as unknown;
+    },
+  );
+}
+
+/**
+ * The longest string a variable may hold. A longer one could never be printed in a message, and
+ * the cap keeps what one `{{name}}` adds to the output small, so the block checks above are never
+ * far behind.
+ */
+export const MAX_VARIABLE_LENGTH = MAX_MESSAGE_LENGTH;
 const BLOCK_HELPERS: ReadonlySet<string> = new Set(['if', 'unless', 'each', 'with']);
 const INLINE_HELPERS: ReadonlySet<string> = new Set(['lookup']);
 // The runtime throws on a wrong count ("#if requires exactly one argument"): refuse it up front.
@@ -181,8 +249,10 @@ export function renderTemplate(
 ): RenderedMessage {
   const prepared = prepare(body);
   checkVariables(prepared.references, variables);
+  checkLengths(variables);
 
   let text: string;
+  steps = 0;
   try {
     text = prepared.template(variables);
   } catch (error) {
@@ -535,6 +605,24 @@ function checkVariables(
   if (invalid.length > 0) throw new InvalidVariablesError(invalid);
 }
 
+/** Every string anywhere in `variables` (list items and fields too) fits `MAX_VARIABLE_LENGTH`. */
+function checkLengths(variables: Readonly<Record<string, unknown>>): void {
+  const invalid: InvalidVariable[] = [];
+  // A stack rather than recursion: the depth is the caller's to choose.
+  const pending: [string, unknown][] = Object.entries(variables);
+  while (pending.length > 0 && invalid.length < 10) {
+    const [name, value] = pending.pop() as [string, unknown];
+    if (typeof value === 'string' && value.length > MAX_VARIABLE_LENGTH) {
+      invalid.push({ name, reason: `is longer than ${MAX_VARIABLE_LENGTH} characters` });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => pending.push([`${name}[${index}]`, item]));
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) pending.push([`${name}.${key}`, item]);
+    }
+  }
+  if (invalid.length > 0) throw new InvalidVariablesError(invalid);
+}
+
 /** Own properties only, as Handlebars itself refuses to read inherited ones (`constructor`). */
 function lookup(root: unknown, parts: readonly string[]): unknown {
   let value = root;
@@ -556,8 +644,11 @@ function isPrintable(value: unknown): boolean {
 }
 
 function translateRuntimeError(error: unknown, positions: ReadonlyMap<string, string>): Error {
+  if (error instanceof TemplateError) return error;
   if (!(error instanceof handlebars.Exception)) {
-    return error instanceof Error ? error : new Error(String(error));
+    // The template and variables are the caller's: whatever breaks while rendering them (a `../`
+    // the runtime cannot follow, say) is theirs to fix, not a fault of the service.
+    return new RenderFailedError(error instanceof Error ? error.message : String(error));
   }
   const { lineNumber, column } = error as { lineNumber?: unknown; column?: unknown };
   const name = positions.get(`${String(lineNumber)}:${String(column)}`);
