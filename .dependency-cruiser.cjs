@@ -12,7 +12,7 @@ const ALLOWED = {
   redis: ['config'],
   auth: ['common', 'config'],
   metrics: ['auth'],
-  health: ['auth', 'redis'],
+  health: ['auth', 'common', 'redis'],
   // The database wiring lists every entity and migration.
   database: ['auth', 'config', 'delivery-status', 'notifications', 'templates'],
   // Features, in the order they may build on each other.

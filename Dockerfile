@@ -21,6 +21,8 @@ RUN npm run build
 # --- runtime: production dependencies and the compiled output only -------------------------------
 FROM node:${NODE_VERSION}-slim AS runtime
 ENV NODE_ENV=production
+# In a container the published port is the boundary: listen on every interface inside it.
+ENV HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

@@ -185,14 +185,14 @@ function report(name: string, outcome: string): void {
   console.log(`  ${name}: ${outcome}`);
 }
 
-/** Waits for the sandbox to answer and the service's /health (database + Redis) to be 200. */
+/** Waits for the sandbox to answer and the service's /health/ready (database + Redis) to be 200. */
 async function waitUntilReady(stack: Stack): Promise<void> {
   // A crash at start-up (bad config, port taken) fails the wait at once, not at the deadline.
   const wait = { timeoutMs: STARTUP_TIMEOUT_MS, intervalMs: 250 };
   await Promise.all([
     // Admin routes: no auth and no rate limit, so waiting does not spend the provider budget.
     waitUntilAnswers(stack.sandbox, `${stack.sandboxUrl}/__admin/faults`, wait),
-    waitUntilAnswers(stack.service, `${stack.serviceUrl}/health`, wait),
+    waitUntilAnswers(stack.service, `${stack.serviceUrl}/health/ready`, wait),
   ]);
 }
 

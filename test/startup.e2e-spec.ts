@@ -8,7 +8,7 @@ import { databasePrefix, databaseUrl, REDIS_URL, redisPrefix } from './support/t
 const ROOT = join(__dirname, '..');
 
 describe('Service start-up (e2e)', () => {
-  it('stops on a bad setting with one line naming the variable', () => {
+  it('stops on a bad setting with one JSON line naming the variable', () => {
     const run = spawnSync(
       process.execPath,
       [
@@ -26,9 +26,13 @@ describe('Service start-up (e2e)', () => {
       },
     );
     expect(run.status).toBe(1);
-    expect(run.stderr.trim().split('\n')).toEqual([
-      'Invalid configuration: SMS_PROVIDER_PLAN must be one of standard, enterprise, got "gold"',
-    ]);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({
+      level: 'fatal',
+      msg: 'Invalid configuration: SMS_PROVIDER_PLAN must be one of standard, enterprise, got "gold"',
+    });
+    expect(run.stderr).toBe('');
   });
 
   it('creates its database when missing and runs the migrations before answering', async () => {

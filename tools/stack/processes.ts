@@ -154,7 +154,7 @@ export interface ServiceProcess extends ManagedProcess {
 /**
  * Runs the notification service's real entry point as a separate process, configured by `env`
  * alone (e.g. for crash tests: a SIGKILL must hit a process, not a module in the caller's own).
- * Resolves once /health (database and Redis) answers 200.
+ * Resolves once /health/ready (database and Redis) answers 200.
  */
 export async function spawnService(
   env: Record<string, string>,
@@ -163,7 +163,7 @@ export async function spawnService(
   const proc = startTsProcess({ name: 'service', entry: SERVICE_ENTRY, env, ...options });
   const url = `http://127.0.0.1:${env.PORT}`;
   try {
-    await waitUntilAnswers(proc, `${url}/health`, { timeoutMs: options.timeoutMs });
+    await waitUntilAnswers(proc, `${url}/health/ready`, { timeoutMs: options.timeoutMs });
   } catch (error) {
     proc.child.kill('SIGKILL');
     throw error;

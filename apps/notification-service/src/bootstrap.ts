@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { createValidationPipe } from './common/errors/validation';
 import type { AppConfig } from './config/app-config';
+import { REQUEST_ID_HEADER, requestIdOf } from './logging/root-logger';
 
 /** Request bodies larger than this are refused with 413 (1000 recipients fit easily). */
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -19,7 +20,13 @@ export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /** Builds the application for `config` without listening: main.ts, the demo and tests share it. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: true });
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Client addresses from X-Forwarded-For only behind a proxy the operator says is there.
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     rawBody: true,
     bufferLogs: true,
@@ -27,6 +34,14 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  // Every answer names its request, errors and 404s included: what a caller quotes to us.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      void reply.header(REQUEST_ID_HEADER, request.id);
+      done();
+    });
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks([...SHUTDOWN_SIGNALS]);
 
@@ -47,7 +62,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
 
 export async function startApp(
   config: AppConfig,
-  host = '0.0.0.0',
+  host = config.host,
 ): Promise<NestFastifyApplication> {
   const app = await createApp(config);
   await app.listen(config.port, host);

@@ -1,6 +1,12 @@
 import 'reflect-metadata';
+import { Logger as NestLogger } from '@nestjs/common';
 import { startApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config/load-config';
+import { createRootLogger } from './logging/root-logger';
+import { NestJsonLogger } from './logging/nest-json-logger';
+
+// Before the configuration is known (and for a bad one) lines are written at info.
+let logger = createRootLogger(process.env.LOG_LEVEL?.trim() || 'info');
 
 async function main(): Promise<void> {
   let config;
@@ -9,18 +15,22 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       // One clear line naming the variable, and no stack trace to wade through.
-      process.stderr.write(`${error.message}\n`);
+      logger.fatal(error.message);
       process.exit(1);
     }
     throw error;
   }
+  logger = createRootLogger(config.logLevel);
+  // Nest's own lines (start-up, a module failing) in the same JSON as everything else.
+  NestLogger.overrideLogger(new NestJsonLogger(logger));
   const app = await startApp(config);
-  process.stdout.write(
-    `notification-service (${config.appRole}) listening on ${await app.getUrl()}\n`,
+  logger.info(
+    { role: config.appRole, url: await app.getUrl() },
+    `notification-service (${config.appRole}) listening on ${await app.getUrl()}`,
   );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`notification-service failed to start: ${String(error)}\n`);
+  logger.fatal({ err: error }, `notification-service failed to start: ${String(error)}`);
   process.exit(1);
 });

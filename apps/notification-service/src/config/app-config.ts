@@ -12,6 +12,10 @@ export const PROVIDER_WEBHOOK_PATH = '/v1/webhooks/sms-provider';
  */
 export class AppConfig {
   port!: number;
+  /** The interface to listen on: loopback unless the operator opens it (0.0.0.0 in the image). */
+  host!: string;
+  /** Believe X-Forwarded-* headers (only behind a proxy that sets them). */
+  trustProxy!: boolean;
   databaseUrl!: string;
   redisUrl!: string;
   queuePrefix!: string;

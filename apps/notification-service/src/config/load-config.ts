@@ -93,6 +93,8 @@ const ROLES = ['api', 'worker', 'all'] as const satisfies readonly AppRole[];
  */
 const fields = z.object({
   PORT: setting(integer(0, 65535), 3000),
+  HOST: setting(text.min(1), '127.0.0.1'),
+  TRUST_PROXY: setting(flag, false),
   DATABASE_URL: setting(
     url(['postgres:', 'postgresql:']),
     'postgres://postgres@127.0.0.1:5432/notifications',
@@ -162,6 +164,8 @@ const environment = fields
 function toAppConfig(env: z.output<typeof fields>): AppConfig {
   const config = new AppConfig();
   config.port = env.PORT;
+  config.host = env.HOST;
+  config.trustProxy = env.TRUST_PROXY;
   config.databaseUrl = env.DATABASE_URL;
   config.redisUrl = env.REDIS_URL;
   config.queuePrefix = env.QUEUE_PREFIX;

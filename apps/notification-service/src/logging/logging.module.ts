@@ -1,11 +1,20 @@
+import type { IncomingMessage } from 'node:http';
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
-import { maskPhonesIn } from './mask';
+import { createRootLogger, serializers } from './root-logger';
+
+/** Probes and scrapes every few seconds would drown everything else. */
+const UNLOGGED = /^\/(health|metrics)(\/|\?|$)/;
+
+function pathOf(req: IncomingMessage): string {
+  return (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '';
+}
 
 /**
- * Structured JSON logs. Authorization headers, signatures and anything that looks like a phone
- * number never reach the output unmasked, whoever wrote the log line.
+ * Structured JSON logs: one access line per request with its real status and duration, and every
+ * line written while handling it tagged with its `request_id`. Keys, signatures and message
+ * bodies never reach the output; phone numbers only masked, whoever wrote the line.
  */
 @Module({
   imports: [
@@ -13,42 +22,18 @@ import { maskPhonesIn } from './mask';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
         pinoHttp: {
-          level: config.logLevel,
-          redact: {
-            paths: [
-              'req.headers.authorization',
-              'req.headers["x-smsprovider-signature"]',
-              'req.headers.cookie',
-              'req.headers["idempotency-key"]',
-            ],
-            censor: '[redacted]',
-          },
-          // Health and metrics scrapes would drown everything else.
-          autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
-          hooks: {
-            logMethod(args, method) {
-              method.apply(
-                this,
-                args.map((a) => (typeof a === 'string' ? maskPhonesIn(a) : a)) as typeof args,
-              );
-            },
-          },
-          formatters: {
-            log: (object: Record<string, unknown>) => maskDeep(object) as Record<string, unknown>,
-          },
+          logger: createRootLogger(config.logLevel),
+          quietReqLogger: true,
+          customAttributeKeys: { reqId: 'request_id', responseTime: 'response_time_ms' },
+          serializers: { req: serializers.req, res: serializers.res, err: serializers.err },
+          customLogLevel: (_req, res, error) =>
+            error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+          customSuccessMessage: (req, res) =>
+            `${req.method} ${res.statusCode} ${serializers.req({ method: '', url: pathOf(req), id: '' }).url}`,
+          autoLogging: { ignore: (req) => UNLOGGED.test(pathOf(req)) },
         },
       }),
     }),
   ],
 })
 export class LoggingModule {}
-
-function maskDeep(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return maskPhonesIn(value);
-  if (depth > 4 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1));
-  if (value instanceof Error) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = maskDeep(v, depth + 1);
-  return out;
-}

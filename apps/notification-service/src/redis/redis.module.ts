@@ -1,4 +1,11 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 
@@ -7,6 +14,28 @@ export const REDIS = Symbol('REDIS');
 /** Keys of our own (throttle, pause flags) live under the stack's QUEUE_PREFIX too. */
 export function redisKey(config: AppConfig, ...parts: string[]): string {
   return [config.queuePrefix, ...parts].join(':');
+}
+
+const CLIENT_OPTIONS = { maxRetriesPerRequest: 3, enableOfflineQueue: true };
+
+/**
+ * One line when the connection is lost and one when it is back, instead of ioredis's "Unhandled
+ * error event" stack trace on every reconnect attempt (readiness reports the outage meanwhile).
+ */
+function watchConnection(redis: Redis): Redis {
+  const logger = new Logger('Redis');
+  let lost = false;
+  redis.on('error', (error: Error) => {
+    if (lost) return;
+    lost = true;
+    logger.warn(`Redis connection lost: ${error.message}`);
+  });
+  redis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    logger.log('Redis connection is back');
+  });
+  return redis;
 }
 
 @Injectable()
@@ -25,7 +54,7 @@ class RedisCloser implements OnApplicationShutdown {
       provide: REDIS,
       inject: [AppConfig],
       useFactory: (config: AppConfig) =>
-        new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true }),
+        watchConnection(new Redis(config.redisUrl, CLIENT_OPTIONS)),
     },
     RedisCloser,
   ],

@@ -5,6 +5,7 @@ import { withoutJob } from '../common/queue-jobs';
 import type { Message } from '../delivery-status/entities/message.entity';
 import type { DispatchRef } from '../delivery-status/message-lifecycle.repository';
 import { AppConfig } from '../config/app-config';
+import { currentRequestId } from '../logging/log-context';
 import { SCHEDULE_EARLY_MS, SEND_JOB, SEND_QUEUE, type SendJobData } from './sending.constants';
 
 /**
@@ -46,10 +47,11 @@ export class DispatchService {
    */
   async dispatchMany(refs: DispatchRef[], { front = false } = {}): Promise<void> {
     if (refs.length === 0) return;
+    const requestId = currentRequestId();
     await this.queue.addBulk(
       refs.map((ref) => ({
         name: SEND_JOB,
-        data: { messageId: ref.id, seq: ref.dispatchSeq },
+        data: { messageId: ref.id, seq: ref.dispatchSeq, ...(requestId ? { requestId } : {}) },
         opts: this.jobOptions(ref, front),
       })),
     );

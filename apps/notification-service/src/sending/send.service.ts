@@ -6,6 +6,7 @@ import { sleep } from '../common/sleep';
 import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
 import { UNSENT_STATUSES } from '../delivery-status/message-status';
 import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
+import { runWithLogContext } from '../logging/log-context';
 import { maskPhone, maskPhonesIn } from '../logging/mask';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../delivery-status/entities/message.entity';
@@ -39,9 +40,17 @@ export class SendService {
   ) {}
 
   async handle(job: SendJobData): Promise<void> {
-    let message = await this.lifecycle.findById(job.messageId);
+    const found = await this.lifecycle.findById(job.messageId);
+    if (!found) return;
+    await runWithLogContext({ notification_id: found.notificationId }, () =>
+      this.handleMessage(found, job),
+    );
+  }
+
+  private async handleMessage(found: Message, job: SendJobData): Promise<void> {
+    let message: Message | null = found;
     // Obsolete job: a newer attempt was planned, or the message moved on or is being sent.
-    if (!message || message.dispatchSeq !== job.seq || message.claimedAt) return;
+    if (message.dispatchSeq !== job.seq || message.claimedAt) return;
     if (message.status !== 'scheduled' && message.status !== 'pending') return;
 
     const dueIn = (message.nextAttemptAt?.getTime() ?? 0) - Date.now();
@@ -127,6 +136,7 @@ export class SendService {
             `Provider accepted message ${message.id} (${data.message_id}) but its claim was gone`,
           );
         } else {
+          this.logger.debug(`Provider accepted message ${message.id} as ${data.message_id}`);
           // The provider may have reported on it before this commit: apply what was parked.
           // A failure here is mended by the reconciler's periodic adoption.
           await this.updates.adoptParked(data.message_id).catch((error: unknown) => {

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { AppConfig } from '../config/app-config';
+import { runWithLogContext } from '../logging/log-context';
 import { SendService } from './send.service';
 import { SEND_JOB, SEND_QUEUE, type SendJobData } from './sending.constants';
 
@@ -27,7 +28,9 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     void this.queue
       .process(SEND_JOB, this.config.sending.concurrency, (job: Job<SendJobData>) =>
-        this.sender.handle(job.data),
+        runWithLogContext({ request_id: job.data.requestId, message_id: job.data.messageId }, () =>
+          this.sender.handle(job.data),
+        ),
       )
       .catch((error: unknown) => this.logger.error(`Send worker stopped: ${String(error)}`));
     // A job only fails on an unexpected error (database down, a bug): the message stays in the
@@ -35,6 +38,8 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.queue.on('failed', (job: Job<SendJobData>, error: Error) => {
       this.logger.error(`Send job ${job.id} failed: ${error.stack ?? error.message}`);
     });
+    // Redis down: one line per outage from the Redis module, not one per reconnect attempt here.
+    this.queue.on('error', () => undefined);
     this.logger.log(`Send worker started, concurrency ${this.config.sending.concurrency}`);
   }
 

@@ -5,6 +5,8 @@ export interface SendJobData {
   messageId: string;
   /** The message's dispatch_seq when this job was planned; an older job is obsolete. */
   seq: number;
+  /** The request that created the message, so the worker's log lines can be tied to it. */
+  requestId?: string;
 }
 
 /** A delayed job is released this much before its time; the worker waits out the rest precisely. */
