@@ -24,6 +24,7 @@ const ALLOWED = {
   reconcile: ['common', 'config', 'delivery-status', 'provider'],
   webhooks: ['auth', 'common', 'config', 'delivery-status', 'metrics'],
   notifications: ['auth', 'common', 'config', 'delivery-status', 'metrics', 'sending', 'templates'],
+  messages: ['auth', 'common', 'delivery-status', 'logging', 'sending', 'templates'],
   operations: ['auth', 'common', 'provider', 'sending'],
   reports: ['auth', 'common', 'delivery-status', 'templates'],
 };

@@ -12,6 +12,7 @@ import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { OperationsModule } from './operations/operations.module';
@@ -51,6 +52,7 @@ export class AppModule {
       imports.push(
         TemplatesModule,
         NotificationsModule,
+        MessagesModule,
         OperationsModule,
         WebhooksModule,
         ReportsModule,

@@ -125,6 +125,7 @@ const COLUMNS = [
   'delivered_at',
   'completed_at',
   'last_checked_at',
+  'resend_of',
   'updated_at',
 ] as const;
 const MESSAGE_COLUMNS = COLUMNS.join(', ');
@@ -185,6 +186,45 @@ export class MessageLifecycleRepository {
     );
     await manager.save(MessageEvent, events, { chunk: 500 });
     return saved;
+  }
+
+  /**
+   * Sends failed or expired messages again as new messages of the same notification, each linked
+   * to the one it replaces (`resend_of`) and due now; the old row keeps its final status and gets
+   * a `resent` row on its timeline. One statement: a message already resent, or not final-failed,
+   * is skipped, so repeating a request creates nothing twice. Returns the new messages.
+   */
+  async createResends(
+    ids: readonly string[],
+    details: Record<string, unknown>,
+  ): Promise<Message[]> {
+    if (ids.length === 0) return [];
+    const rows: MessageRow[] = await this.db.query(
+      `WITH created AS (
+         INSERT INTO messages (notification_id, recipient, body, sender_id, characters, encoding,
+           segments, status, priority, expires_at, next_attempt_at, resend_of)
+         SELECT m.notification_id, m.recipient, m.body, m.sender_id, m.characters, m.encoding,
+           m.segments, 'pending', m.priority,
+           -- A validity that has already run out would expire the new message at once.
+           CASE WHEN m.expires_at > now() THEN m.expires_at END, now(), m.id
+         FROM messages m
+         WHERE m.id = ANY($1::uuid[]) AND m.status IN ('failed', 'expired')
+         ORDER BY m.submitted_at, m.id
+         ON CONFLICT (resend_of) WHERE resend_of IS NOT NULL DO NOTHING
+         RETURNING ${MESSAGE_COLUMNS}
+       ), accepted AS (
+         INSERT INTO message_events (message_id, type, status, source, details)
+         SELECT id, 'accepted', status, 'api', $2::jsonb || jsonb_build_object('resend_of', resend_of)
+         FROM created
+       ), resent AS (
+         INSERT INTO message_events (message_id, type, status, source, details)
+         SELECT old.id, 'resent', old.status, 'api', $2::jsonb || jsonb_build_object('resent_as', c.id)
+         FROM created c JOIN messages old ON old.id = c.resend_of
+       )
+       SELECT * FROM created`,
+      [ids, JSON.stringify(details)],
+    );
+    return rows.map(toMessage);
   }
 
   /**
@@ -446,6 +486,7 @@ export interface MessageRow {
   delivered_at: Date | null;
   completed_at: Date | null;
   last_checked_at: Date | null;
+  resend_of: string | null;
   updated_at: Date;
 }
 
@@ -480,6 +521,7 @@ export function toMessage(row: MessageRow): Message {
   m.deliveredAt = row.delivered_at;
   m.completedAt = row.completed_at;
   m.lastCheckedAt = row.last_checked_at;
+  m.resendOf = row.resend_of;
   m.updatedAt = row.updated_at;
   return m;
 }

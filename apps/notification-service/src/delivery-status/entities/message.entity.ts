@@ -96,6 +96,10 @@ export class Message {
   @Column('timestamptz', { name: 'last_checked_at', nullable: true })
   lastCheckedAt!: Date | null;
 
+  /** The failed or expired message this one was sent again in place of. */
+  @Column('uuid', { name: 'resend_of', nullable: true })
+  resendOf!: string | null;
+
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
   updatedAt!: Date;
 }

@@ -1,0 +1,92 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
+import type { Principal } from '../auth/scopes';
+import {
+  BulkResendDto,
+  BulkResendResult,
+  MessageDetail,
+  MessagePage,
+  ResendResult,
+  SearchMessagesQuery,
+} from './messages.dto';
+import { MessagesService } from './messages.service';
+
+@ApiTags('messages')
+@ApiBearerAuth()
+@Controller('v1/messages')
+export class MessagesController {
+  constructor(private readonly messages: MessagesService) {}
+
+  @Get()
+  @RequireScope('notifications:read')
+  @ApiOperation({
+    summary: 'Find messages by number, provider id, status, error code, template or time',
+    description:
+      'Newest first, keyset-paged (next_cursor). Numbers match exactly in E.164 and are masked ' +
+      'in the answer. Non-admin keys see only their team.',
+  })
+  @ApiOkResponse({ type: MessagePage })
+  search(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: SearchMessagesQuery,
+  ): Promise<MessagePage> {
+    return this.messages.search(principal, query);
+  }
+
+  @Post('resend')
+  @HttpCode(200)
+  @RequireScope('notifications:send')
+  @ApiOperation({
+    summary: 'Resend every failed or expired message matching a filter (dry_run counts them)',
+    description:
+      'Each becomes a new message linked by resend_of, oldest first, at most 1000 per call ' +
+      '(remaining says how many are left). Messages already resent are not matched, so a ' +
+      'repeated call sends nothing twice.',
+  })
+  @ApiOkResponse({ type: BulkResendResult })
+  bulkResend(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: BulkResendDto,
+  ): Promise<BulkResendResult> {
+    return this.messages.bulkResend(principal, dto);
+  }
+
+  @Get(':id')
+  @RequireScope('notifications:read')
+  @ApiOperation({ summary: 'One message with its timeline (every event, its source and time)' })
+  @ApiOkResponse({ type: MessageDetail })
+  @ApiNotFoundResponse({ description: 'message_not_found (also for another team’s message)' })
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<MessageDetail> {
+    return this.messages.get(principal, id);
+  }
+
+  @Post(':id/resend')
+  @RequireScope('notifications:send')
+  @ApiOperation({
+    summary: 'Send a failed or expired message again, as a new message linked by resend_of',
+    description:
+      '201 with the new message; 200 with created=false and the earlier resend when this message ' +
+      'was resent already (a message is resent at most once; resend the new one to try again).',
+  })
+  @ApiOkResponse({ type: ResendResult })
+  @ApiConflictResponse({ description: 'not_resendable: the message is not failed or expired' })
+  @ApiNotFoundResponse({ description: 'message_not_found' })
+  async resend(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ResendResult> {
+    const result = await this.messages.resend(principal, id);
+    void reply.status(result.created ? 201 : 200);
+    return result;
+  }
+}

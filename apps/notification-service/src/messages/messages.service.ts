@@ -1,0 +1,208 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Principal } from '../auth/scopes';
+import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
+import { parseInstant } from '../common/iso-instant';
+import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
+import { maskPhone, maskPhonesIn } from '../logging/mask';
+import { DispatchService } from '../sending/dispatch.service';
+import {
+  type BulkResendDto,
+  type BulkResendResult,
+  type MessageDetail,
+  type MessageFilter,
+  type MessagePage,
+  type MessageSummary,
+  RESENDABLE_STATUSES,
+  type ResendResult,
+  type SearchMessagesQuery,
+} from './messages.dto';
+import { type MessageListRow, type MessageQuery, MessagesRepository } from './messages.repository';
+
+/** One bulk call resends at most this many; `remaining` tells the caller to call again. */
+export const MAX_BULK_RESEND = 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class MessagesService {
+  private readonly logger = new Logger(MessagesService.name);
+
+  constructor(
+    private readonly messages: MessagesRepository,
+    private readonly lifecycle: MessageLifecycleRepository,
+    private readonly dispatch: DispatchService,
+  ) {}
+
+  async search(principal: Principal, query: SearchMessagesQuery): Promise<MessagePage> {
+    const limit = query.limit === undefined ? 50 : Number(query.limit);
+    if (limit < 1 || limit > 200) {
+      throw new UnprocessableError('invalid_limit', 'limit must be between 1 and 200');
+    }
+    const rows = await this.messages.find(
+      {
+        ...filterOf(principal, query),
+        to: query.to,
+        providerMessageId: query.provider_message_id,
+        notificationId: query.notification_id,
+        reference: query.reference,
+        before: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      },
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map(toSummary),
+      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async get(principal: Principal, id: string): Promise<MessageDetail> {
+    const row = await this.findVisible(principal, id);
+    const events = await this.messages.events(row.id);
+    return {
+      ...toSummary(row),
+      events: events.map((e) => ({
+        type: e.type,
+        status: e.status,
+        source: e.source,
+        occurred_at: e.occurred_at.toISOString(),
+        details: e.details,
+      })),
+    };
+  }
+
+  /**
+   * A new message in place of a failed or expired one. Asking twice answers the first resend
+   * (`created: false`): a message is resent at most once, so a retried request sends nothing more.
+   */
+  async resend(principal: Principal, id: string): Promise<ResendResult> {
+    const original = await this.findVisible(principal, id);
+    if (original.resent_as !== null) {
+      return {
+        created: false,
+        message: toSummary(await this.findVisible(principal, original.resent_as)),
+      };
+    }
+    if (!(RESENDABLE_STATUSES as readonly string[]).includes(original.status)) {
+      throw new ConflictError(
+        'not_resendable',
+        `Only failed or expired messages can be resent; this one is ${original.status}`,
+        { status: original.status },
+      );
+    }
+    const [created] = await this.createAndDispatch(principal, [original.id]);
+    // Lost a race with a concurrent resend of the same message: answer with that one.
+    const resentAs = created?.id ?? (await this.findVisible(principal, original.id)).resent_as;
+    if (resentAs === null) throw new Error(`resend of ${original.id} created nothing`);
+    return {
+      created: created !== undefined,
+      message: toSummary(await this.findVisible(principal, resentAs)),
+    };
+  }
+
+  /** Resends every failed or expired message matching the filter, oldest first, or counts them. */
+  async bulkResend(principal: Principal, dto: BulkResendDto): Promise<BulkResendResult> {
+    if (
+      dto.status !== undefined &&
+      !(RESENDABLE_STATUSES as readonly string[]).includes(dto.status)
+    ) {
+      throw new UnprocessableError(
+        'not_resendable',
+        'Only failed or expired messages can be resent: status must be failed or expired',
+        { status: dto.status },
+      );
+    }
+    const query: MessageQuery = { ...filterOf(principal, dto), notResent: true };
+    query.statuses = dto.status === undefined ? RESENDABLE_STATUSES : [dto.status];
+    const matched = await this.messages.count(query);
+    if (dto.dry_run === true) {
+      return { matched, resent: 0, remaining: matched, dry_run: true };
+    }
+    const ids = await this.messages.ids(query, MAX_BULK_RESEND);
+    const created = await this.createAndDispatch(principal, ids);
+    return {
+      matched,
+      resent: created.length,
+      remaining: Math.max(matched - ids.length, 0),
+      dry_run: false,
+    };
+  }
+
+  private async createAndDispatch(principal: Principal, ids: string[]) {
+    const created = await this.lifecycle.createResends(ids, { requested_by: principal.keyId });
+    // After the commit, as intake does: if Redis is down the sweeper enqueues them later.
+    await this.dispatch.dispatchNew(created).catch((error: unknown) => {
+      this.logger.warn(`Enqueue after resend failed; the sweeper will retry: ${String(error)}`);
+    });
+    return created;
+  }
+
+  /** Another team's message is reported as missing, not forbidden: ids don't leak. */
+  private async findVisible(principal: Principal, id: string): Promise<MessageListRow> {
+    const [row] = UUID.test(id)
+      ? await this.messages.find({ team: principal.isAdmin ? null : principal.team, id }, 1)
+      : [];
+    if (!row) throw new NotFoundError('message_not_found', `No message with id ${id}`);
+    return row;
+  }
+}
+
+function filterOf(principal: Principal, filter: MessageFilter): MessageQuery {
+  return {
+    team: principal.isAdmin ? null : principal.team,
+    statuses: filter.status === undefined ? undefined : [filter.status],
+    errorCode: filter.error_code,
+    template: filter.template,
+    since: filter.since === undefined ? undefined : (parseInstant(filter.since) ?? undefined),
+    until: filter.until === undefined ? undefined : (parseInstant(filter.until) ?? undefined),
+  };
+}
+
+function iso(date: Date | null): string | null {
+  return date ? date.toISOString() : null;
+}
+
+export function toSummary(row: MessageListRow): MessageSummary {
+  return {
+    id: row.id,
+    notification_id: row.notification_id,
+    team: row.team,
+    template: row.template_key,
+    reference: row.reference,
+    to: maskPhone(row.recipient),
+    status: row.status,
+    provider_message_id: row.provider_message_id,
+    error: row.error_code
+      ? { code: row.error_code, message: maskPhonesIn(row.error_message ?? row.error_code) }
+      : null,
+    attempts: row.attempts,
+    segments: row.segments,
+    submitted_at: row.submitted_at.toISOString(),
+    queued_at: iso(row.queued_at),
+    delivered_at: iso(row.delivered_at),
+    completed_at: iso(row.completed_at),
+    resend_of: row.resend_of,
+    resent_as: row.resent_as,
+  };
+}
+
+function encodeCursor(row: MessageListRow): string {
+  return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: string; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (
+      typeof at === 'string' &&
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at) &&
+      typeof id === 'string' &&
+      UUID.test(id)
+    ) {
+      return { at, id };
+    }
+  } catch {
+    // fall through to the 422 below
+  }
+  throw new UnprocessableError('invalid_cursor', 'cursor is not one this API returned');
+}
