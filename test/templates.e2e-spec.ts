@@ -35,6 +35,7 @@ describe('Templates API (e2e)', () => {
         variables: ['name', 'order.id', 'tracking'],
         sender_id: 'AcmeShop',
         description: 'Sent when the warehouse hands the parcel over',
+        owner_team: null,
         created_at: expect.any(String),
         updated_at: expect.any(String),
         archived: false,
@@ -420,6 +421,105 @@ describe('Templates API (e2e)', () => {
       });
       expect(create.status).toBe(401);
       expect(create.body).toMatchObject({ success: false, error: { code: 'unauthorized' } });
+    });
+  });
+
+  describe('ownership by team', () => {
+    const SCOPES = ['templates:read', 'templates:write', 'notifications:send'];
+    let alpha: string;
+    let beta: string;
+
+    beforeAll(async () => {
+      [alpha, beta] = await Promise.all(
+        ['alpha', 'beta'].map(async (team) => {
+          const res = await h.api('POST', '/v1/api-keys', {
+            body: { name: `${team}-templates`, team, scopes: SCOPES },
+          });
+          expect(res.status).toBe(201);
+          return res.body.key as string;
+        }),
+      );
+    });
+
+    const send = (key: string, template: string) =>
+      h.api('POST', '/v1/notifications', {
+        key,
+        body: { template, to: '+14155550100', variables: { name: 'Ada' } },
+      });
+
+    it("keeps a team's template its own: to another team it does not exist", async () => {
+      const made = await h.api('POST', '/v1/templates', {
+        key: alpha,
+        body: { key: 'alpha_tpl', body: 'Alpha says hi {{name}}' },
+      });
+      expect(made.status).toBe(201);
+      expect(made.body.owner_team).toBe('alpha');
+
+      for (const res of [
+        await h.api('GET', '/v1/templates/alpha_tpl', { key: beta }),
+        await h.api('GET', '/v1/templates/alpha_tpl/versions', { key: beta }),
+        await h.api('GET', '/v1/templates/alpha_tpl/versions/1', { key: beta }),
+        await h.api('POST', '/v1/templates/alpha_tpl/preview', {
+          key: beta,
+          body: { variables: { name: 'x' } },
+        }),
+        await h.api('PUT', '/v1/templates/alpha_tpl', {
+          key: beta,
+          body: { body: 'PWNED by beta {{name}}' },
+        }),
+        await h.api('DELETE', '/v1/templates/alpha_tpl', { key: beta }),
+        await send(beta, 'alpha_tpl'),
+      ]) {
+        expect(res.status).toBe(404);
+        expect(res.body).toMatchObject({ success: false, error: { code: 'template_not_found' } });
+      }
+      const list = await h.api('GET', '/v1/templates', { key: beta });
+      expect(list.body.map((t: { key: string }) => t.key)).not.toContain('alpha_tpl');
+      // Keys are one namespace: beta cannot take it either.
+      const taken = await h.api('POST', '/v1/templates', {
+        key: beta,
+        body: { key: 'alpha_tpl', body: 'mine now' },
+      });
+      expect(taken.status).toBe(409);
+
+      // Alpha's template is untouched and alpha sends with it; an admin sees it too.
+      const mine = await h.api('GET', '/v1/templates/alpha_tpl', { key: alpha });
+      expect(mine.body).toMatchObject({ version: 1, body: 'Alpha says hi {{name}}' });
+      expect((await send(alpha, 'alpha_tpl')).status).toBe(202);
+      expect((await h.api('GET', '/v1/templates/alpha_tpl')).status).toBe(200);
+      const [row] = await h.sql(`SELECT owner_team FROM templates WHERE key = 'alpha_tpl'`);
+      expect(row).toEqual({ owner_team: 'alpha' });
+    });
+
+    it('shares an admin template with every team, but only admins change it', async () => {
+      await create('shared_tpl', 'Shared hello {{name}}');
+      expect((await h.api('GET', '/v1/templates/shared_tpl', { key: beta })).body).toMatchObject({
+        owner_team: null,
+      });
+      expect((await send(beta, 'shared_tpl')).status).toBe(202);
+      for (const res of [
+        await h.api('PUT', '/v1/templates/shared_tpl', { key: beta, body: { body: 'x' } }),
+        await h.api('DELETE', '/v1/templates/shared_tpl', { key: beta }),
+      ]) {
+        expect(res.status).toBe(403);
+        expect(res.body.error.code).toBe('forbidden');
+      }
+      const after = await h.api('GET', '/v1/templates/shared_tpl', { key: alpha });
+      expect(after.body).toMatchObject({ version: 1, archived: false });
+      const changed = await h.api('PUT', '/v1/templates/shared_tpl', {
+        body: { body: 'v2 {{name}}' },
+      });
+      expect(changed.status).toBe(200);
+    });
+
+    it('lets the owning team change and archive its template', async () => {
+      await h.api('POST', '/v1/templates', { key: alpha, body: { key: 'alpha_own', body: 'a' } });
+      const changed = await h.api('PUT', '/v1/templates/alpha_own', {
+        key: alpha,
+        body: { body: 'b' },
+      });
+      expect(changed.body).toMatchObject({ version: 2, owner_team: 'alpha' });
+      expect((await h.api('DELETE', '/v1/templates/alpha_own', { key: alpha })).status).toBe(204);
     });
   });
 

@@ -9,6 +9,7 @@ import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-s
 import { CallbackTrigger1764000000100 } from './migrations/1764000000100-callback-trigger';
 import { CallbackRedelivery1764000000200 } from './migrations/1764000000200-callback-redelivery';
 import { DeliveryCore1764000000300 } from './migrations/1764000000300-delivery-core';
+import { TemplateOwner1764000000900 } from './migrations/1764000000900-template-owner';
 import { MessageSearchResend1764000001100 } from './migrations/1764000001100-message-search-resend';
 
 export const ENTITIES = [
@@ -26,5 +27,6 @@ export const MIGRATIONS = [
   CallbackTrigger1764000000100,
   CallbackRedelivery1764000000200,
   DeliveryCore1764000000300,
+  TemplateOwner1764000000900,
   MessageSearchResend1764000001100,
 ];

@@ -61,7 +61,7 @@ export class NotificationsService {
       }
     }
 
-    const version = await this.templates.getActiveVersion(dto.template);
+    const version = await this.templates.getActiveVersion(principal, dto.template);
     const { recipients, invalid } = checkRecipients(dto.to);
     if (invalid.length > 0) {
       throw new UnprocessableError(

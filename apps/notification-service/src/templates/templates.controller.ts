@@ -11,7 +11,8 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { RequireScope } from '../auth/auth.decorators';
+import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
+import type { Principal } from '../auth/scopes';
 import {
   CreateTemplateDto,
   IncludeArchivedQuery,
@@ -24,7 +25,8 @@ import {
 } from './templates.dto';
 import { TemplatesService } from './templates.service';
 
-const NOT_FOUND = 'template_not_found: no such template, or it is archived';
+const NOT_FOUND = "template_not_found: no such template, it is archived, or it is another team's";
+const SHARED = 'forbidden: a shared template (made with an admin key) only admins change';
 const UNPROCESSABLE =
   'invalid_template, missing_variables, invalid_variables, message_too_long, empty_message';
 
@@ -41,32 +43,47 @@ export class TemplatesController {
   @ApiCreatedResponse({ type: TemplateResponse, description: 'Created with version 1' })
   @ApiConflictResponse({ description: 'template_exists (archived keys stay taken)' })
   @ApiUnprocessableEntityResponse({ description: 'invalid_template, message_too_long' })
-  create(@Body() dto: CreateTemplateDto): Promise<TemplateResponse> {
-    return this.templates.create(dto);
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateTemplateDto,
+  ): Promise<TemplateResponse> {
+    return this.templates.create(principal, dto);
   }
 
   @Put(':key')
   @RequireScope('templates:write')
   @ApiOkResponse({ type: TemplateResponse, description: 'The new current version' })
   @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiForbiddenResponse({ description: `The key lacks the scope; ${SHARED}` })
   @ApiUnprocessableEntityResponse({ description: 'invalid_template, message_too_long' })
-  update(@Param('key') key: string, @Body() dto: UpdateTemplateDto): Promise<TemplateResponse> {
-    return this.templates.update(key, dto);
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('key') key: string,
+    @Body() dto: UpdateTemplateDto,
+  ): Promise<TemplateResponse> {
+    return this.templates.update(principal, key, dto);
   }
 
   @Get()
   @RequireScope('templates:read')
   @ApiOkResponse({ type: TemplateResponse, isArray: true, description: 'Sorted by key' })
-  list(@Query() query: IncludeArchivedQuery): Promise<TemplateResponse[]> {
-    return this.templates.list(query.include_archived);
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: IncludeArchivedQuery,
+  ): Promise<TemplateResponse[]> {
+    return this.templates.list(principal, query.include_archived);
   }
 
   @Get(':key')
   @RequireScope('templates:read')
   @ApiOkResponse({ type: TemplateResponse })
   @ApiNotFoundResponse({ description: NOT_FOUND })
-  get(@Param('key') key: string, @Query() query: IncludeArchivedQuery): Promise<TemplateResponse> {
-    return this.templates.get(key, query.include_archived);
+  get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('key') key: string,
+    @Query() query: IncludeArchivedQuery,
+  ): Promise<TemplateResponse> {
+    return this.templates.get(principal, key, query.include_archived);
   }
 
   @Get(':key/versions')
@@ -78,10 +95,11 @@ export class TemplatesController {
   })
   @ApiNotFoundResponse({ description: NOT_FOUND })
   listVersions(
+    @CurrentPrincipal() principal: Principal,
     @Param('key') key: string,
     @Query() query: IncludeArchivedQuery,
   ): Promise<TemplateVersionResponse[]> {
-    return this.templates.listVersions(key, query.include_archived);
+    return this.templates.listVersions(principal, key, query.include_archived);
   }
 
   @Get(':key/versions/:n')
@@ -89,10 +107,11 @@ export class TemplatesController {
   @ApiOkResponse({ type: TemplateVersionResponse })
   @ApiNotFoundResponse({ description: `${NOT_FOUND}; template_version_not_found` })
   getVersion(
+    @CurrentPrincipal() principal: Principal,
     @Param() params: TemplateVersionParams,
     @Query() query: IncludeArchivedQuery,
   ): Promise<TemplateVersionResponse> {
-    return this.templates.getVersion(params.key, params.n, query.include_archived);
+    return this.templates.getVersion(principal, params.key, params.n, query.include_archived);
   }
 
   @Delete(':key')
@@ -100,8 +119,12 @@ export class TemplatesController {
   @RequireScope('templates:write')
   @ApiNoContentResponse({ description: 'Archived: new notifications get template_not_found' })
   @ApiNotFoundResponse({ description: NOT_FOUND })
-  async archive(@Param('key') key: string): Promise<void> {
-    await this.templates.archive(key);
+  @ApiForbiddenResponse({ description: `The key lacks the scope; ${SHARED}` })
+  async archive(
+    @CurrentPrincipal() principal: Principal,
+    @Param('key') key: string,
+  ): Promise<void> {
+    await this.templates.archive(principal, key);
   }
 
   @Post(':key/preview')
@@ -111,9 +134,10 @@ export class TemplatesController {
   @ApiNotFoundResponse({ description: NOT_FOUND })
   @ApiUnprocessableEntityResponse({ description: UNPROCESSABLE })
   preview(
+    @CurrentPrincipal() principal: Principal,
     @Param('key') key: string,
     @Body() dto: PreviewTemplateDto,
   ): Promise<RenderedTemplateResponse> {
-    return this.templates.preview(key, dto.variables ?? {});
+    return this.templates.preview(principal, key, dto.variables ?? {});
   }
 }

@@ -178,6 +178,14 @@ export class TemplateResponse {
   @ApiProperty({ type: [String], example: ['name', 'order.id'] }) variables!: string[];
   @ApiProperty({ type: String, nullable: true }) sender_id!: string | null;
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'The team that owns the template (made with its key; only it and admins see it), or null ' +
+      'for a shared one (made with an admin key; every team sends with it, only admins change it).',
+  })
+  owner_team!: string | null;
   @ApiProperty({ description: 'When the template (version 1) was created.' }) created_at!: string;
   @ApiProperty({ description: 'When the current version was made, or the template archived.' })
   updated_at!: string;

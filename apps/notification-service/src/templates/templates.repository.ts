@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, IsNull, type Repository } from 'typeorm';
+import { DataSource, type Repository, type SelectQueryBuilder } from 'typeorm';
 import { TemplateVersion } from './entities/template-version.entity';
 import { Template } from './entities/template.entity';
 
@@ -18,6 +18,12 @@ export interface TemplateWithVersion {
   version: TemplateVersion;
 }
 
+/**
+ * Whose templates a statement sees: `null` for an admin, who sees all of them, otherwise a team,
+ * which sees the shared ones (no owner) and its own.
+ */
+export type TemplateViewer = string | null;
+
 @Injectable()
 export class TemplatesRepository {
   constructor(
@@ -32,6 +38,7 @@ export class TemplatesRepository {
    */
   async createWithFirstVersion(
     key: string,
+    ownerTeam: string | null,
     content: VersionContent,
   ): Promise<TemplateWithVersion | null> {
     return this.dataSource.transaction(async (manager) => {
@@ -41,7 +48,7 @@ export class TemplatesRepository {
         .createQueryBuilder()
         .insert()
         .into(Template)
-        .values({ key, currentVersion: 1, archivedAt: null })
+        .values({ key, ownerTeam, currentVersion: 1, archivedAt: null })
         .orIgnore()
         .execute();
       if ((inserted.raw as unknown[]).length === 0) return null;
@@ -56,19 +63,22 @@ export class TemplatesRepository {
   /**
    * Adds the next version of an active template, built by `next` from the current one. The
    * template row is locked first, so concurrent updates queue up and each gets its own number.
-   * Null when there is no active template with that key.
+   * Null when there is no active template with that key that `editor` may change: its own, or any
+   * for an admin (`null`).
    */
   async addVersion(
     key: string,
+    editor: TemplateViewer,
     next: (current: TemplateVersion) => VersionContent,
   ): Promise<TemplateWithVersion | null> {
     return this.dataSource.transaction(async (manager) => {
-      const template = await manager
+      const query = manager
         .createQueryBuilder(Template, 't')
         .setLock('pessimistic_write')
         .where('t.key = :key', { key })
-        .andWhere('t.archivedAt IS NULL')
-        .getOne();
+        .andWhere('t.archivedAt IS NULL');
+      if (editor !== null) query.andWhere('t.ownerTeam = :editor', { editor });
+      const template = await query.getOne();
       if (!template) return null;
       const current = await manager.findOneOrFail(TemplateVersion, {
         where: { templateId: template.id, version: template.currentVersion },
@@ -89,16 +99,23 @@ export class TemplatesRepository {
     });
   }
 
-  async findCurrent(key: string, includeArchived: boolean): Promise<TemplateWithVersion | null> {
+  async findCurrent(
+    key: string,
+    viewer: TemplateViewer,
+    includeArchived: boolean,
+  ): Promise<TemplateWithVersion | null> {
     const query = this.currentVersionsQuery().where('t.key = :key', { key });
-    if (!includeArchived) query.andWhere('t.archivedAt IS NULL');
+    visibleTo(query, viewer, includeArchived);
     const version = await query.getOne();
     return version ? split(version) : null;
   }
 
-  async listCurrent(includeArchived: boolean): Promise<TemplateWithVersion[]> {
-    const query = this.currentVersionsQuery();
-    if (!includeArchived) query.where('t.archivedAt IS NULL');
+  async listCurrent(
+    viewer: TemplateViewer,
+    includeArchived: boolean,
+  ): Promise<TemplateWithVersion[]> {
+    const query = this.currentVersionsQuery().where('TRUE');
+    visibleTo(query, viewer, includeArchived);
     // Sorted here in code-point order: the database's collation would place "_", "." and "-"
     // according to its locale, which differs between installations.
     return (await query.getMany())
@@ -108,10 +125,14 @@ export class TemplatesRepository {
       );
   }
 
-  findTemplate(key: string, includeArchived: boolean): Promise<Template | null> {
-    return this.templates.findOne({
-      where: includeArchived ? { key } : { key, archivedAt: IsNull() },
-    });
+  findTemplate(
+    key: string,
+    viewer: TemplateViewer,
+    includeArchived: boolean,
+  ): Promise<Template | null> {
+    const query = this.templates.createQueryBuilder('t').where('t.key = :key', { key });
+    visibleTo(query, viewer, includeArchived);
+    return query.getOne();
   }
 
   findVersion(templateId: string, version: number): Promise<TemplateVersion | null> {
@@ -123,12 +144,16 @@ export class TemplatesRepository {
     return this.versions.find({ where: { templateId }, order: { version: 'ASC' } });
   }
 
-  /** True when an active template was archived now. */
-  async archive(key: string): Promise<boolean> {
-    const result = await this.templates.update(
-      { key, archivedAt: IsNull() },
-      { archivedAt: () => 'now()' },
-    );
+  /** True when an active template that `editor` may change (see `addVersion`) was archived now. */
+  async archive(key: string, editor: TemplateViewer): Promise<boolean> {
+    const query = this.templates
+      .createQueryBuilder()
+      .update(Template)
+      .set({ archivedAt: () => 'now()' })
+      .where('key = :key', { key })
+      .andWhere('archived_at IS NULL');
+    if (editor !== null) query.andWhere('owner_team = :editor', { editor });
+    const result = await query.execute();
     return (result.affected ?? 0) > 0;
   }
 
@@ -137,6 +162,16 @@ export class TemplatesRepository {
       .createQueryBuilder('v')
       .innerJoinAndSelect('v.template', 't', 't.currentVersion = v.version');
   }
+}
+
+/** Narrows `query` (on templates as `t`) to what `viewer` may read. */
+function visibleTo<T extends object>(
+  query: SelectQueryBuilder<T>,
+  viewer: TemplateViewer,
+  includeArchived: boolean,
+): void {
+  if (!includeArchived) query.andWhere('t.archivedAt IS NULL');
+  if (viewer !== null) query.andWhere('(t.ownerTeam IS NULL OR t.ownerTeam = :viewer)', { viewer });
 }
 
 function split(version: TemplateVersion): TemplateWithVersion {

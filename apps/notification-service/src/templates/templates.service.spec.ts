@@ -1,3 +1,4 @@
+import type { Principal } from '../auth/scopes';
 import { ApiError } from '../common/errors/api-error';
 import { TemplateVersion } from './entities/template-version.entity';
 import { Template } from './entities/template.entity';
@@ -11,10 +12,24 @@ import { TemplatesService } from './templates.service';
 const CREATED = new Date('2026-01-01T10:00:00Z');
 const UPDATED = new Date('2026-01-02T10:00:00Z');
 
+const ADMIN: Principal = {
+  keyId: null,
+  team: 'platform',
+  scopes: new Set(['admin']),
+  isAdmin: true,
+};
+const ALPHA: Principal = {
+  keyId: 'k-alpha',
+  team: 'alpha',
+  scopes: new Set(['templates:read', 'templates:write']),
+  isAdmin: false,
+};
+
 function row(key: string, n: number, content: Partial<VersionContent> = {}): TemplateWithVersion {
   const template = Object.assign(new Template(), {
     id: `id-${key}`,
     key,
+    ownerTeam: null,
     currentVersion: n,
     archivedAt: null,
     createdAt: CREATED,
@@ -39,17 +54,17 @@ function fakeRepository() {
   return {
     createWithFirstVersion: jest.fn<
       Promise<TemplateWithVersion | null>,
-      [string, VersionContent]
+      [string, string | null, VersionContent]
     >(),
     addVersion: jest.fn<
       Promise<TemplateWithVersion | null>,
-      [string, (current: TemplateVersion) => VersionContent]
+      [string, string | null, (current: TemplateVersion) => VersionContent]
     >(),
-    findCurrent: jest.fn<Promise<TemplateWithVersion | null>, [string, boolean]>(),
-    listCurrent: jest.fn<Promise<TemplateWithVersion[]>, [boolean]>(),
-    findTemplate: jest.fn<Promise<Template | null>, [string, boolean]>(),
+    findCurrent: jest.fn<Promise<TemplateWithVersion | null>, [string, string | null, boolean]>(),
+    listCurrent: jest.fn<Promise<TemplateWithVersion[]>, [string | null, boolean]>(),
+    findTemplate: jest.fn<Promise<Template | null>, [string, string | null, boolean]>(),
     findVersion: jest.fn<Promise<TemplateVersion | null>, [string, number]>(),
-    archive: jest.fn<Promise<boolean>, [string]>(),
+    archive: jest.fn<Promise<boolean>, [string, string | null]>(),
   };
 }
 
@@ -74,15 +89,15 @@ describe(TemplatesService.name, () => {
 
   describe('create', () => {
     it('stores the variables it found and answers in snake_case', async () => {
-      repo.createWithFirstVersion.mockImplementation((key, content) =>
+      repo.createWithFirstVersion.mockImplementation((key, _owner, content) =>
         Promise.resolve(row(key, 1, content)),
       );
-      const response = await service.create({
+      const response = await service.create(ADMIN, {
         key: 'order_shipped',
         body: 'Order {{order.id}} for {{name}}',
         sender_id: 'Acme',
       });
-      expect(repo.createWithFirstVersion).toHaveBeenCalledWith('order_shipped', {
+      expect(repo.createWithFirstVersion).toHaveBeenCalledWith('order_shipped', null, {
         body: 'Order {{order.id}} for {{name}}',
         variables: ['order.id', 'name'],
         senderId: 'Acme',
@@ -95,20 +110,35 @@ describe(TemplatesService.name, () => {
         variables: ['order.id', 'name'],
         sender_id: 'Acme',
         description: null,
+        owner_team: null,
         created_at: CREATED.toISOString(),
         updated_at: UPDATED.toISOString(),
         archived: false,
       });
     });
 
+    it("makes a team's template its own and an admin's shared", async () => {
+      repo.createWithFirstVersion.mockImplementation((key, owner, content) => {
+        const created = row(key, 1, content);
+        created.template.ownerTeam = owner;
+        return Promise.resolve(created);
+      });
+      expect(await service.create(ALPHA, { key: 'a', body: 'x' })).toMatchObject({
+        owner_team: 'alpha',
+      });
+      expect(await service.create(ADMIN, { key: 'b', body: 'x' })).toMatchObject({
+        owner_team: null,
+      });
+    });
+
     it('answers 409 template_exists when the key is taken', async () => {
       repo.createWithFirstVersion.mockResolvedValue(null);
-      const error = await rejection(service.create({ key: 'taken', body: 'x' }));
+      const error = await rejection(service.create(ALPHA, { key: 'taken', body: 'x' }));
       expect([error.status, error.code]).toEqual([409, 'template_exists']);
     });
 
     it('answers 422 invalid_template without touching the database', async () => {
-      const error = await rejection(service.create({ key: 'bad', body: '{{#if x}}' }));
+      const error = await rejection(service.create(ALPHA, { key: 'bad', body: '{{#if x}}' }));
       expect([error.status, error.code]).toEqual([422, 'invalid_template']);
       expect(repo.createWithFirstVersion).not.toHaveBeenCalled();
     });
@@ -118,10 +148,10 @@ describe(TemplatesService.name, () => {
     const current = row('k', 3, { senderId: 'Old', description: 'kept' }).version;
 
     it('carries sender and description over when left out', async () => {
-      repo.addVersion.mockImplementation((key, next) =>
+      repo.addVersion.mockImplementation((key, _editor, next) =>
         Promise.resolve(row(key, 4, next(current))),
       );
-      const response = await service.update('k', { body: 'New {{x}}' });
+      const response = await service.update(ADMIN, 'k', { body: 'New {{x}}' });
       expect(response).toMatchObject({
         version: 4,
         variables: ['x'],
@@ -131,10 +161,10 @@ describe(TemplatesService.name, () => {
     });
 
     it('clears them when given null', async () => {
-      repo.addVersion.mockImplementation((key, next) =>
+      repo.addVersion.mockImplementation((key, _editor, next) =>
         Promise.resolve(row(key, 4, next(current))),
       );
-      const response = await service.update('k', {
+      const response = await service.update(ADMIN, 'k', {
         body: 'New',
         sender_id: null,
         description: null,
@@ -144,8 +174,17 @@ describe(TemplatesService.name, () => {
 
     it('answers 404 template_not_found for a missing or archived template', async () => {
       repo.addVersion.mockResolvedValue(null);
-      const error = await rejection(service.update('gone', { body: 'x' }));
+      repo.findTemplate.mockResolvedValue(null);
+      const error = await rejection(service.update(ALPHA, 'gone', { body: 'x' }));
       expect([error.status, error.code]).toEqual([404, 'template_not_found']);
+    });
+
+    it('answers 403 to a team changing a shared template it can see', async () => {
+      repo.addVersion.mockResolvedValue(null);
+      repo.findTemplate.mockResolvedValue(row('shared', 1).template);
+      const error = await rejection(service.update(ALPHA, 'shared', { body: 'x' }));
+      expect([error.status, error.code]).toEqual([403, 'forbidden']);
+      expect(repo.addVersion).toHaveBeenCalledWith('shared', 'alpha', expect.any(Function));
     });
   });
 
@@ -153,7 +192,7 @@ describe(TemplatesService.name, () => {
     it('answers 404 template_version_not_found for a version that does not exist', async () => {
       repo.findTemplate.mockResolvedValue(row('k', 2).template);
       repo.findVersion.mockResolvedValue(null);
-      const error = await rejection(service.getVersion('k', 5));
+      const error = await rejection(service.getVersion(ALPHA, 'k', 5));
       expect([error.status, error.code]).toEqual([404, 'template_version_not_found']);
     });
 
@@ -161,7 +200,7 @@ describe(TemplatesService.name, () => {
       const { template } = row('k', 2);
       repo.findTemplate.mockResolvedValue(template);
       repo.findVersion.mockResolvedValue(row('k', 1).version);
-      expect(await service.getVersion('k', 1)).toMatchObject({
+      expect(await service.getVersion(ALPHA, 'k', 1)).toMatchObject({
         key: 'k',
         version: 1,
         current: false,
@@ -172,7 +211,8 @@ describe(TemplatesService.name, () => {
   describe('archive', () => {
     it('answers 404 when there was nothing active to archive', async () => {
       repo.archive.mockResolvedValue(false);
-      const error = await rejection(service.archive('k'));
+      repo.findTemplate.mockResolvedValue(null);
+      const error = await rejection(service.archive(ALPHA, 'k'));
       expect([error.status, error.code]).toEqual([404, 'template_not_found']);
     });
   });
@@ -180,14 +220,16 @@ describe(TemplatesService.name, () => {
   describe('getActiveVersion', () => {
     it('returns the current version with its template key', async () => {
       repo.findCurrent.mockResolvedValue(row('welcome', 2));
-      const version = await service.getActiveVersion('welcome');
+      const version = await service.getActiveVersion(ALPHA, 'welcome');
       expect(version).toMatchObject({ templateKey: 'welcome', version: 2, body: 'Hi {{name}}' });
-      expect(repo.findCurrent).toHaveBeenCalledWith('welcome', false);
+      expect(repo.findCurrent).toHaveBeenCalledWith('welcome', 'alpha', false);
+      await service.getActiveVersion(ADMIN, 'welcome');
+      expect(repo.findCurrent).toHaveBeenLastCalledWith('welcome', null, false);
     });
 
     it('answers 404 template_not_found when missing or archived', async () => {
       repo.findCurrent.mockResolvedValue(null);
-      const error = await rejection(service.getActiveVersion('gone'));
+      const error = await rejection(service.getActiveVersion(ALPHA, 'gone'));
       expect([error.status, error.code]).toEqual([404, 'template_not_found']);
     });
   });

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
+import type { Principal } from '../auth/scopes';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnprocessableError,
+} from '../common/errors/api-error';
 import type { TemplateVersion } from './entities/template-version.entity';
 import type { Template } from './entities/template.entity';
 import {
@@ -15,7 +21,11 @@ import type {
   TemplateVersionResponse,
   UpdateTemplateDto,
 } from './templates.dto';
-import { type TemplateWithVersion, TemplatesRepository } from './templates.repository';
+import {
+  type TemplateViewer,
+  type TemplateWithVersion,
+  TemplatesRepository,
+} from './templates.repository';
 
 /** The version a notification is rendered from, with the key it was looked up by. */
 export type ActiveTemplateVersion = TemplateVersion & { templateKey: string };
@@ -28,14 +38,19 @@ export type ActiveTemplateVersion = TemplateVersion & { templateKey: string };
  * (unless `include_archived` is asked for when reading) and its key stays reserved, so POST
  * answers 409 `template_exists` and PUT 404. A key therefore always means one template, and
  * messages that recorded `key` + `version` keep pointing at what they were rendered from.
+ *
+ * Ownership: a template made with an admin key is shared (every team reads it and sends with it,
+ * only admins change or archive it); one made with a team's key belongs to that team, and to any
+ * other team it does not exist (404). Keys are one namespace, so another team cannot take the key
+ * of a template it cannot see (409, as for an archived one).
  */
 @Injectable()
 export class TemplatesService {
   constructor(private readonly templates: TemplatesRepository) {}
 
-  async create(dto: CreateTemplateDto): Promise<TemplateResponse> {
+  async create(principal: Principal, dto: CreateTemplateDto): Promise<TemplateResponse> {
     const { variables } = compile(dto.body);
-    const created = await this.templates.createWithFirstVersion(dto.key, {
+    const created = await this.templates.createWithFirstVersion(dto.key, viewer(principal), {
       body: dto.body,
       variables: [...variables],
       senderId: dto.sender_id ?? null,
@@ -51,32 +66,39 @@ export class TemplatesService {
     return toTemplateResponse(created);
   }
 
-  async update(key: string, dto: UpdateTemplateDto): Promise<TemplateResponse> {
+  async update(
+    principal: Principal,
+    key: string,
+    dto: UpdateTemplateDto,
+  ): Promise<TemplateResponse> {
     const { variables } = compile(dto.body);
-    const updated = await this.templates.addVersion(key, (current) => ({
+    const updated = await this.templates.addVersion(key, viewer(principal), (current) => ({
       body: dto.body,
       variables: [...variables],
       senderId: dto.sender_id === undefined ? current.senderId : dto.sender_id,
       description: dto.description === undefined ? current.description : dto.description,
     }));
-    if (!updated) throw templateNotFound(key);
+    if (!updated) throw await this.notEditable(principal, key);
     return toTemplateResponse(updated);
   }
 
-  async list(includeArchived = false): Promise<TemplateResponse[]> {
-    return (await this.templates.listCurrent(includeArchived)).map(toTemplateResponse);
+  async list(principal: Principal, includeArchived = false): Promise<TemplateResponse[]> {
+    return (await this.templates.listCurrent(viewer(principal), includeArchived)).map(
+      toTemplateResponse,
+    );
   }
 
-  async get(key: string, includeArchived = false): Promise<TemplateResponse> {
-    return toTemplateResponse(await this.current(key, includeArchived));
+  async get(principal: Principal, key: string, includeArchived = false): Promise<TemplateResponse> {
+    return toTemplateResponse(await this.current(principal, key, includeArchived));
   }
 
   async getVersion(
+    principal: Principal,
     key: string,
     n: number,
     includeArchived = false,
   ): Promise<TemplateVersionResponse> {
-    const template = await this.template(key, includeArchived);
+    const template = await this.template(principal, key, includeArchived);
     const version = await this.templates.findVersion(template.id, n);
     if (!version) {
       throw new NotFoundError(
@@ -88,31 +110,38 @@ export class TemplatesService {
   }
 
   /** The template's history: every version, oldest first, as messages recorded them. */
-  async listVersions(key: string, includeArchived = false): Promise<TemplateVersionResponse[]> {
-    const template = await this.template(key, includeArchived);
+  async listVersions(
+    principal: Principal,
+    key: string,
+    includeArchived = false,
+  ): Promise<TemplateVersionResponse[]> {
+    const template = await this.template(principal, key, includeArchived);
     const versions = await this.templates.listVersions(template.id);
     return versions.map((version) => toVersionResponse(template, version));
   }
 
-  async archive(key: string): Promise<void> {
-    if (!(await this.templates.archive(key))) throw templateNotFound(key);
+  async archive(principal: Principal, key: string): Promise<void> {
+    if (!(await this.templates.archive(key, viewer(principal)))) {
+      throw await this.notEditable(principal, key);
+    }
   }
 
   /** Renders the current version as a notification would be, without sending anything. */
   async preview(
+    principal: Principal,
     key: string,
     variables: Record<string, unknown>,
   ): Promise<RenderedTemplateResponse> {
-    const { version } = await this.current(key, false);
+    const { version } = await this.current(principal, key, false);
     return this.render(version, variables);
   }
 
   /**
-   * The version new notifications of `key` use. 404 `template_not_found` when there is no such
-   * template or it is archived.
+   * The version new notifications of `key` sent by `principal` use. 404 `template_not_found` when
+   * there is no such template, it is archived or it is another team's.
    */
-  async getActiveVersion(key: string): Promise<ActiveTemplateVersion> {
-    const { template, version } = await this.current(key, false);
+  async getActiveVersion(principal: Principal, key: string): Promise<ActiveTemplateVersion> {
+    const { template, version } = await this.current(principal, key, false);
     return Object.assign(version, { templateKey: template.key });
   }
 
@@ -130,17 +159,39 @@ export class TemplatesService {
     }
   }
 
-  private async template(key: string, includeArchived: boolean): Promise<Template> {
-    const found = await this.templates.findTemplate(key, includeArchived);
+  private async template(
+    principal: Principal,
+    key: string,
+    includeArchived: boolean,
+  ): Promise<Template> {
+    const found = await this.templates.findTemplate(key, viewer(principal), includeArchived);
     if (!found) throw templateNotFound(key);
     return found;
   }
 
-  private async current(key: string, includeArchived: boolean): Promise<TemplateWithVersion> {
-    const found = await this.templates.findCurrent(key, includeArchived);
+  private async current(
+    principal: Principal,
+    key: string,
+    includeArchived: boolean,
+  ): Promise<TemplateWithVersion> {
+    const found = await this.templates.findCurrent(key, viewer(principal), includeArchived);
     if (!found) throw templateNotFound(key);
     return found;
   }
+
+  /** Why `principal` could not change `key`: it is shared (403), or not there for them (404). */
+  private async notEditable(principal: Principal, key: string): Promise<Error> {
+    const visible = await this.templates.findTemplate(key, viewer(principal), false);
+    return visible
+      ? new ForbiddenError(`Template "${key}" is shared: only an admin key may change it`, {
+          key,
+        })
+      : templateNotFound(key);
+  }
+}
+
+function viewer(principal: Principal): TemplateViewer {
+  return principal.isAdmin ? null : principal.team;
 }
 
 function compile(body: string): { variables: readonly string[] } {
@@ -172,6 +223,7 @@ function toVersionResponse(template: Template, version: TemplateVersion): Templa
 function toTemplateResponse({ template, version }: TemplateWithVersion): TemplateResponse {
   return {
     ...versionFields(template, version),
+    owner_team: template.ownerTeam,
     created_at: template.createdAt.toISOString(),
     updated_at: template.updatedAt.toISOString(),
     archived: template.archivedAt !== null,

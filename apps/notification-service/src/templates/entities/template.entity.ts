@@ -14,6 +14,10 @@ export class Template {
   @Column('text', { unique: true })
   key!: string;
 
+  /** The team whose key made the template, which alone (with admins) may use it; null: shared. */
+  @Column('text', { name: 'owner_team', nullable: true })
+  ownerTeam!: string | null;
+
   @Column('integer', { name: 'current_version' })
   currentVersion!: number;
 
