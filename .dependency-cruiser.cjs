@@ -25,7 +25,7 @@ const ALLOWED = {
   webhooks: ['auth', 'common', 'config', 'delivery-status', 'metrics'],
   notifications: ['auth', 'common', 'config', 'delivery-status', 'metrics', 'sending', 'templates'],
   messages: ['auth', 'common', 'delivery-status', 'logging', 'sending', 'templates'],
-  operations: ['auth', 'common', 'provider', 'sending'],
+  operations: ['auth', 'common', 'config', 'provider', 'sending'],
   reports: ['auth', 'common', 'delivery-status', 'templates'],
 };
 

@@ -11,6 +11,7 @@ import { CallbackRedelivery1764000000200 } from './migrations/1764000000200-call
 import { DeliveryCore1764000000300 } from './migrations/1764000000300-delivery-core';
 import { TemplateOwner1764000000900 } from './migrations/1764000000900-template-owner';
 import { MessageSearchResend1764000001100 } from './migrations/1764000001100-message-search-resend';
+import { QueueState1764000001200 } from './migrations/1764000001200-queue-state';
 
 export const ENTITIES = [
   ApiKey,
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   DeliveryCore1764000000300,
   TemplateOwner1764000000900,
   MessageSearchResend1764000001100,
+  QueueState1764000001200,
 ];

@@ -1,10 +1,12 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { RequireScope } from '../auth/auth.decorators';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
+import type { Principal } from '../auth/scopes';
 import { ServiceUnavailableError } from '../common/errors/api-error';
-import { DispatchService } from '../sending/dispatch.service';
 import { PauseService, type PauseState } from '../sending/pause.service';
 import { ProviderGateway, SmsProviderError } from '../provider';
+import { PauseDto, PauseStateView, QueueStateView } from './operations.dto';
+import { QueueStateService } from './queue-state.service';
 
 @ApiTags('operations')
 @ApiBearerAuth()
@@ -13,24 +15,35 @@ import { ProviderGateway, SmsProviderError } from '../provider';
 export class OperationsController {
   constructor(
     private readonly pause: PauseService,
-    private readonly dispatch: DispatchService,
+    private readonly queueState: QueueStateService,
     private readonly gateway: ProviderGateway,
   ) {}
 
   @Get('queue')
-  async queue(): Promise<PauseState & { jobs: Record<string, number> }> {
-    return { ...(await this.pause.state()), jobs: await this.dispatch.counts() };
+  @ApiOperation({
+    summary: 'Backlog by state, oldest pending age, send rate against the plan, credits, pause',
+  })
+  @ApiOkResponse({ type: QueueStateView })
+  queue(): Promise<QueueStateView> {
+    return this.queueState.state();
   }
 
   /** Stops handing messages to the provider; accepted requests keep queuing, nothing is lost. */
   @Post('queue/pause')
   @HttpCode(200)
-  pauseQueue(): Promise<PauseState> {
-    return this.pause.pause('manual');
+  @ApiOperation({ summary: 'Pause sending, with a reason; accepted requests keep queuing' })
+  @ApiOkResponse({ type: PauseStateView })
+  pauseQueue(@CurrentPrincipal() principal: Principal, @Body() dto: PauseDto): Promise<PauseState> {
+    return this.pause.pause('manual', {
+      note: dto.reason ?? null,
+      by: principal.keyId ?? 'admin',
+    });
   }
 
   @Post('queue/resume')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Resume sending (also lifts a credits pause)' })
+  @ApiOkResponse({ type: PauseStateView })
   resumeQueue(): Promise<PauseState> {
     return this.pause.resume();
   }

@@ -11,6 +11,15 @@ export interface PauseState {
   paused: boolean;
   reason: PauseReason | null;
   since: string | null;
+  /** The operator's words for a manual pause. */
+  note: string | null;
+  /** Who paused: an API key id, `admin` for the bootstrap key, `system` for a credits pause. */
+  paused_by: string | null;
+}
+
+export interface PauseDetail {
+  note?: string | null;
+  by?: string | null;
 }
 
 /**
@@ -34,16 +43,28 @@ export class PauseService {
 
   async state(): Promise<PauseState> {
     const raw = await this.redis.get(this.key);
-    if (!raw) return { paused: false, reason: null, since: null };
-    const parsed = JSON.parse(raw) as { reason: PauseReason; since: string };
-    return { paused: true, reason: parsed.reason, since: parsed.since };
+    if (!raw) return { paused: false, reason: null, since: null, note: null, paused_by: null };
+    const parsed = JSON.parse(raw) as {
+      reason: PauseReason;
+      since: string;
+      note?: string | null;
+      by?: string | null;
+    };
+    return {
+      paused: true,
+      reason: parsed.reason,
+      since: parsed.since,
+      note: parsed.note ?? null,
+      paused_by: parsed.by ?? null,
+    };
   }
 
-  async pause(reason: PauseReason): Promise<PauseState> {
+  async pause(reason: PauseReason, detail: PauseDetail = {}): Promise<PauseState> {
     const since = new Date().toISOString();
+    const record = { reason, since, note: detail.note ?? null, by: detail.by ?? 'system' };
     // NX: the first reason stands (a manual pause is not turned into a credits pause, which the
     // credits check would lift on its own).
-    const set = await this.redis.set(this.key, JSON.stringify({ reason, since }), 'NX');
+    const set = await this.redis.set(this.key, JSON.stringify(record), 'NX');
     await this.dispatch.pause();
     if (set) {
       this.metrics.sendingPaused.set({ reason }, 1);
@@ -54,7 +75,7 @@ export class PauseService {
           'ALERT provider credits exhausted: sending paused, messages kept pending; it resumes when the account has credits again or on POST /v1/queue/resume',
         );
       } else {
-        this.logger.warn('Sending paused by an operator');
+        this.logger.warn(`Sending paused by an operator (${record.by})`);
       }
     }
     return this.state();

@@ -1,0 +1,81 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+
+export class PauseDto {
+  @ApiPropertyOptional({
+    example: 'Provider incident INC-42',
+    description: 'Why sending is paused; shown with the queue state until it resumes',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  reason?: string;
+}
+
+export class PauseStateView {
+  @ApiProperty() paused!: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    enum: ['manual', 'insufficient_credits'],
+    description: 'Who or what paused: an operator, or the provider account running out of credits',
+  })
+  reason!: 'manual' | 'insufficient_credits' | null;
+  @ApiProperty({ type: String, nullable: true, description: 'When the pause began' })
+  since!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The operator's reason text" })
+  note!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'API key id of who paused (`admin` for the bootstrap key, `system` for credits)',
+  })
+  paused_by!: string | null;
+}
+
+export class BacklogView {
+  @ApiProperty({ description: 'Scheduled for later' }) scheduled!: number;
+  @ApiProperty({ description: 'Scheduled and due within the lookahead (SCHEDULE_LOOKAHEAD_MS)' })
+  scheduled_due_soon!: number;
+  @ApiProperty({ description: 'Waiting for a worker (due now or after a retry backoff)' })
+  pending!: number;
+  @ApiProperty({ description: 'Pending and due now' }) pending_due!: number;
+  @ApiProperty({ description: 'In a worker’s hands: the provider call is under way' })
+  claimed!: number;
+  @ApiProperty({ description: 'Handed to the provider, no final status yet (queued, sent)' })
+  at_provider!: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Seconds the longest-waiting due pending message has been due; null if none',
+  })
+  oldest_pending_seconds!: number | null;
+}
+
+export class SendRateView {
+  @ApiProperty({ description: 'Hand-overs per second over the last 10 s' }) per_second!: number;
+  @ApiProperty({ description: 'Hand-overs per second over the last 60 s' })
+  per_second_last_minute!: number;
+  @ApiProperty({ description: 'The provider plan’s limit, requests per second' })
+  plan_limit_per_second!: number;
+}
+
+export class CreditsView {
+  @ApiProperty({ type: Number, nullable: true, description: 'As the provider last reported them' })
+  remaining!: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'When (the latest hand-over)' })
+  as_of!: string | null;
+}
+
+export class QueueStateView extends PauseStateView {
+  @ApiProperty({ type: BacklogView }) backlog!: BacklogView;
+  @ApiProperty({ type: SendRateView }) send_rate!: SendRateView;
+  @ApiProperty({ type: CreditsView }) credits!: CreditsView;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    description: 'Bull job counts in Redis (a job exists only for work due soon)',
+  })
+  jobs!: Record<string, number>;
+}
