@@ -328,6 +328,20 @@ describe('Status callbacks (e2e)', () => {
     expect(hidden.status).toBe(404);
     expect(hidden.body.error.code).toBe('notification_not_found');
 
+    // The operator's list of failed callbacks across notifications shows them, to its team only.
+    const failedIds = (list: { body: { data: { id: string; notification_id: string }[] } }) =>
+      list.body.data.filter((d) => d.notification_id === id).map((d) => d.id);
+    const listed = await h.api('GET', '/v1/callbacks/failed', { key: teamKey });
+    expect(listed.status).toBe(200);
+    expect(failedIds(listed).sort()).toEqual(failed.map((d) => d.id).sort());
+    const strangerList = await h.api('GET', '/v1/callbacks/failed', { key: stranger.body.key });
+    expect(strangerList.status).toBe(403); // notifications:send only
+    const reader = await h.api('POST', '/v1/api-keys', {
+      body: { name: 'z', team: 'outsiders', scopes: ['notifications:read'] },
+    });
+    const outsiders = await h.api('GET', '/v1/callbacks/failed', { key: reader.body.key });
+    expect(outsiders.body.data).toEqual([]);
+
     receiver.restore(path);
     const before = receiver.at(path).length;
     const res = await h.api('POST', `/v1/notifications/${id}/callbacks/redeliver`, {
@@ -362,6 +376,7 @@ describe('Status callbacks (e2e)', () => {
     });
     expect(nothing.status).toBe(200);
     expect(nothing.body.data).toEqual([]);
+    expect(failedIds(await h.api('GET', '/v1/callbacks/failed', { key: teamKey }))).toEqual([]);
   });
 
   it('delivers on the second attempt after one failure', async () => {

@@ -58,6 +58,20 @@ export class CallbackDeliveryView {
   redelivered_at!: string | null;
 }
 
+export class FailedCallbackView extends CallbackDeliveryView {
+  @ApiProperty({ description: 'Redeliver with POST /v1/notifications/{id}/callbacks/redeliver' })
+  notification_id!: string;
+}
+
+export class FailedCallbackList {
+  @ApiProperty({
+    type: FailedCallbackView,
+    isArray: true,
+    description: 'Most recently failed first, at most 100',
+  })
+  data!: FailedCallbackView[];
+}
+
 export class CallbackDeliveryList {
   @ApiProperty({
     type: CallbackDeliveryView,

@@ -6,6 +6,7 @@ import { CallbackDispatcher } from './callback-dispatcher.service';
 import { CallbackHttpClient } from './callback-http.client';
 import { CallbackQueue } from './callback-queue.service';
 import { CallbackSecretController } from './callback-secret.controller';
+import { FailedCallbacksController } from './failed-callbacks.controller';
 import { CallbackSender } from './callback-sender.service';
 import { CallbackWorker } from './callback.worker';
 import { CALLBACK_QUEUE } from './callbacks.constants';
@@ -21,7 +22,7 @@ class CallbacksStoreModule {}
 /** API role: the team secret and the delivery log of a notification. */
 @Module({
   imports: [CallbacksStoreModule],
-  controllers: [CallbackSecretController, CallbackDeliveriesController],
+  controllers: [CallbackSecretController, CallbackDeliveriesController, FailedCallbacksController],
   providers: [CallbacksService],
 })
 export class CallbacksApiModule {}

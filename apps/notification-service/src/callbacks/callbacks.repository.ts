@@ -126,6 +126,18 @@ export class CallbacksRepository {
     return rows.map(toDelivery);
   }
 
+  /** Failed callbacks across notifications, most recently failed first. */
+  async listFailed(team: string | null, limit: number): Promise<CallbackDelivery[]> {
+    const rows: DeliveryRow[] = await this.db.query(
+      `SELECT ${DELIVERY_COLUMNS} FROM callback_deliveries
+       WHERE status = 'failed'
+         AND ($1::text IS NULL OR notification_id IN (SELECT id FROM notifications WHERE team = $1))
+       ORDER BY updated_at DESC, id DESC LIMIT $2`,
+      [team, limit],
+    );
+    return rows.map(toDelivery);
+  }
+
   /**
    * Gives the notification's failed callbacks a new round of attempts, due now; the dispatcher
    * sends them, each message's in the order of its status changes. Returns the callbacks re-armed.

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/scopes';
 import { ForbiddenError, NotFoundError } from '../common/errors/api-error';
 import { generateCallbackSecret } from './callback-signature';
 import type {
+  FailedCallbackList,
   CallbackDeliveryList,
   CallbackDeliveryView,
   CallbackSecretInfo,
@@ -10,6 +11,8 @@ import type {
 } from './callbacks.dto';
 import { type CallbackDelivery, CallbacksRepository } from './callbacks.repository';
 
+/** The failed callbacks list is a work queue for a person: the most recent hundred is plenty. */
+const MAX_FAILED_LISTED = 100;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The API side of status callbacks: the teams' signing secrets and the delivery log. */
@@ -46,6 +49,15 @@ export class CallbacksService {
     await this.assertVisible(principal, notificationId);
     const deliveries = await this.callbacks.listForNotification(notificationId);
     return { data: deliveries.map(toView) };
+  }
+
+  /** The team's failed callbacks (every team's for an admin key), for an operator to redeliver. */
+  async listFailed(principal: Principal): Promise<FailedCallbackList> {
+    const failed = await this.callbacks.listFailed(
+      principal.isAdmin ? null : principal.team,
+      MAX_FAILED_LISTED,
+    );
+    return { data: failed.map((d) => ({ ...toView(d), notification_id: d.notificationId })) };
   }
 
   /**
