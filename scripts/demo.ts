@@ -1,9 +1,9 @@
 /**
- * `npm run demo`: the whole notification flow end to end, on a machine with PostgreSQL and Redis
- * on localhost (see the constants below).
+ * `npm run demo`: the whole notification flow end to end, with PostgreSQL and Redis on localhost
+ * or, when none answers there, throwaway servers of its own (see prepareStorage).
  *
  * Starts the provider sandbox and the notification service as child processes (from source, on
- * free ports, with a dedicated database and Redis prefix that are reset first), creates a template,
+ * free ports, with a database and Redis prefix named for this run), creates a template,
  * sends one notification to several numbers (some of which the sandbox fails on purpose) plus a
  * scheduled one, waits until every message is final and prints what happened to each. Exits 0
  * only when every message ended as expected; stops everything it started in every case.
@@ -16,14 +16,21 @@ import {
   callApi,
   databaseUrl,
   deleteRedisKeys,
+  dropDatabase,
   expectStatus,
   freePort,
+  hasRedisServer,
   type ManagedProcess,
-  recreateDatabase,
+  pings,
+  postgresAnswers,
+  postgresBinDir,
   SANDBOX_ENTRY,
   SERVICE_ENTRY,
+  startPostgresServer,
+  startRedisServer,
   startTsProcess,
   stopProcess,
+  uniqueId,
   waitFor,
   waitUntilAnswers,
 } from '../tools/stack';
@@ -40,13 +47,16 @@ import {
   type Row,
 } from './demo/report';
 
-// Fixed on purpose: the demo must behave the same wherever it runs, so it reads no configuration
-// from the environment. The database and the Redis prefix are the demo's own and are wiped.
-const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-const DEMO_DATABASE = 'notify_demo';
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const QUEUE_PREFIX = 'notify-demo';
+// The demo reads three variables, all optional: DEMO_DATABASE_URL (a database of your own, kept
+// afterwards), DEMO_REDIS_URL and DEMO_QUEUE_PREFIX. Otherwise each run gets a database and a Redis
+// prefix with a name of its own, removed at the end, so several people can run it on one server.
+// When nothing answers on the local PostgreSQL or Redis address, it starts throwaway servers.
+const LOCAL_POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
+const RUN_TAG = uniqueId();
 const ADMIN_API_KEY = 'demo-admin-key-0123456789';
+const INSTALL_HINT =
+  'install PostgreSQL and Redis, or run `docker compose up -d postgres redis`, or set DEMO_DATABASE_URL / DEMO_REDIS_URL';
 
 const STARTUP_TIMEOUT_MS = 45_000;
 const FINAL_STATUS_TIMEOUT_MS = 30_000;
@@ -134,15 +144,68 @@ interface Stack {
   sandboxUrl: string;
 }
 
-async function resetState(): Promise<void> {
-  await recreateDatabase(POSTGRES_ADMIN_URL, DEMO_DATABASE);
-  const stale = await deleteRedisKeys(REDIS_URL, `${QUEUE_PREFIX}:*`);
-  console.log(
-    `  database ${DEMO_DATABASE} recreated; ${stale} leftover Redis key(s) under ${QUEUE_PREFIX}: deleted`,
-  );
+/** Where the demo keeps its state this run. */
+interface Storage {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
 }
 
-function startStack(logDir: string, cleanup: Cleanup, sandboxPort: number, servicePort: number) {
+/**
+ * PostgreSQL and Redis for this run: the given or local ones when they answer, else throwaway
+ * servers of the demo's own (stopped and removed at the end); a database and a Redis prefix named
+ * for this run, removed at the end too (a DEMO_DATABASE_URL database is yours and is kept).
+ */
+async function prepareStorage(cleanup: Cleanup): Promise<Storage> {
+  const queuePrefix = process.env.DEMO_QUEUE_PREFIX?.trim() || `notify-demo-${RUN_TAG}`;
+  let databaseUrlForRun = process.env.DEMO_DATABASE_URL?.trim();
+  if (databaseUrlForRun) {
+    console.log(`  database: DEMO_DATABASE_URL (kept afterwards)`);
+  } else {
+    let adminUrl = LOCAL_POSTGRES_ADMIN_URL;
+    if (!(await postgresAnswers(adminUrl))) {
+      if (!postgresBinDir())
+        throw new Error(`No PostgreSQL answers on 127.0.0.1:5432: ${INSTALL_HINT}`);
+      const own = await startPostgresServer();
+      cleanup.add('stop throwaway PostgreSQL', () => own.stop());
+      adminUrl = own.adminUrl;
+      console.log(`  nothing answered on 127.0.0.1:5432: throwaway PostgreSQL on :${own.port}`);
+    }
+    const name = `notify_demo_${RUN_TAG}`;
+    databaseUrlForRun = databaseUrl(adminUrl, name);
+    // The service creates and migrates it at start-up.
+    cleanup.add('drop the demo database', async () => {
+      await dropDatabase(adminUrl, name);
+      console.log(`  database ${name}: dropped`);
+    });
+    console.log(`  database: ${name} (dropped afterwards)`);
+  }
+
+  let redisUrl = process.env.DEMO_REDIS_URL?.trim() || LOCAL_REDIS_URL;
+  if (!(await pings(redisUrl))) {
+    if (process.env.DEMO_REDIS_URL || !hasRedisServer()) {
+      throw new Error(`No Redis answers at ${redisUrl}: ${INSTALL_HINT}`);
+    }
+    const own = await startRedisServer();
+    cleanup.add('stop throwaway Redis', () => own.stop());
+    redisUrl = own.url;
+    console.log(`  nothing answered on 127.0.0.1:6379: throwaway Redis on :${own.port}`);
+  }
+  cleanup.add('delete Redis keys', async () => {
+    const n = await deleteRedisKeys(redisUrl, `${queuePrefix}:*`);
+    console.log(`  ${n} Redis key(s) under ${queuePrefix}: deleted`);
+  });
+  console.log(`  Redis prefix: ${queuePrefix} (deleted afterwards)`);
+  return { databaseUrl: databaseUrlForRun, redisUrl, queuePrefix };
+}
+
+function startStack(
+  logDir: string,
+  cleanup: Cleanup,
+  storage: Storage,
+  sandboxPort: number,
+  servicePort: number,
+) {
   const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
   const serviceUrl = `http://127.0.0.1:${servicePort}`;
   const sandbox = startTsProcess({
@@ -166,9 +229,9 @@ function startStack(logDir: string, cleanup: Cleanup, sandboxPort: number, servi
     logPath: join(logDir, 'service.log'),
     env: {
       PORT: String(servicePort),
-      DATABASE_URL: databaseUrl(POSTGRES_ADMIN_URL, DEMO_DATABASE),
-      REDIS_URL,
-      QUEUE_PREFIX,
+      DATABASE_URL: storage.databaseUrl,
+      REDIS_URL: storage.redisUrl,
+      QUEUE_PREFIX: storage.queuePrefix,
       SMS_PROVIDER_BASE_URL: `${sandboxUrl}/v1`,
       // The sandbox's webhooks come back here (the default, spelled out for the reader).
       PUBLIC_BASE_URL: serviceUrl,
@@ -375,18 +438,14 @@ async function run(
   started: number,
   processes: ManagedProcess[],
 ): Promise<number> {
-  console.log('Resetting demo state');
-  await resetState();
-  cleanup.add('delete Redis keys', async () => {
-    const n = await deleteRedisKeys(REDIS_URL, `${QUEUE_PREFIX}:*`);
-    console.log(`  ${n} Redis key(s) under ${QUEUE_PREFIX}: deleted`);
-  });
+  console.log('Preparing storage');
+  const storage = await prepareStorage(cleanup);
 
   const [sandboxPort, servicePort] = [await freePort(), await freePort()];
   console.log(
     `\nStarting sandbox (:${sandboxPort}) and service (:${servicePort}), logs in ${logDir}`,
   );
-  const stack = startStack(logDir, cleanup, sandboxPort, servicePort);
+  const stack = startStack(logDir, cleanup, storage, sandboxPort, servicePort);
   processes.push(stack.sandbox, stack.service);
   await waitUntilReady(stack);
   const readyAt = Date.now();

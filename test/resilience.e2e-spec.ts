@@ -78,8 +78,9 @@ describe('Resilience (e2e)', () => {
       expect(ok.status).toBe(200);
       expect(ok.body).toMatchObject({
         credits_remaining: 1234,
-        rate_limit: { limit: 10 },
+        rate_limit: { limit: 10, remaining: expect.any(Number), reset_seconds: expect.any(Number) },
       });
+      expect(JSON.stringify(ok.body)).not.toMatch(/"[a-z]+[A-Z]\w*":/);
 
       const since = Date.now();
       await h.sandboxAdmin('POST', '/faults', { fail_next: 1, scope: 'all' });

@@ -7,6 +7,7 @@ export * from './database';
 export * from './http';
 export * from './ipc';
 export * from './ports';
+export * from './postgres-server';
 export * from './processes';
 export * from './redis';
 export * from './throwaway';

@@ -30,6 +30,16 @@ export class ApiKeysRepository {
     return (result.affected ?? 0) > 0;
   }
 
+  /** Whether any unrevoked key carries the admin scope (the only way to mint more keys). */
+  async hasActiveAdminKey(): Promise<boolean> {
+    const found = await this.repo
+      .createQueryBuilder('k')
+      .where('k.revoked_at IS NULL')
+      .andWhere(`'admin' = ANY(k.scopes)`)
+      .getExists();
+    return found;
+  }
+
   async touch(id: string): Promise<void> {
     await this.repo.update({ id }, { lastUsedAt: new Date() });
   }

@@ -6,6 +6,7 @@ import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKey } from './entities/api-key.entity';
+import { FirstAdminKeyCheck } from './first-admin-key.check';
 
 /**
  * Every role authenticates (the guard is global), but only the API role serves key management:
@@ -18,7 +19,12 @@ export class AuthModule {
       module: AuthModule,
       imports: [TypeOrmModule.forFeature([ApiKey])],
       controllers: servesApi ? [ApiKeysController] : [],
-      providers: [ApiKeysRepository, ApiKeysService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+      providers: [
+        ApiKeysRepository,
+        ApiKeysService,
+        FirstAdminKeyCheck,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+      ],
       exports: [ApiKeysService],
     };
   }

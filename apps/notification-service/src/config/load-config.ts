@@ -140,6 +140,9 @@ const fields = z.object({
   CALLBACK_TIMEOUT_MS: setting(integer(100, MINUTE), 5 * SECOND),
 });
 
+/** The names of every variable the service reads (README and .env.example list each). */
+export const VARIABLES = Object.keys(fields.shape);
+
 const environment = fields
   .superRefine((env, ctx) => {
     // A lease must survive one missed heartbeat, or a live but busy worker loses it.

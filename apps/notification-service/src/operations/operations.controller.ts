@@ -53,7 +53,16 @@ export class OperationsController {
   async account(): Promise<Record<string, unknown>> {
     try {
       const result = await this.gateway.account(true);
-      return { ...result.data, rate_limit: result.rateLimit };
+      const limits = result.rateLimit;
+      return {
+        ...result.data,
+        // The client's camelCase, in the API's snake_case.
+        rate_limit: limits && {
+          limit: limits.limit,
+          remaining: limits.remaining,
+          reset_seconds: limits.resetSeconds,
+        },
+      };
     } catch (error) {
       if (error instanceof SmsProviderError) {
         throw new ServiceUnavailableError(
