@@ -665,7 +665,7 @@ describe('Delivery reports (e2e)', () => {
         422,
         'too_many_buckets',
       ],
-      ['group_by=day&group_by=team', 400, 'validation_failed'],
+      ['group_by=day&group_by=team', 400, 'duplicate_query_parameter'],
       ['format=xml', 400, 'validation_failed'],
       ['since=yesterday', 400, 'validation_failed'],
       ['since=2025-03-01', 400, 'validation_failed'],

@@ -4,7 +4,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { createValidationPipe } from './common/errors/validation';
-import type { AppConfig } from './config/app-config';
+import {
+  clientErrorReply,
+  frameworkErrorReply,
+  installRequestRules,
+} from './common/http/fastify-request-rules';
+import { type AppConfig, PROVIDER_WEBHOOK_PATH } from './config/app-config';
 import { REQUEST_ID_HEADER, requestIdOf } from './logging/root-logger';
 
 /** Request bodies larger than this are refused with 413 (1000 recipients fit easily). */
@@ -26,9 +31,13 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     trustProxy: config.trustProxy,
     requestIdHeader: false,
     genReqId: requestIdOf,
+    // Fastify's own refusals, before any hook or filter runs, still answer in the envelope.
+    frameworkErrors: frameworkErrorReply,
+    clientErrorHandler: clientErrorReply,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    rawBody: true,
+    // Bodies are parsed by installRequestRules (below), which keeps the raw bytes too.
+    bodyParser: false,
     bufferLogs: true,
     // Throw instead of exiting: main.ts reports it, and a test sees why start-up failed.
     abortOnError: false,
@@ -42,6 +51,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       void reply.header(REQUEST_ID_HEADER, request.id);
       done();
     });
+  installRequestRules(app.getHttpAdapter().getInstance(), {
+    unparsedBodyPaths: [PROVIDER_WEBHOOK_PATH],
+  });
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks([...SHUTDOWN_SIGNALS]);
 

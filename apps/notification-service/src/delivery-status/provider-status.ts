@@ -1,3 +1,4 @@
+import { withinRange } from '../common/iso-instant';
 import type { MessageStatus } from './message-status';
 
 const PROVIDER_TO_MESSAGE: Record<string, MessageStatus> = {
@@ -27,7 +28,8 @@ export interface ProviderStatusUpdate {
 function date(value: unknown): Date | null {
   if (typeof value !== 'string' && typeof value !== 'number') return null;
   const d = typeof value === 'number' ? new Date(value * 1000) : new Date(value);
-  return Number.isNaN(d.getTime()) ? null : d;
+  // A time PostgreSQL or our readers can't take (-8.64e12 s) is no time at all.
+  return withinRange(d);
 }
 
 /**

@@ -196,6 +196,8 @@ function decodeCursor(cursor: string): { at: string; id: string } {
     if (
       typeof at === 'string' &&
       /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at) &&
+      // A real time PostgreSQL takes (no month 13, no year 0).
+      parseInstant(at) !== null &&
       typeof id === 'string' &&
       UUID.test(id)
     ) {

@@ -81,7 +81,8 @@ export class NotificationsService {
 
     const now = new Date();
     const scheduledAt = dto.scheduled_at ? parseInstant(dto.scheduled_at) : null;
-    // A time already past means "now": the request is accepted, not refused.
+    if (scheduledAt) checkScheduledAt(scheduledAt, now);
+    // A time just past (clock skew, a slow caller) means "now": the request is accepted.
     const isScheduled = scheduledAt !== null && scheduledAt.getTime() > now.getTime();
     const expiresAt = dto.expires_at ? parseInstant(dto.expires_at) : null;
     if (expiresAt && expiresAt.getTime() <= Math.max(now.getTime(), scheduledAt?.getTime() ?? 0)) {
@@ -351,6 +352,33 @@ export function toMessageView(m: Message, events: MessageEvent[]): MessageView {
   };
 }
 
+/**
+ * How far in the past `scheduled_at` may be and still mean "now": callers' clocks and queues
+ * drift by seconds, not minutes. Further back it is a caller's bug (a stale retry, a wrong
+ * zone) and sending at once would surprise them, so it is refused.
+ */
+export const SCHEDULE_PAST_TOLERANCE_MS = 5 * 60_000;
+/** How far ahead a notification may be scheduled: a month's campaign plus a few days' slack. */
+export const SCHEDULE_HORIZON_DAYS = 35;
+
+function checkScheduledAt(scheduledAt: Date, now: Date): void {
+  if (scheduledAt.getTime() < now.getTime() - SCHEDULE_PAST_TOLERANCE_MS) {
+    throw new UnprocessableError(
+      'scheduled_at_in_past',
+      `scheduled_at is more than ${SCHEDULE_PAST_TOLERANCE_MS / 60_000} minutes in the past`,
+      { scheduled_at: scheduledAt.toISOString(), now: now.toISOString() },
+    );
+  }
+  const horizon = now.getTime() + SCHEDULE_HORIZON_DAYS * 86_400_000;
+  if (scheduledAt.getTime() > horizon) {
+    throw new UnprocessableError(
+      'scheduled_at_too_far',
+      `scheduled_at is more than ${SCHEDULE_HORIZON_DAYS} days ahead`,
+      { max: new Date(horizon).toISOString() },
+    );
+  }
+}
+
 function encodeCursor(n: Notification): string {
   return Buffer.from(JSON.stringify([n.createdAt.toISOString(), n.id])).toString('base64url');
 }
@@ -358,8 +386,8 @@ function encodeCursor(n: Notification): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const createdAt = new Date(String(at));
-    if (typeof id === 'string' && UUID.test(id) && !Number.isNaN(createdAt.getTime())) {
+    const createdAt = typeof at === 'string' ? parseInstant(at) : null;
+    if (typeof id === 'string' && UUID.test(id) && createdAt !== null) {
       return { createdAt, id };
     }
   } catch {

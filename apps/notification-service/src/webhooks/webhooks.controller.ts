@@ -11,7 +11,10 @@ import { WebhooksService } from './webhooks.service';
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
-  /** The provider's status events; authenticated by X-SMSProvider-Signature, not a bearer key. */
+  /**
+   * The provider's status events; authenticated by X-SMSProvider-Signature, not a bearer key.
+   * The body arrives unparsed (see bootstrap): nothing unsigned is parsed.
+   */
   @Post(PROVIDER_WEBHOOK_PATH)
   @HttpCode(200)
   @ApiExcludeEndpoint()
@@ -19,6 +22,6 @@ export class WebhooksController {
     @Req() request: RawBodyRequest<FastifyRequest>,
     @Headers('x-smsprovider-signature') signature: unknown,
   ): Promise<{ received: true; outcome: string }> {
-    return this.webhooks.receive(request.rawBody, request.body, signature);
+    return this.webhooks.receive(request.rawBody, signature);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { verifyWebhookSignature } from '@app/sms-provider/helpers';
 import { UnauthorizedError } from '../common/errors/api-error';
+import { parseJsonBody } from '../common/http/request-rules';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
@@ -15,17 +16,31 @@ export class WebhooksService {
     private readonly config: AppConfig,
   ) {}
 
+  /**
+   * Checks the signature on the raw bytes before anything parses them; only a signed body is
+   * parsed (under the common request rules: depth, characters), so an unauthenticated caller can
+   * cost us no more than one HMAC over at most the body limit.
+   */
   async receive(
     rawBody: Buffer | undefined,
-    body: unknown,
     signature: unknown,
   ): Promise<{ received: true; outcome: string }> {
     const secret = this.config.provider.webhookSecret;
+    let body: unknown;
     // The raw bytes are what a correct signer signs; the provider's own recipe signs
-    // JSON.stringify(payload), which differs when its serializer spaces or orders keys otherwise.
-    const verified =
-      verifyWebhookSignature(rawBody, signature, secret) ||
-      (body !== undefined && verifyWebhookSignature(JSON.stringify(body), signature, secret));
+    // JSON.stringify(payload), which differs when its serializer spaces or orders keys otherwise,
+    // so when the bytes don't match the re-serialized body is tried: parsing first is bounded by
+    // the same rules, and a body that breaks them is simply not signed.
+    let verified = verifyWebhookSignature(rawBody, signature, secret);
+    if (!verified && rawBody !== undefined && typeof signature === 'string') {
+      try {
+        body = parseJsonBody(rawBody);
+        verified =
+          body !== undefined && verifyWebhookSignature(JSON.stringify(body), signature, secret);
+      } catch {
+        verified = false;
+      }
+    }
     if (!verified) {
       this.metrics.webhooks.inc({ outcome: 'rejected' });
       throw new UnauthorizedError(
@@ -33,6 +48,8 @@ export class WebhooksService {
         'invalid_signature',
       );
     }
+    // A signed body that breaks the rules (NUL in a field, too deep) is a 400 like any other.
+    if (body === undefined && rawBody !== undefined) body = parseJsonBody(rawBody);
     const outcome = await this.updates.apply(body, 'webhook');
     this.metrics.webhooks.inc({ outcome });
     // Signed but not something we can use: acknowledge so the provider doesn't retry it forever.
