@@ -52,7 +52,10 @@ describe('Resilience (e2e)', () => {
       expect(stuck).toEqual({ delivered: 5, pending: 5 });
       const metrics = await h.api('GET', '/metrics', { key: null });
       expect(metrics.text).toMatch(/notify_provider_credits_exhausted_total [1-9]/);
-      expect(metrics.text).toMatch(/notify_sending_paused\{reason="insufficient_credits"\} 1/);
+      expect(metrics.text).toMatch(/^notify_sending_paused 1$/m);
+      expect(metrics.text).toMatch(
+        /notify_sending_paused_reason\{reason="insufficient_credits"\} 1/,
+      );
 
       await h.sandboxAdmin('PUT', `/accounts/${SANDBOX_KEY}`, { credits: 100 });
       const final = await waitForFinal(h, res.body.id);

@@ -11,6 +11,7 @@ import {
 } from './common/http/fastify-request-rules';
 import { type AppConfig, PROVIDER_WEBHOOK_PATH } from './config/app-config';
 import { REQUEST_ID_HEADER, requestIdOf } from './logging/root-logger';
+import { MetricsService } from './metrics/metrics.service';
 
 /** Request bodies larger than this are refused with 413 (1000 recipients fit easily). */
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -43,15 +44,26 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  const fastify = app.getHttpAdapter().getInstance();
   // Every answer names its request, errors and 404s included: what a caller quotes to us.
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', (request, reply, done) => {
-      void reply.header(REQUEST_ID_HEADER, request.id);
-      done();
-    });
-  installRequestRules(app.getHttpAdapter().getInstance(), {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.httpDuration.observe(
+      {
+        method: request.method,
+        // The route's template (/v1/notifications/:id), never the raw URL: bounded label values.
+        route: request.routeOptions.url ?? 'unmatched',
+        status_class: `${Math.floor(reply.statusCode / 100)}xx`,
+      },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+  installRequestRules(fastify, {
     unparsedBodyPaths: [PROVIDER_WEBHOOK_PATH],
   });
   app.useGlobalPipes(createValidationPipe());

@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import { withoutJob } from '../common/queue-jobs';
+import { MetricsService } from '../metrics/metrics.service';
 import type { JobOptions, Queue } from 'bull';
 import { CALLBACK_JOB, CALLBACK_QUEUE, type CallbackJobData } from './callbacks.constants';
 import type { DeliveryRef } from './callbacks.repository';
@@ -12,7 +13,15 @@ import type { DeliveryRef } from './callbacks.repository';
  */
 @Injectable()
 export class CallbackQueue {
-  constructor(@InjectQueue(CALLBACK_QUEUE) private readonly queue: Queue<CallbackJobData>) {}
+  constructor(
+    @InjectQueue(CALLBACK_QUEUE) private readonly queue: Queue<CallbackJobData>,
+    metrics: MetricsService,
+  ) {
+    metrics.watchQueue('callback', async () => ({
+      ...(await this.queue.getJobCounts()),
+      paused: await this.queue.getPausedCount(),
+    }));
+  }
 
   static jobId(ref: Pick<DeliveryRef, 'id' | 'attempts'>): string {
     return `${ref.id}.${ref.attempts}`;

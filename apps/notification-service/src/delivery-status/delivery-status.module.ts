@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BacklogGaugesRepository } from './backlog-gauges.repository';
 import { MessageLifecycleRepository } from './message-lifecycle.repository';
 import { ParkedEventsRepository } from './parked-events.repository';
 import { ProviderUpdatesService } from './provider-updates.service';
@@ -9,7 +10,12 @@ import { ProviderUpdatesService } from './provider-updates.service';
  * reconciliation, the sweeper and cancel all go through it.
  */
 @Module({
-  providers: [MessageLifecycleRepository, ParkedEventsRepository, ProviderUpdatesService],
+  providers: [
+    MessageLifecycleRepository,
+    ParkedEventsRepository,
+    ProviderUpdatesService,
+    BacklogGaugesRepository,
+  ],
   exports: [MessageLifecycleRepository, ProviderUpdatesService],
 })
 export class DeliveryStatusModule {}

@@ -299,7 +299,14 @@ export class MessageLifecycleRepository {
       FROM (SELECT 1) AS one LEFT JOIN updated u ON true`;
     const rows: (MessageRow & { matched: number })[] = await manager.query(sql, p.values);
     const changed = rows.filter((r) => r.id !== null).map(toMessage);
-    if (changed.length) this.metrics.messageTransitions.inc({ status: change.to }, changed.length);
+    if (changed.length) {
+      this.metrics.messageTransitions.inc({ status: change.to }, changed.length);
+      if (change.to === 'failed' || change.to === 'expired') {
+        for (const m of changed) {
+          this.metrics.messageFailures.inc({ error_code: m.errorCode ?? change.to });
+        }
+      }
+    }
     return { matched: rows[0]?.matched ?? 0, changed };
   }
 

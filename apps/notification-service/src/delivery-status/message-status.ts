@@ -18,6 +18,11 @@ export const TERMINAL_STATUSES: ReadonlySet<MessageStatus> = new Set([
   'canceled',
 ]);
 
+/** Every status a message can still leave: the backlog, waiting or at the provider. */
+export const UNFINISHED_STATUSES: readonly MessageStatus[] = MESSAGE_STATUSES.filter(
+  (status) => !TERMINAL_STATUSES.has(status),
+);
+
 /**
  * Forward order of the lifecycle. A change is allowed only to a later rank; all terminal states
  * share the top rank so none replaces another.

@@ -1,6 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+const PAUSE_REASONS = ['insufficient_credits', 'manual'] as const;
+
+/** What the database says at scrape time about work not finished yet. */
+export interface ScrapedGauges {
+  byStatus: Record<string, number>;
+  oldestPendingSeconds: number;
+  scheduledOverdueSeconds: number;
+}
+
+/** heldByLog → held_by_log: label values in the API's case. */
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
 /**
  * The service's Prometheus metrics. A registry per application instance (not prom-client's global
  * one) so that several instances can live in one process, as the end-to-end tests run them.
@@ -50,11 +70,96 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private pauseState: (() => Promise<{ paused: boolean; reason: string | null }>) | undefined;
+
+  /** Read from the shared pause record at scrape: every instance reports the same, from start. */
   readonly sendingPaused = new Gauge({
     name: 'notify_sending_paused',
-    help: '1 while sending is paused, by reason (credits, manual)',
+    help: '1 while sending is paused (any reason), else 0',
+    registers: [this.registry],
+    collect: async () => {
+      const state = await this.pauseState?.();
+      this.sendingPaused.set(state?.paused ? 1 : 0);
+    },
+  });
+
+  readonly sendingPausedByReason = new Gauge({
+    name: 'notify_sending_paused_reason',
+    help: '1 for the reason sending is paused now (insufficient_credits, manual), else 0',
     labelNames: ['reason'] as const,
     registers: [this.registry],
+    collect: async () => {
+      const state = await this.pauseState?.();
+      for (const reason of PAUSE_REASONS) {
+        this.sendingPausedByReason.set({ reason }, state?.reason === reason ? 1 : 0);
+      }
+    },
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'notify_http_request_duration_seconds',
+    help: 'HTTP requests served, by method, route template and status class (2xx, 4xx, 5xx)',
+    labelNames: ['method', 'route', 'status_class'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly messageFailures = new Counter({
+    name: 'notify_message_failures_total',
+    help: 'Messages that ended failed or expired, by error code',
+    labelNames: ['error_code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly throttleWait = new Histogram({
+    name: 'notify_throttle_wait_seconds',
+    help: 'Time a provider call waited for its slot of the shared rate budget',
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly creditsRemaining = new Gauge({
+    name: 'notify_provider_credits_remaining',
+    help: 'Provider credits left, as of the last provider answer that said (absent before one)',
+    registers: [this.registry],
+  });
+
+  private readonly gauges: { read: () => Promise<ScrapedGauges> }[] = [];
+
+  readonly messagesInState = new Gauge({
+    name: 'notify_messages',
+    help: 'Messages not final yet, by status (read from the database at scrape)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+    collect: () => this.collectScraped(),
+  });
+
+  readonly oldestPendingAge = new Gauge({
+    name: 'notify_oldest_pending_age_seconds',
+    help: 'How long the oldest message due for sending has waited (0 when none waits)',
+    registers: [this.registry],
+  });
+
+  readonly scheduledOverdueAge = new Gauge({
+    name: 'notify_scheduled_overdue_age_seconds',
+    help: 'How far past its time the most overdue scheduled message is (0 when none is)',
+    registers: [this.registry],
+  });
+
+  private readonly queues = new Map<string, () => Promise<Record<string, number>>>();
+
+  readonly queueJobs = new Gauge({
+    name: 'notify_queue_jobs',
+    help: 'Jobs in the Bull queues by queue and state (read from Redis at scrape)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      for (const [queue, counts] of this.queues) {
+        for (const [state, n] of Object.entries(await counts())) {
+          this.queueJobs.set({ queue, state }, n);
+        }
+      }
+    },
   });
 
   readonly creditsExhausted = new Counter({
@@ -99,13 +204,41 @@ export class MetricsService {
       if (!stats) return;
       this.throttle.reset();
       for (const [event, count] of Object.entries(stats)) {
-        this.throttle.inc({ event }, count);
+        this.throttle.inc({ event: snakeCase(event) }, count);
       }
     },
   });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters (promtool refuses them); the per-type gauges beside them stay.
+    for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name);
+  }
+
+  /** The shared pause record, read at scrape time (sending/ owns it). */
+  watchPause(state: () => Promise<{ paused: boolean; reason: string | null }>): void {
+    this.pauseState = state;
+  }
+
+  /** Job counts of a queue by state, read at scrape time (the queue's owner registers it). */
+  watchQueue(queue: string, counts: () => Promise<Record<string, number>>): void {
+    this.queues.set(queue, counts);
+  }
+
+  /** The backlog as the database sees it, read at scrape time (delivery-status/ owns it). */
+  watchBacklog(read: () => Promise<ScrapedGauges>): void {
+    this.gauges.splice(0, this.gauges.length, { read });
+  }
+
+  private async collectScraped(): Promise<void> {
+    const [source] = this.gauges;
+    if (!source) return;
+    const scraped = await source.read();
+    for (const [status, n] of Object.entries(scraped.byStatus)) {
+      this.messagesInState.set({ status }, n);
+    }
+    this.oldestPendingAge.set(scraped.oldestPendingSeconds);
+    this.scheduledOverdueAge.set(scraped.scheduledOverdueSeconds);
   }
 
   /** The limiter's own counters by event, read at scrape time (provider/ owns the limiter). */

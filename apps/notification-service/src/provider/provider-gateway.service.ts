@@ -68,11 +68,15 @@ export class ProviderGateway implements OnModuleDestroy {
     request: SendMessageRequest,
     options: SendOptions = {},
   ): Promise<ProviderResult<SendMessageResponse>> {
+    const waited = this.metrics.throttleWait.startTimer();
     await this.limiter.acquire('send', this.shutdown.signal);
+    waited();
     if (options.stillValid && !options.stillValid()) {
       throw new CallAbandonedError('the worker lease lapsed while waiting for a send slot');
     }
-    return this.observe('send', () => this.client.sendMessage(request));
+    const result = await this.observe('send', () => this.client.sendMessage(request));
+    this.noteCredits(result.data.credits_remaining);
+    return result;
   }
 
   /** Null when there is no spare budget right now (sends are waiting): try later. */
@@ -87,7 +91,13 @@ export class ProviderGateway implements OnModuleDestroy {
   async account(wait = false): Promise<ProviderResult<ProviderAccount> | null> {
     if (wait) await this.limiter.acquire('send', this.shutdown.signal);
     else if (!(await this.takeSpareSlot('poll'))) return null;
-    return this.observe('get_account', () => this.client.getAccount());
+    const result = await this.observe('get_account', () => this.client.getAccount());
+    this.noteCredits(result.data.credits_remaining);
+    return result;
+  }
+
+  private noteCredits(remaining: number | undefined): void {
+    if (typeof remaining === 'number') this.metrics.creditsRemaining.set(remaining);
   }
 
   /** Start-up only: waits for a slot like a send (it is one request, once per boot). */

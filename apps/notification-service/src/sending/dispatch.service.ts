@@ -6,6 +6,7 @@ import type { Message } from '../delivery-status/entities/message.entity';
 import type { DispatchRef } from '../delivery-status/message-lifecycle.repository';
 import { AppConfig } from '../config/app-config';
 import { currentRequestId } from '../logging/log-context';
+import { MetricsService } from '../metrics/metrics.service';
 import { SCHEDULE_EARLY_MS, SEND_JOB, SEND_QUEUE, type SendJobData } from './sending.constants';
 
 /**
@@ -17,7 +18,10 @@ export class DispatchService {
   constructor(
     @InjectQueue(SEND_QUEUE) private readonly queue: Queue<SendJobData>,
     private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    metrics.watchQueue('send', () => this.counts());
+  }
 
   static jobId(ref: Pick<DispatchRef, 'id' | 'dispatchSeq'>): string {
     return `${ref.id}.${ref.dispatchSeq}`;

@@ -39,6 +39,7 @@ export class PauseService {
     config: AppConfig,
   ) {
     this.key = redisKey(config, 'sending', 'pause');
+    metrics.watchPause(() => this.state());
   }
 
   async state(): Promise<PauseState> {
@@ -67,7 +68,6 @@ export class PauseService {
     const set = await this.redis.set(this.key, JSON.stringify(record), 'NX');
     await this.dispatch.pause();
     if (set) {
-      this.metrics.sendingPaused.set({ reason }, 1);
       if (reason === 'insufficient_credits') {
         this.metrics.creditsExhausted.inc();
         // The alert: an operator must top up the provider account. Nothing is failed meanwhile.
@@ -85,7 +85,6 @@ export class PauseService {
     const before = await this.state();
     await this.redis.del(this.key);
     await this.dispatch.resume();
-    if (before.reason) this.metrics.sendingPaused.set({ reason: before.reason }, 0);
     if (before.paused) this.logger.log(`Sending resumed (was paused: ${before.reason})`);
     return this.state();
   }
