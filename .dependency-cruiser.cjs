@@ -12,6 +12,8 @@ const ALLOWED = {
   redis: ['config'],
   auth: ['common', 'config'],
   metrics: ['auth'],
+  // Serves the built web console (apps/console) as files; knows nothing of the features.
+  console: ['common', 'config'],
   health: ['auth', 'common', 'redis'],
   // The database wiring lists every entity and migration.
   database: ['auth', 'config', 'delivery-status', 'notifications', 'templates'],
@@ -65,6 +67,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^libs/' },
       to: { path: '^(apps|test|bench|scripts|tools)/' },
+    },
+    {
+      name: 'console-talks-http-only',
+      comment:
+        'The web console (apps/console) runs in a browser and knows the service only by its HTTP API: it imports no app, library, test or tool code.',
+      severity: 'error',
+      from: { path: '^apps/console/' },
+      to: { path: '^(apps/(?!console/)|(libs|test|bench|scripts|tools)/)' },
     },
     {
       name: 'sandbox-is-not-the-service',

@@ -1,5 +1,6 @@
 import { runMigrations } from '../../apps/notification-service/src/database/ensure-database';
 // One by one, not the kit's index: see test-env.ts.
+import { ensureConsoleBuilt } from '../../tools/stack/console';
 import { createDatabase } from '../../tools/stack/database';
 import { uniqueId } from '../../tools/stack/throwaway';
 import { databaseUrl, PG_ADMIN_URL, templateDatabase } from './test-env';
@@ -10,6 +11,8 @@ import { databaseUrl, PG_ADMIN_URL, templateDatabase } from './test-env';
  */
 export default async function globalSetup(): Promise<void> {
   process.env.NOTIFY_TEST_RUN_ID = uniqueId();
+  // The service serves the web console from its build; the browser tests open it.
+  ensureConsoleBuilt();
   await createDatabase(PG_ADMIN_URL, templateDatabase());
   await runMigrations(databaseUrl(templateDatabase()));
 }

@@ -12,6 +12,7 @@ import {
 import { type RunningSandbox, startSandbox } from '../../apps/sms-provider-sandbox/src/bootstrap';
 import type { SandboxOverrides } from '../../apps/sms-provider-sandbox/src/config';
 import {
+  CONSOLE_DIST,
   type ApiOptions as KitApiOptions,
   type ApiResponse as KitApiResponse,
   callApi,
@@ -105,6 +106,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // webhook route, so a second instance points the provider at the first one.
     PUBLIC_BASE_URL: options.shareWith?.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`,
     ADMIN_API_KEY: ADMIN_KEY,
+    CONSOLE_DIR: CONSOLE_DIST,
     LOG_LEVEL: 'silent',
     SWEEP_INTERVAL_MS: '500',
     CREDITS_CHECK_INTERVAL_MS: '500',

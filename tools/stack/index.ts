@@ -12,3 +12,4 @@ export * from './processes';
 export * from './redis';
 export * from './throwaway';
 export * from './wait';
+export * from './console';

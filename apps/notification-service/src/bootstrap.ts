@@ -10,6 +10,7 @@ import {
   installRequestRules,
 } from './common/http/fastify-request-rules';
 import { type AppConfig, PROVIDER_WEBHOOK_PATH } from './config/app-config';
+import { serveConsole } from './console/serve-console';
 import { REQUEST_ID_HEADER, requestIdOf } from './logging/root-logger';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -80,6 +81,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
         .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+    await serveConsole(app, config);
   }
   return app;
 }

@@ -16,6 +16,8 @@ export class AppConfig {
   host!: string;
   /** Believe X-Forwarded-* headers (only behind a proxy that sets them). */
   trustProxy!: boolean;
+  /** The built web console (`npm run build`), served at /console; absolute. */
+  consoleDir!: string;
   databaseUrl!: string;
   redisUrl!: string;
   queuePrefix!: string;

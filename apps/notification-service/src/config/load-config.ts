@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AppConfig, type AppRole, PROVIDER_WEBHOOK_PATH } from './app-config';
 
@@ -95,6 +96,7 @@ const fields = z.object({
   PORT: setting(integer(0, 65535), 3000),
   HOST: setting(text.min(1), '127.0.0.1'),
   TRUST_PROXY: setting(flag, false),
+  CONSOLE_DIR: setting(text.min(1), 'dist/console'),
   DATABASE_URL: setting(
     url(['postgres:', 'postgresql:']),
     'postgres://postgres@127.0.0.1:5432/notifications',
@@ -169,6 +171,7 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
   config.port = env.PORT;
   config.host = env.HOST;
   config.trustProxy = env.TRUST_PROXY;
+  config.consoleDir = resolve(env.CONSOLE_DIR);
   config.databaseUrl = env.DATABASE_URL;
   config.redisUrl = env.REDIS_URL;
   config.queuePrefix = env.QUEUE_PREFIX;

@@ -1,0 +1,166 @@
+import { render } from 'preact';
+import { ErrorAlert } from './alerts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { type Access, ApiError, forgetKey, probeAccess, storedKey, storeKey } from './api';
+import { MessagePage } from './pages/message';
+import { MessagesPage } from './pages/messages';
+import { OperationsPage } from './pages/operations';
+import { OverviewPage } from './pages/overview';
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+
+/** Routes live in the hash (#/messages/…): static files need no server-side fallback. */
+function useRoute(): string {
+  const [route, setRoute] = useState(location.hash.slice(1) || '/');
+  useEffect(() => {
+    const onChange = () => setRoute(location.hash.slice(1) || '/');
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
+
+function SignIn({ onSignedIn }: { onSignedIn: (key: string, access: Access) => void }) {
+  const [key, setKey] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const access = await probeAccess(key.trim());
+      onSignedIn(key.trim(), access);
+    } catch (e) {
+      setError(
+        e instanceof ApiError && e.status === 401
+          ? 'This API key is not valid (unknown or revoked).'
+          : `Could not reach the service: ${(e as Error).message}`,
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main class="signin">
+      <h1>Notification console</h1>
+      <form onSubmit={(e) => void submit(e)} aria-describedby="signin-help">
+        <label for="api-key">API key</label>
+        <input
+          id="api-key"
+          name="api-key"
+          type="password"
+          autocomplete="off"
+          required
+          value={key}
+          onInput={(e) => setKey(e.currentTarget.value)}
+        />
+        <p id="signin-help" class="hint">
+          Kept in this tab only (sessionStorage) and sent as a Bearer token; closing the tab signs
+          you out. You see what the key&apos;s team and scopes allow.
+        </p>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+        <ErrorAlert error={error} />
+      </form>
+    </main>
+  );
+}
+
+function App() {
+  const route = useRoute();
+  const [access, setAccess] = useState<Access | null>(null);
+  const [checking, setChecking] = useState(storedKey() !== null);
+  const heading = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const key = storedKey();
+    if (!key) return;
+    probeAccess(key)
+      .then(setAccess)
+      .catch(() => forgetKey())
+      .finally(() => setChecking(false));
+  }, []);
+
+  // Move focus to the new page's content, as a page load would, for keyboard and screen readers.
+  useEffect(() => {
+    heading.current?.querySelector('h1')?.focus();
+  }, [route, access]);
+
+  if (checking) return <p class="loading">Loading…</p>;
+  if (!access) {
+    return (
+      <SignIn
+        onSignedIn={(key, granted) => {
+          storeKey(key);
+          setAccess(granted);
+        }}
+      />
+    );
+  }
+
+  const pages = [
+    access.reports && { path: '/', label: 'Overview' },
+    access.messages && { path: '/messages', label: 'Messages' },
+    access.admin && { path: '/operations', label: 'Operations' },
+  ].filter((p): p is { path: string; label: string } => Boolean(p));
+  const current = route.split('?')[0];
+  const active = (path: string) =>
+    path === '/' ? current === '/' : current === path || current.startsWith(`${path}/`);
+
+  let page;
+  const messageId = /^\/messages\/([0-9a-f-]{36})$/.exec(current)?.[1];
+  if (messageId && access.messages) page = <MessagePage id={messageId} />;
+  else if (current === '/messages' && access.messages) page = <MessagesPage route={route} />;
+  else if (current === '/operations' && access.admin) page = <OperationsPage />;
+  else if (current === '/' && access.reports) page = <OverviewPage />;
+  else if (pages.length) page = <p>This key cannot open that page. Pick one above.</p>;
+  else page = <p>This key has none of the scopes the console shows (reports, messages, admin).</p>;
+
+  return (
+    <>
+      <a
+        class="skip"
+        href={`#${route}`}
+        onClick={(e) => {
+          // The hash is the router's: move focus instead of navigating.
+          e.preventDefault();
+          heading.current?.focus();
+        }}
+      >
+        Skip to content
+      </a>
+      <header>
+        <span class="brand">Notifications</span>
+        <nav aria-label="Console">
+          <ul>
+            {pages.map((p) => (
+              <li key={p.path}>
+                <a href={`#${p.path}`} aria-current={active(p.path) ? 'page' : undefined}>
+                  {p.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <button
+          type="button"
+          class="secondary"
+          onClick={() => {
+            forgetKey();
+            setAccess(null);
+            location.hash = '#/';
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <div id="content" ref={heading} tabIndex={-1}>
+        {page}
+      </div>
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,210 @@
+import { ErrorAlert, Notice } from '../alerts';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, getJson, postJson } from '../api';
+import { dateTime } from '../format';
+import type { MessageSummary } from './messages';
+
+interface Detail extends MessageSummary {
+  segments: number;
+  events: {
+    type: string;
+    status: string | null;
+    source: string;
+    occurred_at: string;
+    details: Record<string, unknown> | null;
+  }[];
+}
+
+interface Callback {
+  id: string;
+  message_id: string;
+  event: string;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  updated_at: string;
+}
+
+const FINAL = new Set(['delivered', 'failed', 'expired', 'canceled']);
+
+export function MessagePage({ id }: { id: string }) {
+  const [message, setMessage] = useState<Detail | null>(null);
+  const [callbacks, setCallbacks] = useState<Callback[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    setMessage(null);
+    setCallbacks(null);
+    setError(null);
+    const load = async () => {
+      try {
+        const m = await getJson<Detail>(`/v1/messages/${id}`);
+        if (stopped) return;
+        setMessage(m);
+        const list = await getJson<{ data: Callback[] }>(
+          `/v1/notifications/${m.notification_id}/callbacks`,
+        ).catch(() => ({ data: [] as Callback[] }));
+        if (stopped) return;
+        setCallbacks(list.data.filter((c) => c.message_id === id));
+        // Follow a message still on its way until it is final.
+        if (!FINAL.has(m.status)) timer = setTimeout(() => void load(), 2000);
+      } catch (e) {
+        if (!stopped) setError((e as Error).message);
+      }
+    };
+    void load();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [id]);
+
+  const resend = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await postJson<{ created: boolean; message: MessageSummary }>(
+        `/v1/messages/${id}/resend`,
+      );
+      setNotice(
+        result.created ? 'Resent as a new message.' : 'This message had been resent already.',
+      );
+      location.hash = `#/messages/${result.message.id}`;
+    } catch (e) {
+      setError(
+        e instanceof ApiError && e.status === 403
+          ? 'This key may not send (notifications:send).'
+          : (e as Error).message,
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main>
+      <h1 tabIndex={-1}>Message</h1>
+      <p>
+        <a href="#/messages">Back to search</a>
+      </p>
+      <Notice text={notice} />
+      <ErrorAlert error={error} />
+      {message && (
+        <>
+          <dl class="facts">
+            <dt>Status</dt>
+            <dd>
+              <span class={`status status-${message.status}`} data-testid="message-status">
+                {message.status}
+              </span>
+              {message.error && (
+                <>
+                  {' '}
+                  <code>{message.error.code}</code>: {message.error.message}
+                </>
+              )}
+            </dd>
+            <dt>To</dt>
+            <dd>{message.to}</dd>
+            <dt>Template</dt>
+            <dd>{message.template}</dd>
+            <dt>Team</dt>
+            <dd>{message.team}</dd>
+            <dt>Reference</dt>
+            <dd>{message.reference ?? '—'}</dd>
+            <dt>Notification</dt>
+            <dd>
+              <a href={`#/messages?q=${message.notification_id}`}>{message.notification_id}</a>
+            </dd>
+            <dt>Provider id</dt>
+            <dd>{message.provider_message_id ?? '—'}</dd>
+            <dt>Attempts</dt>
+            <dd>{message.attempts}</dd>
+            {message.resend_of && (
+              <>
+                <dt>Resend of</dt>
+                <dd>
+                  <a href={`#/messages/${message.resend_of}`}>{message.resend_of}</a>
+                </dd>
+              </>
+            )}
+            {message.resent_as && (
+              <>
+                <dt>Resent as</dt>
+                <dd>
+                  <a href={`#/messages/${message.resent_as}`}>{message.resent_as}</a>
+                </dd>
+              </>
+            )}
+          </dl>
+          {(message.status === 'failed' || message.status === 'expired') && !message.resent_as && (
+            <button type="button" onClick={() => void resend()} disabled={busy}>
+              {busy ? 'Resending…' : 'Resend'}
+            </button>
+          )}
+          <section aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">Timeline</h2>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Event</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Details</th>
+                </tr>
+              </thead>
+              <tbody>
+                {message.events.map((e, i) => (
+                  <tr key={i}>
+                    <td>{dateTime(e.occurred_at)}</td>
+                    <td>{e.type}</td>
+                    <td>{e.status ?? '—'}</td>
+                    <td>{e.source}</td>
+                    <td>
+                      {e.details ? <code class="details">{JSON.stringify(e.details)}</code> : '—'}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+          <section aria-labelledby="callbacks-heading">
+            <h2 id="callbacks-heading">Status callbacks</h2>
+            {callbacks === null || callbacks.length === 0 ? (
+              <p>None: the notification has no callback URL, or no status change was sent yet.</p>
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Event</th>
+                    <th scope="col">Outcome</th>
+                    <th scope="col">Attempts</th>
+                    <th scope="col">Last answer</th>
+                    <th scope="col">Updated</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {callbacks.map((c) => (
+                    <tr key={c.id}>
+                      <td>{c.event}</td>
+                      <td>{c.status}</td>
+                      <td>{c.attempts}</td>
+                      <td>{c.last_status_code ?? c.last_error ?? '—'}</td>
+                      <td>{dateTime(c.updated_at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </section>
+        </>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,167 @@
+import { ErrorAlert } from '../alerts';
+import { useEffect, useState } from 'preact/hooks';
+import { getJson, query } from '../api';
+import { dateTime } from '../format';
+
+export interface MessageSummary {
+  id: string;
+  notification_id: string;
+  team: string;
+  template: string;
+  reference: string | null;
+  to: string;
+  status: string;
+  provider_message_id: string | null;
+  error: { code: string; message: string } | null;
+  attempts: number;
+  submitted_at: string;
+  queued_at: string | null;
+  delivered_at: string | null;
+  resend_of: string | null;
+  resent_as: string | null;
+}
+
+interface Page {
+  data: MessageSummary[];
+  next_cursor: string | null;
+}
+
+const STATUSES = [
+  '',
+  'scheduled',
+  'pending',
+  'queued',
+  'sent',
+  'delivered',
+  'failed',
+  'expired',
+  'canceled',
+];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What the one search box means: an id, a number, a provider id, or else a caller reference. */
+export function searchParams(text: string): Record<string, string> {
+  const q = text.trim();
+  if (q === '') return {};
+  if (UUID.test(q)) return { notification_id: q.toLowerCase() };
+  const digits = q.replace(/[\s().-]/g, '');
+  if (/^\+[1-9]\d{6,14}$/.test(digits)) return { to: digits };
+  if (/^msg_/.test(q)) return { provider_message_id: q };
+  return { reference: q };
+}
+
+export function MessagesPage({ route }: { route: string }) {
+  const initial = new URLSearchParams(route.split('?')[1] ?? '');
+  const [text, setText] = useState(initial.get('q') ?? '');
+  const [status, setStatus] = useState(initial.get('status') ?? '');
+  const errorCode = initial.get('error_code') ?? '';
+  const [rows, setRows] = useState<MessageSummary[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const filter = () => query({ ...searchParams(text), status, error_code: errorCode });
+
+  const run = async (after?: string) => {
+    setError(null);
+    try {
+      const page = await getJson<Page>(
+        `/v1/messages?${filter()}${after ? `&cursor=${after}` : ''}`,
+      );
+      setRows((before) => (after && before ? [...before, ...page.data] : page.data));
+      setCursor(page.next_cursor);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  useEffect(() => {
+    void run();
+    // Only on arrival (and on a new link from another page): the form runs later searches.
+  }, [route]);
+
+  return (
+    <main>
+      <h1 tabIndex={-1}>Messages</h1>
+      <form
+        class="filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const next = `#/messages?${query({ q: text.trim(), status, error_code: errorCode })}`;
+          if (location.hash === next) void run();
+          else location.hash = next;
+        }}
+      >
+        <label class="wide">
+          Notification id, reference, phone number or provider id
+          <input
+            name="q"
+            value={text}
+            placeholder="+14155550100, msg_…, order-77 or a notification id"
+            onInput={(e) => setText(e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Status
+          <select value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s === '' ? 'any' : s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Search</button>
+      </form>
+      {errorCode && (
+        <p class="hint">
+          Only messages with error code <code>{errorCode}</code>.
+        </p>
+      )}
+      <ErrorAlert error={error} />
+      <div aria-live="polite">
+        {rows && (
+          <p class="hint">
+            {rows.length === 0 ? 'No messages found.' : `${rows.length} shown, newest first.`}
+          </p>
+        )}
+      </div>
+      {rows && rows.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Submitted</th>
+              <th scope="col">To</th>
+              <th scope="col">Template</th>
+              <th scope="col">Reference</th>
+              <th scope="col">Status</th>
+              <th scope="col">Error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((m) => (
+              <tr key={m.id}>
+                <td>
+                  <a href={`#/messages/${m.id}`}>{dateTime(m.submitted_at)}</a>
+                </td>
+                <td>{m.to}</td>
+                <td>{m.template}</td>
+                <td>{m.reference ?? '—'}</td>
+                <td>
+                  <span class={`status status-${m.status}`}>{m.status}</span>
+                  {m.resend_of && <span class="hint"> (resend)</span>}
+                </td>
+                <td>{m.error ? <code>{m.error.code}</code> : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {cursor && (
+        <button type="button" class="secondary" onClick={() => void run(cursor)}>
+          Older messages
+        </button>
+      )}
+    </main>
+  );
+}

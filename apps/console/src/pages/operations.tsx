@@ -1,0 +1,245 @@
+import { ErrorAlert, Notice } from '../alerts';
+import { useEffect, useState } from 'preact/hooks';
+import { getJson, postJson } from '../api';
+import { count, dateTime } from '../format';
+
+interface QueueState {
+  paused: boolean;
+  reason: string | null;
+  since: string | null;
+  note: string | null;
+  paused_by: string | null;
+  backlog: {
+    scheduled: number;
+    scheduled_due_soon: number;
+    pending: number;
+    pending_due: number;
+    claimed: number;
+    at_provider: number;
+    oldest_pending_seconds: number | null;
+  };
+  send_rate: { per_second: number; per_second_last_minute: number; plan_limit_per_second: number };
+  credits: { remaining: number | null; as_of: string | null };
+}
+
+interface FailedCallback {
+  id: string;
+  notification_id: string;
+  message_id: string;
+  event: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  updated_at: string;
+}
+
+/** Often enough to watch a backlog drain, rarely enough to cost the database nothing. */
+export const REFRESH_MS = 3000;
+
+export function OperationsPage() {
+  const [state, setState] = useState<QueueState | null>(null);
+  const [failed, setFailed] = useState<FailedCallback[] | null>(null);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [updatedAt, setUpdatedAt] = useState<string | null>(null);
+
+  const refresh = async () => {
+    try {
+      const [queue, callbacks] = await Promise.all([
+        getJson<QueueState>('/v1/queue'),
+        getJson<{ data: FailedCallback[] }>('/v1/callbacks/failed'),
+      ]);
+      setState(queue);
+      setFailed(callbacks.data);
+      setUpdatedAt(new Date().toISOString());
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  useEffect(() => {
+    void refresh();
+    const timer = setInterval(() => void refresh(), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, []);
+
+  const act = async (work: () => Promise<unknown>, done: string) => {
+    setError(null);
+    try {
+      await work();
+      setNotice(done);
+      await refresh();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  const rate = state?.send_rate;
+  return (
+    <main>
+      <h1 tabIndex={-1}>Operations</h1>
+      <p class="hint">
+        Refreshed every {REFRESH_MS / 1000} s{updatedAt ? `; last at ${dateTime(updatedAt)}` : ''}.
+      </p>
+      <Notice text={notice} />
+      <ErrorAlert error={error} />
+      {state && rate && (
+        <>
+          <section aria-labelledby="sending-heading">
+            <h2 id="sending-heading">Sending</h2>
+            {state.paused ? (
+              <div class="paused" data-testid="pause-state">
+                <p>
+                  <strong>Paused</strong> since {dateTime(state.since)} by{' '}
+                  {state.paused_by ?? 'unknown'} (
+                  {state.reason === 'insufficient_credits' ? 'out of credits' : 'manual'})
+                  {state.note ? `: ${state.note}` : ''}
+                </p>
+                <button
+                  type="button"
+                  onClick={() => void act(() => postJson('/v1/queue/resume'), 'Sending resumed.')}
+                >
+                  Resume sending
+                </button>
+              </div>
+            ) : (
+              <form
+                class="filters"
+                data-testid="pause-state"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  void act(
+                    () => postJson('/v1/queue/pause', { reason: reason.trim() }),
+                    'Sending paused.',
+                  ).then(() => setReason(''));
+                }}
+              >
+                <p>
+                  <strong>Sending</strong>
+                </p>
+                <label class="wide">
+                  Reason for pausing
+                  <input
+                    required
+                    maxLength={200}
+                    value={reason}
+                    onInput={(e) => setReason(e.currentTarget.value)}
+                  />
+                </label>
+                <button type="submit">Pause sending</button>
+              </form>
+            )}
+            <p>
+              <label for="rate-meter" class="inline">
+                Send rate: <strong data-testid="send-rate">{rate.per_second}</strong> / s over the
+                last 10 s ({rate.per_second_last_minute} / s over a minute), plan limit{' '}
+                {rate.plan_limit_per_second} / s
+              </label>
+              <meter
+                id="rate-meter"
+                min={0}
+                max={rate.plan_limit_per_second}
+                high={rate.plan_limit_per_second * 0.9}
+                value={rate.per_second}
+              />
+            </p>
+            <p>
+              Credits:{' '}
+              {state.credits.remaining === null
+                ? 'not reported yet'
+                : count(state.credits.remaining)}
+              {state.credits.as_of ? ` (as of ${dateTime(state.credits.as_of)})` : ''}
+            </p>
+          </section>
+          <section aria-labelledby="backlog-heading">
+            <h2 id="backlog-heading">Backlog</h2>
+            <dl class="tiles">
+              <div>
+                <dt>Pending</dt>
+                <dd data-testid="pending">{count(state.backlog.pending)}</dd>
+              </div>
+              <div>
+                <dt>Due now</dt>
+                <dd>{count(state.backlog.pending_due)}</dd>
+              </div>
+              <div>
+                <dt>Oldest due</dt>
+                <dd>
+                  {state.backlog.oldest_pending_seconds === null
+                    ? '—'
+                    : `${state.backlog.oldest_pending_seconds.toFixed(0)} s`}
+                </dd>
+              </div>
+              <div>
+                <dt>In a worker&apos;s hands</dt>
+                <dd>{count(state.backlog.claimed)}</dd>
+              </div>
+              <div>
+                <dt>At the provider</dt>
+                <dd>{count(state.backlog.at_provider)}</dd>
+              </div>
+              <div>
+                <dt>Scheduled</dt>
+                <dd>{count(state.backlog.scheduled)}</dd>
+              </div>
+              <div>
+                <dt>Scheduled, due soon</dt>
+                <dd>{count(state.backlog.scheduled_due_soon)}</dd>
+              </div>
+            </dl>
+          </section>
+        </>
+      )}
+      <section aria-labelledby="callbacks-heading">
+        <h2 id="callbacks-heading">Failed status callbacks</h2>
+        {failed === null || failed.length === 0 ? (
+          <p>None.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Failed at</th>
+                <th scope="col">Event</th>
+                <th scope="col">Message</th>
+                <th scope="col">Attempts</th>
+                <th scope="col">Last answer</th>
+                <th scope="col">
+                  <span class="visually-hidden">Action</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {failed.map((c) => (
+                <tr key={c.id}>
+                  <td>{dateTime(c.updated_at)}</td>
+                  <td>{c.event}</td>
+                  <td>
+                    <a href={`#/messages/${c.message_id}`}>{c.message_id.slice(0, 8)}…</a>
+                  </td>
+                  <td>{c.attempts}</td>
+                  <td>{c.last_status_code ?? c.last_error ?? '—'}</td>
+                  <td>
+                    <button
+                      type="button"
+                      class="secondary"
+                      onClick={() =>
+                        void act(
+                          () =>
+                            postJson(`/v1/notifications/${c.notification_id}/callbacks/redeliver`),
+                          'Failed callbacks of that notification queued again.',
+                        )
+                      }
+                    >
+                      Redeliver
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </main>
+  );
+}
