@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { createValidationPipe } from './common/errors/validation';
@@ -13,6 +13,7 @@ import { type AppConfig, PROVIDER_WEBHOOK_PATH } from './config/app-config';
 import { serveConsole } from './console/serve-console';
 import { REQUEST_ID_HEADER, requestIdOf } from './logging/root-logger';
 import { MetricsService } from './metrics/metrics.service';
+import { buildOpenApiDocument } from './openapi/document';
 
 /** Request bodies larger than this are refused with 413 (1000 recipients fit easily). */
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -71,15 +72,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.enableShutdownHooks([...SHUTDOWN_SIGNALS]);
 
   if (config.runsApi) {
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('Notification service')
-        .setDescription('Templates, SMS notifications, delivery status and reports')
-        .setVersion('1')
-        .addBearerAuth()
-        .build(),
-    );
+    const document = buildOpenApiDocument(app, config.publicBaseUrl);
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
     await serveConsole(app, config);
   }

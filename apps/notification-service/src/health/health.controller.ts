@@ -1,5 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExcludeEndpoint,
+  ApiOkResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { ApiError } from '../common/errors/api-error';
 import { type DependencyState, ReadinessService } from './readiness.service';
@@ -9,6 +14,22 @@ export interface ReadyBody {
   info: Record<string, DependencyState>;
 }
 
+const STATE = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['up', 'down'] },
+    message: { type: 'string' },
+  },
+};
+const READY_SCHEMA = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ok'] },
+    info: { type: 'object', properties: { database: STATE, redis: STATE } },
+  },
+  example: { status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' } } },
+};
+
 @ApiTags('operations')
 @Public()
 @Controller('health')
@@ -17,16 +38,19 @@ export class HealthController {
 
   /** The process answers: what a liveness probe restarts on, whatever the dependencies do. */
   @Get('live')
-  @ApiOperation({ summary: 'Liveness: the process answers', operationId: 'getLiveness' })
+  @ApiOkResponse({
+    schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } },
+  })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   /** 200 when PostgreSQL and Redis both answer within a second; 503 naming the ones that don't. */
   @Get('ready')
-  @ApiOperation({
-    summary: 'Readiness: PostgreSQL and Redis answer',
-    operationId: 'getReadiness',
+  @ApiOkResponse({ schema: READY_SCHEMA })
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency is down: `not_ready`, `details` says which (status, message)',
+    schema: { $ref: '#/components/schemas/ErrorEnvelope' },
   })
   ready(): Promise<ReadyBody> {
     return this.check();

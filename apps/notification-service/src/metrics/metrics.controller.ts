@@ -1,15 +1,20 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { MetricsService } from './metrics.service';
 
-@ApiExcludeController()
+@ApiTags('operations')
 @Public()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    description: 'Prometheus text format 0.0.4 (see README, Metrics)',
+    content: { 'text/plain': { schema: { type: 'string', example: 'notify_sending_paused 0' } } },
+  })
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();

@@ -13,6 +13,7 @@ import {
   AcceptedNotification,
   CancelResult,
   ListNotificationsQuery,
+  NotificationPage,
   NotificationView,
   SendNotificationDto,
 } from './notifications.dto';
@@ -52,7 +53,11 @@ export class NotificationsController {
 
   @Get()
   @RequireScope('notifications:read')
-  list(@CurrentPrincipal() principal: Principal, @Query() query: ListNotificationsQuery) {
+  @ApiOkResponse({ type: NotificationPage })
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListNotificationsQuery,
+  ): Promise<NotificationPage> {
     return this.notifications.list(principal, query);
   }
 

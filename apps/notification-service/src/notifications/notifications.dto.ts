@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import {
   IsIn,
   IsObject,
@@ -93,32 +93,50 @@ export class SendNotificationDto {
 }
 
 export class ListNotificationsQuery {
+  @ApiPropertyOptional({
+    enum: MESSAGE_STATUSES,
+    description: 'Notifications with a message in this status',
+  })
   @IsOptional()
   @IsIn(MESSAGE_STATUSES)
   status?: string;
 
+  @ApiPropertyOptional({ maxLength: 64, description: 'Template key', example: 'order_shipped' })
   @IsOptional()
   @IsString()
   @MaxLength(64)
   template?: string;
 
+  @ApiPropertyOptional({
+    maxLength: 128,
+    description: "The caller's reference",
+    example: 'order-1042',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(128)
   reference?: string;
 
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after (ISO 8601)' })
   @IsOptional()
   @IsIsoInstant()
   since?: string;
 
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created before (ISO 8601)' })
   @IsOptional()
   @IsIsoInstant()
   until?: string;
 
+  @ApiPropertyOptional({
+    pattern: '^\\d{1,3}$',
+    description: 'Page size, 1-200 (default 50)',
+    example: '50',
+  })
   @IsOptional()
   @Matches(/^\d{1,3}$/, { message: 'limit must be an integer between 1 and 200' })
   limit?: string;
 
+  @ApiPropertyOptional({ maxLength: 200, description: 'next_cursor of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -188,6 +206,14 @@ export class NotificationView {
   @ApiProperty({ description: 'Count of messages by status' })
   status_counts!: Record<string, number>;
   @ApiProperty({ type: MessageView, isArray: true }) messages!: MessageView[];
+}
+
+export class NotificationSummary extends OmitType(NotificationView, ['messages'] as const) {}
+
+export class NotificationPage {
+  @ApiProperty({ type: NotificationSummary, isArray: true }) data!: NotificationSummary[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page' })
+  next_cursor!: string | null;
 }
 
 export class CancelResult {

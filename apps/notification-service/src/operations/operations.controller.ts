@@ -1,5 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/scopes';
 import { ServiceUnavailableError } from '../common/errors/api-error';
@@ -7,6 +13,25 @@ import { PauseService, type PauseState } from '../sending/pause.service';
 import { ProviderGateway, SmsProviderError } from '../provider';
 import { PauseDto, PauseStateView, QueueStateView } from './operations.dto';
 import { QueueStateService } from './queue-state.service';
+
+/** The provider's account answer as it is (extension fields kept), with its rate-limit headers. */
+const ACCOUNT_SCHEMA = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    plan: { type: 'string', example: 'standard' },
+    credits_remaining: { type: 'integer', example: 1234 },
+    rate_limit: {
+      type: 'object',
+      nullable: true,
+      properties: {
+        limit: { type: 'integer', example: 10 },
+        remaining: { type: 'integer', example: 9 },
+        reset_seconds: { type: 'number', example: 1 },
+      },
+    },
+  },
+};
 
 @ApiTags('operations')
 @ApiBearerAuth()
@@ -50,6 +75,11 @@ export class OperationsController {
 
   /** Credits and plan as the provider reports them (one request from the shared budget). */
   @Get('account')
+  @ApiOkResponse({ schema: ACCOUNT_SCHEMA })
+  @ApiServiceUnavailableResponse({
+    description: 'The provider did not answer (`provider_unavailable`)',
+    schema: { $ref: '#/components/schemas/ErrorEnvelope' },
+  })
   async account(): Promise<Record<string, unknown>> {
     try {
       const result = await this.gateway.account(true);

@@ -1,5 +1,5 @@
 import { Controller, Headers, HttpCode, Post, type RawBodyRequest, Req } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators';
 import { PROVIDER_WEBHOOK_PATH } from '../config/app-config';
@@ -17,7 +17,43 @@ export class WebhooksController {
    */
   @Post(PROVIDER_WEBHOOK_PATH)
   @HttpCode(200)
-  @ApiExcludeEndpoint()
+  @ApiHeader({
+    name: 'X-SMSProvider-Signature',
+    required: true,
+    description:
+      't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" with SMS_PROVIDER_WEBHOOK_SECRET>',
+  })
+  @ApiBody({
+    description: "The provider's status event (docs/provider-api.md), verified before it is parsed",
+    schema: {
+      type: 'object',
+      required: ['event', 'message_id', 'status', 'timestamp'],
+      properties: {
+        event: { type: 'string', example: 'message.delivered' },
+        message_id: { type: 'string', example: 'msg_01c80b8cf41ca9d1' },
+        status: { type: 'string', example: 'delivered' },
+        sent_at: { type: 'string', format: 'date-time', nullable: true },
+        delivered_at: { type: 'string', format: 'date-time', nullable: true },
+        error: {
+          type: 'object',
+          nullable: true,
+          properties: { code: { type: 'string' }, message: { type: 'string' } },
+        },
+        timestamp: { type: 'integer', description: 'Unix seconds' },
+      },
+    },
+  })
+  @ApiOkResponse({
+    description: 'Accepted (also for an event about an unknown or finished message)',
+    schema: {
+      type: 'object',
+      required: ['received', 'outcome'],
+      properties: {
+        received: { type: 'boolean', enum: [true] },
+        outcome: { type: 'string', example: 'applied' },
+      },
+    },
+  })
   receive(
     @Req() request: RawBodyRequest<FastifyRequest>,
     @Headers('x-smsprovider-signature') signature: unknown,
