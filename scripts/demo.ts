@@ -7,6 +7,9 @@
  * sends one notification to several numbers (some of which the sandbox fails on purpose) plus a
  * scheduled one, waits until every message is final and prints what happened to each. Exits 0
  * only when every message ended as expected; stops everything it started in every case.
+ *
+ * `npm run demo -- --keep` leaves the stack running afterwards, with the web console's address
+ * and a key printed, until Ctrl-C stops everything (exit 0).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +17,11 @@ import { join } from 'node:path';
 import { isTerminal } from '../apps/notification-service/src/delivery-status/message-status';
 import {
   callApi,
+  CONSOLE_DIST,
   databaseUrl,
   deleteRedisKeys,
   dropDatabase,
+  ensureConsoleBuilt,
   expectStatus,
   freePort,
   hasRedisServer,
@@ -55,6 +60,9 @@ const LOCAL_POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
 const RUN_TAG = uniqueId();
 const ADMIN_API_KEY = 'demo-admin-key-0123456789';
+/** `npm run demo -- --keep`: leave the stack up for the web console until Ctrl-C. */
+const KEEP = process.argv.slice(2).includes('--keep');
+const DEMO_REFERENCE = 'demo-order-1042';
 const INSTALL_HINT =
   'install PostgreSQL and Redis, or run `docker compose up -d postgres redis`, or set DEMO_DATABASE_URL / DEMO_REDIS_URL';
 
@@ -236,6 +244,7 @@ function startStack(
       // The sandbox's webhooks come back here (the default, spelled out for the reader).
       PUBLIC_BASE_URL: serviceUrl,
       ADMIN_API_KEY,
+      CONSOLE_DIR: CONSOLE_DIST,
     },
   });
   cleanup.add('stop service', async () =>
@@ -305,7 +314,7 @@ async function sendWithReplay(api: ServiceApi, runId: string): Promise<AcceptedN
     template: TEMPLATE.key,
     to: IMMEDIATE.map((e) => e.to),
     variables: { name: 'Ada', order_id: 'A-1042' },
-    reference: 'demo-order-1042',
+    reference: DEMO_REFERENCE,
   };
   const key = `demo-${runId}-order-1042`;
   const first = await send(api, body, key);
@@ -441,6 +450,8 @@ async function run(
   console.log('Preparing storage');
   const storage = await prepareStorage(cleanup);
 
+  // Built here when missing or stale, so a fresh clone shows it without `npm run build`.
+  ensureConsoleBuilt();
   const [sandboxPort, servicePort] = [await freePort(), await freePort()];
   console.log(
     `\nStarting sandbox (:${sandboxPort}) and service (:${servicePort}), logs in ${logDir}`,
@@ -476,7 +487,25 @@ async function run(
 
   console.log('\nDelivery report (order_shipped)');
   await printDeliveryReport(api);
+  consoleUrl = `${stack.serviceUrl}/console/`;
   return unexpected.length;
+}
+
+/** Set once the stack is up: where its web console is. */
+let consoleUrl: string | null = null;
+
+function printConsoleHint(url: string | null): void {
+  console.log('\nSee these messages in the web console');
+  if (KEEP && url) {
+    console.log(`  open     ${url}`);
+    console.log(`  API key  ${ADMIN_API_KEY}  (the demo's admin key: every team, every page)`);
+    console.log(
+      `  then     Messages → search "${DEMO_REFERENCE}" or +14155550666; Overview; Operations`,
+    );
+  } else {
+    console.log('  run `npm run demo -- --keep`: the stack stays up afterwards with the console');
+    console.log('  address and a key printed, until Ctrl-C stops everything');
+  }
 }
 
 async function main(): Promise<number> {
@@ -486,11 +515,16 @@ async function main(): Promise<number> {
   const processes: ManagedProcess[] = [];
   let interrupted = false;
 
-  // Ctrl-C: the children get the SIGINT too; stop whatever is left, then leave.
+  let keeping = false;
+  // Ctrl-C: the children get the SIGINT too; stop whatever is left, then leave. While --keep
+  // holds the stack up, Ctrl-C is the way to end the demo, not a failure.
   const interrupt = (signal: NodeJS.Signals) => {
     interrupted = true;
     console.error(`\n${signal} received: stopping what the demo started`);
-    void cleanup.run().finally(() => process.exit(130));
+    void cleanup.run().finally(() => {
+      if (keeping) console.log(`Stopped. Logs: ${logDir}`);
+      process.exit(keeping ? 0 : 130);
+    });
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
@@ -507,14 +541,22 @@ async function main(): Promise<number> {
   }
   // Before stopping them: what the processes said while it went wrong, not their shutdown lines.
   if (failures !== 0) printLogTails(processes);
+  if (KEEP && failures >= 0 && consoleUrl) {
+    printConsoleHint(consoleUrl);
+    keeping = true;
+    console.log('\nThe stack keeps running. Press Ctrl-C to stop everything the demo started.');
+    // The signal handler stops everything and exits.
+    return new Promise<number>(() => undefined);
+  }
   console.log('\nStopping');
   await cleanup.run();
   console.log(`\nLogs: ${logDir}`);
+  if (failures >= 0) printConsoleHint(null);
   if (failures === 0) {
-    console.log('Demo finished: every message ended as expected.');
+    console.log('\nDemo finished: every message ended as expected.');
     return 0;
   }
-  if (failures > 0) console.error(`Demo finished with ${failures} unexpected outcome(s).`);
+  if (failures > 0) console.error(`\nDemo finished with ${failures} unexpected outcome(s).`);
   return 1;
 }
 
