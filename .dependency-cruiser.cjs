@@ -22,7 +22,16 @@ const ALLOWED = {
   'delivery-status': ['common', 'metrics'],
   templates: ['auth', 'common', 'config'],
   callbacks: ['auth', 'common', 'config', 'logging', 'metrics'],
-  sending: ['common', 'config', 'delivery-status', 'logging', 'metrics', 'provider', 'redis'],
+  sending: [
+    'common',
+    'config',
+    'delivery-status',
+    'logging',
+    'metrics',
+    'provider',
+    'redis',
+    'tracing',
+  ],
   reconcile: ['common', 'config', 'delivery-status', 'provider'],
   webhooks: ['auth', 'common', 'config', 'delivery-status', 'metrics'],
   notifications: ['auth', 'common', 'config', 'delivery-status', 'metrics', 'sending', 'templates'],
@@ -31,6 +40,8 @@ const ALLOWED = {
   reports: ['auth', 'common', 'delivery-status', 'templates'],
   // The OpenAPI document: the controllers' decorators plus what every operation shares.
   openapi: ['auth', 'config'],
+  // OpenTelemetry: the SDK start (main.ts) and the job spans the queues carry.
+  tracing: [],
 };
 
 const folderRules = Object.entries(ALLOWED).map(([folder, allowed]) => ({

@@ -26,6 +26,12 @@ export class AppConfig {
   adminApiKey!: string | null;
   logLevel!: string;
 
+  tracing!: {
+    /** OTLP/HTTP collector base URL; null (the default): no tracing at all. */
+    otlpEndpoint: string | null;
+    serviceName: string;
+  };
+
   provider!: {
     baseUrl: string;
     apiKey: string;

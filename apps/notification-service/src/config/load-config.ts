@@ -109,6 +109,8 @@ const fields = z.object({
   APP_ROLE: setting(oneOf(ROLES), 'all'),
   PUBLIC_BASE_URL: optionalSetting(url(['http:', 'https:'])),
   ADMIN_API_KEY: optionalSetting(text.min(16, 'must be at least 16 characters')),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalSetting(url(['http:', 'https:'])),
+  OTEL_SERVICE_NAME: setting(text.min(1), 'notification-service'),
   LOG_LEVEL: setting(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 
   SMS_PROVIDER_BASE_URL: setting(url(['http:', 'https:']), 'http://127.0.0.1:4010/v1'),
@@ -179,6 +181,10 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
   config.publicBaseUrl = env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`;
   config.adminApiKey = env.ADMIN_API_KEY ?? null;
   config.logLevel = env.LOG_LEVEL;
+  config.tracing = {
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
+    serviceName: env.OTEL_SERVICE_NAME,
+  };
   config.provider = {
     baseUrl: env.SMS_PROVIDER_BASE_URL,
     apiKey: env.SMS_PROVIDER_API_KEY,

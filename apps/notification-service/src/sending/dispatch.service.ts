@@ -7,6 +7,7 @@ import type { DispatchRef } from '../delivery-status/message-lifecycle.repositor
 import { AppConfig } from '../config/app-config';
 import { currentRequestId } from '../logging/log-context';
 import { MetricsService } from '../metrics/metrics.service';
+import { currentTraceCarrier } from '../tracing/job-trace';
 import { SCHEDULE_EARLY_MS, SEND_JOB, SEND_QUEUE, type SendJobData } from './sending.constants';
 
 /**
@@ -52,10 +53,17 @@ export class DispatchService {
   async dispatchMany(refs: DispatchRef[], { front = false } = {}): Promise<void> {
     if (refs.length === 0) return;
     const requestId = currentRequestId();
+    const carrier = currentTraceCarrier();
+    const trace = Object.keys(carrier).length > 0 ? { trace: carrier } : {};
     await this.queue.addBulk(
       refs.map((ref) => ({
         name: SEND_JOB,
-        data: { messageId: ref.id, seq: ref.dispatchSeq, ...(requestId ? { requestId } : {}) },
+        data: {
+          messageId: ref.id,
+          seq: ref.dispatchSeq,
+          ...(requestId ? { requestId } : {}),
+          ...trace,
+        },
         opts: this.jobOptions(ref, front),
       })),
     );

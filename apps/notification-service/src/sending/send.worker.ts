@@ -8,6 +8,7 @@ import {
 import type { Job, Queue } from 'bull';
 import { AppConfig } from '../config/app-config';
 import { runWithLogContext } from '../logging/log-context';
+import { runInJobSpan } from '../tracing/job-trace';
 import { SendService } from './send.service';
 import { SEND_JOB, SEND_QUEUE, type SendJobData } from './sending.constants';
 
@@ -29,7 +30,9 @@ export class SendWorker implements OnApplicationBootstrap, OnModuleDestroy {
     void this.queue
       .process(SEND_JOB, this.config.sending.concurrency, (job: Job<SendJobData>) =>
         runWithLogContext({ request_id: job.data.requestId, message_id: job.data.messageId }, () =>
-          this.sender.handle(job.data),
+          runInJobSpan('send message', job.data.trace, { message_id: job.data.messageId }, () =>
+            this.sender.handle(job.data),
+          ),
         ),
       )
       .catch((error: unknown) => this.logger.error(`Send worker stopped: ${String(error)}`));

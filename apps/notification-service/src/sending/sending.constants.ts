@@ -7,6 +7,8 @@ export interface SendJobData {
   seq: number;
   /** The request that created the message, so the worker's log lines can be tied to it. */
   requestId?: string;
+  /** The W3C trace context of that request (traceparent), when tracing is on. */
+  trace?: Record<string, string>;
 }
 
 /** A delayed job is released this much before its time; the worker waits out the rest precisely. */

@@ -1,0 +1,46 @@
+import {
+  context,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+
+const tracer = trace.getTracer('notification-service');
+
+/** The active trace as W3C headers, for a job to carry; empty when tracing is off. */
+export function currentTraceCarrier(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
+
+/**
+ * Runs a job's work in a span whose parent is the trace the job carries (the request that
+ * created it), so one trace goes from the request through the job to the provider call.
+ */
+export function runInJobSpan<T>(
+  name: string,
+  carrier: Record<string, string> | undefined,
+  attributes: Record<string, string>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const parent = propagation.extract(context.active(), carrier ?? {});
+  return tracer.startActiveSpan(
+    name,
+    { kind: SpanKind.CONSUMER, attributes },
+    parent,
+    async (span: Span) => {
+      try {
+        return await work();
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
