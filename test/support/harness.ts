@@ -108,6 +108,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ADMIN_API_KEY: ADMIN_KEY,
     CONSOLE_DIR: CONSOLE_DIST,
     LOG_LEVEL: 'silent',
+    // The tests' callback receivers listen on 127.0.0.1, which callbacks refuse by default.
+    CALLBACK_ALLOW_LOOPBACK: 'true',
     SWEEP_INTERVAL_MS: '500',
     CREDITS_CHECK_INTERVAL_MS: '500',
     SEND_RETRY_BASE_MS: '100',

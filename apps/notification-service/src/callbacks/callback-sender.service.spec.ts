@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import type { CallbackResponse } from './callback-http.client';
+import type { CallbackHttpClient, CallbackResponse } from './callback-http.client';
 import type { CallbackQueue } from './callback-queue.service';
 import { CallbackSender } from './callback-sender.service';
 import { generateCallbackSecret, verifyCallback } from './callback-signature';
@@ -52,7 +52,7 @@ function setup(current: DeliveryForAttempt | null, response: CallbackResponse, m
   const config = { callbacks: { maxAttempts, retryBaseMs: 1000, timeoutMs: 2500 } } as AppConfig;
   const sender = new CallbackSender(
     repo as unknown as CallbacksRepository,
-    http,
+    http as unknown as CallbackHttpClient,
     queue as unknown as CallbackQueue,
     metrics,
     config,

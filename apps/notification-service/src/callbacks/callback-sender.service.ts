@@ -81,7 +81,8 @@ export class CallbackSender {
     const attempts = delivery.attempts + 1;
     // A redelivered callback gets a full round of attempts, with the backoff starting over.
     const inRound = attempts - delivery.attemptsBase;
-    const final = unsendable || inRound >= this.config.callbacks.maxAttempts;
+    const final =
+      unsendable || response.permanent === true || inRound >= this.config.callbacks.maxAttempts;
     const nextAttemptAt = new Date(
       Date.now() + retryDelayMs(inRound, this.config.callbacks.retryBaseMs, CALLBACK_RETRY_MAX_MS),
     );

@@ -78,6 +78,12 @@ export class AppConfig {
     maxAttempts: number;
     retryBaseMs: number;
     timeoutMs: number;
+    /** Where callbacks may connect (see callbacks/callback-address-policy.ts). */
+    addresses: {
+      allowLoopback: boolean;
+      allowedHosts: readonly string[];
+      deniedCidrs: readonly string[];
+    };
   };
 
   get rateLimitPerSecond(): number {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { isCidr } from './cidr';
 import { AppConfig, type AppRole, PROVIDER_WEBHOOK_PATH } from './app-config';
 
 export class ConfigError extends Error {
@@ -66,6 +67,33 @@ const flag: FromText<boolean> = text.pipe(
     error: (issue) => `must be true or false, got "${String(issue.input)}"`,
   }),
 );
+
+/** A comma-separated list; blank entries are ignored. */
+function list(item: z.ZodType<string, string>): FromText<string[]> {
+  return text.transform((raw, ctx) => {
+    const entries = raw
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+    const values: string[] = [];
+    for (const entry of entries) {
+      const parsed = item.safeParse(entry);
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: parsed.error.issues[0]?.message ?? 'invalid' });
+        return z.NEVER;
+      }
+      values.push(parsed.data);
+    }
+    return values;
+  });
+}
+
+const cidr = z
+  .string()
+  .refine(isCidr, { error: (issue) => `must list IPs or CIDRs, got "${String(issue.input)}"` });
+const hostOrCidr = z.string().refine((entry) => isCidr(entry) || /^\.?[a-z0-9.-]+$/i.test(entry), {
+  error: (issue) => `must list host names or CIDRs, got "${String(issue.input)}"`,
+});
 
 function oneOf<const T extends readonly [string, ...string[]]>(allowed: T): FromText<T[number]> {
   return text.pipe(
@@ -142,6 +170,9 @@ const fields = z.object({
   CALLBACK_MAX_ATTEMPTS: setting(integer(1, 50), 8),
   CALLBACK_RETRY_BASE_MS: setting(integer(1, HOUR), 5 * SECOND),
   CALLBACK_TIMEOUT_MS: setting(integer(100, MINUTE), 5 * SECOND),
+  CALLBACK_ALLOW_LOOPBACK: setting(flag, false),
+  CALLBACK_ALLOWED_HOSTS: setting(list(hostOrCidr), []),
+  CALLBACK_DENIED_CIDRS: setting(list(cidr), []),
 });
 
 /** The names of every variable the service reads (README and .env.example list each). */
@@ -222,6 +253,11 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
     maxAttempts: env.CALLBACK_MAX_ATTEMPTS,
     retryBaseMs: env.CALLBACK_RETRY_BASE_MS,
     timeoutMs: env.CALLBACK_TIMEOUT_MS,
+    addresses: {
+      allowLoopback: env.CALLBACK_ALLOW_LOOPBACK,
+      allowedHosts: env.CALLBACK_ALLOWED_HOSTS,
+      deniedCidrs: env.CALLBACK_DENIED_CIDRS,
+    },
   };
   return config;
 }
