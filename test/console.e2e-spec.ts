@@ -153,6 +153,13 @@ describe('Web console in a browser (e2e)', () => {
     const id = /#\/messages\/([0-9a-f-]{36})/.exec(page.url())?.[1];
     const api = await h.api('GET', `/v1/messages/${id}`, { key: leadKey });
     expect(api.body).toMatchObject({ status: 'delivered', resend_of: expect.any(String) });
+
+    // A message's own id in the search box opens that message.
+    await go('Messages');
+    await page.getByLabel(/phone number/).fill(api.body.resend_of);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText(`Resent as`).waitFor();
+    expect(page.url()).toContain(`#/messages/${api.body.resend_of}`);
   });
 
   it('lets an admin pause sending with a reason and resume it', async () => {

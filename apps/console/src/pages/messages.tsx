@@ -67,6 +67,15 @@ export function MessagesPage({ route }: { route: string }) {
       const page = await getJson<Page>(
         `/v1/messages?${filter()}${after ? `&cursor=${after}` : ''}`,
       );
+      // An id that is no notification's may be a message's own: open that message.
+      const id = searchParams(text).notification_id;
+      if (id && !after && page.data.length === 0) {
+        const found = await getJson<MessageSummary>(`/v1/messages/${id}`).catch(() => null);
+        if (found) {
+          location.hash = `#/messages/${found.id}`;
+          return;
+        }
+      }
       setRows((before) => (after && before ? [...before, ...page.data] : page.data));
       setCursor(page.next_cursor);
     } catch (e) {
@@ -93,7 +102,7 @@ export function MessagesPage({ route }: { route: string }) {
         }}
       >
         <label class="wide">
-          Notification id, reference, phone number or provider id
+          Notification or message id, reference, phone number or provider id
           <input
             name="q"
             value={text}
