@@ -162,8 +162,8 @@ const fields = z.object({
   CREDITS_CHECK_INTERVAL_MS: setting(integer(100, HOUR), 30 * SECOND),
   SCHEDULE_LOOKAHEAD_MS: setting(integer(1 * SECOND, HOUR), 60 * SECOND),
 
-  RECONCILE_INTERVAL_MS: setting(integer(100, HOUR), 30 * SECOND),
-  RECONCILE_STALE_AFTER_MS: setting(integer(100, 7 * 24 * HOUR), 5 * MINUTE),
+  RECONCILE_INTERVAL_MS: setting(integer(100, HOUR), 10 * SECOND),
+  RECONCILE_STALE_AFTER_MS: setting(integer(100, 7 * 24 * HOUR), 1 * MINUTE),
   RECONCILE_MAX_AGE_MS: setting(integer(1 * SECOND, 30 * 24 * HOUR), 72 * HOUR),
   RECONCILE_BATCH_SIZE: setting(integer(1, 10_000), 100),
 

@@ -14,8 +14,9 @@ const PARKED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 /**
  * Polling as the fallback for webhooks: one instance at a time asks the provider about messages
- * that went quiet, using only spare rate budget (polls never take a slot a send is waiting for),
- * and gives up on messages that never reach a final status.
+ * that went quiet — first after `RECONCILE_STALE_AFTER_MS` (1 min), then backing off (2, 5, 15,
+ * 60 min, then hourly) — using only spare rate budget (polls never take a slot a send is waiting
+ * for), and gives up on messages that never reach a final status.
  */
 @Injectable()
 export class ReconcileService {
@@ -45,10 +46,7 @@ export class ReconcileService {
     await this.updates.pruneParked(new Date(now - PARKED_RETENTION_MS));
 
     let polled = 0;
-    for (const message of await this.repository.findStale(
-      new Date(now - staleAfterMs),
-      batchSize,
-    )) {
+    for (const message of await this.repository.findDue(new Date(now), staleAfterMs, batchSize)) {
       const result = await this.poll(message.providerMessageId);
       if (result === 'no_budget') break;
       await this.repository.markChecked(message.id);
