@@ -33,7 +33,7 @@ const ALLOWED = {
     'tracing',
   ],
   reconcile: ['common', 'config', 'delivery-status', 'provider'],
-  webhooks: ['auth', 'common', 'config', 'delivery-status', 'metrics'],
+  webhooks: ['auth', 'common', 'config', 'delivery-status', 'metrics', 'tracing'],
   notifications: ['auth', 'common', 'config', 'delivery-status', 'metrics', 'sending', 'templates'],
   messages: ['auth', 'common', 'delivery-status', 'logging', 'sending', 'templates'],
   operations: ['auth', 'common', 'config', 'provider', 'sending'],
@@ -41,7 +41,7 @@ const ALLOWED = {
   // The OpenAPI document: the controllers' decorators plus what every operation shares.
   openapi: ['auth', 'config'],
   // OpenTelemetry: the SDK start (main.ts) and the job spans the queues carry.
-  tracing: [],
+  tracing: ['config', 'redis'],
 };
 
 const folderRules = Object.entries(ALLOWED).map(([folder, allowed]) => ({

@@ -19,6 +19,7 @@ interface OtlpSpan {
   name: string;
   kind: number;
   attributes: { key: string; value: Record<string, unknown> }[];
+  links?: { traceId: string; spanId: string }[];
 }
 
 const SERVER = 2;
@@ -60,9 +61,12 @@ describe('Tracing (e2e, a service exporting to a collector)', () => {
     collector = await startCollector();
     h = await startHarness({ env: { APP_ROLE: 'api' } });
     await createTemplate(h, 'traced', 'Hello {{name}}');
+    const port = await freePort();
     service = await spawnService({
       ...h.env,
-      PORT: String(await freePort()),
+      PORT: String(port),
+      // The provider's webhooks come to this process, not to the harness's own instance.
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       APP_ROLE: 'all',
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_BSP_SCHEDULE_DELAY: '100',
@@ -110,6 +114,22 @@ describe('Tracing (e2e, a service exporting to a collector)', () => {
     );
     expect(dbSystems).toContain('postgresql');
     expect(dbSystems).toContain('redis');
+
+    // The provider's webhooks about it come later, as requests of their own: their spans link
+    // back to the send.
+    const webhook = await waitFor(
+      () =>
+        collector.spans.find(
+          (s) =>
+            s.name === 'provider webhook' &&
+            (s.links ?? []).some((l) => l.traceId === traceId && l.spanId === job?.spanId),
+        ) ?? null,
+      { what: 'a webhook span linked to the send', timeoutMs: 20_000 },
+    );
+    expect(webhook.traceId).not.toBe(traceId);
+    expect(
+      collector.spans.some((s) => s.kind === SERVER && s.spanId === webhook.parentSpanId),
+    ).toBe(true);
   });
 
   it('exports nothing for probes and scrapes', async () => {

@@ -7,6 +7,7 @@ import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle
 import { UNSENT_STATUSES } from '../delivery-status/message-status';
 import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
 import { runWithLogContext } from '../logging/log-context';
+import { TraceLinks } from '../tracing/trace-links.service';
 import { maskPhone, maskPhonesIn } from '../logging/mask';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../delivery-status/entities/message.entity';
@@ -37,6 +38,7 @@ export class SendService {
     private readonly updates: ProviderUpdatesService,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
+    private readonly traceLinks: TraceLinks,
   ) {}
 
   async handle(job: SendJobData): Promise<void> {
@@ -137,6 +139,8 @@ export class SendService {
           );
         } else {
           this.logger.debug(`Provider accepted message ${message.id} as ${data.message_id}`);
+          // For the webhooks to come: their spans link to this send's (tracing on only).
+          await this.traceLinks.remember(data.message_id).catch(() => undefined);
           // The provider may have reported on it before this commit: apply what was parked.
           // A failure here is mended by the reconciler's periodic adoption.
           await this.updates.adoptParked(data.message_id).catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
 import { ProviderModule } from '../provider';
+import { TraceLinks } from '../tracing/trace-links.service';
 import { CreditsMonitorService } from './credits-monitor.service';
 import { SendQueueModule } from './send-queue.module';
 import { SendService } from './send.service';
@@ -19,6 +20,7 @@ import { WorkerLease } from './worker-lease.service';
     CreditsMonitorService,
     WorkerLease,
     WorkerLeaseRepository,
+    TraceLinks,
   ],
   exports: [SweeperService, CreditsMonitorService],
 })

@@ -44,3 +44,31 @@ export function runInJobSpan<T>(
     },
   );
 }
+
+/**
+ * Runs `work` in a span of the current trace (the webhook's request) linked to the send's span,
+ * given as a traceparent: a status event is its own request, related to the send, not part of it.
+ */
+export function runInLinkedSpan<T>(
+  name: string,
+  linkedTraceparent: string | undefined,
+  attributes: Record<string, string>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const linked = linkedTraceparent
+    ? trace.getSpanContext(
+        propagation.extract(context.active(), { traceparent: linkedTraceparent }),
+      )
+    : undefined;
+  return tracer.startActiveSpan(
+    name,
+    { kind: SpanKind.INTERNAL, attributes, links: linked ? [{ context: linked }] : [] },
+    async (span: Span) => {
+      try {
+        return await work();
+      } finally {
+        span.end();
+      }
+    },
+  );
+}

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
+import { TraceLinks } from '../tracing/trace-links.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
@@ -7,6 +8,6 @@ import { WebhooksService } from './webhooks.service';
 @Module({
   imports: [DeliveryStatusModule],
   controllers: [WebhooksController],
-  providers: [WebhooksService],
+  providers: [WebhooksService, TraceLinks],
 })
 export class WebhooksModule {}

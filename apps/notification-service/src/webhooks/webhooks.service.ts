@@ -5,6 +5,8 @@ import { parseJsonBody } from '../common/http/request-rules';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
+import { runInLinkedSpan } from '../tracing/job-trace';
+import { TraceLinks } from '../tracing/trace-links.service';
 
 @Injectable()
 export class WebhooksService {
@@ -14,6 +16,7 @@ export class WebhooksService {
     private readonly updates: ProviderUpdatesService,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
+    private readonly traceLinks: TraceLinks,
   ) {}
 
   /**
@@ -50,7 +53,13 @@ export class WebhooksService {
     }
     // A signed body that breaks the rules (NUL in a field, too deep) is a 400 like any other.
     if (body === undefined && rawBody !== undefined) body = parseJsonBody(rawBody);
-    const outcome = await this.updates.apply(body, 'webhook');
+    const providerMessageId = (body as { message_id?: unknown } | null)?.message_id;
+    const outcome = await runInLinkedSpan(
+      'provider webhook',
+      await this.traceLinks.recall(providerMessageId),
+      typeof providerMessageId === 'string' ? { provider_message_id: providerMessageId } : {},
+      () => this.updates.apply(body, 'webhook'),
+    );
     this.metrics.webhooks.inc({ outcome });
     // Signed but not something we can use: acknowledge so the provider doesn't retry it forever.
     if (outcome === 'ignored')
