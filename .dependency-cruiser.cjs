@@ -21,7 +21,7 @@ const ALLOWED = {
   provider: ['common', 'config', 'metrics', 'redis'],
   'delivery-status': ['common', 'metrics'],
   templates: ['auth', 'common', 'config'],
-  callbacks: ['auth', 'common', 'config', 'logging', 'metrics'],
+  callbacks: ['auth', 'common', 'config', 'logging', 'metrics', 'tracing'],
   sending: [
     'common',
     'config',

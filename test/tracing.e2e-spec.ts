@@ -70,6 +70,8 @@ describe('Tracing (e2e, a service exporting to a collector)', () => {
       APP_ROLE: 'all',
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      // The test's callback receiver listens on 127.0.0.1.
+      CALLBACK_ALLOW_LOOPBACK: 'true',
     });
   });
 
@@ -130,6 +132,52 @@ describe('Tracing (e2e, a service exporting to a collector)', () => {
     expect(
       collector.spans.some((s) => s.kind === SERVER && s.spanId === webhook.parentSpanId),
     ).toBe(true);
+  });
+
+  it('links each status callback to the send it reports on', async () => {
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      const sent = await callApi<any>(service.url, 'POST', '/v1/notifications', {
+        key: ADMIN_KEY,
+        body: {
+          template: 'traced',
+          to: ['+14155550101'],
+          variables: { name: 'Grace' },
+          callback_url: `http://127.0.0.1:${port}/status`,
+        },
+      });
+      expect(sent.status).toBe(202);
+      const messageId: string = sent.body.messages[0].id;
+      const linked = await waitFor(
+        () => {
+          const job = collector.spans.find(
+            (s) =>
+              s.name === 'send message' && attribute(s, 'message_id')?.stringValue === messageId,
+          );
+          const callback =
+            job &&
+            collector.spans.find(
+              (s) =>
+                s.name === 'status callback' &&
+                (s.links ?? []).some((l) => l.spanId === job.spanId && l.traceId === job.traceId),
+            );
+          return callback ? { job, callback } : null;
+        },
+        { what: 'a callback span linked to the send', timeoutMs: 20_000 },
+      );
+      expect(linked.callback.traceId).not.toBe(linked.job.traceId);
+      // Its POST to the caller is a child of it.
+      expect(
+        collector.spans.some((s) => s.kind === CLIENT && s.parentSpanId === linked.callback.spanId),
+      ).toBe(true);
+    } finally {
+      receiver.close();
+    }
   });
 
   it('exports nothing for probes and scrapes', async () => {

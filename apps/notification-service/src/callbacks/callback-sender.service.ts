@@ -1,4 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { linkActiveSpanTo } from '../tracing/job-trace';
+import { TraceLinks } from '../tracing/trace-links.service';
 import { AppConfig } from '../config/app-config';
 import { maskPhonesIn } from '../logging/mask';
 import { MetricsService } from '../metrics/metrics.service';
@@ -29,6 +31,7 @@ export class CallbackSender {
     private readonly queue: CallbackQueue,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
+    @Optional() private readonly traceLinks?: TraceLinks,
   ) {}
 
   async handle(data: unknown): Promise<AttemptOutcome> {
@@ -41,6 +44,8 @@ export class CallbackSender {
     if (!delivery || delivery.status !== 'pending' || delivery.attempts !== job.attempt) {
       return 'skipped';
     }
+    // With tracing on, this callback's span links to the send of the message it reports on.
+    linkActiveSpanTo(await this.traceLinks?.recallForMessage(delivery.messageId));
 
     const payload = parseCallbackPayload(delivery.payload);
     const response: CallbackResponse = payload

@@ -6,6 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
+import { runInRootSpan } from '../tracing/job-trace';
 import { CallbackSender } from './callback-sender.service';
 import {
   CALLBACK_CONCURRENCY,
@@ -27,7 +28,9 @@ export class CallbackWorker implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     void this.queue
       .process(CALLBACK_JOB, CALLBACK_CONCURRENCY, async (job: Job<CallbackJobData>) => {
-        await this.sender.handle(job.data);
+        await runInRootSpan('status callback', { delivery_id: String(job.data.deliveryId) }, () =>
+          this.sender.handle(job.data),
+        );
       })
       .catch((error: unknown) => this.logger.error(`Callback worker stopped: ${String(error)}`));
     this.logger.log(`Callback worker started, concurrency ${CALLBACK_CONCURRENCY}`);

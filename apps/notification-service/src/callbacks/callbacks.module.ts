@@ -1,4 +1,5 @@
 import { BullModule } from '@nestjs/bull';
+import { TraceLinks } from '../tracing/trace-links.service';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { CallbackDeliveriesController } from './callback-deliveries.controller';
@@ -36,6 +37,7 @@ export class CallbacksApiModule {}
     CallbackSender,
     CallbackWorker,
     CallbackDispatcher,
+    TraceLinks,
   ],
   exports: [CallbackDispatcher],
 })

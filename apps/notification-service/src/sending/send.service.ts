@@ -140,7 +140,7 @@ export class SendService {
         } else {
           this.logger.debug(`Provider accepted message ${message.id} as ${data.message_id}`);
           // For the webhooks to come: their spans link to this send's (tracing on only).
-          await this.traceLinks.remember(data.message_id).catch(() => undefined);
+          await this.traceLinks.remember(data.message_id, message.id).catch(() => undefined);
           // The provider may have reported on it before this commit: apply what was parked.
           // A failure here is mended by the reconciler's periodic adoption.
           await this.updates.adoptParked(data.message_id).catch((error: unknown) => {

@@ -72,3 +72,29 @@ export function runInLinkedSpan<T>(
     },
   );
 }
+
+/** Runs a job with no request behind it (a status callback) in a span of its own. */
+export function runInRootSpan<T>(
+  name: string,
+  attributes: Record<string, string>,
+  work: () => Promise<T>,
+): Promise<T> {
+  return tracer.startActiveSpan(
+    name,
+    { kind: SpanKind.CONSUMER, attributes, root: true },
+    async (span: Span) => {
+      try {
+        return await work();
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+/** Links the active span to the span a traceparent names (no-op without either). */
+export function linkActiveSpanTo(traceparent: string | undefined): void {
+  if (!traceparent) return;
+  const linked = trace.getSpanContext(propagation.extract(context.active(), { traceparent }));
+  if (linked) trace.getActiveSpan()?.addLink({ context: linked });
+}

@@ -21,11 +21,21 @@ export class TraceLinks {
     this.ttlSeconds = Math.ceil(config.reconcile.maxAgeMs / 1000);
   }
 
-  async remember(providerMessageId: string): Promise<void> {
+  /** Keeps the active span (a send) for the webhooks (by provider id) and callbacks (by ours). */
+  async remember(providerMessageId: string, messageId: string): Promise<void> {
     if (!trace.getActiveSpan()?.isRecording()) return;
     const { traceparent } = currentTraceCarrier();
     if (!traceparent) return;
-    await this.redis.set(this.key(providerMessageId), traceparent, 'EX', this.ttlSeconds);
+    await this.redis
+      .multi()
+      .set(this.key(providerMessageId), traceparent, 'EX', this.ttlSeconds)
+      .set(this.key('message', messageId), traceparent, 'EX', this.ttlSeconds)
+      .exec();
+  }
+
+  async recallForMessage(messageId: string): Promise<string | undefined> {
+    if (!trace.getActiveSpan()?.isRecording()) return undefined;
+    return (await this.redis.get(this.key('message', messageId))) ?? undefined;
   }
 
   async recall(providerMessageId: unknown): Promise<string | undefined> {
@@ -35,7 +45,7 @@ export class TraceLinks {
     return (await this.redis.get(this.key(providerMessageId))) ?? undefined;
   }
 
-  private key(providerMessageId: string): string {
-    return redisKey(this.config, 'trace', providerMessageId);
+  private key(...parts: string[]): string {
+    return redisKey(this.config, 'trace', ...parts);
   }
 }
