@@ -10,7 +10,7 @@ const ALLOWED = {
   config: [],
   logging: ['config'],
   redis: ['config'],
-  auth: ['common', 'config'],
+  auth: ['common', 'config', 'redis'],
   metrics: ['auth'],
   // Serves the built web console (apps/console) as files; knows nothing of the features.
   console: ['common', 'config'],

@@ -110,6 +110,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     LOG_LEVEL: 'silent',
     // The tests' callback receivers listen on 127.0.0.1, which callbacks refuse by default.
     CALLBACK_ALLOW_LOOPBACK: 'true',
+    // Every test client is 127.0.0.1, and many tests check 401s: the limit gets its own test.
+    AUTH_FAILURE_LIMIT: '1000000',
     SWEEP_INTERVAL_MS: '500',
     CREDITS_CHECK_INTERVAL_MS: '500',
     SEND_RETRY_BASE_MS: '100',

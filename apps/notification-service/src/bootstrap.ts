@@ -10,6 +10,7 @@ import {
   installRequestRules,
 } from './common/http/fastify-request-rules';
 import { type AppConfig, PROVIDER_WEBHOOK_PATH } from './config/app-config';
+import { productionWarnings } from './config/production-warnings';
 import { serveConsole } from './console/serve-console';
 import { REQUEST_ID_HEADER, requestIdOf } from './logging/root-logger';
 import { MetricsService } from './metrics/metrics.service';
@@ -46,6 +47,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  for (const warning of productionWarnings(config)) app.get(Logger).warn(warning, 'Config');
   const fastify = app.getHttpAdapter().getInstance();
   // Every answer names its request, errors and 404s included: what a caller quotes to us.
   fastify.addHook('onRequest', (request, reply, done) => {

@@ -2,6 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { ForbiddenError, UnauthorizedError } from '../common/errors/api-error';
 import { ApiKeysService } from './api-keys.service';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { type AuthenticatedRequest, PUBLIC_KEY, SCOPES_KEY } from './auth.decorators';
 import type { Scope } from './scopes';
 
@@ -11,6 +12,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeysService,
+    private readonly failures: AuthFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -18,12 +20,18 @@ export class ApiKeyGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    await this.failures.check(request.ip);
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw new UnauthorizedError();
+    if (!match) {
+      await this.failures.recordFailure(request.ip);
+      throw new UnauthorizedError();
+    }
     const principal = await this.keys.authenticate(match[1]);
-    if (!principal)
+    if (!principal) {
+      await this.failures.recordFailure(request.ip);
       throw new UnauthorizedError('The API key is invalid or revoked', 'invalid_api_key');
+    }
     request.principal = principal;
 
     const scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPES_KEY, targets);

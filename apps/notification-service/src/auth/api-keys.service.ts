@@ -8,6 +8,12 @@ import type { ApiKey } from './entities/api-key.entity';
 import { ADMIN_TEAM, type Principal, SCOPES, type Scope } from './scopes';
 
 const CACHE_TTL_MS = 10_000;
+/**
+ * Entries the key cache holds at most. Lookups of keys that don't exist are cached too (so a
+ * flood of bad keys doesn't become a flood of queries), which made the cache grow by every
+ * distinct key ever tried: beyond this the oldest entry goes.
+ */
+export const CACHE_MAX_ENTRIES = 10_000;
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -15,6 +21,11 @@ export function hashKey(key: string): string {
 
 @Injectable()
 export class ApiKeysService {
+  /** How many keys the cache holds now (bounded by CACHE_MAX_ENTRIES). */
+  get cachedKeys(): number {
+    return this.cache.size;
+  }
+
   /** Short cache so a burst of requests doesn't query the key table each time. */
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
   private readonly adminKeyHash: Buffer | null;
@@ -35,7 +46,13 @@ export class ApiKeysService {
     if (cached && cached.until > Date.now()) return cached.principal;
     const row = await this.keys.findActiveByHash(keyHash);
     const principal = row ? toPrincipal(row) : null;
+    this.cache.delete(keyHash);
     this.cache.set(keyHash, { principal, until: Date.now() + CACHE_TTL_MS });
+    // A Map iterates in insertion order: the first key is the oldest.
+    if (this.cache.size > CACHE_MAX_ENTRIES) {
+      const oldest = this.cache.keys().next();
+      if (oldest.done !== true) this.cache.delete(oldest.value);
+    }
     if (row) void this.keys.touch(row.id).catch(() => undefined);
     return principal;
   }

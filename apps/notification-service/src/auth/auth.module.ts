@@ -5,6 +5,7 @@ import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { ApiKey } from './entities/api-key.entity';
 import { FirstAdminKeyCheck } from './first-admin-key.check';
 
@@ -22,6 +23,7 @@ export class AuthModule {
       providers: [
         ApiKeysRepository,
         ApiKeysService,
+        AuthFailureLimiter,
         FirstAdminKeyCheck,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],

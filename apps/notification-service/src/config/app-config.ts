@@ -24,6 +24,10 @@ export class AppConfig {
   appRole!: AppRole;
   publicBaseUrl!: string;
   adminApiKey!: string | null;
+  /** `NODE_ENV`: only "production" changes anything (start-up warnings). */
+  nodeEnv!: string;
+  /** Failed authentications allowed per client address and window (shared through Redis). */
+  authFailures!: { limit: number; windowMs: number };
   logLevel!: string;
 
   tracing!: {

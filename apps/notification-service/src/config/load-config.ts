@@ -124,6 +124,9 @@ const fields = z.object({
   PORT: setting(integer(0, 65535), 3000),
   HOST: setting(text.min(1), '127.0.0.1'),
   TRUST_PROXY: setting(flag, false),
+  NODE_ENV: setting(text, 'development'),
+  AUTH_FAILURE_LIMIT: setting(integer(1, 1_000_000), 20),
+  AUTH_FAILURE_WINDOW_MS: setting(integer(1 * SECOND, 24 * HOUR), 1 * MINUTE),
   CONSOLE_DIR: setting(text.min(1), 'dist/console'),
   DATABASE_URL: setting(
     url(['postgres:', 'postgresql:']),
@@ -211,6 +214,8 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
   config.appRole = env.APP_ROLE;
   config.publicBaseUrl = env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`;
   config.adminApiKey = env.ADMIN_API_KEY ?? null;
+  config.nodeEnv = env.NODE_ENV;
+  config.authFailures = { limit: env.AUTH_FAILURE_LIMIT, windowMs: env.AUTH_FAILURE_WINDOW_MS };
   config.logLevel = env.LOG_LEVEL;
   config.tracing = {
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
