@@ -33,6 +33,8 @@ export class CallbackWorker implements OnApplicationBootstrap, OnModuleDestroy {
         );
       })
       .catch((error: unknown) => this.logger.error(`Callback worker stopped: ${String(error)}`));
+    // Redis down: one line per outage from the Redis module, not one per reconnect attempt here.
+    this.queue.on('error', () => undefined);
     this.logger.log(`Callback worker started, concurrency ${CALLBACK_CONCURRENCY}`);
   }
 
