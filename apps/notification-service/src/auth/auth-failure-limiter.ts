@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { ApiError } from '../common/errors/api-error';
+import { raceTimeout } from '../common/race-timeout';
 import { AppConfig } from '../config/app-config';
 import { REDIS, redisKey } from '../redis/redis.module';
 
@@ -73,14 +74,10 @@ export class AuthFailureLimiter {
   }
 
   private async withinBudget<T>(work: () => Promise<T>): Promise<T | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), REDIS_BUDGET_MS);
-    });
-    try {
-      return await Promise.race([work().catch(() => undefined), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const result = await raceTimeout(
+      work().catch(() => undefined),
+      REDIS_BUDGET_MS,
+    );
+    return result === 'timeout' ? undefined : result;
   }
 }

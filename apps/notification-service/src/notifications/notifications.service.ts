@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/scopes';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
 import { parseInstant } from '../common/iso-instant';
+import { raceTimeout } from '../common/race-timeout';
 import { AppConfig } from '../config/app-config';
 import {
   MessageLifecycleRepository,
@@ -130,10 +131,26 @@ export class NotificationsService {
 
     this.metrics.notificationsAccepted.inc({ template: version.templateKey });
     this.metrics.messagesAccepted.inc(stored.messages.length);
-    // After the commit. If Redis is down right now the sweeper enqueues these later.
-    await this.dispatch.dispatchNew(stored.messages).catch((error: unknown) => {
-      this.logger.warn(`Enqueue after accept failed; the sweeper will retry: ${String(error)}`);
-    });
+    // After the commit, and bounded: the rows are the promise, the queue only makes it fast. With
+    // Redis down the enqueue would wait for reconnects (seconds) after the rows are committed,
+    // and a caller that times out and retries without an Idempotency-Key would send twice; past
+    // the bound the answer goes out and the sweeper enqueues the messages (job ids dedupe a late
+    // enqueue that still lands).
+    const enqueued = await raceTimeout(
+      this.dispatch.dispatchNew(stored.messages).then(
+        () => 'enqueued' as const,
+        (error: unknown) => {
+          this.logger.warn(`Enqueue after accept failed; the sweeper will retry: ${String(error)}`);
+          return 'failed' as const;
+        },
+      ),
+      ENQUEUE_BUDGET_MS,
+    );
+    if (enqueued === 'timeout') {
+      this.logger.warn(
+        `Enqueue after accept took over ${ENQUEUE_BUDGET_MS} ms; the sweeper will enqueue`,
+      );
+    }
     return stored.response;
   }
 
@@ -351,6 +368,9 @@ export function toMessageView(m: Message, events: MessageEvent[]): MessageView {
     })),
   };
 }
+
+/** How long intake waits for the queue after committing before leaving the job to the sweeper. */
+export const ENQUEUE_BUDGET_MS = 100;
 
 /**
  * How far in the past `scheduled_at` may be and still mean "now": callers' clocks and queues
