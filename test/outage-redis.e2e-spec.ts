@@ -1,4 +1,4 @@
-import { type OwnRedis, startRedisServer } from '../tools/stack';
+import { type OwnRedis, pings, startRedisServer } from '../tools/stack';
 import { createTemplate, type Harness, startHarness } from './support/harness';
 
 /**
@@ -17,6 +17,8 @@ describe('Redis outage at intake (e2e)', () => {
     await createTemplate(h, 'outage', 'Hi {{n}}');
   });
   afterAll(async () => {
+    // Redis back first: closing the queues against a stopped server waits out its reconnects.
+    if (redis && !(await pings(redis.url))) redis = await startRedisServer(redis.port);
     await h?.close().catch(() => undefined);
     await redis?.stop();
   });
