@@ -18,8 +18,10 @@ import { REDIS, redisKey } from '../redis/redis.module';
 import { RedisRateLimiter, type ThrottleKind } from './throttle';
 
 /**
- * A send given up after its slot came because the caller's precondition no longer held (its
- * claim may belong to someone else by now): nothing reached the provider.
+ * A send given up before any request left: no slot could be had (the shared throttle's Redis is
+ * unreachable, or the process is shutting down), or the caller's precondition no longer held
+ * once it came (its claim may belong to someone else by now). Nothing reached the provider, so
+ * the caller may give the message back without counting an attempt.
  */
 export class CallAbandonedError extends Error {
   constructor(reason: string) {
@@ -69,8 +71,14 @@ export class ProviderGateway implements OnModuleDestroy {
     options: SendOptions = {},
   ): Promise<ProviderResult<SendMessageResponse>> {
     const waited = this.metrics.throttleWait.startTimer();
-    await this.limiter.acquire('send', this.shutdown.signal);
-    waited();
+    try {
+      await this.limiter.acquire('send', this.shutdown.signal);
+    } catch (error) {
+      // Redis unreachable, or shutting down: no slot, so nothing was sent.
+      throw new CallAbandonedError(`no send slot: ${errorMessage(error)}`);
+    } finally {
+      waited();
+    }
     if (options.stillValid && !options.stillValid()) {
       throw new CallAbandonedError('the worker lease lapsed while waiting for a send slot');
     }
@@ -143,4 +151,8 @@ export class ProviderGateway implements OnModuleDestroy {
   private async learnLimit(limit: number | null): Promise<void> {
     if (limit !== null && limit > 0) await this.limiter.setLimitFromProvider(limit);
   }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -223,7 +223,9 @@ export class SendService {
       { type, source: 'worker', details },
     );
     // If Redis refuses now, the sweeper finds the message due and without a job.
-    await this.dispatch.dispatchMany(refs);
+    await this.dispatch.dispatchMany(refs).catch((error: unknown) => {
+      this.logger.warn(`Enqueue of a retry failed; the sweeper will plan it: ${String(error)}`);
+    });
   }
 
   private async expire(message: Message): Promise<void> {
