@@ -1,11 +1,5 @@
 import { type OwnRedis, pings, startRedisServer } from '../tools/stack';
-import {
-  createTemplate,
-  type Harness,
-  SANDBOX_KEY,
-  startHarness,
-  waitForFinal,
-} from './support/harness';
+import { createTemplate, type Harness, startHarness } from './support/harness';
 
 /**
  * Redis stopped mid-backlog: intake never hangs. It answers 202 for what it committed within
@@ -13,7 +7,7 @@ import {
  * rows are committed, which made callers time out and retry into duplicates. Its own
  * redis-server on a spare port: the shared one is never stopped.
  */
-describe('Redis outage at intake, then Redis back empty (e2e)', () => {
+describe('Redis outage at intake (e2e)', () => {
   let redis: OwnRedis;
   let h: Harness;
 
@@ -58,24 +52,6 @@ describe('Redis outage at intake, then Redis back empty (e2e)', () => {
     expect(row.n).toBe(accepted.length);
     process.stdout.write(
       `redis outage: ${accepted.length}/10 accepted while down, slowest answer ${slowest} ms\n`,
-    );
-
-    // Redis comes back empty (no persistence): the database alone finishes the job. Every
-    // accepted message is delivered, each sent once.
-    const backAt = Date.now();
-    redis = await startRedisServer(redis.port);
-    const ids = [...before.map((r) => r.body.id as string), ...(accepted as string[])];
-    for (const id of ids) {
-      const final = await waitForFinal(h, id, 60_000);
-      expect(final.messages.map((m: { status: string }) => m.status)).toEqual(['delivered']);
-    }
-    const sent: { to: string }[] = await h.sandboxAdmin('GET', `/messages?key=${SANDBOX_KEY}`);
-    const perNumber = new Map<string, number>();
-    for (const m of sent) perNumber.set(m.to, (perNumber.get(m.to) ?? 0) + 1);
-    expect([...perNumber.values()].filter((n) => n > 1)).toEqual([]);
-    expect(perNumber.size).toBe(ids.length);
-    process.stdout.write(
-      `redis outage: all ${ids.length} delivered once, ${Date.now() - backAt} ms after Redis returned\n`,
     );
   });
 });
