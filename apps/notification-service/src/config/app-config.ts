@@ -55,8 +55,8 @@ export class AppConfig {
     /** A claim older than this with no provider answer recorded is considered in doubt. */
     claimTimeoutMs: number;
     throttleSafetyFactor: number;
-    /** Extra room left after a call that may open a new connection (see RedisRateLimiter). */
-    throttleColdCallMs: number;
+    /** The latest after a call left us that the provider may count it (see RedisRateLimiter). */
+    throttleCountedWithinMs: number;
     /** A sending process's lease lapses this long after its last heartbeat (crash detection). */
     leaseTtlMs: number;
     heartbeatMs: number;

@@ -40,7 +40,6 @@ describe(loadConfig.name, () => {
     ['QUEUE_PREFIX', 'has spaces'],
     ['SMS_PROVIDER_REGISTER_WEBHOOK', 'maybe'],
     ['THROTTLE_SAFETY_FACTOR', '1.5'],
-    ['THROTTLE_COLD_CALL_MS', '-1'],
   ])('stops on a bad %s with one line naming it', (variable, value) => {
     let error: unknown;
     try {

@@ -157,7 +157,7 @@ const fields = z.object({
   SEND_RETRY_MAX_MS: setting(integer(1, 24 * HOUR), 5 * MINUTE),
   SEND_CLAIM_TIMEOUT_MS: setting(integer(1 * SECOND, HOUR), 2 * MINUTE),
   THROTTLE_SAFETY_FACTOR: setting(decimal(0.5, 1), 0.98),
-  THROTTLE_COLD_CALL_MS: setting(integer(0, 10 * SECOND), 100),
+  THROTTLE_COUNTED_WITHIN_MS: optionalSetting(integer(1, 10 * MINUTE)),
   WORKER_LEASE_TTL_MS: setting(integer(1 * SECOND, MINUTE), 3 * SECOND),
   WORKER_HEARTBEAT_MS: setting(integer(100, 30 * SECOND), 1 * SECOND),
 
@@ -239,7 +239,8 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
     retryMaxMs: env.SEND_RETRY_MAX_MS,
     claimTimeoutMs: env.SEND_CLAIM_TIMEOUT_MS,
     throttleSafetyFactor: env.THROTTLE_SAFETY_FACTOR,
-    throttleColdCallMs: env.THROTTLE_COLD_CALL_MS,
+    // Unset: until the answer, which always comes within the provider timeout.
+    throttleCountedWithinMs: env.THROTTLE_COUNTED_WITHIN_MS ?? env.SMS_PROVIDER_TIMEOUT_MS + SECOND,
     leaseTtlMs: env.WORKER_LEASE_TTL_MS,
     heartbeatMs: env.WORKER_HEARTBEAT_MS,
   };

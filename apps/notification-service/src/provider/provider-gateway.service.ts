@@ -15,7 +15,7 @@ import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { REDIS, redisKey } from '../redis/redis.module';
-import { RedisRateLimiter, type ThrottleKind } from './throttle';
+import { type CallPermit, RedisRateLimiter, type ThrottleKind } from './throttle';
 
 /**
  * A send given up before any request left: no slot could be had (the shared throttle's Redis is
@@ -56,7 +56,7 @@ export class ProviderGateway implements OnModuleDestroy {
       keyPrefix: `${redisKey(config, 'provider')}:`,
       limitPerSecond: config.rateLimitPerSecond,
       safetyFactor: config.sending.throttleSafetyFactor,
-      coldCallMs: config.sending.throttleColdCallMs,
+      countedWithinMs: config.sending.throttleCountedWithinMs,
     });
     metrics.watchThrottle(() => this.limiter.stats());
   }
@@ -71,8 +71,9 @@ export class ProviderGateway implements OnModuleDestroy {
     options: SendOptions = {},
   ): Promise<ProviderResult<SendMessageResponse>> {
     const waited = this.metrics.throttleWait.startTimer();
+    let permit: CallPermit;
     try {
-      await this.limiter.acquire('send', this.shutdown.signal);
+      permit = await this.limiter.acquire('send', this.shutdown.signal);
     } catch (error) {
       // Redis unreachable, or shutting down: no slot, so nothing was sent.
       throw new CallAbandonedError(`no send slot: ${errorMessage(error)}`);
@@ -80,26 +81,30 @@ export class ProviderGateway implements OnModuleDestroy {
       waited();
     }
     if (options.stillValid && !options.stillValid()) {
+      void permit.unused();
       throw new CallAbandonedError('the worker lease lapsed while waiting for a send slot');
     }
-    const result = await this.observe('send', () => this.client.sendMessage(request));
+    const result = await this.observe('send', permit, () => this.client.sendMessage(request));
     this.noteCredits(result.data.credits_remaining);
     return result;
   }
 
   /** Null when there is no spare budget right now (sends are waiting): try later. */
   async pollMessage(providerMessageId: string): Promise<ProviderResult<ProviderMessage> | null> {
-    if (!(await this.takeSpareSlot('poll'))) return null;
-    return this.observe('get_message', () => this.client.getMessage(providerMessageId));
+    const permit = await this.takeSpareSlot('poll');
+    if (!permit) return null;
+    return this.observe('get_message', permit, () => this.client.getMessage(providerMessageId));
   }
 
   /** `wait`: an operator asked, so queue for a slot like a send; otherwise only spare budget. */
   account(wait: true): Promise<ProviderResult<ProviderAccount>>;
   account(wait?: false): Promise<ProviderResult<ProviderAccount> | null>;
   async account(wait = false): Promise<ProviderResult<ProviderAccount> | null> {
-    if (wait) await this.limiter.acquire('send', this.shutdown.signal);
-    else if (!(await this.takeSpareSlot('poll'))) return null;
-    const result = await this.observe('get_account', () => this.client.getAccount());
+    const permit = wait
+      ? await this.limiter.acquire('send', this.shutdown.signal)
+      : await this.takeSpareSlot('poll');
+    if (!permit) return null;
+    const result = await this.observe('get_account', permit, () => this.client.getAccount());
     this.noteCredits(result.data.credits_remaining);
     return result;
   }
@@ -112,26 +117,33 @@ export class ProviderGateway implements OnModuleDestroy {
   async registerWebhook(
     request: RegisterWebhookRequest,
   ): Promise<ProviderResult<RegisterWebhookResponse>> {
-    await this.limiter.acquire('send', this.shutdown.signal);
-    return this.observe('register_webhook', () => this.client.registerWebhook(request));
+    const permit = await this.limiter.acquire('send', this.shutdown.signal);
+    return this.observe('register_webhook', permit, () => this.client.registerWebhook(request));
   }
 
-  private takeSpareSlot(kind: ThrottleKind): Promise<boolean> {
+  private takeSpareSlot(kind: ThrottleKind): Promise<CallPermit | null> {
     return this.limiter.tryAcquire(kind, this.shutdown.signal);
   }
 
+  /**
+   * Makes the call and settles its place in the throttle's log: an answer (any status) means the
+   * provider has counted it; no answer (timeout, reset) leaves it counting, since it may have.
+   */
   private async observe<T>(
     operation: string,
+    permit: CallPermit,
     call: () => Promise<ProviderResult<T>>,
   ): Promise<ProviderResult<T>> {
     const stop = this.metrics.providerLatency.startTimer({ operation });
     try {
       const result = await call();
+      void permit.answered();
       this.metrics.providerRequests.inc({ operation, outcome: 'ok' });
       await this.learnLimit(result.rateLimit.limit);
       return result;
     } catch (error) {
       if (error instanceof SmsProviderError) {
+        if (error.httpStatus !== null) void permit.answered();
         this.metrics.providerRequests.inc({ operation, outcome: error.code });
         await this.learnLimit(error.rateLimit?.limit ?? null);
         if (error.code === 'rate_limit_exceeded') {

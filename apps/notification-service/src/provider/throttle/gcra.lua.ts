@@ -8,8 +8,8 @@
  *   gen     generation, bumped by a backoff; a reservation of an older generation is void
  *   blocked the end of the latest backoff, so a shorter backoff never cuts a longer one short
  *
- * The log sorted set holds one member per provider call actually made, scored by when it was
- * made (see COMMIT_LUA).
+ * The log sorted set holds one member per provider call, scored by the latest moment the provider
+ * may have counted it (see COMMIT_LUA).
  *
  * Numbers are written with %.0f because Lua's tostring would turn 1.7e15 into "1.7e+15".
  */
@@ -73,38 +73,57 @@ return 1
 `;
 
 /**
- * The hard cap, checked just before a call goes out: at most `limit` calls in any window of
- * 1000 / factor ms (~1020 ms at 0.98). The GCRA schedule already keeps calls that far apart; the
- * log catches what happens after the schedule: a caller whose timer fired late (a busy event loop,
- * a GC pause) must not squeeze the calls `limit` places after it, and here it can't, because they
- * are measured from when the late call really went out.
+ * The hard cap, checked just before a call goes out: at most `limit` calls in any window of the
+ * provider's second. A call is in the log from this check until the provider answered it, and a
+ * second after: it reached the provider at some moment between the two, and only then does the
+ * provider count it. Whatever delays the call on its way (a busy event loop, a descheduled process,
+ * a cold connection, the provider's own queueing), the provider cannot have counted it later than
+ * its answer, so `limit` + 1 calls cannot land in one of its seconds.
+ *
+ * The member's score is the latest moment the provider may count the call: now + counted-within
+ * at first (in the future, so it counts and stays out of the trimming), brought down by SETTLE_LUA
+ * to the moment of the answer if that comes sooner. A call that never settles (its process died
+ * mid-call, or no answer came) counts until a second after the first bound.
  *
  * KEYS: state hash, provider-limit key, log sorted set.
- * ARGV: configured limit/s, safety factor, generation of the reservation, the call's member, and how
- * much later than now (µs) the call may reach the provider beyond the usual (a cold call: see
- * RedisRateLimiterOptions.coldCallMs). The call is logged at that later time.
- * Returns {1, 0} when the call is recorded and may go out now, {0, wait (µs)} when the window is
+ * ARGV: configured limit/s, safety factor, generation of the reservation, the call's member,
+ * counted-within (µs), longest wait to return while the window is full of calls in flight
+ * (µs), window (µs).
+ * Returns {1, 0} when the call is logged and may go out now, {0, wait (µs)} when the window is
  * full, {-1, 0} when a backoff voided the reservation (its generation is gone).
  */
 export const COMMIT_LUA = `${PROLOGUE}
--- Logging a call again replaces its earlier entry: it has not gone out yet.
-redis.call('ZREM', KEYS[3], ARGV[4])
 local gen = redis.call('HGET', KEYS[1], 'gen') or '0'
 if gen ~= ARGV[3] then return {-1, 0} end
--- The span of limit + 1 slots, so the schedule itself never waits on the log (interval is rounded
--- up); a provider's limit is a whole number of calls.
 local cap = math.max(math.floor(limit), 1)
-local window = math.ceil(1000000 / tonumber(ARGV[2]))
+local countedWithin = tonumber(ARGV[5])
+local window = tonumber(ARGV[7])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', string.format('%.0f', now - window))
 local count = redis.call('ZCARD', KEYS[3])
 if count >= cap then
   -- The call that has to leave the window before this one fits (not the oldest when the limit
-  -- just dropped).
-  local oldest = redis.call('ZRANGE', KEYS[3], count - cap, count - cap, 'WITHSCORES')
-  return {0, tonumber(oldest[2]) + window - now + 1}
+  -- just dropped). Still in flight, it leaves a second after an answer nobody can foresee: look
+  -- again soon.
+  local blocking = tonumber(redis.call('ZRANGE', KEYS[3], count - cap, count - cap, 'WITHSCORES')[2])
+  local wait = blocking + window - now + 1
+  if blocking > now then wait = math.min(wait, tonumber(ARGV[6])) end
+  return {0, wait}
 end
-local extra = tonumber(ARGV[5])
-redis.call('ZADD', KEYS[3], string.format('%.0f', now + extra), ARGV[4])
-redis.call('PEXPIRE', KEYS[3], math.ceil((window + extra) / 1000) + 1000)
+redis.call('ZADD', KEYS[3], string.format('%.0f', now + countedWithin), ARGV[4])
+redis.call('PEXPIRE', KEYS[3], math.ceil((countedWithin + window) / 1000) + 1000)
 return {1, 0}
+`;
+
+/**
+ * Settles a logged call. 'answered': the provider answered, so it counted the call at the latest
+ * now; the score only ever moves down (LT), and a member already trimmed stays gone (XX).
+ * 'unused': no request went out, so the call leaves the log.
+ *
+ * KEYS: log sorted set. ARGV: member, 'answered' | 'unused'.
+ */
+export const SETTLE_LUA = `
+if ARGV[2] == 'unused' then return redis.call('ZREM', KEYS[1], ARGV[1]) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+return redis.call('ZADD', KEYS[1], 'XX', 'LT', string.format('%.0f', now), ARGV[1])
 `;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import { BACKOFF_LUA, COMMIT_LUA, RESERVE_LUA } from './gcra.lua';
+import { BACKOFF_LUA, COMMIT_LUA, RESERVE_LUA, SETTLE_LUA } from './gcra.lua';
 
 /** `send` goes first; a `poll` (status check) only uses budget nobody is queued for. */
 export type ThrottleKind = 'send' | 'poll';
@@ -13,10 +13,8 @@ export type ThrottleStats = {
   acquired: number;
   /** Reservations refused (send backlog beyond the horizon, or a poll while sends queue). */
   refused: number;
-  /** Calls held back by the log because the call `limit` places earlier went out late. */
+  /** Calls held back by the log: the call `limit` places earlier was answered late. */
   heldByLog: number;
-  /** Calls logged again because the log's answer reached us late (a busy event loop). */
-  relogged: number;
   /** Slots voided by a backoff while we waited for them. */
   requeuedAfterBackoff: number;
 };
@@ -33,41 +31,51 @@ export interface RedisRateLimiterOptions {
   /** How long a lower X-RateLimit-Limit from the provider stays in force unless seen again. */
   providerLimitTtlMs?: number;
   /**
-   * How much later than the calls after it a cold call may reach the provider: this instance's
-   * first call, or its first after COLD_AFTER_IDLE_MS without one. It may open a connection (TCP,
-   * TLS) and run code not yet optimised on either side; measured here: 15-21 ms more than a warm
-   * call on localhost, where every other call takes 1-2 ms. The log counts it as made this much
-   * later, so the calls after it, on warm connections, cannot catch up with it.
+   * The latest, after it left us, that the provider may count a call. A call is counted at
+   * min(its answer, leaving + this). The default is the provider client's timeout and a second:
+   * an answer always comes by then, so the limit holds whatever the way to the provider does, at
+   * the cost of spacing `limit` + 1 calls by a second plus the provider's response time. A
+   * smaller value trades that guarantee for throughput and is only right when the provider is
+   * known to count requests that soon.
    */
-  coldCallMs?: number;
+  countedWithinMs?: number;
+}
+
+/**
+ * One provider call's place in the shared log. Settle it once: `answered()` when the provider
+ * answered (any status), `unused()` when no request went out. A call that ended without an answer
+ * (timeout, reset) is left unsettled: the provider may still count it, so it keeps its place for
+ * `countedWithinMs`. Settling never throws: with Redis unreachable the place is simply kept,
+ * which only costs budget.
+ */
+export interface CallPermit {
+  answered(): Promise<void>;
+  unused(): Promise<void>;
 }
 
 /*
  * Why 0.98: slots are exactly T = 1000 / (limit × factor) ms apart, so limit + 1 consecutive slots
- * span limit × T = 1000 / factor ms, and the log of calls made holds them to that span even when a
- * caller fires late. At 0.98 that is ~1020.4 ms whatever the limit: limit + 1 requests only land
- * in one provider second if the way from our log to the provider's clock (event loop, socket,
- * the provider's own queueing) differs by more than ~20 ms between the first and the last of
- * them. The factor costs 2% of the budget.
+ * span 1000 / factor ms, ~1020 ms at 0.98. The log keeps a call `limit` places after another to a
+ * second after the earlier one's answer, so a call whose way from the check to the provider's
+ * answer takes up to ~20 ms never holds the schedule back; a slower provider holds it, and the
+ * rate becomes limit per (1000 ms + that time). The limit itself never depends on the factor.
  */
 export const DEFAULT_SAFETY_FACTOR = 0.98;
 /** ~100 slots at 10/s: enough to keep a few workers' concurrency busy, short enough that a
  * high-priority job fetched later waits at most this long behind reservations already made. */
 export const DEFAULT_MAX_RESERVE_MS = 10_000;
 export const DEFAULT_PROVIDER_LIMIT_TTL_MS = 3_600_000;
-/** Room for a TLS handshake over a real network on top of the cold code paths measured locally. */
-export const DEFAULT_COLD_CALL_MS = 100;
-/** Node's default keep-alive timeout: after this long without a call, connections may be gone. */
-export const COLD_AFTER_IDLE_MS = 5_000;
-/** A log round trip slower than this (Redis on the same network answers in well under 1 ms)
- * means our event loop was busy: a quarter of the 0.98 margin, the rest is for the way out. */
-const MAX_LOG_ROUND_TRIP_MS = 5;
-/** A loop that is busy all the time would re-log forever; past this, the call goes out anyway. */
-const MAX_RELOGS = 3;
+/** The provider client's default timeout (10 s) and a second for its answer to be read. */
+export const DEFAULT_COUNTED_WITHIN_MS = 11_000;
+/** The provider counts requests per second (provider-api.md, "Rate Limits"). */
+const PROVIDER_WINDOW_MS = 1000;
+/** How soon a call held behind one still in flight looks again: its answer may come any moment. */
+const IN_FLIGHT_RECHECK_MS = 5;
 
 const RESERVE_COMMAND = 'notifyThrottleReserve';
 const BACKOFF_COMMAND = 'notifyThrottleBackoff';
 const COMMIT_COMMAND = 'notifyThrottleCommit';
+const SETTLE_COMMAND = 'notifyThrottleSettle';
 
 type ScriptCall = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
 
@@ -126,11 +134,12 @@ function parseCommit(reply: unknown): { status: -1 | 0 | 1; micros: number } {
  * allowance on purpose: after an idle spell the provider's window may still hold our last second.
  *
  * A slot is only a time to fire. Right before the call goes out, acquire() records it in a log of
- * recent calls (another Lua script), which refuses while the last window already holds `limit`
- * calls: the hard cap, whatever happened to the caller between its slot and its call.
+ * recent calls (another Lua script), which refuses while the last second already holds `limit`
+ * calls; a call stays in that log until a second after the provider answered it. This is the hard
+ * cap, whatever happened to the call between its slot and the provider's clock.
  *
- * Nothing is held per caller: a crashed or aborted caller leaves an unused slot behind, never a
- * lock, and the keys expire a minute after the last reservation.
+ * A crashed caller leaves an unused slot behind, and at most its calls in flight counting for
+ * `countedWithinMs`, never a lock; the keys expire a minute after the last reservation.
  */
 export class RedisRateLimiter {
   private readonly stateKey: string;
@@ -143,19 +152,17 @@ export class RedisRateLimiter {
   private readonly safetyFactor: number;
   private readonly maxReserveMs: number;
   private readonly providerLimitTtlMs: number;
-  private readonly coldCallMs: number;
-  /** performance.now() of this instance's last call; none yet means the next call is cold. */
-  private lastCallAt: number | undefined;
+  private readonly countedWithinMs: number;
   private readonly counters: ThrottleStats = {
     acquired: 0,
     refused: 0,
     heldByLog: 0,
-    relogged: 0,
     requeuedAfterBackoff: 0,
   };
   private readonly reserveScript: ScriptCall;
   private readonly backoffScript: ScriptCall;
   private readonly commitScript: ScriptCall;
+  private readonly settleScript: ScriptCall;
 
   constructor(
     private readonly redis: Redis,
@@ -167,7 +174,7 @@ export class RedisRateLimiter {
       safetyFactor = DEFAULT_SAFETY_FACTOR,
       maxReserveMs = DEFAULT_MAX_RESERVE_MS,
       providerLimitTtlMs = DEFAULT_PROVIDER_LIMIT_TTL_MS,
-      coldCallMs = DEFAULT_COLD_CALL_MS,
+      countedWithinMs = DEFAULT_COUNTED_WITHIN_MS,
     } = options;
     if (!(Number.isFinite(limitPerSecond) && limitPerSecond > 0)) {
       throw new RangeError(`limitPerSecond must be a positive number, got ${limitPerSecond}`);
@@ -183,10 +190,10 @@ export class RedisRateLimiter {
         `providerLimitTtlMs must be a positive integer, got ${providerLimitTtlMs}`,
       );
     }
-    if (!(Number.isFinite(coldCallMs) && coldCallMs >= 0)) {
-      throw new RangeError(`coldCallMs must be a finite number >= 0, got ${coldCallMs}`);
+    if (!(Number.isFinite(countedWithinMs) && countedWithinMs > 0)) {
+      throw new RangeError(`countedWithinMs must be a positive number, got ${countedWithinMs}`);
     }
-    this.coldCallMs = coldCallMs;
+    this.countedWithinMs = countedWithinMs;
     this.limitPerSecond = limitPerSecond;
     this.safetyFactor = safetyFactor;
     this.maxReserveMs = maxReserveMs;
@@ -200,10 +207,12 @@ export class RedisRateLimiter {
     redis.defineCommand(RESERVE_COMMAND, { numberOfKeys: 2, lua: RESERVE_LUA });
     redis.defineCommand(BACKOFF_COMMAND, { numberOfKeys: 2, lua: BACKOFF_LUA });
     redis.defineCommand(COMMIT_COMMAND, { numberOfKeys: 3, lua: COMMIT_LUA });
+    redis.defineCommand(SETTLE_COMMAND, { numberOfKeys: 1, lua: SETTLE_LUA });
     const commands = redis as unknown as Record<string, ScriptCall>;
     this.reserveScript = commands[RESERVE_COMMAND].bind(redis);
     this.backoffScript = commands[BACKOFF_COMMAND].bind(redis);
     this.commitScript = commands[COMMIT_COMMAND].bind(redis);
+    this.settleScript = commands[SETTLE_COMMAND].bind(redis);
   }
 
   /**
@@ -219,12 +228,13 @@ export class RedisRateLimiter {
   }
 
   /**
-   * Resolves when the caller may make one provider call: call it right away. Sleeps (never spins)
+   * Resolves when the caller may make one provider call: call it right away, and settle the permit
+   * when it is over. Sleeps (never spins)
    * while refused, until its slot, and while the log says the last window is full; queues again
    * when a backoff voided the slot. An abort rejects with the signal's reason; a slot already
    * reserved then goes unused, which only ever costs throughput, never the limit.
    */
-  async acquire(kind: ThrottleKind, signal?: AbortSignal): Promise<void> {
+  async acquire(kind: ThrottleKind, signal?: AbortSignal): Promise<CallPermit> {
     for (;;) {
       if (signal?.aborted) throw abortReason(signal);
       const askedAt = performance.now();
@@ -238,21 +248,22 @@ export class RedisRateLimiter {
         await sleep(reply.micros / 1000 + jitter, signal);
         continue;
       }
-      if (await this.fire(askedAt, reply, signal)) return;
+      const permit = await this.fire(askedAt, reply, signal);
+      if (permit) return permit;
     }
   }
 
   /**
    * Like `acquire`, but gives up instead of queueing: false when the schedule has no slot for
-   * `kind` now (for a poll: a send is waiting) or a backoff voided the one it had.
+   * `kind` now (for a poll: a send is waiting) or a backoff voided the one it had: null then.
    */
-  async tryAcquire(kind: ThrottleKind, signal?: AbortSignal): Promise<boolean> {
+  async tryAcquire(kind: ThrottleKind, signal?: AbortSignal): Promise<CallPermit | null> {
     if (signal?.aborted) throw abortReason(signal);
     const askedAt = performance.now();
     const reply = await this.reserveRaw(kind);
     if (!reply.granted) {
       this.counters.refused += 1;
-      return false;
+      return null;
     }
     return this.fire(askedAt, reply, signal);
   }
@@ -316,26 +327,22 @@ export class RedisRateLimiter {
   }
 
   /**
-   * Waits for a granted slot, then records the call in the log. False when a backoff voided the
+   * Waits for a granted slot, then records the call in the log. Null when a backoff voided the
    * slot while we waited: the provider told us to stop, and the slot may lie inside the block.
    */
   private async fire(
     askedAt: number,
     slot: { micros: number; gen: string },
     signal?: AbortSignal,
-  ): Promise<boolean> {
+  ): Promise<CallPermit | null> {
     // The slot's time counts from when we asked, not from when the answer was read: Redis read
     // its clock no earlier than that.
     await this.sleepUntil(askedAt + slot.micros / 1000, signal);
     this.calls += 1;
-    // One member per call: logging it again replaces its entry instead of adding one.
     const member = `${this.callerId}:${this.calls}`;
-    const cold =
-      this.lastCallAt === undefined || performance.now() - this.lastCallAt > COLD_AFTER_IDLE_MS;
     let held = false;
-    for (let relogs = 0; ;) {
+    for (;;) {
       if (signal?.aborted) throw abortReason(signal);
-      const sentAt = performance.now();
       const { status, micros } = parseCommit(
         await this.commitScript(
           this.stateKey,
@@ -345,32 +352,38 @@ export class RedisRateLimiter {
           this.safetyFactor,
           slot.gen,
           member,
-          cold ? Math.round(this.coldCallMs * 1000) : 0,
+          Math.round(this.countedWithinMs * 1000),
+          IN_FLIGHT_RECHECK_MS * 1000,
+          PROVIDER_WINDOW_MS * 1000,
         ),
       );
       if (status === 1) {
-        // The call is logged at the moment Redis ran the script, but goes out only once this
-        // event loop has read the answer. An answer that waited behind other work (measured up
-        // to 20 ms in the e2e tests' shared process) would make the call that much later than
-        // logged and eat the margin: log it again, now, instead.
-        if (performance.now() - sentAt > MAX_LOG_ROUND_TRIP_MS && relogs < MAX_RELOGS) {
-          relogs += 1;
-          this.counters.relogged += 1;
-          continue;
-        }
-        this.lastCallAt = performance.now();
         this.counters.acquired += 1;
-        return true;
+        return this.permit(member);
       }
       if (status === -1) {
         this.counters.requeuedAfterBackoff += 1;
-        return false;
+        return null;
       }
       if (!held) this.counters.heldByLog += 1;
       held = true;
       // Rounded up: a timer may fire up to a millisecond early (see sleepUntil).
       await sleep(Math.ceil(micros / 1000) + 1, signal);
     }
+  }
+
+  private permit(member: string): CallPermit {
+    let settled = false;
+    const settle = async (how: 'answered' | 'unused'): Promise<void> => {
+      if (settled) return;
+      settled = true;
+      try {
+        await this.settleScript(this.logKey, member, how);
+      } catch {
+        // The call keeps its place until countedWithinMs: budget lost, never the limit.
+      }
+    };
+    return { answered: () => settle('answered'), unused: () => settle('unused') };
   }
 
   private async sleepUntil(deadline: number, signal?: AbortSignal): Promise<void> {
