@@ -791,7 +791,7 @@ export interface components {
             /** @enum {string} */
             status: "scheduled" | "pending" | "queued" | "sent" | "delivered" | "failed" | "expired" | "canceled";
             provider_message_id: string | null;
-            error: components["schemas"]["MessageErrorView"] | null;
+            error: components["schemas"]["MessageErrorView"] | (never | null);
             attempts: number;
             segments: number;
             encoding: string;
@@ -846,7 +846,7 @@ export interface components {
             /** @enum {string} */
             status: "scheduled" | "pending" | "queued" | "sent" | "delivered" | "failed" | "expired" | "canceled";
             provider_message_id: string | null;
-            error: components["schemas"]["MessageErrorSummary"] | null;
+            error: components["schemas"]["MessageErrorSummary"] | (never | null);
             attempts: number;
             segments: number;
             submitted_at: string;
@@ -919,7 +919,7 @@ export interface components {
             /** @enum {string} */
             status: "scheduled" | "pending" | "queued" | "sent" | "delivered" | "failed" | "expired" | "canceled";
             provider_message_id: string | null;
-            error: components["schemas"]["MessageErrorSummary"] | null;
+            error: components["schemas"]["MessageErrorSummary"] | (never | null);
             attempts: number;
             segments: number;
             submitted_at: string;
@@ -1252,10 +1252,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example # HELP notify_message_status_total Message status changes by new status
+                     *     # TYPE notify_message_status_total counter
+                     *     notify_message_status_total{status="delivered"} 1170
+                     */
                     "text/plain": string;
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1280,10 +1285,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "e6bca0d4-8f5c-4b1e-99a7-4c6f8babce53",
+                     *         "name": "checkout-service",
+                     *         "team": "checkout",
+                     *         "scopes": [
+                     *           "notifications:send",
+                     *           "notifications:read"
+                     *         ],
+                     *         "key_prefix": "ntf_3kQ9",
+                     *         "created_at": "2026-12-01T09:30:00.000Z",
+                     *         "last_used_at": "2026-12-01T09:30:04.000Z",
+                     *         "revoked_at": null
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["ApiKeyResponse"][];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1292,7 +1314,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1303,6 +1325,15 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1330,10 +1361,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "e6bca0d4-8f5c-4b1e-99a7-4c6f8babce53",
+                     *       "name": "checkout-service",
+                     *       "team": "checkout",
+                     *       "scopes": [
+                     *         "notifications:send",
+                     *         "notifications:read"
+                     *       ],
+                     *       "key_prefix": "ntf_3kQ9",
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "last_used_at": null,
+                     *       "revoked_at": null,
+                     *       "key": "ntf_3kQ9bX7mV2pL8sR4tW6yZ1cF5hJ0"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedApiKeyResponse"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1342,7 +1389,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1353,6 +1400,33 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1379,7 +1453,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1388,7 +1462,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1406,8 +1480,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Nothing with this id or key (`*_not_found`) */
+            /** @description Nothing with this id or key (`api_key_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1431,13 +1514,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         status?: "ok";
                     };
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1462,6 +1550,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "info": {
+                     *         "database": {
+                     *           "status": "up"
+                     *         },
+                     *         "redis": {
+                     *           "status": "up"
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         status?: "ok";
@@ -1480,7 +1581,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1518,10 +1619,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "key": "order_shipped",
+                     *         "version": 2,
+                     *         "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *         "variables": [
+                     *           "name",
+                     *           "order.id"
+                     *         ],
+                     *         "sender_id": "ACME",
+                     *         "description": "Sent when the warehouse hands an order to the carrier",
+                     *         "owner_team": "checkout",
+                     *         "created_at": "2026-12-01T09:30:00.000Z",
+                     *         "updated_at": "2026-12-01T09:30:00.000Z",
+                     *         "archived": false
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["TemplateResponse"][];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1535,14 +1655,27 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description The key lacks the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
         };
     };
@@ -1565,10 +1698,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "order_shipped",
+                     *       "version": 1,
+                     *       "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "sender_id": "ACME",
+                     *       "description": "Sent when the warehouse hands an order to the carrier",
+                     *       "owner_team": "checkout",
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "updated_at": "2026-12-01T09:30:00.000Z",
+                     *       "archived": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["TemplateResponse"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1582,28 +1732,63 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description The key lacks the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description template_exists (archived keys stay taken) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description invalid_template, message_too_long */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
         };
     };
@@ -1626,10 +1811,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "order_shipped",
+                     *       "version": 2,
+                     *       "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "sender_id": "ACME",
+                     *       "description": "Sent when the warehouse hands an order to the carrier",
+                     *       "owner_team": "checkout",
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "updated_at": "2026-12-01T09:30:00.000Z",
+                     *       "archived": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["TemplateResponse"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1643,21 +1845,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description The key lacks the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description template_not_found: no such template, it is archived, or it is another team's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
         };
     };
@@ -1682,10 +1899,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "order_shipped",
+                     *       "version": 2,
+                     *       "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "sender_id": "ACME",
+                     *       "description": "Sent when the warehouse hands an order to the carrier",
+                     *       "owner_team": "checkout",
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "updated_at": "2026-12-01T09:30:00.000Z",
+                     *       "archived": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["TemplateResponse"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1699,28 +1933,63 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description template_not_found: no such template, it is archived, or it is another team's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description invalid_template, message_too_long */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
         };
     };
@@ -1742,7 +2011,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1756,21 +2025,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description template_not_found: no such template, it is archived, or it is another team's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
         };
     };
@@ -1794,10 +2078,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "key": "order_shipped",
+                     *         "version": 1,
+                     *         "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *         "variables": [
+                     *           "name",
+                     *           "order.id"
+                     *         ],
+                     *         "sender_id": "ACME",
+                     *         "description": "Sent when the warehouse hands an order to the carrier",
+                     *         "created_at": "2026-12-01T09:30:00.000Z",
+                     *         "current": false
+                     *       },
+                     *       {
+                     *         "key": "order_shipped",
+                     *         "version": 2,
+                     *         "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *         "variables": [
+                     *           "name",
+                     *           "order.id"
+                     *         ],
+                     *         "sender_id": "ACME",
+                     *         "description": "Sent when the warehouse hands an order to the carrier",
+                     *         "created_at": "2026-12-01T09:30:00.000Z",
+                     *         "current": true
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["TemplateVersionResponse"][];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1811,21 +2125,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description The key lacks the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description template_not_found: no such template, it is archived, or it is another team's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
         };
     };
@@ -1849,10 +2178,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "order_shipped",
+                     *       "version": 2,
+                     *       "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "sender_id": "ACME",
+                     *       "description": "Sent when the warehouse hands an order to the carrier",
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "current": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["TemplateVersionResponse"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1866,21 +2210,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description The key lacks the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description template_not_found: no such template, it is archived, or it is another team's; template_version_not_found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
         };
     };
@@ -1904,10 +2263,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "text": "Hi Ada, order 8812 is on its way.",
+                     *       "characters": 33,
+                     *       "encoding": "GSM-7",
+                     *       "segments": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["RenderedTemplateResponse"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1921,28 +2288,63 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description The key lacks the scope */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description template_not_found: no such template, it is archived, or it is another team's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description invalid_template, missing_variables, invalid_variables, message_too_long, empty_message */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
         };
     };
@@ -1975,10 +2377,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11",
+                     *           "team": "checkout",
+                     *           "template": "order_shipped",
+                     *           "template_version": 2,
+                     *           "from": "ACME",
+                     *           "priority": "normal",
+                     *           "reference": "order-8812",
+                     *           "callback_url": "https://checkout.internal.example/sms-events",
+                     *           "scheduled_at": null,
+                     *           "expires_at": null,
+                     *           "created_at": "2026-12-01T09:30:00.000Z",
+                     *           "status_counts": {
+                     *             "delivered": 1
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["NotificationPage"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1987,7 +2412,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1998,6 +2423,24 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Well-formed, but cannot be done as asked (`invalid_cursor`, `invalid_limit`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2028,10 +2471,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11",
+                     *       "status": "accepted",
+                     *       "template": "order_shipped",
+                     *       "template_version": 2,
+                     *       "scheduled_at": null,
+                     *       "messages": [
+                     *         {
+                     *           "id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *           "to": "+1415555****",
+                     *           "status": "pending"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AcceptedNotification"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`, `invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2040,7 +2499,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2051,6 +2510,60 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id or key (`template_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A conflict with the current state; safe to retry only where the code says so (`idempotency_in_progress`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Well-formed, but cannot be done as asked (`idempotency_conflict`, `invalid_phone_number`, `too_many_recipients`, `invalid_expiry`, `scheduled_at_in_past`, `scheduled_at_too_far`, `missing_variables`, `invalid_variables`, `message_too_long`, `empty_message`, `template_too_complex`, `render_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2076,10 +2589,77 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11",
+                     *       "team": "checkout",
+                     *       "template": "order_shipped",
+                     *       "template_version": 2,
+                     *       "from": "ACME",
+                     *       "priority": "normal",
+                     *       "reference": "order-8812",
+                     *       "callback_url": "https://checkout.internal.example/sms-events",
+                     *       "scheduled_at": null,
+                     *       "expires_at": null,
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "status_counts": {
+                     *         "delivered": 1
+                     *       },
+                     *       "messages": [
+                     *         {
+                     *           "id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *           "to": "+1415555****",
+                     *           "status": "delivered",
+                     *           "provider_message_id": "msg_8Jq2vX4p",
+                     *           "error": null,
+                     *           "attempts": 1,
+                     *           "segments": 1,
+                     *           "encoding": "GSM-7",
+                     *           "characters": 33,
+                     *           "credits_used": 1,
+                     *           "submitted_at": "2026-12-01T09:30:00.000Z",
+                     *           "queued_at": "2026-12-01T09:30:00.000Z",
+                     *           "sent_at": "2026-12-01T09:30:04.000Z",
+                     *           "delivered_at": "2026-12-01T09:30:04.000Z",
+                     *           "updated_at": "2026-12-01T09:30:04.000Z",
+                     *           "events": [
+                     *             {
+                     *               "type": "status",
+                     *               "status": "pending",
+                     *               "source": "api",
+                     *               "occurred_at": "2026-12-01T09:30:00.000Z",
+                     *               "details": null
+                     *             },
+                     *             {
+                     *               "type": "status",
+                     *               "status": "queued",
+                     *               "source": "worker",
+                     *               "occurred_at": "2026-12-01T09:30:00.000Z",
+                     *               "details": null
+                     *             },
+                     *             {
+                     *               "type": "status",
+                     *               "status": "sent",
+                     *               "source": "webhook",
+                     *               "occurred_at": "2026-12-01T09:30:04.000Z",
+                     *               "details": null
+                     *             },
+                     *             {
+                     *               "type": "status",
+                     *               "status": "delivered",
+                     *               "source": "webhook",
+                     *               "occurred_at": "2026-12-01T09:30:04.000Z",
+                     *               "details": null
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["NotificationView"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2088,7 +2668,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2106,8 +2686,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Nothing with this id or key (`*_not_found`) */
+            /** @description Nothing with this id or key (`notification_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2133,10 +2722,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11",
+                     *       "canceled": 1,
+                     *       "messages": [
+                     *         {
+                     *           "id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *           "to": "+1415555****",
+                     *           "status": "canceled"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["CancelResult"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2145,7 +2747,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2163,8 +2765,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Nothing with this id or key (`*_not_found`) */
+            /** @description Nothing with this id or key (`notification_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2208,10 +2837,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *           "notification_id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11",
+                     *           "team": "checkout",
+                     *           "template": "order_shipped",
+                     *           "reference": "order-8812",
+                     *           "to": "+1415555****",
+                     *           "status": "delivered",
+                     *           "provider_message_id": "msg_8Jq2vX4p",
+                     *           "error": null,
+                     *           "attempts": 1,
+                     *           "segments": 1,
+                     *           "submitted_at": "2026-12-01T09:30:00.000Z",
+                     *           "queued_at": "2026-12-01T09:30:00.000Z",
+                     *           "delivered_at": "2026-12-01T09:30:04.000Z",
+                     *           "completed_at": "2026-12-01T09:30:04.000Z",
+                     *           "resend_of": null,
+                     *           "resent_as": null
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["MessagePage"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2220,7 +2875,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2231,6 +2886,24 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Well-formed, but cannot be done as asked (`invalid_cursor`, `invalid_limit`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2258,10 +2931,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "matched": 15,
+                     *       "resent": 15,
+                     *       "remaining": 0,
+                     *       "dry_run": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["BulkResendResult"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2270,7 +2951,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2281,6 +2962,42 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Well-formed, but cannot be done as asked (`not_resendable`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2306,10 +3023,61 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *       "notification_id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11",
+                     *       "team": "checkout",
+                     *       "template": "order_shipped",
+                     *       "reference": "order-8812",
+                     *       "to": "+1415555****",
+                     *       "status": "delivered",
+                     *       "provider_message_id": "msg_8Jq2vX4p",
+                     *       "error": null,
+                     *       "attempts": 1,
+                     *       "segments": 1,
+                     *       "submitted_at": "2026-12-01T09:30:00.000Z",
+                     *       "queued_at": "2026-12-01T09:30:00.000Z",
+                     *       "delivered_at": "2026-12-01T09:30:04.000Z",
+                     *       "completed_at": "2026-12-01T09:30:04.000Z",
+                     *       "resend_of": null,
+                     *       "resent_as": null,
+                     *       "events": [
+                     *         {
+                     *           "type": "status",
+                     *           "status": "pending",
+                     *           "source": "api",
+                     *           "occurred_at": "2026-12-01T09:30:00.000Z",
+                     *           "details": null
+                     *         },
+                     *         {
+                     *           "type": "status",
+                     *           "status": "queued",
+                     *           "source": "worker",
+                     *           "occurred_at": "2026-12-01T09:30:00.000Z",
+                     *           "details": null
+                     *         },
+                     *         {
+                     *           "type": "status",
+                     *           "status": "sent",
+                     *           "source": "webhook",
+                     *           "occurred_at": "2026-12-01T09:30:04.000Z",
+                     *           "details": null
+                     *         },
+                     *         {
+                     *           "type": "status",
+                     *           "status": "delivered",
+                     *           "source": "webhook",
+                     *           "occurred_at": "2026-12-01T09:30:04.000Z",
+                     *           "details": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["MessageDetail"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2318,7 +3086,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2341,7 +3109,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
         };
     };
@@ -2361,10 +3140,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created": true,
+                     *       "message": {
+                     *         "id": "c4fae8b2-6d3a-4f9c-b7e5-2a4d6f8bac31",
+                     *         "notification_id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11",
+                     *         "team": "checkout",
+                     *         "template": "order_shipped",
+                     *         "reference": "order-8812",
+                     *         "to": "+1415555****",
+                     *         "status": "pending",
+                     *         "provider_message_id": null,
+                     *         "error": null,
+                     *         "attempts": 0,
+                     *         "segments": 1,
+                     *         "submitted_at": "2026-12-01T09:30:00.000Z",
+                     *         "queued_at": null,
+                     *         "delivered_at": null,
+                     *         "completed_at": null,
+                     *         "resend_of": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *         "resent_as": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ResendResult"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2373,7 +3176,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2396,14 +3199,45 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description not_resendable: the message is not failed or expired */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
         };
     };
@@ -2421,10 +3255,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "paused": false,
+                     *       "reason": null,
+                     *       "since": null,
+                     *       "note": null,
+                     *       "paused_by": null,
+                     *       "backlog": {
+                     *         "scheduled": 40,
+                     *         "scheduled_due_soon": 2,
+                     *         "pending": 120,
+                     *         "pending_due": 118,
+                     *         "claimed": 6,
+                     *         "at_provider": 35,
+                     *         "oldest_pending_seconds": 11.5
+                     *       },
+                     *       "send_rate": {
+                     *         "per_second": 9.8,
+                     *         "per_second_last_minute": 9.7,
+                     *         "plan_limit_per_second": 10
+                     *       },
+                     *       "credits": {
+                     *         "remaining": 48210,
+                     *         "as_of": "2026-12-01T09:30:00.000Z"
+                     *       },
+                     *       "jobs": {
+                     *         "waiting": 112,
+                     *         "active": 6,
+                     *         "delayed": 42,
+                     *         "failed": 0
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["QueueStateView"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2433,7 +3300,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2444,6 +3311,15 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2471,10 +3347,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "paused": true,
+                     *       "reason": "manual",
+                     *       "since": "2026-12-01T09:30:00.000Z",
+                     *       "note": "Provider maintenance window",
+                     *       "paused_by": "ops"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PauseStateView"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2483,7 +3368,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2494,6 +3379,33 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2517,10 +3429,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "paused": false,
+                     *       "reason": null,
+                     *       "since": null,
+                     *       "note": null,
+                     *       "paused_by": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["PauseStateView"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2529,7 +3450,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2540,6 +3461,33 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2563,6 +3511,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "plan": "standard",
+                     *       "credits_remaining": 48210,
+                     *       "rate_limit": {
+                     *         "limit": 10,
+                     *         "remaining": 9,
+                     *         "reset_seconds": 1
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @example standard */
                         plan?: string;
@@ -2581,7 +3540,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2590,7 +3549,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2601,6 +3560,15 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2659,6 +3627,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "received": true,
+                     *       "outcome": "applied"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {boolean} */
                         received: true;
@@ -2667,8 +3641,35 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request is not authentic (`invalid_signature`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2706,8 +3707,65 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "since": "2026-11-30T00:00:00.000Z",
+                     *       "until": "2026-12-01T00:00:00.000Z",
+                     *       "group_by": "template",
+                     *       "team": "checkout",
+                     *       "template": null,
+                     *       "rows": [
+                     *         {
+                     *           "total": 1200,
+                     *           "scheduled": 0,
+                     *           "pending": 0,
+                     *           "queued": 0,
+                     *           "sent": 12,
+                     *           "delivered": 1170,
+                     *           "failed": 15,
+                     *           "expired": 3,
+                     *           "canceled": 0,
+                     *           "delivery_rate": 0.985,
+                     *           "p50_delivery_seconds": 3.1,
+                     *           "p95_delivery_seconds": 7.4,
+                     *           "p50_handover_seconds": 0.4,
+                     *           "p95_handover_seconds": 1.9,
+                     *           "segments": 1320,
+                     *           "template": "order_shipped"
+                     *         }
+                     *       ],
+                     *       "totals": {
+                     *         "total": 1200,
+                     *         "scheduled": 0,
+                     *         "pending": 0,
+                     *         "queued": 0,
+                     *         "sent": 12,
+                     *         "delivered": 1170,
+                     *         "failed": 15,
+                     *         "expired": 3,
+                     *         "canceled": 0,
+                     *         "delivery_rate": 0.985,
+                     *         "p50_delivery_seconds": 3.1,
+                     *         "p95_delivery_seconds": 7.4,
+                     *         "p50_handover_seconds": 0.4,
+                     *         "p95_handover_seconds": 1.9,
+                     *         "segments": 1320
+                     *       },
+                     *       "failures": [
+                     *         {
+                     *           "error_code": "invalid_number",
+                     *           "failed": 15,
+                     *           "expired": 0
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeliveryReport"];
-                    "text/csv": components["schemas"]["DeliveryReport"];
+                    /**
+                     * @example since,until,template,total,scheduled,pending,queued,sent,delivered,failed,expired,canceled,delivery_rate,p50_delivery_seconds,p95_delivery_seconds,p50_handover_seconds,p95_handover_seconds,segments
+                     *     2026-11-30T00:00:00.000Z,2026-12-01T00:00:00.000Z,order_shipped,1200,0,0,0,12,1170,15,3,0,0.985,3.1,7.4,0.4,1.9,1320
+                     */
+                    "text/csv": string;
                 };
             };
             /** @description validation_failed: bad since/until/group_by/format/team/template */
@@ -2715,9 +3773,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2731,14 +3791,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
             /** @description invalid_window (until ≤ since) or window_too_large (> 366 days) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency did not answer in time; try again later (`report_timeout`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
             };
         };
     };
@@ -2760,10 +3842,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "team": "checkout",
+                     *       "created_at": "2026-12-01T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CallbackSecretInfo"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2772,7 +3860,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2783,6 +3871,24 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id or key (`callback_secret_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2810,10 +3916,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "team": "checkout",
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "secret": "whsec_Zk3pQ8vN1xR6tB2mY7cL4hF9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CallbackSecretResponse"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2822,7 +3935,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2833,6 +3946,33 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2859,10 +3999,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "d5abf9c3-7e4b-4a0d-88f6-3b5e7a9cbd42",
+                     *           "message_id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *           "event": "message.delivered",
+                     *           "status": "delivered",
+                     *           "attempts": 1,
+                     *           "last_status_code": 204,
+                     *           "last_error": null,
+                     *           "next_attempt_at": null,
+                     *           "created_at": "2026-12-01T09:30:04.000Z",
+                     *           "updated_at": "2026-12-01T09:30:04.000Z",
+                     *           "delivered_at": "2026-12-01T09:30:04.000Z",
+                     *           "redelivered_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["CallbackDeliveryList"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2871,7 +4031,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2889,8 +4049,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Nothing with this id or key (`*_not_found`) */
+            /** @description Nothing with this id or key (`notification_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2917,10 +4086,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "d5abf9c3-7e4b-4a0d-88f6-3b5e7a9cbd42",
+                     *           "message_id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *           "event": "message.delivered",
+                     *           "status": "pending",
+                     *           "attempts": 1,
+                     *           "last_status_code": 204,
+                     *           "last_error": null,
+                     *           "next_attempt_at": null,
+                     *           "created_at": "2026-12-01T09:30:04.000Z",
+                     *           "updated_at": "2026-12-01T09:30:04.000Z",
+                     *           "delivered_at": null,
+                     *           "redelivered_at": "2026-12-01T09:30:04.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["CallbackDeliveryList"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2929,7 +4118,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2947,8 +4136,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Nothing with this id or key (`*_not_found`) */
+            /** @description Nothing with this id or key (`notification_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2972,10 +4188,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "d5abf9c3-7e4b-4a0d-88f6-3b5e7a9cbd42",
+                     *           "message_id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *           "event": "message.delivered",
+                     *           "status": "failed",
+                     *           "attempts": 8,
+                     *           "last_status_code": 503,
+                     *           "last_error": "HTTP 503",
+                     *           "next_attempt_at": null,
+                     *           "created_at": "2026-12-01T09:30:04.000Z",
+                     *           "updated_at": "2026-12-01T09:30:04.000Z",
+                     *           "delivered_at": null,
+                     *           "redelivered_at": null,
+                     *           "notification_id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["FailedCallbackList"];
                 };
             };
-            /** @description The request breaks the input rules or validation (`validation_failed`, `invalid_json`, `invalid_query`, …); `details` names the fields */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2984,7 +4221,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description No valid API key (`unauthorized`) */
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2995,6 +4232,15 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,6 +5,8 @@ import type {
   SchemaObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { REQUIRED_SCOPES_EXTENSION } from '../auth/auth.decorators';
+import { ERROR_MESSAGES, OPERATION_ERRORS } from './errors';
+import { RESPONSE_EXAMPLES, TEXT_EXAMPLES } from './examples';
 import { summaryFor } from './operations';
 
 export const ERROR_ENVELOPE_SCHEMA: SchemaObject = {
@@ -36,24 +38,140 @@ export const ERROR_ENVELOPE_SCHEMA: SchemaObject = {
 const ENVELOPE = { $ref: '#/components/schemas/ErrorEnvelope' };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
-function error(description: string) {
-  return { description, content: { 'application/json': { schema: ENVELOPE } } };
+/** One error answer: its codes in the description, and one example per code. */
+function error(description: string, codes: readonly string[]) {
+  const examples = Object.fromEntries(
+    codes.map((code) => [
+      code,
+      {
+        summary: code,
+        value: { success: false, error: { code, message: ERROR_MESSAGES[code] ?? code } },
+      },
+    ]),
+  );
+  const list = codes.map((code) => `\`${code}\``).join(', ');
+  return {
+    description: `${description} (${list})`,
+    content: { 'application/json': { schema: ENVELOPE, examples } },
+  };
 }
 
+const SHARED = {
+  400: {
+    what: 'The request breaks the input rules or validation; `details` names the fields',
+    codes: [
+      'validation_failed',
+      'invalid_json',
+      'json_too_deep',
+      'invalid_characters',
+      'duplicate_query_parameter',
+      'invalid_url',
+    ],
+  },
+  401: { what: 'No valid API key', codes: ['unauthorized', 'invalid_api_key'] },
+  403: { what: 'The key lacks the scope of this operation', codes: ['forbidden'] },
+  404: { what: 'Nothing with this id or key', codes: ['not_found'] },
+  413: { what: 'The body is too large', codes: ['payload_too_large'] },
+  415: { what: 'The body is not JSON', codes: ['unsupported_media_type'] },
+  429: {
+    what: 'Too many failed authentications from this address; `Retry-After` says when to come back',
+    codes: ['too_many_failed_authentications'],
+  },
+} as const;
+
+/** Codes every operation of its kind may answer with, documented by `sharedErrors`. */
+export const SHARED_ERROR_CODES: readonly string[] = Object.values(SHARED).flatMap((s) => s.codes);
+
+const STATUS_WORDS: Record<string, string> = {
+  '401': 'The request is not authentic',
+  '404': 'Nothing with this id or key',
+  '409': 'A conflict with the current state; safe to retry only where the code says so',
+  '413': 'The body is too large',
+  '422': 'Well-formed, but cannot be done as asked',
+  '503': 'A dependency did not answer in time; try again later',
+};
+
 /** The errors every operation of a kind can answer with, and the codes they carry. */
-function sharedErrors(path: string, secured: boolean): ResponsesObject {
-  const responses: ResponsesObject = {
-    '400': error(
-      'The request breaks the input rules or validation (`validation_failed`, `invalid_json`, ' +
-        '`invalid_query`, …); `details` names the fields',
-    ),
-  };
+function sharedErrors(
+  method: string,
+  path: string,
+  secured: boolean,
+  notFound: readonly string[],
+): ResponsesObject {
+  const responses: ResponsesObject = { '400': error(SHARED[400].what, SHARED[400].codes) };
   if (secured) {
-    responses['401'] = error('No valid API key (`unauthorized`)');
-    responses['403'] = error('The key lacks the scope of this operation (`forbidden`)');
+    responses['401'] = error(SHARED[401].what, SHARED[401].codes);
+    responses['403'] = error(SHARED[403].what, SHARED[403].codes);
+    responses['429'] = error(SHARED[429].what, SHARED[429].codes);
   }
-  if (path.includes('{')) responses['404'] = error('Nothing with this id or key (`*_not_found`)');
+  if (path.includes('{') || notFound.length > 0) {
+    responses['404'] = error(SHARED[404].what, notFound.length > 0 ? notFound : SHARED[404].codes);
+  }
+  if (method === 'post' || method === 'put' || method === 'patch') {
+    responses['413'] = error(SHARED[413].what, SHARED[413].codes);
+    responses['415'] = error(SHARED[415].what, SHARED[415].codes);
+  }
   return responses;
+}
+
+/** The operation's own answers from OPERATION_ERRORS. */
+function operationErrors(operationId: string | undefined): ResponsesObject {
+  const responses: ResponsesObject = {};
+  for (const [status, codes] of Object.entries(OPERATION_ERRORS[operationId ?? ''] ?? {})) {
+    if (status === '404' || !codes) continue;
+    // A 400 of its own adds to the shared input-rule codes.
+    const all = status === '400' ? [...SHARED[400].codes, ...codes] : codes;
+    responses[status] = error(STATUS_WORDS[status] ?? SHARED[400].what, all);
+  }
+  return responses;
+}
+
+/**
+ * OpenAPI 3.0 has no null type: `nullable` only widens the schema's own `type`, so a nullable
+ * reference (`allOf: [$ref]`) and a nullable enum still refuse null when validated, and generated
+ * clients type them as never null. Rewritten so that null is one of the allowed values.
+ */
+function allowNull(schema: unknown): void {
+  if (typeof schema !== 'object' || schema === null) return;
+  const node = schema as Record<string, unknown>;
+  if (node.nullable === true && Array.isArray(node.allOf) && node.allOf.length === 1) {
+    const [reference] = node.allOf as unknown[];
+    delete node.allOf;
+    delete node.type;
+    node.anyOf = [reference, { type: 'object', nullable: true, enum: [null] }];
+    delete node.nullable;
+  }
+  if (node.nullable === true && Array.isArray(node.enum) && !node.enum.includes(null)) {
+    node.enum = [...(node.enum as unknown[]), null];
+  }
+  for (const value of Object.values(node)) {
+    if (Array.isArray(value)) value.forEach(allowNull);
+    else allowNull(value);
+  }
+}
+
+/** A CSV or plain-text answer is a string, whatever DTO the controller returned it from. */
+function textAnswersAreStrings(operation: OperationObject): void {
+  for (const answer of Object.values(operation.responses)) {
+    if (!answer || !('content' in answer) || !answer.content) continue;
+    for (const [type, media] of Object.entries(answer.content)) {
+      if (type.startsWith('text/')) media.schema = { type: 'string' };
+    }
+  }
+}
+
+/** The operation's example answer (examples.ts), where its success answer has none of its own. */
+function addSuccessExample(operation: OperationObject): void {
+  const id = operation.operationId ?? '';
+  for (const [status, answer] of Object.entries(operation.responses)) {
+    if (!status.startsWith('2') || !answer || !('content' in answer) || !answer.content) continue;
+    for (const [type, media] of Object.entries(answer.content)) {
+      if (media.example !== undefined || media.examples !== undefined) continue;
+      const example =
+        type === 'application/json' ? RESPONSE_EXAMPLES[id] : TEXT_EXAMPLES[id]?.[type];
+      if (example !== undefined) media.example = example;
+    }
+  }
 }
 
 /**
@@ -61,6 +179,7 @@ function sharedErrors(path: string, secured: boolean): ResponsesObject {
  * RequireScope, or none for public routes), and the error answers in the envelope schema.
  */
 export function enrichDocument(document: OpenAPIObject): OpenAPIObject {
+  for (const schema of Object.values(document.components?.schemas ?? {})) allowNull(schema);
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const operation = item[method] as (OperationObject & Record<string, unknown>) | undefined;
@@ -75,7 +194,22 @@ export function enrichDocument(document: OpenAPIObject): OpenAPIObject {
           ? `${operation.description}\n\n${needs}`
           : needs;
       }
-      operation.responses = { ...sharedErrors(path, secured), ...operation.responses };
+      const own = OPERATION_ERRORS[operation.operationId ?? ''] ?? {};
+      const errors = {
+        ...sharedErrors(method, path, secured, own[404] ?? []),
+        ...operationErrors(operation.operationId),
+      };
+      // Where a controller said more about an error than the catalogue (who gets a 404, which
+      // templates a key may change), its words stay; the catalogue adds the schema and examples.
+      for (const [status, answer] of Object.entries(errors)) {
+        const declared = operation.responses[status] as { description?: string } | undefined;
+        if (declared?.description && answer && 'description' in answer) {
+          answer.description = declared.description;
+        }
+      }
+      operation.responses = { ...operation.responses, ...errors };
+      addSuccessExample(operation);
+      textAnswersAreStrings(operation);
     }
   }
   return document;

@@ -13,6 +13,30 @@ describe('the committed OpenAPI document', () => {
     if (generated !== committed) throw new Error(`openapi.json: ${HINT}`);
   });
 
+  it('gives every operation an example answer and an example of each error it names', () => {
+    type Media = { example?: unknown; examples?: Record<string, unknown> };
+    type Operation = {
+      operationId: string;
+      responses: Record<string, { content?: Record<string, Media> }>;
+    };
+    const document = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const missing: string[] = [];
+    for (const item of Object.values(document.paths)) {
+      for (const operation of Object.values(item)) {
+        for (const [status, answer] of Object.entries(operation.responses)) {
+          for (const [type, media] of Object.entries(answer.content ?? {})) {
+            if (media.example === undefined && media.examples === undefined) {
+              missing.push(`${operation.operationId} ${status} ${type}`);
+            }
+          }
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('has the client types openapi-typescript makes of it (test/client/openapi-types.ts)', () => {
     const run = spawnSync(
       process.execPath,
