@@ -32,15 +32,21 @@ function outDirOf(tsConfigPath: string): string {
   return resolve(repoRoot, dirname(tsConfigPath), outDir);
 }
 
-function writeEntryPoint(name: string, project: NestProject): void {
+/** Entry points besides each app's main: command-line tools the image must carry too. */
+const MORE_ENTRIES: Record<string, string[]> = { 'notification-service': ['keys-create'] };
+
+function writeEntryPoint(name: string, project: NestProject, entryFile: string): void {
   const tsConfigPath = project.compilerOptions?.tsConfigPath ?? `${project.root}/tsconfig.app.json`;
   const outDir = outDirOf(tsConfigPath);
-  const compiled = join(outDir, project.sourceRoot, `${project.entryFile ?? 'main'}.js`);
+  const compiled = join(outDir, project.sourceRoot, `${entryFile}.js`);
   // Fail the build loudly rather than write a forwarder to nothing.
   if (!existsSync(compiled)) throw new Error(`${name}: ${compiled} was not built`);
 
   const target = `./${relative(outDir, compiled).split('\\').join('/').replace(/\.js$/, '')}`;
-  const entry = join(outDir, 'main.js');
+  const entry = join(
+    outDir,
+    `${entryFile === (project.entryFile ?? 'main') ? 'main' : entryFile}.js`,
+  );
   writeFileSync(
     entry,
     [
@@ -55,5 +61,8 @@ function writeEntryPoint(name: string, project: NestProject): void {
 
 const { projects } = readJson<{ projects: Record<string, NestProject> }>('nest-cli.json');
 for (const [name, project] of Object.entries(projects)) {
-  if (project.type === 'application') writeEntryPoint(name, project);
+  if (project.type !== 'application') continue;
+  for (const entryFile of [project.entryFile ?? 'main', ...(MORE_ENTRIES[name] ?? [])]) {
+    writeEntryPoint(name, project, entryFile);
+  }
 }

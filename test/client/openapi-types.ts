@@ -1295,7 +1295,7 @@ export interface operations {
                      *           "notifications:send",
                      *           "notifications:read"
                      *         ],
-                     *         "key_prefix": "ntf_3kQ9",
+                     *         "key_prefix": "nk_3kQ9b",
                      *         "created_at": "2026-12-01T09:30:00.000Z",
                      *         "last_used_at": "2026-12-01T09:30:04.000Z",
                      *         "revoked_at": null
@@ -1370,11 +1370,11 @@ export interface operations {
                      *         "notifications:send",
                      *         "notifications:read"
                      *       ],
-                     *       "key_prefix": "ntf_3kQ9",
+                     *       "key_prefix": "nk_3kQ9b",
                      *       "created_at": "2026-12-01T09:30:00.000Z",
                      *       "last_used_at": null,
                      *       "revoked_at": null,
-                     *       "key": "ntf_3kQ9bX7mV2pL8sR4tW6yZ1cF5hJ0"
+                     *       "key": "nk_3kQ9bX7mV2pL8sR4tW6yZ1cF5hJ0aD2eG4iK6"
                      *     }
                      */
                     "application/json": components["schemas"]["CreatedApiKeyResponse"];

@@ -2,7 +2,8 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { AppConfig } from '../config/app-config';
 import { ApiKeysRepository } from './api-keys.repository';
 
-export const CREATE_ADMIN_KEY_COMMAND = 'npm run keys:create -- --team ops --scopes admin';
+export const CREATE_ADMIN_KEY_COMMAND =
+  'npm run keys:create -- --team ops --scopes admin (in the image: node dist/apps/notification-service/keys-create.js --team ops --scopes admin)';
 
 /**
  * A service with neither ADMIN_API_KEY nor an admin key in its database answers every call with

@@ -81,7 +81,7 @@ const API_KEY = {
   name: 'checkout-service',
   team: 'checkout',
   scopes: ['notifications:send', 'notifications:read'],
-  key_prefix: 'ntf_3kQ9',
+  key_prefix: 'nk_3kQ9b',
   created_at: AT,
   last_used_at: LATER,
   revoked_at: null,
@@ -129,7 +129,7 @@ const PAUSE = {
 };
 
 export const RESPONSE_EXAMPLES: Record<string, unknown> = {
-  createApiKey: { ...API_KEY, last_used_at: null, key: 'ntf_3kQ9bX7mV2pL8sR4tW6yZ1cF5hJ0' },
+  createApiKey: { ...API_KEY, last_used_at: null, key: 'nk_3kQ9bX7mV2pL8sR4tW6yZ1cF5hJ0aD2eG4iK6' },
   listApiKeys: [API_KEY],
   getLiveness: { status: 'ok' },
   getReadiness: { status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' } } },

@@ -1,23 +1,23 @@
 /**
- * `npm run keys:create -- --team ops --scopes admin [--name NAME]`: mints an API key straight in
- * the database named by DATABASE_URL (the service's own configuration), for the first admin key
- * of a service that has no ADMIN_API_KEY. Prints the key once; only its hash is stored.
+ * Mints an API key straight in the database named by DATABASE_URL (the service's own
+ * configuration), for the first admin key of a service that has no ADMIN_API_KEY. Prints the key
+ * once; only its hash is stored. A second entry point of the service, so the image has it too:
+ *
+ *   npm run keys:create -- --team ops --scopes admin [--name NAME]          (a checkout)
+ *   node dist/apps/notification-service/keys-create.js --team ops --scopes admin   (the image)
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { CreateApiKeyDto } from '../apps/notification-service/src/auth/api-keys.dto';
-import { ApiKeysRepository } from '../apps/notification-service/src/auth/api-keys.repository';
-import { ApiKeysService } from '../apps/notification-service/src/auth/api-keys.service';
-import { ApiKey } from '../apps/notification-service/src/auth/entities/api-key.entity';
-import { loadConfig } from '../apps/notification-service/src/config/load-config';
-import { databaseOptions } from '../apps/notification-service/src/database/database-options';
-import {
-  ensureDatabase,
-  runMigrations,
-} from '../apps/notification-service/src/database/ensure-database';
+import { CreateApiKeyDto } from './auth/api-keys.dto';
+import { ApiKeysRepository } from './auth/api-keys.repository';
+import { ApiKeysService } from './auth/api-keys.service';
+import { ApiKey } from './auth/entities/api-key.entity';
+import { loadConfig } from './config/load-config';
+import { databaseOptions } from './database/database-options';
+import { ensureDatabase, runMigrations } from './database/ensure-database';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   if (problems.length > 0) {
     const why = problems.flatMap((p) => Object.values(p.constraints ?? {})).join('; ');
     throw new Error(
-      `${why}\nusage: npm run keys:create -- --team ops --scopes admin [--name ops-admin]`,
+      `${why}\nusage: npm run keys:create -- --team ops --scopes admin [--name ops-admin]\n` +
+        `   or: node dist/apps/notification-service/keys-create.js --team ops --scopes admin`,
     );
   }
   const config = loadConfig(process.env);
