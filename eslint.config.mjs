@@ -27,8 +27,8 @@ export default tseslint.config(
     },
   },
   {
-    // Entry points, scripts and tests may read the environment directly.
-    files: ['**/main.ts', '**/*.config.ts', '**/config/*.ts', '**/database/data-source.ts', 'scripts/**', 'bench/**', 'test/**', 'tools/**', '**/*.spec.ts', 'jest.config.ts'],
+    // Entry points (main, the keys:create tool), scripts and tests may read the environment directly.
+    files: ['**/main.ts', '**/keys-create.ts', '**/*.config.ts', '**/config/*.ts', '**/database/data-source.ts', 'scripts/**', 'bench/**', 'test/**', 'tools/**', '**/*.spec.ts', 'jest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
