@@ -55,9 +55,11 @@ import {
 // The demo reads three variables, all optional: DEMO_DATABASE_URL (a database of your own, kept
 // afterwards), DEMO_REDIS_URL and DEMO_QUEUE_PREFIX. Otherwise each run gets a database and a Redis
 // prefix with a name of its own, removed at the end, so several people can run it on one server.
-// When nothing answers on the local PostgreSQL or Redis address, it starts throwaway servers.
-const LOCAL_POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
+// When nothing answers on the local PostgreSQL or Redis address, it starts throwaway servers; where
+// it looks first is DEMO_LOCAL_POSTGRES_URL / DEMO_LOCAL_REDIS_URL (default the standard ports).
+const LOCAL_POSTGRES_ADMIN_URL =
+  process.env.DEMO_LOCAL_POSTGRES_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/postgres';
+const LOCAL_REDIS_URL = process.env.DEMO_LOCAL_REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
 const RUN_TAG = uniqueId();
 const ADMIN_API_KEY = 'demo-admin-key-0123456789';
 /** `npm run demo -- --keep`: leave the stack up for the web console until Ctrl-C. */
@@ -164,6 +166,10 @@ interface Storage {
  * servers of the demo's own (stopped and removed at the end); a database and a Redis prefix named
  * for this run, removed at the end too (a DEMO_DATABASE_URL database is yours and is kept).
  */
+function hostOf(url: string): string {
+  return new URL(url).host;
+}
+
 async function prepareStorage(cleanup: Cleanup): Promise<Storage> {
   const queuePrefix = process.env.DEMO_QUEUE_PREFIX?.trim() || `notify-demo-${RUN_TAG}`;
   let databaseUrlForRun = process.env.DEMO_DATABASE_URL?.trim();
@@ -173,11 +179,13 @@ async function prepareStorage(cleanup: Cleanup): Promise<Storage> {
     let adminUrl = LOCAL_POSTGRES_ADMIN_URL;
     if (!(await postgresAnswers(adminUrl))) {
       if (!postgresBinDir())
-        throw new Error(`No PostgreSQL answers on 127.0.0.1:5432: ${INSTALL_HINT}`);
+        throw new Error(`No PostgreSQL answers at ${hostOf(adminUrl)}: ${INSTALL_HINT}`);
       const own = await startPostgresServer();
       cleanup.add('stop throwaway PostgreSQL', () => own.stop());
       adminUrl = own.adminUrl;
-      console.log(`  nothing answered on 127.0.0.1:5432: throwaway PostgreSQL on :${own.port}`);
+      console.log(
+        `  nothing answered at ${hostOf(LOCAL_POSTGRES_ADMIN_URL)}: throwaway PostgreSQL on :${own.port}`,
+      );
     }
     const name = `notify_demo_${RUN_TAG}`;
     databaseUrlForRun = databaseUrl(adminUrl, name);
@@ -197,7 +205,9 @@ async function prepareStorage(cleanup: Cleanup): Promise<Storage> {
     const own = await startRedisServer();
     cleanup.add('stop throwaway Redis', () => own.stop());
     redisUrl = own.url;
-    console.log(`  nothing answered on 127.0.0.1:6379: throwaway Redis on :${own.port}`);
+    console.log(
+      `  nothing answered at ${hostOf(LOCAL_REDIS_URL)}: throwaway Redis on :${own.port}`,
+    );
   }
   cleanup.add('delete Redis keys', async () => {
     const n = await deleteRedisKeys(redisUrl, `${queuePrefix}:*`);
