@@ -740,6 +740,7 @@ describe('fault injection', () => {
       error_rate: 0,
       latency_ms: 0,
       force_429: false,
+      rate_limit_rate: 0,
       fail_next: 0,
       scope: 'send',
     });
@@ -785,6 +786,19 @@ describe('fault injection', () => {
     expectRateLimitHeaders(forced, 50, 0);
     await admin('POST', '/faults', { force_429: false });
     expect((await api(key, 'GET', '/account')).status).toBe(200);
+  });
+
+  it('answers sends 429 within the limit at rate_limit_rate 1, and only sends while scoped to them', async () => {
+    const key = await newKey();
+    expect((await admin('POST', '/faults', { rate_limit_rate: 1 })).body).toMatchObject({
+      rate_limit_rate: 1,
+    });
+    const refused = await send(key, { to: DELIVERED, message: 'r' });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('rate_limit_exceeded');
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+    expect((await api(key, 'GET', '/account')).status).toBe(200);
+    expect((await admin('POST', '/faults', { rate_limit_rate: 1.5 })).status).toBe(400);
   });
 
   it('adds latency_ms to provider calls', async () => {

@@ -159,6 +159,17 @@ describe(toProviderError.name, () => {
       expect(error.message).toBe(`GET /account: could not reach the provider (${code})`);
     });
 
+    it('says a request was never sent only when no connection was made', () => {
+      for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']) {
+        expect(toProviderError({ error: axiosError(code) }).neverSent).toBe(true);
+      }
+      // A reset or a broken pipe may come after the request went out on a kept-alive socket.
+      for (const code of ['ECONNRESET', 'EPIPE', 'ERR_NETWORK']) {
+        expect(toProviderError({ error: axiosError(code) }).neverSent).toBe(false);
+      }
+      expect(toProviderError({ error: axiosError('ECONNABORTED') }).neverSent).toBe(false);
+    });
+
     it('maps a plain Node socket error by its code', () => {
       const socketError = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
         code: 'ECONNREFUSED',

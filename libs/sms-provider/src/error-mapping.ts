@@ -18,6 +18,9 @@ export const DEFAULT_RATE_LIMIT_RETRY_MS = 1000;
 
 // Errors from Node's socket layer that mean "the request did not get a usable answer", so the
 // same call may succeed later.
+/** Failures before any connection exists: nothing of the request can have left. */
+const NEVER_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
 const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -204,6 +207,7 @@ export function toProviderError(
     return new SmsProviderError({
       code: 'network_error',
       message: compose(context, `could not reach the provider (${code})`),
+      neverSent: NEVER_SENT_CODES.has(code),
     });
   }
 

@@ -15,6 +15,8 @@ export interface SmsProviderErrorInit {
   rateLimit?: RateLimitInfo | null;
   /** The provider's own error code when it was not one we know (kept for diagnosis). */
   providerCode?: string | null;
+  /** The request certainly never reached the provider (no connection was made). */
+  neverSent?: boolean;
   cause?: unknown;
 }
 
@@ -30,6 +32,11 @@ export class SmsProviderError extends Error {
   readonly retryAfterMs: number | null;
   readonly rateLimit: RateLimitInfo | null;
   readonly providerCode: string | null;
+  /**
+   * True when the request certainly never reached the provider: the connection was refused or
+   * the host did not resolve. The provider cannot have counted it, let alone sent an SMS.
+   */
+  readonly neverSent: boolean;
 
   constructor(init: SmsProviderErrorInit) {
     super(init.message);
@@ -40,6 +47,7 @@ export class SmsProviderError extends Error {
     this.retryAfterMs = init.retryAfterMs ?? null;
     this.rateLimit = init.rateLimit ?? null;
     this.providerCode = init.providerCode ?? null;
+    this.neverSent = init.neverSent ?? false;
   }
 
   toJSON(): Record<string, unknown> {
@@ -51,6 +59,7 @@ export class SmsProviderError extends Error {
       retryable: this.retryable,
       retryAfterMs: this.retryAfterMs,
       providerCode: this.providerCode,
+      neverSent: this.neverSent,
     };
   }
 }

@@ -144,6 +144,7 @@ export class ProviderGateway implements OnModuleDestroy {
     } catch (error) {
       if (error instanceof SmsProviderError) {
         if (error.httpStatus !== null) void permit.answered();
+        else if (error.neverSent) void permit.unused();
         this.metrics.providerRequests.inc({ operation, outcome: error.code });
         await this.learnLimit(error.rateLimit?.limit ?? null);
         if (error.code === 'rate_limit_exceeded') {

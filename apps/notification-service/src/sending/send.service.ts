@@ -176,6 +176,20 @@ export class SendService {
       await this.retry(message, token, delay, false, 'rate_limited', details);
       return;
     }
+    if (error.neverSent) {
+      // The provider is unreachable (connection refused, name not resolving): it cannot have
+      // received the message, so this is no attempt, and the message waits as long as the
+      // outage lasts (until it expires), trying again at the base retry interval.
+      await this.retry(
+        message,
+        token,
+        this.config.sending.retryBaseMs,
+        false,
+        'provider_unreachable',
+        details,
+      );
+      return;
+    }
     if (error.code === 'insufficient_credits') {
       await this.pause.pause('insufficient_credits');
       await this.retry(message, token, 0, false, 'paused_insufficient_credits', details);

@@ -1,7 +1,9 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SandboxError } from '../common/sandbox-error';
 import { getRequestContext } from '../common/request-context';
+import { SEND_ROUTE } from '../faults/fault-target.decorator';
 import { FaultsService } from '../faults/faults.service';
 import { AccountsService } from './accounts.service';
 import { RateLimiterService } from './rate-limiter.service';
@@ -16,6 +18,7 @@ export class RateLimitGuard implements CanActivate {
     private readonly accounts: AccountsService,
     private readonly limiter: RateLimiterService,
     private readonly faults: FaultsService,
+    private readonly reflector: Reflector,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -30,7 +33,9 @@ export class RateLimitGuard implements CanActivate {
       this.accounts.rateLimitOf(account),
       arrivedAt,
     );
-    const forced = this.faults.current().force429;
+    const isSendRoute =
+      this.reflector.get<boolean | undefined>(SEND_ROUTE, context.getHandler()) === true;
+    const forced = this.faults.shouldRateLimit(isSendRoute);
     const remaining = forced ? 0 : decision.remaining;
     void reply.headers({
       'x-ratelimit-limit': String(decision.limit),

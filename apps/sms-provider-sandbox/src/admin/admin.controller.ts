@@ -82,6 +82,7 @@ function faultsView(state: Readonly<FaultState>) {
     error_rate: state.errorRate,
     latency_ms: state.latencyMs,
     force_429: state.force429,
+    rate_limit_rate: state.rateLimitRate,
     fail_next: state.failNext,
     scope: state.scope,
   };

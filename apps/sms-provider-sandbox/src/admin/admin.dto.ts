@@ -44,6 +44,13 @@ export function parseFaultsPatch(body: unknown): Partial<FaultState> {
       throw invalidParameter('force_429', 'must be true or false');
     patch.force429 = input.force_429;
   }
+  if (input.rate_limit_rate !== undefined) {
+    const rate = input.rate_limit_rate;
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
+      throw invalidParameter('rate_limit_rate', 'must be a number from 0 to 1');
+    }
+    patch.rateLimitRate = rate;
+  }
   if (input.scope !== undefined) {
     if (input.scope !== 'send' && input.scope !== 'all') {
       throw invalidParameter('scope', 'must be "send" or "all"');

@@ -6,6 +6,8 @@ export interface FaultState {
   errorRate: number;
   latencyMs: number;
   force429: boolean;
+  /** Fraction (0..1) of targeted requests answered 429 rate_limit_exceeded, within the limit. */
+  rateLimitRate: number;
   /** The next N targeted requests are answered 500, before errorRate is rolled. */
   failNext: number;
   scope: FaultScope;
@@ -24,6 +26,7 @@ export class FaultsService {
       errorRate: this.config.errorRate,
       latencyMs: this.config.latencyMs,
       force429: this.config.force429,
+      rateLimitRate: 0,
       failNext: 0,
       scope: this.config.faultScope,
     };
@@ -36,6 +39,13 @@ export class FaultsService {
   update(patch: Partial<FaultState>): Readonly<FaultState> {
     this.state = { ...this.state, ...patch };
     return this.state;
+  }
+
+  /** Whether this request should be refused with a 429 although it is within the limit. */
+  shouldRateLimit(isSendRoute: boolean): boolean {
+    if (this.state.force429) return true;
+    if (this.state.scope === 'send' && !isSendRoute) return false;
+    return this.state.rateLimitRate > 0 && Math.random() < this.state.rateLimitRate;
   }
 
   /** Whether this request should fail with a 500; consumes one of `failNext` when it does. */
