@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   type ProviderAccount,
   type ProviderMessage,
@@ -43,6 +43,7 @@ export interface SendOptions {
 export class ProviderGateway implements OnModuleDestroy {
   readonly limiter: RedisRateLimiter;
   private readonly shutdown = new AbortController();
+  private readonly logger = new Logger(ProviderGateway.name);
 
   constructor(
     private readonly client: SmsProviderClient,
@@ -150,7 +151,9 @@ export class ProviderGateway implements OnModuleDestroy {
         if (error.code === 'rate_limit_exceeded') {
           this.metrics.rateLimited.inc();
           // Everyone waits, not only this caller: the provider's window is shared.
-          await this.limiter.backoff(error.retryAfterMs ?? 1000);
+          await this.limiter.backoff(error.retryAfterMs ?? 1000).catch((trouble: unknown) => {
+            this.logger.warn(`Could not share the provider's back-off: ${errorMessage(trouble)}`);
+          });
         }
       } else {
         this.metrics.providerRequests.inc({ operation, outcome: 'error' });
@@ -161,8 +164,16 @@ export class ProviderGateway implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Never fails: it runs after the provider answered, and a Redis outage here must not turn an
+   * accepted send into an error (the message would then wait for its claim to time out, and be
+   * sent again).
+   */
   private async learnLimit(limit: number | null): Promise<void> {
-    if (limit !== null && limit > 0) await this.limiter.setLimitFromProvider(limit);
+    if (limit === null || limit <= 0) return;
+    await this.limiter.setLimitFromProvider(limit).catch((error: unknown) => {
+      this.logger.warn(`Could not share the provider's rate limit: ${errorMessage(error)}`);
+    });
   }
 }
 
