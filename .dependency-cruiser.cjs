@@ -8,7 +8,7 @@ const ALLOWED = {
   // Lower layer: depends on nothing of the service's features.
   common: [],
   config: [],
-  logging: ['config'],
+  logging: ['common', 'config'],
   redis: ['config'],
   auth: ['common', 'config', 'redis'],
   metrics: ['auth'],

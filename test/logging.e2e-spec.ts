@@ -38,7 +38,14 @@ describe('Logs (e2e, the service as a process writing JSON)', () => {
     await createTemplate(h, 'log_probe', 'Your code is {{code}}');
     dir = mkdtempSync(join(tmpdir(), 'notify-logs-'));
     service = await spawnService(
-      { ...h.env, PORT: String(await freePort()), APP_ROLE: 'all', LOG_LEVEL: 'debug' },
+      {
+        ...h.env,
+        PORT: String(await freePort()),
+        APP_ROLE: 'all',
+        LOG_LEVEL: 'debug',
+        // Failed authentications are summarised once per window: a short one to see the summary.
+        AUTH_FAILURE_WINDOW_MS: '2000',
+      },
       { logPath: join(dir, 'service.log') },
     );
   });
@@ -100,6 +107,16 @@ describe('Logs (e2e, the service as a process writing JSON)', () => {
     const generated = list.headers.get('x-request-id');
     expect(generated).toMatch(/^[0-9a-f-]{36}$/);
 
+    // Three more failures right after it, inside the same 2 s window.
+    const later = ['bad-2', 'bad-3', 'bad-4'];
+    for (const id of later) {
+      const res = await callApi(service.url, 'GET', '/v1/templates', {
+        key: 'still-not-a-key',
+        headers: { 'x-request-id': id },
+      });
+      expect(res.status).toBe(401);
+    }
+
     const missing = await callApi(service.url, 'GET', `/v1/recipients/${IN_PATH}/x`, {
       key: ADMIN_KEY,
       headers: { 'x-request-id': 'trace-me-404' },
@@ -122,6 +139,14 @@ describe('Logs (e2e, the service as a process writing JSON)', () => {
       what: 'the 404 access line',
     });
     expect(line401.req.url).not.toContain('14155550102');
+
+    // Later failures of the same window got no access line each, but one summary at its end.
+    const summary = await waitFor(
+      () => lines().find((l) => /more failed authentication\(s\)/.test(String(l.msg))) ?? null,
+      { what: 'the failed-authentication summary' },
+    );
+    expect(summary).toMatchObject({ level: 'warn', msg: expect.stringMatching(/^3 more failed/) });
+    expect(lines().filter((l) => later.includes(String(l.request_id)))).toEqual([]);
 
     const text = service.output();
     for (const number of [IN_BODY, IN_QUERY, IN_PATH, BARE_IN_PATH]) {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { ApiError } from '../common/errors/api-error';
 import { raceTimeout } from '../common/race-timeout';
@@ -11,32 +11,45 @@ const REDIS_BUDGET_MS = 100;
 /**
  * Failed authentication limited per client address, counted in Redis so that every instance
  * behind the load balancer shares the count: after `limit` failures in a window, that address
- * gets 429 with Retry-After until the window ends, valid key or not. Failures are logged once
- * per window as a summary, not once per request.
+ * gets 429 with Retry-After until the window ends, valid key or not.
+ *
+ * Logged once per window, not once per request: the first failure of a window keeps its access
+ * line (so an operator sees the first attempt at once, with its request id); the others are
+ * counted and reported in one summary line when the window ends.
  *
  * Redis trouble never blocks a request: a call slower than `REDIS_BUDGET_MS` or failing counts
  * as "not limited" (authentication itself still holds).
  */
 @Injectable()
-export class AuthFailureLimiter {
+export class AuthFailureLimiter implements OnModuleDestroy {
   private readonly logger = new Logger('Auth');
-  private failures = 0;
+  /** Failures and refusals after the first of the current window, and their addresses. */
+  private quieted = 0;
   private readonly addresses = new Set<string>();
-  private lastReport = Date.now();
+  private window: { startedAt: number; timer: NodeJS.Timeout } | undefined;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfig,
   ) {}
 
-  /** Throws 429 `too_many_failed_authentications` when `address` is over the limit. */
-  async check(address: string): Promise<void> {
+  onModuleDestroy(): void {
+    if (this.window) clearTimeout(this.window.timer);
+    this.report();
+  }
+
+  /**
+   * Throws 429 `too_many_failed_authentications` when `address` is over the limit. `quiet` is
+   * called when the refusal falls into the current window's summary.
+   */
+  async check(address: string, quiet: () => void): Promise<void> {
     const { limit } = this.config.authFailures;
     const ttl = await this.withinBudget(async () => {
       const count = Number(await this.redis.get(this.key(address)));
       return count >= limit ? await this.redis.pttl(this.key(address)) : null;
     });
     if (ttl === null || ttl === undefined) return;
+    if (!this.note(address)) quiet();
     const retryAfter = Math.max(1, Math.ceil(ttl / 1000));
     throw new ApiError(
       429,
@@ -47,28 +60,38 @@ export class AuthFailureLimiter {
     );
   }
 
-  /** Counts one failed authentication from `address`. */
-  async recordFailure(address: string): Promise<void> {
-    this.failures++;
-    if (this.addresses.size < 10_000) this.addresses.add(address);
-    this.report();
+  /** Counts one failed authentication from `address`; `quiet` as for check(). */
+  async recordFailure(address: string, quiet: () => void): Promise<void> {
+    if (!this.note(address)) quiet();
     const key = this.key(address);
     await this.withinBudget(() =>
       this.redis.multi().incr(key).pexpire(key, this.config.authFailures.windowMs, 'NX').exec(),
     );
   }
 
-  private report(): void {
-    const now = Date.now();
-    if (now - this.lastReport < this.config.authFailures.windowMs) return;
-    this.logger.warn(
-      `${this.failures} failed authentication(s) from ${this.addresses.size} address(es) in the last ${Math.round((now - this.lastReport) / 1000)} s`,
-    );
-    this.failures = 0;
-    this.addresses.clear();
-    this.lastReport = now;
+  /** True for the first failure of a window, which is logged as it is. */
+  private note(address: string): boolean {
+    if (!this.window) {
+      const timer = setTimeout(() => this.report(), this.config.authFailures.windowMs);
+      timer.unref();
+      this.window = { startedAt: Date.now(), timer };
+      return true;
+    }
+    this.quieted++;
+    if (this.addresses.size < 10_000) this.addresses.add(address);
+    return false;
   }
 
+  private report(): void {
+    const window = this.window;
+    this.window = undefined;
+    if (!window || this.quieted === 0) return;
+    this.logger.warn(
+      `${this.quieted} more failed authentication(s) from ${this.addresses.size} address(es) in the last ${Math.round((Date.now() - window.startedAt) / 1000)} s, after the one logged at the start (their access lines are left out)`,
+    );
+    this.quieted = 0;
+    this.addresses.clear();
+  }
   private key(address: string): string {
     return redisKey(this.config, 'auth-failures', address);
   }

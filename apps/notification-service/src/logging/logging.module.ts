@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { accessLineLeftOut } from '../common/http/quiet-access-line';
 import { AppConfig } from '../config/app-config';
 import { createRootLogger, serializers } from './root-logger';
 
@@ -26,8 +27,14 @@ function pathOf(req: IncomingMessage): string {
           quietReqLogger: true,
           customAttributeKeys: { reqId: 'request_id', responseTime: 'response_time_ms' },
           serializers: { req: serializers.req, res: serializers.res, err: serializers.err },
-          customLogLevel: (_req, res, error) =>
-            error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+          customLogLevel: (req, res, error) =>
+            accessLineLeftOut(req)
+              ? 'silent'
+              : error || res.statusCode >= 500
+                ? 'error'
+                : res.statusCode >= 400
+                  ? 'warn'
+                  : 'info',
           customSuccessMessage: (req, res) =>
             `${req.method} ${res.statusCode} ${serializers.req({ method: '', url: pathOf(req), id: '' }).url}`,
           autoLogging: { ignore: (req) => UNLOGGED.test(pathOf(req)) },
