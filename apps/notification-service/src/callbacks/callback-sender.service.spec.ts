@@ -35,7 +35,12 @@ function delivery(overrides: Partial<DeliveryForAttempt> = {}): DeliveryForAttem
   };
 }
 
-function setup(current: DeliveryForAttempt | null, response: CallbackResponse, maxAttempts = 3) {
+function setup(
+  current: DeliveryForAttempt | null,
+  response: CallbackResponse,
+  maxAttempts = 3,
+  teamConcurrency = 3,
+) {
   const repo = {
     findForAttempt: jest.fn().mockResolvedValue(current),
     findSecret: jest
@@ -45,11 +50,14 @@ function setup(current: DeliveryForAttempt | null, response: CallbackResponse, m
     recordDelivered: jest.fn().mockResolvedValue(true),
     recordFailure: jest.fn().mockResolvedValue(true),
     nextForMessage: jest.fn().mockResolvedValue(null),
+    postpone: jest.fn().mockResolvedValue(undefined),
   };
   const http = { post: jest.fn().mockResolvedValue(response) };
   const queue = { enqueue: jest.fn().mockResolvedValue(undefined) };
   const metrics = new MetricsService();
-  const config = { callbacks: { maxAttempts, retryBaseMs: 1000, timeoutMs: 2500 } } as AppConfig;
+  const config = {
+    callbacks: { maxAttempts, retryBaseMs: 1000, timeoutMs: 2500, teamConcurrency },
+  } as AppConfig;
   const sender = new CallbackSender(
     repo as unknown as CallbacksRepository,
     http as unknown as CallbackHttpClient,
@@ -65,6 +73,27 @@ const ERROR_500: CallbackResponse = { ok: false, statusCode: 500, error: 'HTTP 5
 
 describe(CallbackSender.name, () => {
   beforeAll(() => Logger.overrideLogger(false));
+
+  it("gives a callback back, not as an attempt, while its team's requests fill the team's cap", async () => {
+    let answer: (response: CallbackResponse) => void = () => undefined;
+    const { sender, repo, http } = setup(delivery(), OK, 3, 1);
+    http.post.mockImplementationOnce(
+      () => new Promise<CallbackResponse>((resolve) => (answer = resolve)),
+    );
+    const first = sender.handle({ deliveryId: DELIVERY_ID, attempt: 0 });
+    // The first request is out (and hangs) once the sender has called the endpoint.
+    while (http.post.mock.calls.length === 0) await new Promise((r) => setImmediate(r));
+
+    await expect(sender.handle({ deliveryId: DELIVERY_ID, attempt: 0 })).resolves.toBe('deferred');
+    expect(http.post).toHaveBeenCalledTimes(1);
+    expect(repo.postpone).toHaveBeenCalledWith(DELIVERY_ID, 0, expect.any(Date));
+    expect(repo.recordFailure).not.toHaveBeenCalled();
+
+    answer(OK);
+    await expect(first).resolves.toBe('delivered');
+    // The slot is free again once the first request has ended.
+    await expect(sender.handle({ deliveryId: DELIVERY_ID, attempt: 0 })).resolves.toBe('delivered');
+  });
 
   it('posts the payload in the documented field order, signed, and records delivery', async () => {
     const { sender, repo, http } = setup(delivery(), OK);

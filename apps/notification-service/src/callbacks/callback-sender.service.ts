@@ -9,11 +9,19 @@ import { CallbackHttpClient, type CallbackResponse } from './callback-http.clien
 import { parseCallbackPayload, serializeCallbackPayload } from './callback-payload';
 import { CallbackQueue } from './callback-queue.service';
 import { generateCallbackSecret, signCallback } from './callback-signature';
-import { CALLBACK_ERROR_MAX_LENGTH, CALLBACK_RETRY_MAX_MS } from './callbacks.constants';
+import {
+  CALLBACK_CONCURRENCY,
+  CALLBACK_ERROR_MAX_LENGTH,
+  CALLBACK_RETRY_MAX_MS,
+} from './callbacks.constants';
 import { parseCallbackJob } from './callbacks.dto';
 import { CallbacksRepository, type DeliveryForAttempt } from './callbacks.repository';
+import { TeamSlots } from './team-slots';
 
-export type AttemptOutcome = 'delivered' | 'retry' | 'failed' | 'skipped';
+export type AttemptOutcome = 'delivered' | 'retry' | 'failed' | 'skipped' | 'deferred';
+
+/** How long a callback of a team at its concurrency cap waits before it is planned again. */
+export const TEAM_BUSY_DEFER_MS = 1000;
 
 /**
  * One attempt of one status callback. Bull delivers jobs at least once, so the delivery is re-read
@@ -24,6 +32,7 @@ export type AttemptOutcome = 'delivered' | 'retry' | 'failed' | 'skipped';
 @Injectable()
 export class CallbackSender {
   private readonly logger = new Logger(CallbackSender.name);
+  private readonly teamSlots: TeamSlots;
 
   constructor(
     private readonly callbacks: CallbacksRepository,
@@ -32,7 +41,11 @@ export class CallbackSender {
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
     @Optional() private readonly traceLinks?: TraceLinks,
-  ) {}
+  ) {
+    this.teamSlots = new TeamSlots(
+      Math.min(config.callbacks.teamConcurrency, CALLBACK_CONCURRENCY),
+    );
+  }
 
   async handle(data: unknown): Promise<AttemptOutcome> {
     const job = parseCallbackJob(data);
@@ -44,13 +57,27 @@ export class CallbackSender {
     if (!delivery || delivery.status !== 'pending' || delivery.attempts !== job.attempt) {
       return 'skipped';
     }
-    // With tracing on, this callback's span links to the send of the message it reports on.
-    linkActiveSpanTo(await this.traceLinks?.recallForMessage(delivery.messageId));
-
+    if (!this.teamSlots.tryTake(delivery.team)) {
+      // Every worker this team may use is waiting on its endpoint: give this one back, planned
+      // again shortly (not an attempt), so the other teams' callbacks get the free workers.
+      await this.callbacks.postpone(
+        delivery.id,
+        delivery.attempts,
+        new Date(Date.now() + TEAM_BUSY_DEFER_MS),
+      );
+      return 'deferred';
+    }
+    let response: CallbackResponse;
     const payload = parseCallbackPayload(delivery.payload);
-    const response: CallbackResponse = payload
-      ? await this.post(delivery, serializeCallbackPayload(payload))
-      : { ok: false, statusCode: null, error: 'Stored payload is not a callback payload' };
+    try {
+      // With tracing on, this callback's span links to the send of the message it reports on.
+      linkActiveSpanTo(await this.traceLinks?.recallForMessage(delivery.messageId));
+      response = payload
+        ? await this.post(delivery, serializeCallbackPayload(payload))
+        : { ok: false, statusCode: null, error: 'Stored payload is not a callback payload' };
+    } finally {
+      this.teamSlots.release(delivery.team);
+    }
     const outcome = await this.record(delivery, response, payload === null);
     if (outcome === 'skipped') return outcome;
     this.metrics.callbacks.inc({ outcome });

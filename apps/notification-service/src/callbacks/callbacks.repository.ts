@@ -215,6 +215,15 @@ export class CallbacksRepository {
     return rows.length > 0;
   }
 
+  /** Plans a pending attempt for later without counting it (the team was at its cap). */
+  async postpone(id: string, attempts: number, until: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE callback_deliveries SET next_attempt_at = $3, updated_at = now()
+       WHERE id = $1 AND status = 'pending' AND attempts = $2`,
+      [id, attempts, until],
+    );
+  }
+
   /** The message's oldest pending callback: the only one of the message that may be sent now. */
   async nextForMessage(messageId: string): Promise<DeliveryRef | null> {
     const rows: RefRow[] = await this.db.query(
