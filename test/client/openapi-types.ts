@@ -1341,6 +1341,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     createApiKey: {
@@ -1434,6 +1443,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     revokeApiKey: {
@@ -1491,6 +1509,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1677,6 +1704,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     createTemplate: {
@@ -1790,6 +1826,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getTemplate: {
@@ -1869,6 +1914,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1991,6 +2045,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     archiveTemplate: {
@@ -2049,6 +2112,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2156,6 +2228,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getTemplateVersion: {
@@ -2234,6 +2315,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2346,6 +2436,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     listNotifications: {
@@ -2441,6 +2540,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2564,6 +2672,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2704,6 +2821,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     cancelNotification: {
@@ -2794,6 +2920,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2911,6 +3046,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     resendMessages: {
@@ -2998,6 +3142,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3122,6 +3275,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     resendMessage: {
@@ -3239,6 +3401,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getQueueState: {
@@ -3320,6 +3491,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3413,6 +3593,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     resumeSending: {
@@ -3488,6 +3677,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3677,6 +3875,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getDeliveryReport: {
@@ -3813,7 +4020,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A dependency did not answer in time; try again later (`report_timeout`) */
+            /** @description A dependency did not answer in time; try again later (`report_timeout`, `database_unavailable`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3889,6 +4096,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3980,6 +4196,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     listCallbackDeliveries: {
@@ -4060,6 +4285,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4172,6 +4406,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     listFailedCallbacks: {
@@ -4241,6 +4484,15 @@ export interface operations {
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,10 @@ export interface OwnPostgres {
   port: number;
   /** Stops the server and removes its data directory. */
   stop(): Promise<void>;
+  /** Stops the server (fast shutdown: sessions are cut), keeping its data for resume(). */
+  pause(): void;
+  /** Starts a paused server again on the same port and data; resolves once it answers. */
+  resume(): Promise<void>;
 }
 
 /** Where initdb and pg_ctl are: on PATH, or in Debian's versioned directory. */
@@ -53,25 +57,42 @@ export async function startPostgresServer(port?: number): Promise<OwnPostgres> {
   };
   const data = join(dir, 'data');
   const remove = () => rmSync(dir, { recursive: true, force: true });
+  const options = `-p ${chosen} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  const start = () =>
+    run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
+  let running = false;
   try {
     run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
-    const options = `-p ${chosen} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
-    run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
+    start();
+    running = true;
   } catch (error) {
     remove();
     throw error;
   }
   const adminUrl = `postgres://postgres@127.0.0.1:${chosen}/postgres`;
-  await waitFor(() => postgresAnswers(adminUrl), {
-    timeoutMs: 20_000,
-    what: `PostgreSQL on port ${chosen}`,
-  });
+  const answers = () =>
+    waitFor(() => postgresAnswers(adminUrl), {
+      timeoutMs: 20_000,
+      what: `PostgreSQL on port ${chosen}`,
+    });
+  await answers();
+  const pause = () => {
+    if (!running) return;
+    run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    running = false;
+  };
   return {
     adminUrl,
     port: chosen,
+    pause,
+    resume: async () => {
+      if (!running) start();
+      running = true;
+      await answers();
+    },
     stop: () => {
       try {
-        run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+        pause();
       } finally {
         remove();
       }

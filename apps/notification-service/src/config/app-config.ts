@@ -82,6 +82,8 @@ export class AppConfig {
     maxAttempts: number;
     retryBaseMs: number;
     timeoutMs: number;
+    /** Callback requests of one team in flight per process, so one slow endpoint cannot hold every worker. */
+    teamConcurrency: number;
     /** Where callbacks may connect (see callbacks/callback-address-policy.ts). */
     addresses: {
       allowLoopback: boolean;

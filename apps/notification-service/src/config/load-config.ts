@@ -173,6 +173,7 @@ const fields = z.object({
   CALLBACK_MAX_ATTEMPTS: setting(integer(1, 50), 8),
   CALLBACK_RETRY_BASE_MS: setting(integer(1, HOUR), 5 * SECOND),
   CALLBACK_TIMEOUT_MS: setting(integer(100, MINUTE), 5 * SECOND),
+  CALLBACK_TEAM_CONCURRENCY: setting(integer(1, 100), 3),
   CALLBACK_ALLOW_LOOPBACK: setting(flag, false),
   CALLBACK_ALLOWED_HOSTS: setting(list(hostOrCidr), []),
   CALLBACK_DENIED_CIDRS: setting(list(cidr), []),
@@ -259,6 +260,7 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
     maxAttempts: env.CALLBACK_MAX_ATTEMPTS,
     retryBaseMs: env.CALLBACK_RETRY_BASE_MS,
     timeoutMs: env.CALLBACK_TIMEOUT_MS,
+    teamConcurrency: env.CALLBACK_TEAM_CONCURRENCY,
     addresses: {
       allowLoopback: env.CALLBACK_ALLOW_LOOPBACK,
       allowedHosts: env.CALLBACK_ALLOWED_HOSTS,

@@ -73,6 +73,10 @@ const SHARED = {
   404: { what: 'Nothing with this id or key', codes: ['not_found'] },
   413: { what: 'The body is too large', codes: ['payload_too_large'] },
   415: { what: 'The body is not JSON', codes: ['unsupported_media_type'] },
+  503: {
+    what: 'The database is unavailable; `Retry-After` says when to try again',
+    codes: ['database_unavailable'],
+  },
   429: {
     what: 'Too many failed authentications from this address; `Retry-After` says when to come back',
     codes: ['too_many_failed_authentications'],
@@ -96,6 +100,7 @@ function sharedErrors(
   method: string,
   path: string,
   secured: boolean,
+  usesDatabase: boolean,
   notFound: readonly string[],
 ): ResponsesObject {
   const responses: ResponsesObject = { '400': error(SHARED[400].what, SHARED[400].codes) };
@@ -104,6 +109,7 @@ function sharedErrors(
     responses['403'] = error(SHARED[403].what, SHARED[403].codes);
     responses['429'] = error(SHARED[429].what, SHARED[429].codes);
   }
+  if (secured || usesDatabase) responses['503'] = error(SHARED[503].what, SHARED[503].codes);
   if (path.includes('{') || notFound.length > 0) {
     responses['404'] = error(SHARED[404].what, notFound.length > 0 ? notFound : SHARED[404].codes);
   }
@@ -115,12 +121,17 @@ function sharedErrors(
 }
 
 /** The operation's own answers from OPERATION_ERRORS. */
-function operationErrors(operationId: string | undefined): ResponsesObject {
+function operationErrors(operationId: string | undefined, withDatabase: boolean): ResponsesObject {
   const responses: ResponsesObject = {};
   for (const [status, codes] of Object.entries(OPERATION_ERRORS[operationId ?? ''] ?? {})) {
     if (status === '404' || !codes) continue;
-    // A 400 of its own adds to the shared input-rule codes.
-    const all = status === '400' ? [...SHARED[400].codes, ...codes] : codes;
+    // A 400 or 503 of its own adds to the shared codes.
+    const all =
+      status === '400'
+        ? [...SHARED[400].codes, ...codes]
+        : status === '503' && withDatabase
+          ? [...codes, ...SHARED[503].codes]
+          : codes;
     responses[status] = error(STATUS_WORDS[status] ?? SHARED[400].what, all);
   }
   return responses;
@@ -195,9 +206,11 @@ export function enrichDocument(document: OpenAPIObject): OpenAPIObject {
           : needs;
       }
       const own = OPERATION_ERRORS[operation.operationId ?? ''] ?? {};
+      // Every authenticated operation reads the database, and so does the webhook receiver.
+      const usesDatabase = secured || operation.operationId === 'receiveProviderWebhook';
       const errors = {
-        ...sharedErrors(method, path, secured, own[404] ?? []),
-        ...operationErrors(operation.operationId),
+        ...sharedErrors(method, path, secured, usesDatabase, own[404] ?? []),
+        ...operationErrors(operation.operationId, usesDatabase),
       };
       // Where a controller said more about an error than the catalogue (who gets a 404, which
       // templates a key may change), its words stay; the catalogue adds the schema and examples.

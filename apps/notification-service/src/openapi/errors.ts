@@ -109,4 +109,6 @@ export const ERROR_MESSAGES: Record<string, string> = {
   report_timeout: 'The report took too long; narrow the window',
   provider_unavailable: 'The SMS provider did not answer',
   not_ready: 'Not ready: redis (connection refused) down',
+  database_unavailable:
+    'The database is unavailable; try again shortly (with the same Idempotency-Key, a retry never creates a second notification)',
 };

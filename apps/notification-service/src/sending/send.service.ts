@@ -116,46 +116,62 @@ export class SendService {
     data: { message_id: string; credits_used: number; credits_remaining: number },
   ): Promise<void> {
     // The provider has the message now: losing this write would mean sending it again later, so
-    // it is retried briefly before giving up (the claim then expires, see docs/architecture.md).
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const updated = await this.lifecycle.move(
-          { id: message.id, claimToken: token },
-          {
-            to: 'queued',
-            source: 'worker',
-            accepted: {
-              providerMessageId: data.message_id,
-              creditsUsed: data.credits_used ?? null,
-              creditsRemaining: data.credits_remaining ?? null,
-            },
-            details: { provider_message_id: data.message_id, credits_used: data.credits_used },
-            withAttempt: true,
+    // it is retried for as long as the claim can be ours (a database outage of a minute included).
+    const updated = await this.untilWritten('recording an accepted send', () =>
+      this.lifecycle.move(
+        { id: message.id, claimToken: token },
+        {
+          to: 'queued',
+          source: 'worker',
+          accepted: {
+            providerMessageId: data.message_id,
+            creditsUsed: data.credits_used ?? null,
+            creditsRemaining: data.credits_remaining ?? null,
           },
-        );
-        if (!updated) {
-          this.logger.error(
-            `Provider accepted message ${message.id} (${data.message_id}) but its claim was gone`,
-          );
-        } else {
-          this.logger.debug(`Provider accepted message ${message.id} as ${data.message_id}`);
-          // For the webhooks to come: their spans link to this send's (tracing on only).
-          await this.traceLinks.remember(data.message_id, message.id).catch(() => undefined);
-          // The provider may have reported on it before this commit: apply what was parked.
-          // A failure here is mended by the reconciler's periodic adoption.
-          await this.updates.adoptParked(data.message_id).catch((error: unknown) => {
-            this.logger.warn(`Adopting parked events failed: ${String(error)}`);
-          });
-          if (message.scheduledAt) {
-            this.metrics.scheduleLag.observe(
-              Math.max(0, (Date.now() - message.scheduledAt.getTime()) / 1000),
-            );
-          }
-        }
-        return;
+          details: { provider_message_id: data.message_id, credits_used: data.credits_used },
+          withAttempt: true,
+        },
+      ),
+    );
+    if (!updated) {
+      this.logger.error(
+        `Provider accepted message ${message.id} (${data.message_id}) but its claim was gone`,
+      );
+      return;
+    }
+    this.logger.debug(`Provider accepted message ${message.id} as ${data.message_id}`);
+    // For the webhooks to come: their spans link to this send's (tracing on only).
+    await this.traceLinks.remember(data.message_id, message.id).catch(() => undefined);
+    // The provider may have reported on it before this commit: apply what was parked.
+    // A failure here is mended by the reconciler's periodic adoption.
+    await this.updates.adoptParked(data.message_id).catch((error: unknown) => {
+      this.logger.warn(`Adopting parked events failed: ${String(error)}`);
+    });
+    if (message.scheduledAt) {
+      this.metrics.scheduleLag.observe(
+        Math.max(0, (Date.now() - message.scheduledAt.getTime()) / 1000),
+      );
+    }
+  }
+
+  /**
+   * A write that settles a claim we hold, tried again while the database is unreachable: given
+   * up, the message would stay claimed until SEND_CLAIM_TIMEOUT_MS, and an accepted send would be
+   * sent again. Tries for half the claim timeout, backing off to 2 s; the lease keeps the claim
+   * ours meanwhile (the reaper waits for a live owner to renew after an outage).
+   */
+  private async untilWritten<T>(what: string, write: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.config.sending.claimTimeoutMs / 2;
+    for (let waitMs = 250, failed = false; ; waitMs = Math.min(waitMs * 2, 2000)) {
+      try {
+        const result = await write();
+        if (failed) this.logger.log(`${what}: written after the database came back`);
+        return result;
       } catch (error) {
-        if (attempt >= 5) throw error;
-        await sleep(500 * attempt);
+        if (Date.now() + waitMs > deadline) throw error;
+        if (!failed) this.logger.warn(`${what} failed, trying again: ${String(error)}`);
+        failed = true;
+        await sleep(waitMs);
       }
     }
   }
@@ -201,14 +217,16 @@ export class SendService {
       this.logger.warn(
         `Message ${message.id} to ${maskPhone(message.recipient)} failed: ${error.code} after ${message.attempts} attempt(s)`,
       );
-      await this.lifecycle.transition(
-        { id: message.id, claimToken: token },
-        {
-          to: 'failed',
-          source: 'worker',
-          error: { code: error.providerCode ?? error.code, message: maskPhonesIn(error.message) },
-          withAttempt: true,
-        },
+      await this.untilWritten('recording a failed message', () =>
+        this.lifecycle.transition(
+          { id: message.id, claimToken: token },
+          {
+            to: 'failed',
+            source: 'worker',
+            error: { code: error.providerCode ?? error.code, message: maskPhonesIn(error.message) },
+            withAttempt: true,
+          },
+        ),
       );
       return;
     }
@@ -231,10 +249,12 @@ export class SendService {
     type: string,
     details: Record<string, unknown>,
   ): Promise<void> {
-    const refs = await this.lifecycle.releaseClaims(
-      { id: message.id, claimToken: token },
-      { nextAttemptAt: new Date(Date.now() + delayMs), countsAsAttempt },
-      { type, source: 'worker', details },
+    const refs = await this.untilWritten('giving a claim back', () =>
+      this.lifecycle.releaseClaims(
+        { id: message.id, claimToken: token },
+        { nextAttemptAt: new Date(Date.now() + delayMs), countsAsAttempt },
+        { type, source: 'worker', details },
+      ),
     );
     // If Redis refuses now, the sweeper finds the message due and without a job.
     await this.dispatch.dispatchMany(refs).catch((error: unknown) => {

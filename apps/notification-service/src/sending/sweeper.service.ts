@@ -6,6 +6,7 @@ import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle
 import { UNSENT_STATUSES } from '../delivery-status/message-status';
 import { DispatchService } from './dispatch.service';
 import { WorkerLeaseRepository } from './worker-lease.repository';
+import { WorkerLease } from './worker-lease.service';
 
 const BATCH = 1000;
 /** A due message gets this long to be picked up before we ask whether its job still exists. */
@@ -28,6 +29,7 @@ export class SweeperService {
     jobs: PeriodicJobs,
     private readonly lifecycle: MessageLifecycleRepository,
     private readonly leases: WorkerLeaseRepository,
+    private readonly lease: WorkerLease,
     private readonly dispatch: DispatchService,
     private readonly config: AppConfig,
   ) {
@@ -51,6 +53,8 @@ export class SweeperService {
 
   /** Releases the claims of every process whose lease has lapsed; returns how many. */
   async releaseDeadClaims(): Promise<number> {
+    // Just back from a database outage ourselves, a lapsed lease says nothing yet.
+    if (!this.lease.judgesOthersLapses()) return 0;
     const released = await this.lifecycle.releaseClaims(
       { ownerLeaseLapsed: true },
       { countsAsAttempt: true },

@@ -24,6 +24,8 @@ export class WorkerLease implements OnModuleInit, BeforeApplicationShutdown {
   private renewedAt = Number.NEGATIVE_INFINITY;
   private renewing: Promise<void> | null = null;
   private failing = false;
+  /** performance.now() of the last renewal that failed. */
+  private failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly leases: WorkerLeaseRepository,
@@ -43,6 +45,17 @@ export class WorkerLease implements OnModuleInit, BeforeApplicationShutdown {
   isHeld(): boolean {
     const { leaseTtlMs, heartbeatMs } = this.config.sending;
     return performance.now() - this.renewedAt < leaseTtlMs - heartbeatMs;
+  }
+
+  /**
+   * Whether another process's lapsed lease means that process is dead. Not right after this
+   * process could not reach the database itself: then the others could not either, and their
+   * leases lapsed with them alive. Once this one has renewed for a TTL and a heartbeat, every
+   * live process has had the time to renew too, and what is still lapsed is dead.
+   */
+  judgesOthersLapses(): boolean {
+    const { leaseTtlMs, heartbeatMs } = this.config.sending;
+    return performance.now() - this.failedAt >= leaseTtlMs + heartbeatMs;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -69,6 +82,7 @@ export class WorkerLease implements OnModuleInit, BeforeApplicationShutdown {
         // Logged once per outage, not once a second.
         if (!this.failing) this.logger.warn(`Worker lease renewal failed: ${String(error)}`);
         this.failing = true;
+        this.failedAt = performance.now();
       })
       .finally(() => (this.renewing = null));
     return this.renewing;

@@ -7,7 +7,11 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiError } from './api-error';
+import { isDatabaseUnavailable } from './database-unavailable';
 import { codeForStatus, envelope } from './error-envelope';
+
+/** How soon a caller may try again after the database was unreachable. */
+const DATABASE_RETRY_AFTER_S = 2;
 
 /**
  * The one place errors become HTTP answers. Known errors keep their status and code; anything
@@ -16,6 +20,7 @@ import { codeForStatus, envelope } from './error-envelope';
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+  private databaseDownLoggedAt = Number.NEGATIVE_INFINITY;
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
@@ -47,9 +52,28 @@ export class AllExceptionsFilter implements ExceptionFilter {
         body: envelope(codeForStatus(fastifyStatus), (exception as Error).message),
       };
     }
+    if (isDatabaseUnavailable(exception)) {
+      // Every request fails the same way while it lasts: one line per half minute tells it.
+      if (Date.now() - this.databaseDownLoggedAt > 30_000) {
+        this.logger.error(`Database unavailable: ${errorText(exception)}`);
+        this.databaseDownLoggedAt = Date.now();
+      }
+      return {
+        status: 503,
+        body: envelope(
+          'database_unavailable',
+          'The database is unavailable; try again shortly (with the same Idempotency-Key, a retry never creates a second notification)',
+        ),
+        headers: { 'retry-after': String(DATABASE_RETRY_AFTER_S) },
+      };
+    }
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     return { status: 500, body: envelope('internal_error', 'Internal server error') };
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function httpMessage(exception: HttpException): string {
