@@ -96,6 +96,8 @@ export interface ServiceOptions {
   /** Where the provider's webhooks go; defaults to this instance. */
   publicBaseUrl?: string;
   env?: Record<string, string>;
+  /** More Node flags for the service process, e.g. `--cpu-prof`. */
+  execArgv?: string[];
 }
 
 /** Starts the real service (apps/notification-service) in its own Node process. */
@@ -118,7 +120,7 @@ export async function startService(options: ServiceOptions): Promise<ForkedApp> 
       LOG_LEVEL: 'silent',
       ...(options.env ?? {}),
     },
-    { measure: true },
+    { measure: true, execArgv: options.execArgv },
   );
 }
 

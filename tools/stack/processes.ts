@@ -231,6 +231,8 @@ export interface ForkOptions {
    * the sampling timers would add wake-ups to the process a timing test is judging.
    */
   measure?: boolean;
+  /** More Node flags for the child, e.g. `--cpu-prof` (a profile is written when it stops). */
+  execArgv?: string[];
 }
 
 const APP_CHILD = join(__dirname, 'app-child.ts');
@@ -238,12 +240,12 @@ const APP_CHILD = join(__dirname, 'app-child.ts');
 async function forkApp(
   kind: AppKind,
   settings: object,
-  { measure = false }: ForkOptions,
+  { measure = false, execArgv = [] }: ForkOptions,
 ): Promise<ForkedApp & { adminUrl: string }> {
   const args: AppChildArgs = { kind, settings, measure };
   // Settings through argv: a message sent before the child has loaded would be lost.
   const child = fork(APP_CHILD, [JSON.stringify(args)], {
-    execArgv: [...(measure ? ['--expose-gc'] : []), ...TS_NODE],
+    execArgv: [...(measure ? ['--expose-gc'] : []), ...execArgv, ...TS_NODE],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   if (kind === 'sandbox') runProviderAhead(child.pid);
