@@ -6,6 +6,7 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import type Redis from 'ioredis';
+import { raceTimeout } from '../common/race-timeout';
 import { REDIS } from '../redis/redis.module';
 
 const TIMEOUT_MS = 1000;
@@ -41,22 +42,14 @@ export class ReadinessService {
 
   private async redisCheck(): Promise<HealthIndicatorResult<'redis'>> {
     const session = this.indicators.check('redis');
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const answer: string = await Promise.race([
-        this.redis.ping(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)),
-            TIMEOUT_MS,
-          );
-        }),
-      ]);
-      return answer === 'PONG' ? session.up() : session.down({ message: `answered ${answer}` });
+      const answer: string = await raceTimeout(this.redis.ping(), TIMEOUT_MS);
+      if (answer === 'PONG') return session.up();
+      return session.down({
+        message: answer === 'timeout' ? `no answer within ${TIMEOUT_MS} ms` : `answered ${answer}`,
+      });
     } catch (error) {
       return session.down({ message: error instanceof Error ? error.message : String(error) });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -87,10 +87,9 @@ const SHARED = {
 export const SHARED_ERROR_CODES: readonly string[] = Object.values(SHARED).flatMap((s) => s.codes);
 
 const STATUS_WORDS: Record<string, string> = {
+  '400': SHARED[400].what,
   '401': 'The request is not authentic',
-  '404': 'Nothing with this id or key',
   '409': 'A conflict with the current state; safe to retry only where the code says so',
-  '413': 'The body is too large',
   '422': 'Well-formed, but cannot be done as asked',
   '503': 'A dependency did not answer in time; try again later',
 };
@@ -132,7 +131,7 @@ function operationErrors(operationId: string | undefined, withDatabase: boolean)
         : status === '503' && withDatabase
           ? [...codes, ...SHARED[503].codes]
           : codes;
-    responses[status] = error(STATUS_WORDS[status] ?? SHARED[400].what, all);
+    responses[status] = error(STATUS_WORDS[status], all);
   }
   return responses;
 }
