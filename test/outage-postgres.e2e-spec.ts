@@ -8,7 +8,8 @@ import {
   startPostgresServer,
   waitFor,
 } from '../tools/stack';
-import { ADMIN_KEY, SANDBOX_KEY } from './support/harness';
+import { ADMIN_KEY, SANDBOX_DEFAULTS, SANDBOX_KEY } from './support/harness';
+import { sendsPerRecipient } from './support/provider-log';
 import { type ServiceProcess, spawnService } from './support/service-process';
 import { REDIS_URL, redisPrefix } from './support/test-env';
 
@@ -29,14 +30,7 @@ describe('PostgreSQL stopped for 10 s (e2e, a PostgreSQL of its own)', () => {
 
   beforeAll(async () => {
     pg = await startPostgresServer();
-    sandbox = await startSandbox({
-      port: 0,
-      apiKeys: `${SANDBOX_KEY}:standard:1000000`,
-      sentDelayMs: 50,
-      deliveredDelayMs: 100,
-      webhookRetryBaseMs: 50,
-      logLevel: 'silent',
-    });
+    sandbox = await startSandbox(SANDBOX_DEFAULTS);
     const port = await freePort();
     service = await spawnService({
       PORT: String(port),
@@ -148,9 +142,7 @@ describe('PostgreSQL stopped for 10 s (e2e, a PostgreSQL of its own)', () => {
     );
 
     // Each recipient exactly once at the provider: nothing lost, nothing sent twice.
-    const taken = (await callApi<{ to: string }[]>(sandbox.adminUrl, 'GET', '/messages')).body;
-    const counts = new Map<string, number>();
-    for (const { to } of taken) counts.set(to, (counts.get(to) ?? 0) + 1);
+    const counts = await sendsPerRecipient(sandbox.adminUrl);
     expect([...RECIPIENTS, '+14155557300'].map((to) => counts.get(to))).toEqual(
       [...RECIPIENTS, '+14155557300'].map(() => 1),
     );

@@ -4,33 +4,17 @@ import {
   createTemplate,
   freePort,
   type Harness,
+  numbers,
+  SANDBOX_DEFAULTS,
   SANDBOX_KEY,
   startHarness,
   waitFor,
   waitForFinal,
 } from './support/harness';
-import { crowdedSeconds, type LoggedRequest } from './support/provider-log';
+import { crowdedSeconds, type LoggedRequest, sendsPerRecipient } from './support/provider-log';
 
-const numbers = (from: number, count: number) =>
-  Array.from({ length: count }, (_, i) => `+1415555${String(from + i).padStart(4, '0')}`);
-
-/** The same sandbox settings as the harness's own, on a port chosen here so it can come back. */
-const sandboxSettings = (port: number) => ({
-  port,
-  apiKeys: `${SANDBOX_KEY}:standard:1000000`,
-  sentDelayMs: 50,
-  deliveredDelayMs: 100,
-  webhookRetryBaseMs: 50,
-  logLevel: 'silent' as const,
-});
-
-/** How many messages the provider took for each recipient (its accepted sends). */
-async function acceptedByRecipient(h: Harness): Promise<Map<string, number>> {
-  const messages: { to: string }[] = await h.sandboxAdmin('GET', `/messages?key=${SANDBOX_KEY}`);
-  const counts = new Map<string, number>();
-  for (const { to } of messages) counts.set(to, (counts.get(to) ?? 0) + 1);
-  return counts;
-}
+/** The harness's sandbox on a port chosen here, so it can come back on the same address. */
+const sandboxSettings = (port: number) => ({ ...SANDBOX_DEFAULTS, port });
 
 describe('Provider outages (e2e)', () => {
   let h: Harness | undefined;
@@ -92,7 +76,7 @@ describe('Provider outages (e2e)', () => {
     expect(final.messages.map((m: { status: string }) => m.status)).toEqual(
       recipients.map(() => 'delivered'),
     );
-    const taken = await acceptedByRecipient(h);
+    const taken = await sendsPerRecipient(h.sandbox.adminUrl);
     expect(recipients.map((to) => taken.get(to))).toEqual(recipients.map(() => 1));
   }, 90_000);
 
@@ -119,7 +103,7 @@ describe('Provider outages (e2e)', () => {
       `/requests?since=${since}&key=${SANDBOX_KEY}`,
     );
     // Exactly one message each at the provider: what it refused (500, 429) it did not send.
-    const taken = await acceptedByRecipient(h);
+    const taken = await sendsPerRecipient(h.sandbox.adminUrl);
     expect(recipients.map((to) => taken.get(to))).toEqual(recipients.map(() => 1));
     expect(log.filter((r) => r.status === 500).length).toBeGreaterThan(0);
     expect(log.filter((r) => r.status === 429).length).toBeGreaterThan(0);

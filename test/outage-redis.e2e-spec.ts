@@ -1,11 +1,6 @@
 import { type OwnRedis, pings, startRedisServer } from '../tools/stack';
-import {
-  createTemplate,
-  type Harness,
-  SANDBOX_KEY,
-  startHarness,
-  waitForFinal,
-} from './support/harness';
+import { createTemplate, type Harness, startHarness, waitForFinal } from './support/harness';
+import { sendsPerRecipient } from './support/provider-log';
 
 /**
  * Redis stopped mid-backlog: intake never hangs. It answers 202 for what it committed within
@@ -85,9 +80,7 @@ describe('Redis outage at intake, then Redis back empty (e2e)', () => {
       });
       expect(final.messages.map((m: { status: string }) => m.status)).toEqual(['delivered']);
     }
-    const sent: { to: string }[] = await h.sandboxAdmin('GET', `/messages?key=${SANDBOX_KEY}`);
-    const perNumber = new Map<string, number>();
-    for (const m of sent) perNumber.set(m.to, (perNumber.get(m.to) ?? 0) + 1);
+    const perNumber = await sendsPerRecipient(h.sandbox.adminUrl);
     expect([...perNumber.values()].filter((n) => n > 1)).toEqual([]);
     expect(perNumber.size).toBe(ids.length);
     process.stdout.write(

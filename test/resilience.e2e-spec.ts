@@ -2,26 +2,16 @@ import {
   createTemplate,
   freePort,
   type Harness,
+  numbers,
   SANDBOX_KEY,
   startHarness,
   waitFor,
   waitForFinal,
 } from './support/harness';
+import { sendsPerRecipient } from './support/provider-log';
 import { type ServiceProcess, spawnService } from './support/service-process';
 
-interface SandboxMessage {
-  to: string;
-}
-
-const numbers = (from: number, count: number) =>
-  Array.from({ length: count }, (_, i) => `+1415555${String(from + i).padStart(4, '0')}`);
-
-async function sandboxCounts(h: Harness): Promise<Map<string, number>> {
-  const messages: SandboxMessage[] = await h.sandboxAdmin('GET', '/messages');
-  const counts = new Map<string, number>();
-  for (const m of messages) counts.set(m.to, (counts.get(m.to) ?? 0) + 1);
-  return counts;
-}
+const sandboxCounts = (h: Harness) => sendsPerRecipient(h.sandbox.adminUrl);
 
 describe('Resilience (e2e)', () => {
   describe('provider credits run out', () => {

@@ -2,15 +2,13 @@ import {
   createTemplate,
   freePort,
   type Harness,
+  numbers,
   SANDBOX_KEY,
   startHarness,
   waitForFinal,
 } from './support/harness';
 import { crowdedSeconds, type LoggedRequest } from './support/provider-log';
 import { type ServiceProcess, spawnService } from './support/service-process';
-
-const numbers = (from: number, count: number) =>
-  Array.from({ length: count }, (_, i) => `+1415555${String(from + i).padStart(4, '0')}`);
 
 /**
  * The provider's limit as the provider sees it: the sandbox logs the arrival time of every request,

@@ -33,6 +33,20 @@ Logger.overrideLogger(false);
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const SANDBOX_KEY = 'sk_test_e2e';
 
+/** The sandbox a harness starts unless told otherwise: fast, silent, one key with credits. */
+export const SANDBOX_DEFAULTS = {
+  port: 0,
+  apiKeys: `${SANDBOX_KEY}:standard:1000000`,
+  sentDelayMs: 50,
+  deliveredDelayMs: 100,
+  webhookRetryBaseMs: 50,
+  logLevel: 'silent',
+} as const satisfies SandboxOverrides;
+
+/** `count` distinct US numbers from +1415555<from>. */
+export const numbers = (from: number, count: number): string[] =>
+  Array.from({ length: count }, (_, i) => `+1415555${String(from + i).padStart(4, '0')}`);
+
 export type ApiResponse<T = any> = KitApiResponse<T>;
 
 /** `key` defaults to the admin key here; `null` sends none. */
@@ -74,12 +88,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     : isRunningSandbox(options.sandbox)
       ? options.sandbox
       : await (options.sandboxProcess ? forkSandbox : startSandbox)({
-          port: 0,
-          apiKeys: `${SANDBOX_KEY}:standard:1000000`,
-          sentDelayMs: 50,
-          deliveredDelayMs: 100,
-          webhookRetryBaseMs: 50,
-          logLevel: 'silent',
+          ...SANDBOX_DEFAULTS,
           ...(options.sandbox ?? {}),
         });
 

@@ -1,4 +1,4 @@
-import type { LoggedRequest } from '../../tools/stack';
+import { type LoggedRequest, sandboxAdmin } from '../../tools/stack';
 
 export type { LoggedRequest } from '../../tools/stack';
 
@@ -21,4 +21,12 @@ export function crowdedSeconds(log: readonly LoggedRequest[], limit: number): st
     );
   }
   return crowded;
+}
+
+/** How many messages the provider took for each recipient: its accepted sends, by number. */
+export async function sendsPerRecipient(sandboxAdminUrl: string): Promise<Map<string, number>> {
+  const messages = await sandboxAdmin<{ to: string }[]>(sandboxAdminUrl, 'GET', '/messages');
+  const counts = new Map<string, number>();
+  for (const { to } of messages) counts.set(to, (counts.get(to) ?? 0) + 1);
+  return counts;
 }
