@@ -18,7 +18,7 @@
  * BENCH_REDIS_URL.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -29,7 +29,8 @@ import {
   fmt,
   machineLine,
   percentile,
-  startService,
+  postOnce,
+  startApiService,
 } from './support';
 
 const SECONDS = Number(process.env.INTAKE_BENCH_SECONDS ?? 10);
@@ -51,34 +52,6 @@ function nextBody(): string {
   });
 }
 
-function post(agent: Agent, port: number, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v1/notifications',
-        headers: {
-          authorization: `Bearer ${ADMIN_KEY}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-        timeout: 10_000,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 async function run(
   port: number,
   seconds: number,
@@ -92,7 +65,12 @@ async function run(
   const loop = async (): Promise<void> => {
     while (performance.now() < stopAt) {
       const t0 = performance.now();
-      const status = await post(agent, port, nextBody()).catch(() => 0);
+      const status = await postOnce(agent, port, '/v1/notifications', nextBody(), {
+        authorization: `Bearer ${ADMIN_KEY}`,
+      }).then(
+        (res) => res.status,
+        () => 0,
+      );
       latencies.push(performance.now() - t0);
       if (status === 202) accepted += 1;
       else other += 1;
@@ -139,13 +117,7 @@ async function main(): Promise<void> {
   if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
   const profilesBefore = PROFILE ? new Set(readdirSync(PROFILE_DIR)) : new Set<string>();
   try {
-    service = await startService({
-      stack,
-      // An API-only instance never calls the provider: the URL only has to be valid.
-      providerUrl: 'http://127.0.0.1:9/v1',
-      providerKey: 'sk_bench_unused',
-      plan: 'standard',
-      role: 'api',
+    service = await startApiService(stack, {
       execArgv: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
     });
     const port = Number(new URL(service.url).port);

@@ -7,6 +7,7 @@
  */
 import { execSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { type Agent, request } from 'node:http';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { Client } from 'pg';
 import { TERMINAL_STATUSES } from '../apps/notification-service/src/delivery-status/message-status';
@@ -122,6 +123,62 @@ export async function startService(options: ServiceOptions): Promise<ForkedApp> 
     },
     { measure: true, execArgv: options.execArgv },
   );
+}
+
+/**
+ * An API-only instance (no send worker competing): it never calls the provider, so the provider
+ * URL only has to be valid.
+ */
+export function startApiService(
+  stack: BenchStack,
+  options: Pick<ServiceOptions, 'env' | 'execArgv'> = {},
+): Promise<ForkedApp> {
+  return startService({
+    stack,
+    providerUrl: 'http://127.0.0.1:9/v1',
+    providerKey: 'sk_bench_unused',
+    plan: 'standard',
+    role: 'api',
+    ...options,
+  });
+}
+
+/** One POST over `agent` (keep-alive) to 127.0.0.1; resolves to the status and the body. */
+export function postOnce(
+  agent: Agent,
+  port: number,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs = 10_000,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...headers,
+        },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** The provider sandbox in its own Node process, silent, with the benchmarks' webhook secret. */

@@ -19,7 +19,7 @@
  * Env: WEBHOOK_BENCH_SECONDS (first-delivery phase at 64 connections, default 20; the others are
  * half of it), WEBHOOK_BENCH_MESSAGES (default 80000), BENCH_PG_URL, BENCH_REDIS_URL.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { generateTestWebhook } from '../libs/sms-provider/src/webhook-signature';
@@ -32,7 +32,8 @@ import {
   machineLine,
   percentile,
   type ProcessStats,
-  startService,
+  postOnce,
+  startApiService,
   WEBHOOK_SECRET,
 } from './support';
 
@@ -100,40 +101,6 @@ function sign(index: number): Signed {
   return { index, body, signature };
 }
 
-function postWebhook(
-  agent: Agent,
-  port: number,
-  event: Signed,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v1/webhooks/sms-provider',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(event.body),
-          'x-smsprovider-signature': event.signature,
-        },
-        timeout: REQUEST_TIMEOUT_MS,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(event.body);
-  });
-}
-
 /** Closed loop: `connections` loops, each sending the next event when its answer arrives. */
 async function runPhase(
   phase: Phase,
@@ -165,7 +132,14 @@ async function runPhase(
       }
       const t0 = performance.now();
       try {
-        const res = await postWebhook(agent, port, event);
+        const res = await postOnce(
+          agent,
+          port,
+          '/v1/webhooks/sms-provider',
+          event.body,
+          { 'x-smsprovider-signature': event.signature },
+          REQUEST_TIMEOUT_MS,
+        );
         latencies.push(performance.now() - t0);
         if (res.status >= 200 && res.status < 300) {
           acknowledged.push(event.index);
@@ -211,14 +185,7 @@ async function main(): Promise<void> {
   const stack = benchStack('webhooks');
   let service: BenchProcess | null = null;
   try {
-    // An API-only instance never calls the provider: the URL only has to be valid.
-    service = await startService({
-      stack,
-      providerUrl: 'http://127.0.0.1:9/v1',
-      providerKey: 'sk_bench_unused',
-      plan: 'standard',
-      role: 'api',
-    });
+    service = await startApiService(stack);
     const running = service;
     const port = Number(new URL(running.url).port);
     const seedStarted = Date.now();
