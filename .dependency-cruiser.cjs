@@ -10,7 +10,9 @@ const ALLOWED = {
   config: [],
   logging: ['common', 'config'],
   redis: ['config'],
-  auth: ['common', 'config', 'redis'],
+  // Row caches that every instance invalidates through Redis.
+  cache: ['config', 'redis'],
+  auth: ['cache', 'common', 'config', 'redis'],
   metrics: ['auth'],
   // Serves the built web console (apps/console) as files; knows nothing of the features.
   console: ['common', 'config'],
@@ -20,7 +22,7 @@ const ALLOWED = {
   // Features, in the order they may build on each other.
   provider: ['common', 'config', 'metrics', 'redis'],
   'delivery-status': ['common', 'metrics'],
-  templates: ['auth', 'common', 'config'],
+  templates: ['auth', 'cache', 'common', 'config'],
   callbacks: ['auth', 'common', 'config', 'logging', 'metrics', 'tracing'],
   sending: [
     'common',

@@ -5,6 +5,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { PeriodicJobsModule } from './common/periodic-jobs';
 import { QUEUE_SETTINGS } from './common/queue-jobs';
 import { AuthModule } from './auth/auth.module';
+import { CacheModule } from './cache/cache.module';
 import { CallbacksModule } from './callbacks/callbacks.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
@@ -36,6 +37,7 @@ export class AppModule {
       LoggingModule,
       DatabaseModule,
       RedisModule,
+      CacheModule,
       MetricsModule,
       BullModule.forRoot({
         redis: config.redisUrl,

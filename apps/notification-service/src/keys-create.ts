@@ -13,6 +13,7 @@ import { validate } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { CreateApiKeyDto } from './auth/api-keys.dto';
 import { ApiKeysRepository } from './auth/api-keys.repository';
+import { localRowCaches } from './cache/invalidated-cache';
 import { ApiKeysService } from './auth/api-keys.service';
 import { ApiKey } from './auth/entities/api-key.entity';
 import { loadConfig } from './config/load-config';
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
   try {
     const keys = new ApiKeysService(
       new ApiKeysRepository(dataSource.getRepository(ApiKey)),
+      localRowCaches(),
       config,
     );
     const created = await keys.create(dto);

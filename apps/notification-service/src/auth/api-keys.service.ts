@@ -1,5 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { CacheInvalidation } from '../cache/cache-invalidation.service';
+import type { InvalidatedCache, RowCaches } from '../cache/invalidated-cache';
 import { AppConfig } from '../config/app-config';
 import { NotFoundError } from '../common/errors/api-error';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -7,13 +9,17 @@ import type { ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './a
 import type { ApiKey } from './entities/api-key.entity';
 import { ADMIN_TEAM, type Principal, SCOPES, type Scope } from './scopes';
 
-const CACHE_TTL_MS = 10_000;
+/** How long a looked-up key is trusted while every instance's revocations are heard. */
+const CACHE_TTL_MS = 60_000;
+/** How long when they may not be (Redis away): a revoked key stops working within this. */
+export const REVOCATION_BOUND_MS = 1000;
 /**
  * Entries the key cache holds at most. Lookups of keys that don't exist are cached too (so a
  * flood of bad keys doesn't become a flood of queries), which made the cache grow by every
  * distinct key ever tried: beyond this the oldest entry goes.
  */
 export const CACHE_MAX_ENTRIES = 10_000;
+const CACHE_TOPIC = 'api-keys';
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -26,35 +32,33 @@ export class ApiKeysService {
     return this.cache.size;
   }
 
-  /** Short cache so a burst of requests doesn't query the key table each time. */
-  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+  /** So that a burst of requests doesn't query the key table each time. */
+  private readonly cache: InvalidatedCache<Principal | null>;
   private readonly adminKeyHash: Buffer | null;
 
   constructor(
     private readonly keys: ApiKeysRepository,
+    @Inject(CacheInvalidation) private readonly invalidation: RowCaches,
     config: AppConfig,
   ) {
     this.adminKeyHash = config.adminApiKey ? Buffer.from(hashKey(config.adminApiKey), 'hex') : null;
+    this.cache = invalidation.cache(CACHE_TOPIC, {
+      ttlMs: CACHE_TTL_MS,
+      deafTtlMs: REVOCATION_BOUND_MS,
+      maxEntries: CACHE_MAX_ENTRIES,
+    });
   }
 
   async authenticate(key: string): Promise<Principal | null> {
     const keyHash = hashKey(key);
     if (this.adminKeyHash && timingSafeEqual(Buffer.from(keyHash, 'hex'), this.adminKeyHash)) {
-      return { keyId: null, team: ADMIN_TEAM, scopes: new Set(SCOPES), isAdmin: true };
+      return ADMIN_PRINCIPAL;
     }
-    const cached = this.cache.get(keyHash);
-    if (cached && cached.until > Date.now()) return cached.principal;
-    const row = await this.keys.findActiveByHash(keyHash);
-    const principal = row ? toPrincipal(row) : null;
-    this.cache.delete(keyHash);
-    this.cache.set(keyHash, { principal, until: Date.now() + CACHE_TTL_MS });
-    // A Map iterates in insertion order: the first key is the oldest.
-    if (this.cache.size > CACHE_MAX_ENTRIES) {
-      const oldest = this.cache.keys().next();
-      if (oldest.done !== true) this.cache.delete(oldest.value);
-    }
-    if (row) void this.keys.touch(row.id).catch(() => undefined);
-    return principal;
+    return this.cache.get(keyHash, async () => {
+      const row = await this.keys.findActiveByHash(keyHash);
+      if (row) void this.keys.touch(row.id).catch(() => undefined);
+      return row ? toPrincipal(row) : null;
+    });
   }
 
   async create(dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
@@ -78,10 +82,17 @@ export class ApiKeysService {
     if (!row || !(await this.keys.revoke(id))) {
       throw new NotFoundError('api_key_not_found', `No active API key with id ${id}`);
     }
-    // Revocation must bite at once on this instance; other instances forget it within the TTL.
-    this.cache.delete(row.keyHash);
+    // At once here and on every instance that hears it; within REVOCATION_BOUND_MS on the rest.
+    await this.invalidation.invalidate(CACHE_TOPIC, row.keyHash);
   }
 }
+
+const ADMIN_PRINCIPAL: Principal = Object.freeze({
+  keyId: null,
+  team: ADMIN_TEAM,
+  scopes: new Set(SCOPES),
+  isAdmin: true,
+});
 
 function toPrincipal(row: ApiKey): Principal {
   const scopes = new Set(row.scopes as Scope[]);

@@ -1,3 +1,4 @@
+import { localRowCaches } from '../cache/invalidated-cache';
 import type { Principal } from '../auth/scopes';
 import { ApiError } from '../common/errors/api-error';
 import { TemplateVersion } from './entities/template-version.entity';
@@ -84,7 +85,7 @@ describe(TemplatesService.name, () => {
 
   beforeEach(() => {
     repo = fakeRepository();
-    service = new TemplatesService(repo as unknown as TemplatesRepository);
+    service = new TemplatesService(repo as unknown as TemplatesRepository, localRowCaches());
   });
 
   describe('create', () => {

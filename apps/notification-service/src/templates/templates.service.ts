@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
+import { CacheInvalidation } from '../cache/cache-invalidation.service';
+import type { InvalidatedCache, RowCaches } from '../cache/invalidated-cache';
 import {
   ConflictError,
   ForbiddenError,
@@ -44,9 +46,28 @@ export type ActiveTemplateVersion = TemplateVersion & { templateKey: string };
  * other team it does not exist (404). Keys are one namespace, so another team cannot take the key
  * of a template it cannot see (409, as for an archived one).
  */
+/** How long a looked-up current version is trusted while every instance's edits are heard. */
+const CACHE_TTL_MS = 60_000;
+/** How long when they may not be (Redis away): an edit reaches every instance within this. */
+export const TEMPLATE_EDIT_BOUND_MS = 1000;
+const CACHE_MAX_ENTRIES = 10_000;
+const CACHE_TOPIC = 'templates';
+
 @Injectable()
 export class TemplatesService {
-  constructor(private readonly templates: TemplatesRepository) {}
+  /** Current versions as intake looks them up, by key and viewer; null for "no such template". */
+  private readonly active: InvalidatedCache<ActiveTemplateVersion | null>;
+
+  constructor(
+    private readonly templates: TemplatesRepository,
+    @Inject(CacheInvalidation) private readonly invalidation: RowCaches,
+  ) {
+    this.active = invalidation.cache(CACHE_TOPIC, {
+      ttlMs: CACHE_TTL_MS,
+      deafTtlMs: TEMPLATE_EDIT_BOUND_MS,
+      maxEntries: CACHE_MAX_ENTRIES,
+    });
+  }
 
   async create(principal: Principal, dto: CreateTemplateDto): Promise<TemplateResponse> {
     const { variables } = compile(dto.body);
@@ -56,6 +77,8 @@ export class TemplatesService {
       senderId: dto.sender_id ?? null,
       description: dto.description ?? null,
     });
+    // Intake may have cached "no such template" for this key.
+    await this.changed(dto.key);
     if (!created) {
       throw new ConflictError(
         'template_exists',
@@ -79,6 +102,7 @@ export class TemplatesService {
       description: dto.description === undefined ? current.description : dto.description,
     }));
     if (!updated) throw await this.notEditable(principal, key);
+    await this.changed(key);
     return toTemplateResponse(updated);
   }
 
@@ -124,6 +148,7 @@ export class TemplatesService {
     if (!(await this.templates.archive(key, viewer(principal)))) {
       throw await this.notEditable(principal, key);
     }
+    await this.changed(key);
   }
 
   /** Renders the current version as a notification would be, without sending anything. */
@@ -141,8 +166,18 @@ export class TemplatesService {
    * there is no such template, it is archived or it is another team's.
    */
   async getActiveVersion(principal: Principal, key: string): Promise<ActiveTemplateVersion> {
-    const { template, version } = await this.current(principal, key, false);
-    return Object.assign(version, { templateKey: template.key });
+    const who = viewer(principal);
+    const found = await this.active.get(cachePrefix(key) + JSON.stringify(who), async () => {
+      const current = await this.templates.findCurrent(key, who, false);
+      return current ? Object.assign(current.version, { templateKey: current.template.key }) : null;
+    });
+    if (!found) throw templateNotFound(key);
+    return found;
+  }
+
+  /** Every instance forgets what it cached of `key`. */
+  private changed(key: string): Promise<void> {
+    return this.invalidation.invalidate(CACHE_TOPIC, cachePrefix(key));
   }
 
   /**
@@ -188,6 +223,11 @@ export class TemplatesService {
         })
       : templateNotFound(key);
   }
+}
+
+/** JSON never holds a raw newline, so the prefix of one key never matches another's entries. */
+function cachePrefix(key: string): string {
+  return `${JSON.stringify(key)}\n`;
 }
 
 function viewer(principal: Principal): TemplateViewer {
