@@ -9,7 +9,7 @@ import {
 } from '../../../../test/support/test-env';
 import { databaseOptions } from '../database/database-options';
 import { MetricsService } from '../metrics/metrics.service';
-import { MessageLifecycleRepository, type NewMessage } from './message-lifecycle.repository';
+import { MessageLifecycleRepository, type StoredNewMessage } from './message-lifecycle.repository';
 import {
   canTransition,
   isTerminal,
@@ -48,7 +48,9 @@ describe(MessageLifecycleRepository.name, () => {
        VALUES ('alpha', 'tpl', 1, 'normal', 1, $1) RETURNING id`,
       [notification.callbackUrl ?? null],
     );
-    const fields: NewMessage = {
+    const fields: StoredNewMessage = {
+      id: randomUUID(),
+      notificationId: n.id,
       recipient: `+1415555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`,
       body: 'Hello',
       senderId: null,
@@ -61,12 +63,12 @@ describe(MessageLifecycleRepository.name, () => {
       expiresAt: null,
       nextAttemptAt: new Date(),
     };
-    const [message] = await db.transaction((manager) => lifecycle.create(manager, n.id, [fields]));
+    await db.transaction((manager) => lifecycle.insertNew(manager, [fields]));
     // Any other starting state is a fixture: put there by hand, not by a move under test.
-    if (message.status !== status) {
-      await db.query(`UPDATE messages SET status = $2 WHERE id = $1`, [message.id, status]);
+    if (fields.status !== status) {
+      await db.query(`UPDATE messages SET status = $2 WHERE id = $1`, [fields.id, status]);
     }
-    return message.id;
+    return fields.id;
   }
 
   const statusOf = async (id: string): Promise<MessageStatus> =>

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service';
-import { type EventSource, MessageEvent } from './entities/message-event.entity';
+import type { EventSource } from './entities/message-event.entity';
 import { Message } from './entities/message.entity';
 import {
   CLAIMABLE_STATUS,
@@ -95,6 +95,12 @@ export interface NewMessage {
   nextAttemptAt: Date;
 }
 
+/** A new message with the id its caller gave it, ready for insertNew(). */
+export interface StoredNewMessage extends NewMessage {
+  id: string;
+  notificationId: string;
+}
+
 const COLUMNS = [
   'id',
   'notification_id',
@@ -167,25 +173,45 @@ export class MessageLifecycleRepository {
    * Stores the messages of a notification just accepted, with their first timeline rows, inside
    * the caller's transaction.
    */
-  async create(
-    manager: EntityManager,
-    notificationId: string,
-    messages: NewMessage[],
-  ): Promise<Message[]> {
-    const rows = messages.map((m) => manager.create(Message, { ...m, notificationId }));
-    // Chunked so that 1000 recipients stay well under PostgreSQL's parameter limit.
-    const saved = await manager.save(Message, rows, { chunk: 200 });
-    const events = saved.map((m) =>
-      manager.create(MessageEvent, {
-        messageId: m.id,
-        type: m.status === INITIAL_SCHEDULED_STATUS ? 'scheduled' : 'accepted',
-        status: m.status,
-        source: 'api',
-        details: m.scheduledAt ? { scheduled_at: m.scheduledAt.toISOString() } : null,
-      }),
+  /**
+   * Stores new messages (ids chosen by the caller) with the first row of each one's timeline, in
+   * one statement whatever the count: column arrays through unnest(), so a batch of many requests
+   * costs one round trip and never nears PostgreSQL's parameter limit.
+   */
+  async insertNew(manager: EntityManager, messages: readonly StoredNewMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const column = <K extends keyof StoredNewMessage>(key: K) => messages.map((m) => m[key]);
+    await manager.query(
+      `WITH stored AS (
+         INSERT INTO messages (id, notification_id, recipient, body, sender_id, characters,
+           encoding, segments, status, priority, scheduled_at, expires_at, next_attempt_at)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+           $6::int[], $7::text[], $8::int[], $9::text[], $10::smallint[], $11::timestamptz[],
+           $12::timestamptz[], $13::timestamptz[])
+       )
+       INSERT INTO message_events (message_id, type, status, source, details)
+       SELECT id, type, status, 'api', details
+       FROM unnest($1::uuid[], $14::text[], $9::text[], $15::jsonb[]) AS e(id, type, status, details)`,
+      [
+        column('id'),
+        column('notificationId'),
+        column('recipient'),
+        column('body'),
+        column('senderId'),
+        column('characters'),
+        column('encoding'),
+        column('segments'),
+        column('status'),
+        column('priority'),
+        column('scheduledAt'),
+        column('expiresAt'),
+        column('nextAttemptAt'),
+        messages.map((m) => (m.status === INITIAL_SCHEDULED_STATUS ? 'scheduled' : 'accepted')),
+        messages.map((m) =>
+          m.scheduledAt ? JSON.stringify({ scheduled_at: m.scheduledAt.toISOString() }) : null,
+        ),
+      ],
     );
-    await manager.save(MessageEvent, events, { chunk: 500 });
-    return saved;
   }
 
   /**

@@ -104,6 +104,14 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly batchItems = new Histogram({
+    name: 'notify_batch_items',
+    help: 'Items committed together in one transaction by a group-commit writer (intake, webhooks)',
+    labelNames: ['writer'] as const,
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+    registers: [this.registry],
+  });
+
   readonly messageFailures = new Counter({
     name: 'notify_message_failures_total',
     help: 'Messages that ended failed or expired, by error code',

@@ -4,12 +4,13 @@ import { SendQueueModule } from '../sending/send-queue.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { NotificationsStoreModule } from './notifications-store.module';
 import { NotificationsController } from './notifications.controller';
+import { IntakeWriter } from './intake-writer';
 import { IdempotencyPurge } from './idempotency-purge.service';
 import { NotificationsService } from './notifications.service';
 
 @Module({
   imports: [NotificationsStoreModule, DeliveryStatusModule, TemplatesModule, SendQueueModule],
   controllers: [NotificationsController],
-  providers: [NotificationsService, IdempotencyPurge],
+  providers: [NotificationsService, IntakeWriter, IdempotencyPurge],
 })
 export class NotificationsModule {}

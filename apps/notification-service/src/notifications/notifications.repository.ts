@@ -6,6 +6,8 @@ import { MessageEvent } from '../delivery-status/entities/message-event.entity';
 import { Message } from '../delivery-status/entities/message.entity';
 import { Notification } from './entities/notification.entity';
 
+export type NewNotification = Omit<Notification, 'createdAt' | 'messages'>;
+
 export interface ListFilter {
   team: string | null;
   status?: string;
@@ -69,12 +71,36 @@ export class NotificationsRepository {
     return rows[0].n;
   }
 
-  /** The notification row; its messages are created by the lifecycle in the same transaction. */
-  insertNotification(
+  /**
+   * Notification rows with the ids their callers gave them, one statement for any count; their
+   * messages are stored by the lifecycle in the same transaction.
+   */
+  async insertNotifications(
     manager: EntityManager,
-    fields: Omit<Notification, 'id' | 'createdAt' | 'messages'>,
-  ): Promise<Notification> {
-    return manager.save(manager.create(Notification, fields));
+    rows: readonly NewNotification[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const column = <K extends keyof NewNotification>(key: K) => rows.map((r) => r[key]);
+    await manager.query(
+      `INSERT INTO notifications (id, team, api_key_id, template_key, template_version, sender_id,
+         priority, scheduled_at, expires_at, callback_url, reference, recipient_count)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::int[], $6::text[],
+         $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[], $12::int[])`,
+      [
+        column('id'),
+        column('team'),
+        column('apiKeyId'),
+        column('templateKey'),
+        column('templateVersion'),
+        column('senderId'),
+        column('priority'),
+        column('scheduledAt'),
+        column('expiresAt'),
+        column('callbackUrl'),
+        column('reference'),
+        column('recipientCount'),
+      ],
+    );
   }
 
   findNotification(id: string): Promise<Notification | null> {

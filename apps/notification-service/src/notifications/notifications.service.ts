@@ -1,5 +1,5 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/scopes';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
 import { parseInstant } from '../common/iso-instant';
@@ -7,14 +7,15 @@ import { raceTimeout } from '../common/race-timeout';
 import { AppConfig } from '../config/app-config';
 import {
   MessageLifecycleRepository,
-  type NewMessage,
+  type StoredNewMessage,
 } from '../delivery-status/message-lifecycle.repository';
-import { DispatchService } from '../sending/dispatch.service';
+import { DispatchService, type NewlyAccepted } from '../sending/dispatch.service';
 import { TemplatesService } from '../templates/templates.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../delivery-status/entities/message.entity';
 import type { MessageEvent } from '../delivery-status/entities/message-event.entity';
 import type { Notification, Priority } from './entities/notification.entity';
+import { type IntakeRecord, IntakeWriter } from './intake-writer';
 import type {
   AcceptedNotification,
   CancelResult,
@@ -41,6 +42,7 @@ export class NotificationsService {
     private readonly lifecycle: MessageLifecycleRepository,
     private readonly templates: TemplatesService,
     private readonly dispatch: DispatchService,
+    private readonly writer: IntakeWriter,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
   ) {}
@@ -96,22 +98,10 @@ export class NotificationsService {
     const senderId = dto.from ?? version.senderId ?? null;
     const status = isScheduled ? 'scheduled' : 'pending';
     const nextAttemptAt = isScheduled ? scheduledAt : now;
-    const newMessages: NewMessage[] = recipients.map((recipient) => ({
-      recipient,
-      body: rendered.text,
-      senderId,
-      characters: rendered.characters,
-      encoding: rendered.encoding,
-      segments: rendered.segments,
-      status,
-      priority: PRIORITY_RANK[priority],
-      scheduledAt: isScheduled ? scheduledAt : null,
-      expiresAt,
-      nextAttemptAt,
-    }));
-
-    const stored = await this.store(principal, idempotencyKey, hash, async (manager) => {
-      const notification = await this.notifications.insertNotification(manager, {
+    const notificationId = randomUUID();
+    const record: IntakeRecord = {
+      notification: {
+        id: notificationId,
         team: principal.team,
         apiKeyId: principal.keyId,
         templateKey: version.templateKey,
@@ -123,21 +113,39 @@ export class NotificationsService {
         callbackUrl: dto.callback_url ?? null,
         reference: dto.reference ?? null,
         recipientCount: recipients.length,
-      });
-      const messages = await this.lifecycle.create(manager, notification.id, newMessages);
-      return { notification, messages };
-    });
-    if ('replayed' in stored) return stored.replayed;
+      },
+      messages: recipients.map((recipient) => ({
+        id: randomUUID(),
+        notificationId,
+        recipient,
+        body: rendered.text,
+        senderId,
+        characters: rendered.characters,
+        encoding: rendered.encoding,
+        segments: rendered.segments,
+        status,
+        priority: PRIORITY_RANK[priority],
+        scheduledAt: isScheduled ? scheduledAt : null,
+        expiresAt,
+        nextAttemptAt,
+      })),
+    };
+    if (idempotencyKey) {
+      const stored = await this.storeOnce(principal, idempotencyKey, hash, record);
+      if ('replayed' in stored) return stored.replayed;
+    } else {
+      await this.writer.write(record);
+    }
 
     this.metrics.notificationsAccepted.inc({ template: version.templateKey });
-    this.metrics.messagesAccepted.inc(stored.messages.length);
+    this.metrics.messagesAccepted.inc(record.messages.length);
     // After the commit, and bounded: the rows are the promise, the queue only makes it fast. With
     // Redis down the enqueue would wait for reconnects (seconds) after the rows are committed,
     // and a caller that times out and retries without an Idempotency-Key would send twice; past
     // the bound the answer goes out and the sweeper enqueues the messages (job ids dedupe a late
     // enqueue that still lands).
     const enqueued = await raceTimeout(
-      this.dispatch.dispatchNew(stored.messages).then(
+      this.dispatch.dispatchNew(record.messages.map(toDispatched)).then(
         () => 'enqueued' as const,
         (error: unknown) => {
           this.logger.warn(`Enqueue after accept failed; the sweeper will retry: ${String(error)}`);
@@ -151,58 +159,49 @@ export class NotificationsService {
         `Enqueue after accept took over ${ENQUEUE_BUDGET_MS} ms; the sweeper will enqueue`,
       );
     }
-    return stored.response;
+    return toAccepted(record);
   }
 
-  private async store(
+  /**
+   * A request with an Idempotency-Key, in a transaction of its own: inserting the key is the lock
+   * a concurrent duplicate waits on, and the stored answer is what a repeat gets.
+   */
+  private async storeOnce(
     principal: Principal,
-    idempotencyKey: string | undefined,
+    idempotencyKey: string,
     hash: string,
-    insert: (
-      manager: EntityManager,
-    ) => Promise<{ notification: Notification; messages: Message[] }>,
-  ): Promise<
-    { replayed: AcceptedNotification } | { response: AcceptedNotification; messages: Message[] }
-  > {
+    record: IntakeRecord,
+  ): Promise<{ replayed: AcceptedNotification } | { stored: true }> {
     try {
       return await this.notifications.transaction(async (manager) => {
-        let recordId: string | null = null;
-        if (idempotencyKey) {
-          await this.notifications.setLockTimeout(manager, IDEMPOTENCY_WAIT_MS);
-          await this.notifications.deleteExpiredIdempotency(
-            manager,
-            principal.team,
-            idempotencyKey,
-          );
-          const record = await this.notifications.insertIdempotency(manager, {
-            team: principal.team,
-            key: idempotencyKey,
-            requestHash: hash,
-            expiresAt: new Date(Date.now() + IDEMPOTENCY_TTL_MS),
-          });
-          recordId = record.id;
-        }
-        const { notification, messages } = await insert(manager);
-        const response = toAccepted(notification, messages);
-        if (recordId) {
-          await this.notifications.completeIdempotency(
-            manager,
-            recordId,
-            notification.id,
-            response as unknown as Record<string, unknown>,
-          );
-        }
-        return { response, messages };
+        await this.notifications.setLockTimeout(manager, IDEMPOTENCY_WAIT_MS);
+        await this.notifications.deleteExpiredIdempotency(manager, principal.team, idempotencyKey);
+        const idempotency = await this.notifications.insertIdempotency(manager, {
+          team: principal.team,
+          key: idempotencyKey,
+          requestHash: hash,
+          expiresAt: new Date(Date.now() + IDEMPOTENCY_TTL_MS),
+        });
+        await this.notifications.insertNotifications(manager, [record.notification]);
+        await this.lifecycle.insertNew(manager, record.messages);
+        const response = toAccepted(record);
+        await this.notifications.completeIdempotency(
+          manager,
+          idempotency.id,
+          record.notification.id,
+          response as unknown as Record<string, unknown>,
+        );
+        return { stored: true as const };
       });
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (idempotencyKey && code === '23505') {
+      if (code === '23505') {
         // A concurrent request with the same key committed first: answer as it did.
         const winner = await this.notifications.findIdempotency(principal.team, idempotencyKey);
         if (winner?.response)
           return { replayed: this.replay(winner.requestHash, hash, winner.response) };
       }
-      if (idempotencyKey && code === '55P03') {
+      if (code === '55P03') {
         throw new ConflictError(
           'idempotency_in_progress',
           'A request with this Idempotency-Key is still being processed; retry shortly',
@@ -289,7 +288,7 @@ export class NotificationsService {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function toAccepted(notification: Notification, messages: Message[]): AcceptedNotification {
+function toAccepted({ notification, messages }: IntakeRecord): AcceptedNotification {
   return {
     id: notification.id,
     status: notification.scheduledAt ? 'scheduled' : 'accepted',
@@ -297,6 +296,16 @@ function toAccepted(notification: Notification, messages: Message[]): AcceptedNo
     template_version: notification.templateVersion,
     scheduled_at: notification.scheduledAt?.toISOString() ?? null,
     messages: messages.map((m) => ({ id: m.id, to: m.recipient, status: m.status })),
+  };
+}
+
+function toDispatched(m: StoredNewMessage): NewlyAccepted {
+  return {
+    id: m.id,
+    dispatchSeq: 0,
+    priority: m.priority,
+    status: m.status,
+    nextAttemptAt: m.nextAttemptAt,
   };
 }
 

@@ -14,6 +14,12 @@ import { SCHEDULE_EARLY_MS, SEND_JOB, SEND_QUEUE, type SendJobData } from './sen
  * The producer side of the send queue. Job ids are deterministic (`<message id>.<dispatch seq>`),
  * so enqueuing the same planned attempt twice (after a crash, from the sweeper) creates one job.
  */
+/** What dispatchNew() needs of a message just stored. */
+export type NewlyAccepted = Pick<
+  Message,
+  'id' | 'dispatchSeq' | 'priority' | 'status' | 'nextAttemptAt'
+>;
+
 @Injectable()
 export class DispatchService {
   constructor(
@@ -29,7 +35,7 @@ export class DispatchService {
   }
 
   /** Messages just accepted: pending ones now, scheduled ones if they fall inside the lookahead. */
-  async dispatchNew(messages: Message[]): Promise<void> {
+  async dispatchNew(messages: readonly NewlyAccepted[]): Promise<void> {
     const horizon = Date.now() + this.config.schedule.scheduleLookaheadMs;
     const due = messages.filter(
       (m) =>
