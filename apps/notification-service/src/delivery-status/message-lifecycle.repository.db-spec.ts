@@ -9,7 +9,11 @@ import {
 } from '../../../../test/support/test-env';
 import { databaseOptions } from '../database/database-options';
 import { MetricsService } from '../metrics/metrics.service';
-import { MessageLifecycleRepository, type StoredNewMessage } from './message-lifecycle.repository';
+import {
+  MessageLifecycleRepository,
+  type ProviderChange,
+  type StoredNewMessage,
+} from './message-lifecycle.repository';
 import {
   canTransition,
   isTerminal,
@@ -194,6 +198,83 @@ describe(MessageLifecycleRepository.name, () => {
       claimOwner: null,
     });
     expect((await eventsOf(id)).pop()).toMatchObject({ type: 'queued', details: { attempt: 1 } });
+  });
+
+  describe('provider news in a batch', () => {
+    /** A message the provider took, known by its provider id. */
+    async function handedOver(): Promise<{ id: string; providerId: string }> {
+      const id = await newMessage('queued');
+      const providerId = `msg_${id}`;
+      await db.query(`UPDATE messages SET provider_message_id = $2 WHERE id = $1`, [
+        id,
+        providerId,
+      ]);
+      return { id, providerId };
+    }
+    const at = new Date('2026-03-04T05:06:07.000Z');
+    const news = (
+      providerMessageId: string,
+      to: MessageStatus,
+      error: ProviderChange['error'] = null,
+    ) => ({
+      providerMessageId,
+      to,
+      occurredAt: at,
+      sentAt: null,
+      deliveredAt: null,
+      error,
+    });
+
+    it('moves each message as one transition would, in one transaction, and says what it did', async () => {
+      const [a, b, c] = [await handedOver(), await handedOver(), await handedOver()];
+      const results = await lifecycle.applyProviderUpdates(
+        [
+          news(a.providerId, 'delivered'),
+          news(b.providerId, 'failed', { code: 'carrier_rejected', message: 'Rejected' }),
+          news('msg_nobody', 'delivered'),
+          news(a.providerId, 'delivered'),
+          news(c.providerId, 'sent'),
+          news(c.providerId, 'delivered'),
+        ],
+        'webhook',
+      );
+      expect(results.map((r) => [r.matched, r.changed?.status ?? null])).toEqual([
+        [true, 'delivered'],
+        [true, 'failed'],
+        [false, null],
+        [true, null],
+        [true, 'sent'],
+        [true, 'delivered'],
+      ]);
+      expect(await statusOf(a.id)).toBe('delivered');
+      expect((await eventsOf(a.id)).filter((e) => e.type === 'delivered')).toHaveLength(1);
+      const [failed] = await db.query<{ error_code: string; completed_at: Date | null }[]>(
+        `SELECT error_code, completed_at FROM messages WHERE id = $1`,
+        [b.id],
+      );
+      expect(failed.error_code).toBe('carrier_rejected');
+      expect(failed.completed_at).not.toBeNull();
+      expect((await eventsOf(b.id)).at(-1)).toMatchObject({
+        type: 'failed',
+        details: { error: { code: 'carrier_rejected', message: 'Rejected' } },
+      });
+      const [delivered] = await db.query<{ sent_at: Date; delivered_at: Date }[]>(
+        `SELECT sent_at, delivered_at FROM messages WHERE id = $1`,
+        [c.id],
+      );
+      expect(delivered).toEqual({ sent_at: at, delivered_at: at });
+      expect((await eventsOf(c.id)).map((e) => e.type)).toEqual(['accepted', 'sent', 'delivered']);
+    });
+
+    it('never moves a message backwards, whatever the order in the batch', async () => {
+      const m = await handedOver();
+      const results = await lifecycle.applyProviderUpdates(
+        [news(m.providerId, 'delivered'), news(m.providerId, 'sent')],
+        'webhook',
+      );
+      expect(results.map((r) => r.changed?.status ?? null)).toEqual(['delivered', null]);
+      expect(await statusOf(m.id)).toBe('delivered');
+    });
   });
 
   it('records a failure on the message and on its timeline row, where the callback reads it', async () => {

@@ -289,24 +289,23 @@ export class MessageLifecycleRepository {
     const sql = `
       WITH target AS (${target}),
       updated AS (
-        UPDATE messages m SET
-          status = ${to},
-          error_code = CASE WHEN ${acceptedFlag} THEN NULL ELSE COALESCE(${p.add(error?.code ?? null)}, m.error_code) END,
-          error_message = CASE WHEN ${acceptedFlag} THEN NULL ELSE COALESCE(${p.add(error?.message ?? null)}, m.error_message) END,
-          sent_at = COALESCE(m.sent_at, ${p.add(change.sentAt ?? null, '::timestamptz')},
-            CASE WHEN ${p.add(impliesSent(change.to), '::boolean')} THEN ${occurredAt} END),
-          delivered_at = COALESCE(m.delivered_at, ${p.add(change.deliveredAt ?? null, '::timestamptz')},
-            CASE WHEN ${p.add(change.to === 'delivered', '::boolean')} THEN ${occurredAt} END),
-          completed_at = CASE WHEN ${p.add(isTerminal(change.to), '::boolean')} THEN now() ELSE m.completed_at END,
-          claimed_at = CASE WHEN ${release} THEN NULL ELSE m.claimed_at END,
-          claim_token = CASE WHEN ${release} THEN NULL ELSE m.claim_token END,
-          claim_owner = CASE WHEN ${release} THEN NULL ELSE m.claim_owner END,
-          provider_message_id = COALESCE(${p.add(accepted?.providerMessageId ?? null)}, m.provider_message_id),
-          credits_used = COALESCE(${p.add(accepted?.creditsUsed ?? null, '::int')}, m.credits_used),
-          credits_remaining = COALESCE(${p.add(accepted?.creditsRemaining ?? null, '::int')}, m.credits_remaining),
-          queued_at = CASE WHEN ${acceptedFlag} THEN now() ELSE m.queued_at END,
-          last_checked_at = CASE WHEN ${p.add(change.fromProvider ?? false, '::boolean')} THEN now() ELSE m.last_checked_at END,
-          updated_at = now()
+        UPDATE messages m SET ${assignments({
+          to,
+          occurredAt,
+          acceptedFlag,
+          release,
+          errorCode: p.add(error?.code ?? null),
+          errorMessage: p.add(error?.message ?? null),
+          sentAt: p.add(change.sentAt ?? null, '::timestamptz'),
+          deliveredAt: p.add(change.deliveredAt ?? null, '::timestamptz'),
+          impliesSent: p.add(impliesSent(change.to), '::boolean'),
+          delivered: p.add(change.to === 'delivered', '::boolean'),
+          terminal: p.add(isTerminal(change.to), '::boolean'),
+          providerMessageId: p.add(accepted?.providerMessageId ?? null),
+          creditsUsed: p.add(accepted?.creditsUsed ?? null, '::int'),
+          creditsRemaining: p.add(accepted?.creditsRemaining ?? null, '::int'),
+          fromProvider: p.add(change.fromProvider ?? false, '::boolean'),
+        })}
         FROM target
         WHERE m.id = target.id AND ${stateConditions(selector, p, from, 'm.').join(' AND ')}
           ${dedupe ? `AND NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.dedupe_key = ${dedupe})` : ''}
@@ -325,15 +324,108 @@ export class MessageLifecycleRepository {
       FROM (SELECT 1) AS one LEFT JOIN updated u ON true`;
     const rows: (MessageRow & { matched: number })[] = await manager.query(sql, p.values);
     const changed = rows.filter((r) => r.id !== null).map(toMessage);
-    if (changed.length) {
-      this.metrics.messageTransitions.inc({ status: change.to }, changed.length);
-      if (change.to === 'failed' || change.to === 'expired') {
-        for (const m of changed) {
-          this.metrics.messageFailures.inc({ error_code: m.errorCode ?? change.to });
-        }
+    this.count(change.to, changed);
+    return { matched: rows[0]?.matched ?? 0, changed };
+  }
+
+  private count(to: MessageStatus, changed: readonly Message[]): void {
+    if (!changed.length) return;
+    this.metrics.messageTransitions.inc({ status: to }, changed.length);
+    if (to === 'failed' || to === 'expired') {
+      for (const m of changed) {
+        this.metrics.messageFailures.inc({ error_code: m.errorCode ?? to });
       }
     }
-    return { matched: rows[0]?.matched ?? 0, changed };
+  }
+
+  /**
+   * Provider news for many messages (by provider id) in one transaction: one statement per status
+   * reported, whatever the number of events, each event moving its message as transition() with
+   * `fromProvider` would. Answers, per update in order, whether its message is known and whether
+   * it moved. A message named twice is moved in two rounds, in the order given.
+   */
+  async applyProviderUpdates(
+    updates: readonly ProviderChange[],
+    source: EventSource,
+  ): Promise<ProviderChangeResult[]> {
+    const results: ProviderChangeResult[] = updates.map(() => ({ matched: false, changed: null }));
+    await this.db.transaction(async (manager) => {
+      for (const round of providerRounds(updates)) {
+        for (const [to, group] of round) {
+          const rows = await this.applyProviderGroup(manager, to, group, source);
+          for (const row of rows) {
+            results[row.ord] = {
+              matched: row.matched,
+              changed: row.id === null ? null : toMessage(row),
+            };
+          }
+        }
+      }
+    });
+    for (const [to, changed] of groupBy(results, updates)) this.count(to, changed);
+    return results;
+  }
+
+  private async applyProviderGroup(
+    manager: EntityManager,
+    to: MessageStatus,
+    group: readonly { ord: number; update: ProviderChange }[],
+    source: EventSource,
+  ): Promise<(MessageRow & { ord: number; matched: boolean })[]> {
+    const p = new Params();
+    const column = <T>(pick: (u: ProviderChange) => T) => group.map((g) => pick(g.update));
+    const input = `unnest(${p.add(column((u) => u.providerMessageId))}::text[],
+      ${p.add(column((u) => u.occurredAt))}::timestamptz[],
+      ${p.add(column((u) => u.error?.code ?? null))}::text[],
+      ${p.add(column((u) => u.error?.message ?? null))}::text[],
+      ${p.add(column((u) => u.sentAt))}::timestamptz[],
+      ${p.add(column((u) => u.deliveredAt))}::timestamptz[],
+      ${p.add(column((u) => (u.error ? JSON.stringify({ error: { code: u.error.code, message: u.error.message ?? u.error.code } }) : null)))}::jsonb[],
+      ${p.add(group.map((g) => g.ord))}::int[])
+      AS i(provider_message_id, occurred_at, error_code, error_message, sent_at, delivered_at, details, ord)`;
+    const dedupe = p.add(`provider:${to}`);
+    const terminal = p.add(isTerminal(to), '::boolean');
+    const from = p.add(statusesBefore(to), '::text[]');
+    return manager.query(
+      `WITH input AS (SELECT * FROM ${input}),
+       target AS (
+         SELECT m.id AS message_id, i.* FROM input i
+         JOIN messages m ON m.provider_message_id = i.provider_message_id
+       ),
+       updated AS (
+         UPDATE messages m SET ${assignments({
+           to: p.add(to),
+           occurredAt: 't.occurred_at',
+           acceptedFlag: 'false',
+           release: terminal,
+           errorCode: 't.error_code',
+           errorMessage: 't.error_message',
+           sentAt: 't.sent_at',
+           deliveredAt: 't.delivered_at',
+           impliesSent: p.add(impliesSent(to), '::boolean'),
+           delivered: p.add(to === 'delivered', '::boolean'),
+           terminal,
+           providerMessageId: 'NULL',
+           creditsUsed: 'NULL::int',
+           creditsRemaining: 'NULL::int',
+           fromProvider: 'true',
+         })}
+         FROM target t
+         WHERE m.id = t.message_id AND m.status = ANY(${from})
+           AND NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.dedupe_key = ${dedupe})
+         RETURNING ${M_COLUMNS}, t.ord AS input_ord, t.occurred_at AS event_at, t.details AS event_details
+       ), event AS (
+         INSERT INTO message_events (message_id, type, status, source, dedupe_key, details, occurred_at, status_change)
+         SELECT id, status, status, ${p.add(source)}, ${dedupe}, event_details, event_at, true
+         FROM updated
+         ON CONFLICT DO NOTHING
+       )
+       SELECT i.ord, (t.message_id IS NOT NULL) AS matched, u.*
+       FROM input i
+       LEFT JOIN target t ON t.ord = i.ord
+       LEFT JOIN updated u ON u.input_ord = i.ord`,
+      p.values,
+    );
   }
 
   /** `transition` for one message: the message after the move, or null when it did not move. */
@@ -566,4 +658,94 @@ function toDispatchRef(row: DispatchRow): DispatchRef {
     priority: row.priority,
     nextAttemptAt: row.next_attempt_at,
   };
+}
+
+/** SQL expressions for the values of one status change (parameters, or columns of an input). */
+interface ChangeValues {
+  to: string;
+  occurredAt: string;
+  acceptedFlag: string;
+  release: string;
+  errorCode: string;
+  errorMessage: string;
+  sentAt: string;
+  deliveredAt: string;
+  impliesSent: string;
+  delivered: string;
+  terminal: string;
+  providerMessageId: string;
+  creditsUsed: string;
+  creditsRemaining: string;
+  fromProvider: string;
+}
+
+/** The SET list of a status change: the one definition of what a move writes on the row. */
+function assignments(v: ChangeValues): string {
+  return `
+    status = ${v.to},
+    error_code = CASE WHEN ${v.acceptedFlag} THEN NULL ELSE COALESCE(${v.errorCode}, m.error_code) END,
+    error_message = CASE WHEN ${v.acceptedFlag} THEN NULL ELSE COALESCE(${v.errorMessage}, m.error_message) END,
+    sent_at = COALESCE(m.sent_at, ${v.sentAt}, CASE WHEN ${v.impliesSent} THEN ${v.occurredAt} END),
+    delivered_at = COALESCE(m.delivered_at, ${v.deliveredAt}, CASE WHEN ${v.delivered} THEN ${v.occurredAt} END),
+    completed_at = CASE WHEN ${v.terminal} THEN now() ELSE m.completed_at END,
+    claimed_at = CASE WHEN ${v.release} THEN NULL ELSE m.claimed_at END,
+    claim_token = CASE WHEN ${v.release} THEN NULL ELSE m.claim_token END,
+    claim_owner = CASE WHEN ${v.release} THEN NULL ELSE m.claim_owner END,
+    provider_message_id = COALESCE(${v.providerMessageId}, m.provider_message_id),
+    credits_used = COALESCE(${v.creditsUsed}, m.credits_used),
+    credits_remaining = COALESCE(${v.creditsRemaining}, m.credits_remaining),
+    queued_at = CASE WHEN ${v.acceptedFlag} THEN now() ELSE m.queued_at END,
+    last_checked_at = CASE WHEN ${v.fromProvider} THEN now() ELSE m.last_checked_at END,
+    updated_at = now()`;
+}
+
+/** One status report from the provider about the message with that provider id. */
+export interface ProviderChange {
+  providerMessageId: string;
+  to: MessageStatus;
+  occurredAt: Date;
+  sentAt: Date | null;
+  deliveredAt: Date | null;
+  error: { code: string; message: string | null } | null;
+}
+
+export interface ProviderChangeResult {
+  /** The provider id names a message of ours. */
+  matched: boolean;
+  /** The message after the move, or null when it did not move. */
+  changed: Message | null;
+}
+
+/**
+ * Splits updates into rounds in which each provider id appears once (one UPDATE can move a row
+ * only once), each round grouped by the status reported.
+ */
+function providerRounds(
+  updates: readonly ProviderChange[],
+): Map<MessageStatus, { ord: number; update: ProviderChange }[]>[] {
+  const rounds: Map<MessageStatus, { ord: number; update: ProviderChange }[]>[] = [];
+  const seen = new Map<string, number>();
+  updates.forEach((update, ord) => {
+    const index = seen.get(update.providerMessageId) ?? 0;
+    seen.set(update.providerMessageId, index + 1);
+    const round = (rounds[index] ??= new Map());
+    const group = round.get(update.to) ?? [];
+    group.push({ ord, update });
+    round.set(update.to, group);
+  });
+  return rounds;
+}
+
+function groupBy(
+  results: readonly ProviderChangeResult[],
+  updates: readonly ProviderChange[],
+): Map<MessageStatus, Message[]> {
+  const moved = new Map<MessageStatus, Message[]>();
+  results.forEach((result, i) => {
+    if (!result.changed) return;
+    const list = moved.get(updates[i].to) ?? [];
+    list.push(result.changed);
+    moved.set(updates[i].to, list);
+  });
+  return moved;
 }

@@ -1,33 +1,59 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { GroupCommit, isRowError } from '../common/group-commit';
+import { MetricsService } from '../metrics/metrics.service';
 import type { EventSource } from './entities/message-event.entity';
-import { MessageLifecycleRepository } from './message-lifecycle.repository';
+import { MessageLifecycleRepository, type ProviderChange } from './message-lifecycle.repository';
 import { isFailure } from './message-status';
 import { ParkedEventsRepository } from './parked-events.repository';
 import { parseProviderUpdate, type ProviderStatusUpdate } from './provider-status';
 
 export type ApplyOutcome = 'applied' | 'unchanged' | 'orphaned';
 
+/** Webhook batches in flight at once. */
+const WEBHOOK_CONCURRENT_BATCHES = 4;
+/** Events per batch at most: one transaction stays short. */
+const WEBHOOK_BATCH_EVENTS = 500;
+
 /** Applies status news from the provider (webhooks, polls) and adopts parked webhook events. */
 @Injectable()
 export class ProviderUpdatesService {
   private readonly logger = new Logger(ProviderUpdatesService.name);
 
+  /** Webhook events arriving together, applied in one transaction (see GroupCommit). */
+  private readonly webhooks: GroupCommit<ProviderStatusUpdate, ApplyOutcome>;
+
   constructor(
     private readonly lifecycle: MessageLifecycleRepository,
     private readonly parked: ParkedEventsRepository,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.webhooks = new GroupCommit({
+      commit: async (updates) => {
+        const results = await this.lifecycle.applyProviderUpdates(
+          updates.map(toProviderChange),
+          'webhook',
+        );
+        return results.map((r) => (!r.matched ? 'orphaned' : r.changed ? 'applied' : 'unchanged'));
+      },
+      concurrency: WEBHOOK_CONCURRENT_BATCHES,
+      maxWeight: WEBHOOK_BATCH_EVENTS,
+      isItemError: isRowError,
+      onBatch: (items) => metrics.batchItems.observe({ writer: 'webhooks' }, items),
+    });
+  }
 
   /**
    * One provider event. An event for a provider id we don't know yet is parked (webhooks only;
-   * a poll always names a message we know) and applied once the send is recorded.
+   * a poll always names a message we know) and applied once the send is recorded. Webhook events
+   * that arrive together share one transaction; each call still returns only once its own event
+   * is committed.
    */
   async apply(payload: unknown, source: EventSource): Promise<ApplyOutcome | 'ignored'> {
     const update = parseProviderUpdate(payload);
     if (!update) return 'ignored';
-    const outcome = await this.applyUpdate(update, source);
-    if (outcome === 'orphaned' && source === 'webhook') {
-      await this.parked.park(update.providerMessageId, payload);
-    }
+    if (source !== 'webhook') return this.applyUpdate(update, source);
+    const outcome = await this.webhooks.submit(update);
+    if (outcome === 'orphaned') await this.parked.park(update.providerMessageId, payload);
     return outcome;
   }
 
@@ -35,20 +61,18 @@ export class ProviderUpdatesService {
     update: ProviderStatusUpdate,
     source: EventSource,
   ): Promise<ApplyOutcome> {
+    const change = toProviderChange(update);
     const { matched, changed } = await this.lifecycle.transition(
       { providerMessageId: update.providerMessageId },
       {
-        to: update.status,
+        to: change.to,
         source,
         // One row per status whatever the number of copies (replays, webhook + poll).
-        dedupeKey: `provider:${update.status}`,
-        occurredAt: update.occurredAt,
-        sentAt: update.sentAt,
-        deliveredAt: update.deliveredAt,
-        error:
-          isFailure(update.status) && update.errorCode
-            ? { code: update.errorCode, message: update.errorMessage }
-            : null,
+        dedupeKey: `provider:${change.to}`,
+        occurredAt: change.occurredAt,
+        sentAt: change.sentAt,
+        deliveredAt: change.deliveredAt,
+        error: change.error,
         fromProvider: true,
       },
     );
@@ -81,4 +105,18 @@ export class ProviderUpdatesService {
   pruneParked(olderThan: Date): Promise<number> {
     return this.parked.pruneParked(olderThan);
   }
+}
+
+function toProviderChange(update: ProviderStatusUpdate): ProviderChange {
+  return {
+    providerMessageId: update.providerMessageId,
+    to: update.status,
+    occurredAt: update.occurredAt,
+    sentAt: update.sentAt,
+    deliveredAt: update.deliveredAt,
+    error:
+      isFailure(update.status) && update.errorCode
+        ? { code: update.errorCode, message: update.errorMessage }
+        : null,
+  };
 }
