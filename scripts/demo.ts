@@ -31,6 +31,7 @@ import {
   postgresBinDir,
   SANDBOX_ENTRY,
   SERVICE_ENTRY,
+  stackKeysPattern,
   startPostgresServer,
   startRedisServer,
   startTsProcess,
@@ -210,7 +211,7 @@ async function prepareStorage(cleanup: Cleanup): Promise<Storage> {
     );
   }
   cleanup.add('delete Redis keys', async () => {
-    const n = await deleteRedisKeys(redisUrl, `${queuePrefix}:*`);
+    const n = await deleteRedisKeys(redisUrl, stackKeysPattern(queuePrefix));
     console.log(`  ${n} Redis key(s) under ${queuePrefix}: deleted`);
   });
   console.log(`  Redis prefix: ${queuePrefix} (deleted afterwards)`);

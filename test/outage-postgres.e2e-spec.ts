@@ -5,6 +5,7 @@ import {
   deleteRedisKeys,
   freePort,
   type OwnPostgres,
+  stackKeysPattern,
   startPostgresServer,
   waitFor,
 } from '../tools/stack';
@@ -56,7 +57,7 @@ describe('PostgreSQL stopped for 10 s (e2e, a PostgreSQL of its own)', () => {
     await service?.kill('SIGTERM');
     await sandbox?.close();
     await pg?.stop();
-    await deleteRedisKeys(REDIS_URL, `${queuePrefix}:*`);
+    await deleteRedisKeys(REDIS_URL, stackKeysPattern(queuePrefix));
   });
 
   const api = <T = any>(method: string, path: string, body?: unknown, headers = {}) =>

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { deleteRedisKeys } from '../tools/stack';
+import { deleteRedisKeys, stackKeysPattern } from '../tools/stack';
 import {
   createTemplate,
   type Harness,
@@ -210,7 +210,7 @@ describe('Pipeline: idempotency, scheduling, cancel, expiry, priority, recovery 
     await h.api('POST', '/v1/queue/pause');
     const res = await send(body(['+14155550117', '+14155550118']));
     // Simulate a Redis flush of this stack's keys (the shared limiter state goes too).
-    await deleteRedisKeys(h.config.redisUrl, `${h.queuePrefix}*`);
+    await deleteRedisKeys(h.config.redisUrl, stackKeysPattern(h.queuePrefix));
     await h.api('POST', '/v1/queue/resume');
     const final = await waitForFinal(h, res.body.id);
     expect(final.messages.map((m: { status: string }) => m.status)).toEqual([

@@ -1,5 +1,13 @@
-import Redis from 'ioredis';
-import { callApi, freePort, spawnService, type ServiceProcess, waitFor } from '../../tools/stack';
+import {
+  callApi,
+  connectRedis,
+  freePort,
+  type RedisClient,
+  spawnService,
+  type ServiceProcess,
+  stackKeyPrefix,
+  waitFor,
+} from '../../tools/stack';
 import { ADMIN_KEY, createTemplate, SANDBOX_KEY, startHarness, waitForFinal } from './harness';
 import { REDIS_URL } from './test-env';
 
@@ -44,9 +52,9 @@ export async function crashMidBacklog(mode: CrashMode, count = 200): Promise<Cra
     sandbox: { apiKeys: `${SANDBOX_KEY}:enterprise:1000000`, latencyMs: 200 },
   });
   const processes: ServiceProcess[] = [];
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  let redis: RedisClient | undefined;
   try {
-    await redis.connect();
+    redis = await connectRedis(REDIS_URL);
     await createTemplate(api, 'otp', 'Your code is {{code}}');
     const spawn = async (role: string, port: number) => {
       const proc = await spawnService({ ...api.env, ...plan, APP_ROLE: role, PORT: String(port) });
@@ -95,7 +103,7 @@ export async function crashMidBacklog(mode: CrashMode, count = 200): Promise<Cra
       [victimLease.id],
     );
     // Jobs Bull handed to the victim that it had not claimed yet are stranded too.
-    const active = await redis.lrange(`${api.queuePrefix}:sms-send:active`, 0, -1);
+    const active = await redis.lrange(`${stackKeyPrefix(api.queuePrefix)}:sms-send:active`, 0, -1);
     const unclaimed = await api.sql<{ id: string }>(
       `SELECT id FROM messages WHERE id = ANY($1::uuid[]) AND claimed_at IS NULL AND provider_message_id IS NULL`,
       [active.map((jobId) => jobId.split('.')[0])],
@@ -129,7 +137,7 @@ export async function crashMidBacklog(mode: CrashMode, count = 200): Promise<Cra
       lastStrandedSentMs: lastSent - killedAt,
     };
   } finally {
-    redis.disconnect();
+    redis?.disconnect();
     await Promise.all(processes.map((p) => p.kill('SIGTERM')));
     await api.close();
   }

@@ -95,7 +95,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const suffix = randomBytes(4).toString('hex');
   const stack = throwaway({
     adminUrl: PG_ADMIN_URL,
-    redisUrl: REDIS_URL,
+    // Where the service keeps its keys, so that closing deletes them there (e.g. a cluster).
+    redisUrl: options.env?.REDIS_URL ?? REDIS_URL,
     databaseName: options.shareWith?.databaseName ?? `${databasePrefix()}_${suffix}`,
     queuePrefix: options.shareWith?.queuePrefix ?? `${redisPrefix()}-${suffix}`,
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { databaseUrl, dropDatabase } from './database';
-import { deleteRedisKeys } from './redis';
+import { deleteRedisKeys, stackKeysPattern } from './redis';
 
 /** Sortable by time, unique across concurrent runs: for names of throwaway databases and prefixes. */
 export function uniqueId(): string {
@@ -12,7 +12,7 @@ export interface Throwaway {
   databaseName: string;
   databaseUrl: string;
   queuePrefix: string;
-  /** Drops the database and deletes every Redis key under the prefix. */
+  /** Drops the database and deletes every Redis key of the stack. */
   remove(): Promise<void>;
 }
 
@@ -33,7 +33,7 @@ export function throwaway(options: {
     queuePrefix,
     remove: async () => {
       await dropDatabase(adminUrl, databaseName);
-      await deleteRedisKeys(redisUrl, `${queuePrefix}*`);
+      await deleteRedisKeys(redisUrl, stackKeysPattern(queuePrefix));
     },
   };
 }

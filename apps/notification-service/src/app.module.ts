@@ -18,7 +18,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { OperationsModule } from './operations/operations.module';
 import { ReconcileModule } from './reconcile/reconcile.module';
-import { RedisModule } from './redis/redis.module';
+import { BullConnections, RedisModule } from './redis/redis.module';
 import { ReportsModule } from './reports/reports.module';
 import { SendingModule } from './sending/sending.module';
 import { TemplatesModule } from './templates/templates.module';
@@ -39,10 +39,12 @@ export class AppModule {
       RedisModule,
       CacheModule,
       MetricsModule,
-      BullModule.forRoot({
-        redis: config.redisUrl,
-        prefix: config.queuePrefix,
-        settings: QUEUE_SETTINGS,
+      BullModule.forRootAsync({
+        inject: [BullConnections],
+        useFactory: (connections: BullConnections) => ({
+          ...connections.queueOptions(),
+          settings: QUEUE_SETTINGS,
+        }),
       }),
       ScheduleModule.forRoot(),
       PeriodicJobsModule,

@@ -6,8 +6,8 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import { createRedisConnection, type RedisClient } from '../redis/redis-connection';
 import { REDIS, redisKey } from '../redis/redis.module';
 import {
   type InvalidatedCacheOptions,
@@ -36,13 +36,13 @@ export class CacheInvalidation
   private readonly caches = new Map<string, InvalidatedCache<unknown>>();
   private readonly channel: string;
   private readonly instance = randomUUID();
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   listening = false;
   epoch = 0;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    config: AppConfig,
+    @Inject(REDIS) private readonly redis: RedisClient,
+    private readonly config: AppConfig,
   ) {
     this.channel = redisKey(config, 'cache-invalidation');
   }
@@ -71,7 +71,7 @@ export class CacheInvalidation
   }
 
   onModuleInit(): void {
-    const subscriber = this.redis.duplicate({ maxRetriesPerRequest: null });
+    const subscriber = createRedisConnection(this.config.redis, 'subscriber');
     this.subscriber = subscriber;
     subscriber.on('message', (channel: string, payload: string) => {
       if (channel === this.channel) this.apply(payload);

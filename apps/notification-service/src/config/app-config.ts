@@ -1,4 +1,5 @@
 import { PLAN_RATE_LIMITS, type ProviderPlan } from '@app/sms-provider/helpers';
+import type { RedisTarget } from './redis-url';
 
 export type AppRole = 'api' | 'worker' | 'all';
 
@@ -19,7 +20,10 @@ export class AppConfig {
   /** The built web console (`npm run build`), served at /console; absolute. */
   consoleDir!: string;
   databaseUrl!: string;
+  /** REDIS_URL as given (trailing slashes removed). */
   redisUrl!: string;
+  /** What REDIS_URL names: one server or a cluster; connections are made from this. */
+  redis!: RedisTarget;
   queuePrefix!: string;
   appRole!: AppRole;
   publicBaseUrl!: string;

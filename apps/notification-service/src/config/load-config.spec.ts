@@ -34,6 +34,7 @@ describe(loadConfig.name, () => {
     ['PORT', '70000'],
     ['DATABASE_URL', 'mysql://x/y'],
     ['REDIS_URL', 'not a url'],
+    ['REDIS_URL', 'redis+cluster://a:7000,b:port'],
     ['SMS_PROVIDER_PLAN', 'gold'],
     ['APP_ROLE', 'both'],
     ['ADMIN_API_KEY', 'short'],
@@ -51,6 +52,21 @@ describe(loadConfig.name, () => {
     const message = (error as Error).message;
     expect(message).toContain(variable);
     expect(message).not.toContain('\n');
+  });
+
+  it('takes a Redis Cluster in REDIS_URL', () => {
+    const config = loadConfig({ REDIS_URL: 'rediss+cluster://:pw@10.0.0.1:7000,10.0.0.2:7001' });
+    expect(config.redis).toEqual({
+      kind: 'cluster',
+      url: 'rediss+cluster://:pw@10.0.0.1:7000,10.0.0.2:7001',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+      password: 'pw',
+      tls: true,
+    });
+    expect(loadConfig({}).redis).toEqual({ kind: 'standalone', url: 'redis://127.0.0.1:6379' });
   });
 
   it('refuses a claim timeout that a live worker could outlast', () => {
@@ -87,6 +103,14 @@ describe(loadConfig.name, () => {
     [{ PORT: 'eighty' }, 'PORT must be an integer, got "eighty"'],
     [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL must use postgres: or postgresql:'],
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL must be a URL'],
+    [
+      { REDIS_URL: 'redis+cluster://a:7000,b:port' },
+      'REDIS_URL must list cluster nodes as host:port, got "b:port"',
+    ],
+    [
+      { REDIS_URL: 'redis+cluster://a:7000/1' },
+      'REDIS_URL must not name a database, path or query with redis+cluster://',
+    ],
     [{ APP_ROLE: 'both' }, 'APP_ROLE must be one of api, worker, all, got "both"'],
     [
       { THROTTLE_SAFETY_FACTOR: '1.5' },

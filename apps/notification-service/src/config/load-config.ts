@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { isCidr } from './cidr';
 import { AppConfig, type AppRole, PROVIDER_WEBHOOK_PATH } from './app-config';
+import { parseRedisUrl, type RedisTarget, RedisUrlError } from './redis-url';
 
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
@@ -113,6 +114,17 @@ function url(protocols: readonly string[]): FromText<string> {
     .transform((value) => value.replace(/\/+$/, ''));
 }
 
+/** One Redis server or a Redis Cluster (see redis-url.ts for the forms). */
+const redisTarget: FromText<RedisTarget> = text.transform((value, ctx) => {
+  try {
+    return parseRedisUrl(value);
+  } catch (error) {
+    if (!(error instanceof RedisUrlError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+    return z.NEVER;
+  }
+});
+
 const ROLES = ['api', 'worker', 'all'] as const satisfies readonly AppRole[];
 
 /**
@@ -132,7 +144,7 @@ const fields = z.object({
     url(['postgres:', 'postgresql:']),
     'postgres://postgres@127.0.0.1:5432/notifications',
   ),
-  REDIS_URL: setting(url(['redis:', 'rediss:']), 'redis://127.0.0.1:6379'),
+  REDIS_URL: setting(redisTarget, parseRedisUrl('redis://127.0.0.1:6379')),
   QUEUE_PREFIX: setting(
     text.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -'),
     'notify',
@@ -210,7 +222,8 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
   config.trustProxy = env.TRUST_PROXY;
   config.consoleDir = resolve(env.CONSOLE_DIR);
   config.databaseUrl = env.DATABASE_URL;
-  config.redisUrl = env.REDIS_URL;
+  config.redisUrl = env.REDIS_URL.url;
+  config.redis = env.REDIS_URL;
   config.queuePrefix = env.QUEUE_PREFIX;
   config.appRole = env.APP_ROLE;
   config.publicBaseUrl = env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`;

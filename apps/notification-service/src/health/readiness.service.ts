@@ -5,8 +5,8 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import type Redis from 'ioredis';
 import { raceTimeout } from '../common/race-timeout';
+import type { RedisClient } from '../redis/redis-connection';
 import { REDIS } from '../redis/redis.module';
 
 const TIMEOUT_MS = 1000;
@@ -23,7 +23,7 @@ export class ReadinessService {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   async check(): Promise<Record<string, DependencyState>> {

@@ -11,9 +11,9 @@ import {
   SmsProviderClient,
   SmsProviderError,
 } from '@app/sms-provider';
-import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import type { RedisClient } from '../redis/redis-connection';
 import { REDIS, redisKey } from '../redis/redis.module';
 import { type CallPermit, RedisRateLimiter, type ThrottleKind } from './throttle';
 
@@ -48,7 +48,7 @@ export class ProviderGateway implements OnModuleDestroy {
   constructor(
     private readonly client: SmsProviderClient,
     private readonly metrics: MetricsService,
-    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS) redis: RedisClient,
     config: AppConfig,
   ) {
     // Every waiting send listens to this one signal; dozens at once is expected, not a leak.

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import type { RedisClient } from '../redis/redis-connection';
 import { REDIS, redisKey } from '../redis/redis.module';
 import { DispatchService } from './dispatch.service';
 
@@ -33,7 +33,7 @@ export class PauseService {
   private readonly key: string;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly dispatch: DispatchService,
     private readonly metrics: MetricsService,
     config: AppConfig,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
-import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import type { RedisClient } from '../redis/redis-connection';
 import { REDIS, redisKey } from '../redis/redis.module';
 import { currentTraceCarrier } from './job-trace';
 
@@ -15,7 +15,7 @@ export class TraceLinks {
   private readonly ttlSeconds: number;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly config: AppConfig,
   ) {
     this.ttlSeconds = Math.ceil(config.reconcile.maxAgeMs / 1000);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { BACKOFF_LUA, COMMIT_LUA, RESERVE_LUA, SETTLE_LUA } from './gcra.lua';
 
 /** `send` goes first; a `poll` (status check) only uses budget nobody is queued for. */
@@ -165,7 +165,7 @@ export class RedisRateLimiter {
   private readonly settleScript: ScriptCall;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     options: RedisRateLimiterOptions,
   ) {
     const {
@@ -199,6 +199,7 @@ export class RedisRateLimiter {
     this.maxReserveMs = maxReserveMs;
     this.providerLimitTtlMs = providerLimitTtlMs;
     // The hash tag keeps the keys in one slot, which a script touching several needs on a cluster.
+    // A prefix with braces of its own (the service's `{notify}:`) decides instead: the first count.
     this.stateKey = `${keyPrefix}{throttle}:state`;
     this.limitKey = `${keyPrefix}{throttle}:provider-limit`;
     this.logKey = `${keyPrefix}{throttle}:log`;
