@@ -1,9 +1,23 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type Redis from 'ioredis';
+import { CacheInvalidation } from '../cache/cache-invalidation.service';
+import type { InvalidatedCache, RowCaches } from '../cache/invalidated-cache';
 import { ApiError } from '../common/errors/api-error';
 import { raceTimeout } from '../common/race-timeout';
 import { AppConfig } from '../config/app-config';
+import type { RedisClient } from '../redis/redis-connection';
 import { REDIS, redisKey } from '../redis/redis.module';
+
+/** How long an address's state is trusted while every instance's news is heard. */
+const CACHE_TTL_MS = 60_000;
+/** How long when it may not be: an address over the limit is refused everywhere within this. */
+const DEAF_TTL_MS = 1000;
+const CACHE_MAX_ENTRIES = 10_000;
+const CACHE_TOPIC = 'auth-failures';
+
+/** The cache key of an address: the newline ends it, so one address is never another's prefix. */
+function cacheKey(address: string): string {
+  return `${address}\n`;
+}
 
 /** How long a Redis call may take before the limiter lets the request through. */
 const REDIS_BUDGET_MS = 100;
@@ -17,6 +31,10 @@ const REDIS_BUDGET_MS = 100;
  * line (so an operator sees the first attempt at once, with its request id); the others are
  * counted and reported in one summary line when the window ends.
  *
+ * Each instance keeps what it learnt of an address in memory, so a request costs no Redis call;
+ * the instance whose failure takes an address over the limit tells the others (see
+ * CacheInvalidation), and within DEAF_TTL_MS they ask Redis again anyway when they can't hear.
+ *
  * Redis trouble never blocks a request: a call slower than `REDIS_BUDGET_MS` or failing counts
  * as "not limited" (authentication itself still holds).
  */
@@ -27,11 +45,20 @@ export class AuthFailureLimiter implements OnModuleDestroy {
   private quieted = 0;
   private readonly addresses = new Set<string>();
   private window: { startedAt: number; timer: NodeJS.Timeout } | undefined;
+  /** When each address's limit ends (null: not limited), so that a request costs no Redis call. */
+  private readonly limited: InvalidatedCache<number | null>;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(CacheInvalidation) private readonly caches: RowCaches,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.limited = caches.cache(CACHE_TOPIC, {
+      ttlMs: CACHE_TTL_MS,
+      deafTtlMs: DEAF_TTL_MS,
+      maxEntries: CACHE_MAX_ENTRIES,
+    });
+  }
 
   onModuleDestroy(): void {
     if (this.window) clearTimeout(this.window.timer);
@@ -43,12 +70,8 @@ export class AuthFailureLimiter implements OnModuleDestroy {
    * called when the refusal falls into the current window's summary.
    */
   async check(address: string, quiet: () => void): Promise<void> {
-    const { limit } = this.config.authFailures;
-    const ttl = await this.withinBudget(async () => {
-      const count = Number(await this.redis.get(this.key(address)));
-      return count >= limit ? await this.redis.pttl(this.key(address)) : null;
-    });
-    if (ttl === null || ttl === undefined) return;
+    const ttl = await this.limitedFor(address);
+    if (ttl === null) return;
     if (!this.note(address)) quiet();
     const retryAfter = Math.max(1, Math.ceil(ttl / 1000));
     throw new ApiError(
@@ -64,9 +87,44 @@ export class AuthFailureLimiter implements OnModuleDestroy {
   async recordFailure(address: string, quiet: () => void): Promise<void> {
     if (!this.note(address)) quiet();
     const key = this.key(address);
-    await this.withinBudget(() =>
+    const replies = await this.withinBudget(() =>
       this.redis.multi().incr(key).pexpire(key, this.config.authFailures.windowMs, 'NX').exec(),
     );
+    const count = Number(replies?.[0]?.[1]);
+    // Crossing the limit is news for every instance's cache of this address.
+    if (count === this.config.authFailures.limit) {
+      await this.caches.invalidate(CACHE_TOPIC, cacheKey(address));
+    }
+  }
+
+  /**
+   * Milliseconds until `address` may try again, or null when it is not limited. Answered from the
+   * cache, which forgets an address as soon as any instance sees it cross the limit.
+   */
+  private async limitedFor(address: string): Promise<number | null> {
+    const key = cacheKey(address);
+    try {
+      let until = await this.limited.get(key, () => this.lookUp(address));
+      if (until !== null && until <= Date.now()) {
+        this.limited.invalidate(key);
+        until = await this.limited.get(key, () => this.lookUp(address));
+      }
+      return until === null ? null : Math.max(0, until - Date.now());
+    } catch {
+      // Redis slow or away: not limited, and nothing cached, so the next request asks again.
+      return null;
+    }
+  }
+
+  /** When the address's limit ends, from its count in Redis; null when under the limit. */
+  private async lookUp(address: string): Promise<number | null> {
+    const key = this.key(address);
+    const ttl = await this.withinBudget(async () => {
+      const count = Number(await this.redis.get(key));
+      return count >= this.config.authFailures.limit ? await this.redis.pttl(key) : null;
+    });
+    if (ttl === undefined) throw new Error('Redis did not answer within the budget');
+    return ttl !== null && ttl > 0 ? Date.now() + ttl : null;
   }
 
   /** True for the first failure of a window, which is logged as it is. */
