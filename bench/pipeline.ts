@@ -5,16 +5,17 @@
  *
  *   npx ts-node --transpile-only -r tsconfig-paths/register bench/pipeline.ts [scenario ...]
  *
- * Scenarios (default: all three, in this order):
+ * Scenarios (default: all four, in this order):
  *   standard       10 req/s plan, one instance (APP_ROLE=all)
+ *   standard-x2    10 req/s plan, two instances (all + worker) sharing database, Redis, sandbox
  *   enterprise     50 req/s plan, one instance
- *   enterprise-x2  50 req/s plan, two instances (all + worker) sharing database, Redis, sandbox
+ *   enterprise-x2  50 req/s plan, two instances (all + worker)
  *
- * Every scenario gets a fresh sandbox (provider latency 200 ms on every request), a fresh
- * database and Redis prefix, and service processes of its own (bench/support.ts). It first sends
- * a trickle (single-recipient requests at 30% of the limit for 3 s: the pipeline's own latency),
- * then a backlog of limit × PIPELINE_BENCH_SECONDS messages in requests of up to 1000 recipients,
- * and waits until every message is final (delivered through the sandbox's webhooks).
+ * Every scenario gets a fresh sandbox (PIPELINE_LATENCY_MS on every request, 200 ms by default),
+ * a fresh database and Redis prefix, and service processes of its own (bench/support.ts). It sends
+ * first a trickle (single-recipient requests at 30% of the limit for 3 s: the pipeline's own
+ * latency), then a backlog of limit × PIPELINE_BENCH_SECONDS messages in requests of up to 1000
+ * recipients, and waits until every message is final (delivered through the sandbox's webhooks).
  *
  * Env: PIPELINE_BENCH_SECONDS (default 20: 200 messages at 10/s, 1000 at 50/s),
  *      PIPELINE_LATENCY_MS (default 200), BENCH_PG_URL, BENCH_REDIS_URL,
@@ -28,17 +29,23 @@ import { maxInSlidingWindow } from '../apps/notification-service/src/provider/th
 import {
   api,
   benchStack,
+  failOnProblems,
   fmt,
   arrivals,
   machineLine,
   openMessages,
+  peakOf,
   percentile,
+  type ProcessPeak,
   type ProcessStats,
+  type Progress,
   recipients,
   providerRecords,
   type BenchProcess,
+  runScript,
   startSandboxProcess,
   startService,
+  stderrProgress,
   waitFor,
 } from './support';
 
@@ -54,20 +61,52 @@ const SERVICE_ENV: Record<string, string> = Object.fromEntries(
 );
 const MAX_RECIPIENTS = 1000;
 
-interface Scenario {
+export interface Scenario {
   name: string;
   plan: 'standard' | 'enterprise';
   instances: 1 | 2;
 }
 
-const SCENARIOS: Scenario[] = [
+export const SCENARIOS: Scenario[] = [
   { name: 'standard', plan: 'standard', instances: 1 },
+  { name: 'standard-x2', plan: 'standard', instances: 2 },
   { name: 'enterprise', plan: 'enterprise', instances: 1 },
   { name: 'enterprise-x2', plan: 'enterprise', instances: 2 },
 ];
 
-interface Row {
+export interface PipelineOptions {
+  /** Scenario names; all of SCENARIOS by default. */
+  scenarios?: string[];
+  /** Backlog: this many seconds' worth of the limit. */
+  seconds?: number;
+  /** The sandbox's delay before it answers each request. */
+  latencyMs?: number;
+  /** Extra service variables for every instance. */
+  serviceEnv?: Record<string, string>;
+  progress?: Progress;
+}
+
+export interface PipelineResult {
+  seconds: number;
+  latencyMs: number;
+  serviceEnv: Record<string, string>;
+  /** The throttle's safety factor in effect (the service's own config). */
+  safetyFactor: number;
+  /**
+   * What the throttle allows at this latency: min(safety factor, 1000 / (1000 + latency)). A
+   * call counts from when it leaves until the provider answered it, plus the 1 s window (the
+   * provider may count it anywhere in between), so `limit` calls take a second plus one
+   * response time.
+   */
+  utilisationBound: number;
+  rows: Row[];
+  problems: string[];
+}
+
+export interface Row {
   scenario: Scenario;
+  /** Achieved rate ÷ limit over the backlog. */
+  utilisation: number;
   limit: number;
   concurrency: string;
   messages: number;
@@ -97,6 +136,7 @@ interface Row {
   /** Gaps (ms) between the limit + 1 requests of the tightest span, when it is under 1000 ms. */
   tightestGaps: number[] | null;
   sandbox: ProcessStats;
+  processes: ProcessPeak[];
 }
 
 /** Shortest time covered by limit + 1 consecutive requests, and the gaps inside it. */
@@ -152,13 +192,21 @@ async function sendsByInstance(instances: BenchProcess[]): Promise<number[]> {
   );
 }
 
-async function runScenario(scenario: Scenario): Promise<Row> {
+async function runScenario(
+  scenario: Scenario,
+  {
+    seconds,
+    latencyMs,
+    serviceEnv,
+  }: Required<Pick<PipelineOptions, 'seconds' | 'latencyMs' | 'serviceEnv'>>,
+  progress: Progress,
+): Promise<Row> {
   const limit = scenario.plan === 'standard' ? 10 : 50;
   const key = `sk_bench_${scenario.plan}`;
   const sandbox = await startSandboxProcess({
     port: 0,
     apiKeys: `${key}:${scenario.plan}:10000000`,
-    latencyMs: LATENCY_MS,
+    latencyMs,
     sentDelayMs: 50,
     deliveredDelayMs: 100,
   });
@@ -170,8 +218,9 @@ async function runScenario(scenario: Scenario): Promise<Row> {
       providerUrl: sandbox.url,
       providerKey: key,
       plan: scenario.plan,
-      env: SERVICE_ENV,
+      env: serviceEnv,
     };
+    progress(`${scenario.name}: starting ${scenario.instances} instance(s)`);
     const first = await startService(common);
     instances.push(first);
     if (scenario.instances === 2) {
@@ -195,6 +244,7 @@ async function runScenario(scenario: Scenario): Promise<Row> {
     };
 
     // Trickle: one recipient per request at 30% of the limit.
+    progress(`${scenario.name}: trickle ${TRICKLE_SECONDS} s`);
     const trickleStart = Date.now();
     const trickle = take(Math.ceil(TRICKLE_SHARE * limit * TRICKLE_SECONDS));
     const gapMs = 1000 / (TRICKLE_SHARE * limit);
@@ -209,14 +259,15 @@ async function runScenario(scenario: Scenario): Promise<Row> {
     });
 
     // Backlog.
-    const backlog = take(limit * SECONDS);
+    progress(`${scenario.name}: backlog of ${limit * seconds} messages`);
+    const backlog = take(limit * seconds);
     const backlogStart = Date.now();
     for (let i = 0; i < backlog.length; i += MAX_RECIPIENTS) {
       await post(first.url, backlog.slice(i, i + MAX_RECIPIENTS), acceptedAt);
     }
     await waitFor(async () => (await openMessages(stack)) === 0, {
       what: 'backlog final',
-      timeoutMs: SECONDS * 4000 + 30_000,
+      timeoutMs: seconds * 4000 + 30_000,
       intervalMs: 100,
     });
     const drainS = (Date.now() - backlogStart) / 1000;
@@ -224,7 +275,7 @@ async function runScenario(scenario: Scenario): Promise<Row> {
     const sendsPerInstance = await sendsByInstance(instances);
 
     const { log, messages } = await providerRecords(sandbox.adminUrl, key);
-    const { byRecipient, slackMs } = arrivals(log, messages, LATENCY_MS);
+    const { byRecipient, slackMs } = arrivals(log, messages, latencyMs);
     const tight = tightestSpan(
       log.map((r) => r.at),
       limit,
@@ -245,11 +296,14 @@ async function runScenario(scenario: Scenario): Promise<Row> {
     );
     const delivered = statuses.find((s) => s.status === 'delivered')?.n ?? 0;
 
+    const sandboxStats = await sandbox.stats();
+    const rate = (backlogSends.length - 1) / spanS;
     return {
       scenario,
+      utilisation: rate / limit,
       limit,
       concurrency: String(
-        loadConfig({ ...SERVICE_ENV, SMS_PROVIDER_PLAN: scenario.plan }).sending.concurrency,
+        loadConfig({ ...serviceEnv, SMS_PROVIDER_PLAN: scenario.plan }).sending.concurrency,
       ),
       messages: backlog.length,
       sends: backlogSends.length,
@@ -261,7 +315,7 @@ async function runScenario(scenario: Scenario): Promise<Row> {
         log.map((r) => r.at),
         1000,
       ),
-      rate: (backlogSends.length - 1) / spanS,
+      rate,
       spanS,
       drainS,
       backlogP50: percentile(latency(backlog), 50),
@@ -277,7 +331,18 @@ async function runScenario(scenario: Scenario): Promise<Row> {
       tightestSpanMs: tight.spanMs,
       overLimitWindows: tight.overLimit,
       tightestGaps: tight.spanMs < 1000 ? tight.gaps : null,
-      sandbox: await sandbox.stats(),
+      sandbox: sandboxStats,
+      processes: [
+        ...after.map((stats, i) =>
+          peakOf(
+            `pipeline ${scenario.name} @${latencyMs} ms / ${i === 0 ? 'all' : 'worker'} ${i + 1}`,
+            'service',
+            stats,
+            true,
+          ),
+        ),
+        peakOf(`pipeline ${scenario.name} @${latencyMs} ms / sandbox`, 'sandbox', sandboxStats),
+      ],
     };
   } finally {
     for (const instance of [...instances].reverse()) await instance.close();
@@ -291,66 +356,94 @@ function loop(stats: ProcessStats): string {
   return `${fmt(p50, 1)} / ${fmt(p99, 1)} / ${fmt(max, 1)}`;
 }
 
-function print(rows: Row[], machineBefore: string): void {
-  console.log(
-    `\nBefore: ${machineBefore}\nAfter:  ${machineLine()}\nProvider latency ${LATENCY_MS} ms, backlog ${SECONDS} s worth at each limit, trickle ${TRICKLE_SECONDS} s at ${TRICKLE_SHARE * 100}% of the limit, service env ${JSON.stringify(SERVICE_ENV)}.\n`,
-  );
-  console.log(
+/** The figures as markdown lines: the scenario table, the process table, remarks. */
+export function pipelineLines(result: PipelineResult): string[] {
+  const { rows } = result;
+  const out: string[] = [];
+  out.push(
     '| scenario | limit/s | worker concurrency | backlog msgs | sends | 429s | other non-2xx | max in any sliding 1 s | windows over the limit | tightest span of limit+1 requests ms | achieved/s (first→last send) | utilisation | drain s | accept→provider p50 / p95 ms (backlog) | accept→provider p50 / p95 ms (trickle) | duplicates | not delivered |',
   );
-  console.log(
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  );
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(
+    out.push(
       `| ${r.scenario.name} | ${r.limit} | ${r.concurrency} × ${r.scenario.instances} | ${r.messages} | ${r.sends} | ${r.rateLimited} | ${r.otherErrors} | ${r.maxInSecond} | ${r.overLimitWindows} | ${fmt(r.tightestSpanMs)} | ${fmt(r.rate, 2)} | ${fmt((100 * r.rate) / r.limit, 1)}% | ${fmt(r.drainS, 1)} | ${fmt(r.backlogP50)} / ${fmt(r.backlogP95)} | ${fmt(r.trickleP50)} / ${fmt(r.trickleP95)} (n=${r.trickleN}) | ${r.duplicates} | ${r.notDelivered} |`,
     );
   }
-  console.log(
+  out.push(
     '\n| scenario | instance | sends by this instance | RSS after start MB | RSS after drain MB | peak RSS MB | heap used after start / drain MB | CPU s during run | event-loop delay p50 / p99 / max ms |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     r.memory.forEach((m, i) => {
-      console.log(
+      out.push(
         `| ${r.scenario.name} | ${i + 1} | ${r.sendsPerInstance[i]} | ${fmt(m.before.rssMb)} | ${fmt(m.after.rssMb)} | ${fmt(m.after.peakRssMb)} | ${fmt(m.before.heapUsedMb)} / ${fmt(m.after.heapUsedMb)} | ${fmt((m.after.cpuMs - m.before.cpuMs) / 1000, 1)} | ${loop(m.after)} |`,
       );
     });
   }
   for (const r of rows) {
     if (r.tightestGaps) {
-      console.log(
+      out.push(
         `${r.scenario.name}: the ${r.limit + 1} requests within ${fmt(r.tightestSpanMs, 1)} ms arrived with gaps (ms) ${r.tightestGaps.map((g) => g.toFixed(1)).join(' ')}`,
       );
     }
   }
-  console.log(
+  out.push(
     `Sandbox process (whole scenario): ${rows.map((r) => `${r.scenario.name} CPU ${fmt(r.sandbox.cpuMs / 1000, 1)} s, event-loop delay ${loop(r.sandbox)} ms`).join('; ')}.`,
   );
-  console.log(
+  out.push(
     `\nOther provider requests during the backlogs (polls, account checks): ${rows.map((r) => `${r.scenario.name} ${r.otherRequests}`).join(', ')}. Arrival pairing slack (|created_at − arrival − latency|, max): ${rows.map((r) => `${fmt(r.pairingSlackMs)} ms`).join(', ')}.`,
   );
+  out.push(
+    `Throttle bound at ${result.latencyMs} ms provider latency: min(safety factor ${result.safetyFactor}, 1000 / (1000 + ${result.latencyMs})) = ${fmt(100 * result.utilisationBound, 1)}%.`,
+  );
+  return out;
+}
+
+export async function runPipeline(options: PipelineOptions = {}): Promise<PipelineResult> {
+  const {
+    scenarios = SCENARIOS.map((s) => s.name),
+    seconds = SECONDS,
+    latencyMs = LATENCY_MS,
+    serviceEnv = SERVICE_ENV,
+    progress = stderrProgress,
+  } = options;
+  const chosen = SCENARIOS.filter((s) => scenarios.includes(s.name));
+  if (chosen.length === 0 || chosen.length !== scenarios.length)
+    throw new Error(`unknown scenario; pick from ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const rows: Row[] = [];
+  for (const scenario of chosen) {
+    rows.push(await runScenario(scenario, { seconds, latencyMs, serviceEnv }, progress));
+  }
+  const safetyFactor = loadConfig({ ...serviceEnv }).sending.throttleSafetyFactor;
+  const problems = rows.flatMap((r) => [
+    ...(r.duplicates > 0
+      ? [`pipeline ${r.scenario.name} @${latencyMs} ms: ${r.duplicates} recipients sent twice`]
+      : []),
+    ...(r.notDelivered > 0
+      ? [`pipeline ${r.scenario.name} @${latencyMs} ms: ${r.notDelivered} messages not delivered`]
+      : []),
+  ]);
+  return {
+    seconds,
+    latencyMs,
+    serviceEnv,
+    safetyFactor,
+    utilisationBound: Math.min(safetyFactor, 1000 / (1000 + latencyMs)),
+    rows,
+    problems,
+  };
 }
 
 async function main(): Promise<void> {
   Logger.overrideLogger(false);
   const machineBefore = machineLine();
   const wanted = process.argv.slice(2);
-  const chosen = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
-  if (chosen.length === 0)
-    throw new Error(`unknown scenario; pick from ${SCENARIOS.map((s) => s.name).join(', ')}`);
-  const rows: Row[] = [];
-  for (const scenario of chosen) {
-    const started = Date.now();
-    rows.push(await runScenario(scenario));
-    process.stderr.write(
-      `done: ${scenario.name} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-    );
-  }
-  print(rows, machineBefore);
+  const result = await runPipeline(wanted.length ? { scenarios: wanted } : {});
+  console.log(
+    `\nBefore: ${machineBefore}\nAfter:  ${machineLine()}\nProvider latency ${result.latencyMs} ms, backlog ${result.seconds} s worth at each limit, trickle ${TRICKLE_SECONDS} s at ${TRICKLE_SHARE * 100}% of the limit, service env ${JSON.stringify(result.serviceEnv)}.\n`,
+  );
+  console.log(pipelineLines(result).join('\n'));
+  failOnProblems(result.problems);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runScript(module, main);

@@ -20,54 +20,79 @@ import {
   api,
   arrivals,
   benchStack,
+  failOnProblems,
   fmt,
   machineLine,
   openMessages,
+  peakOf,
   percentile,
+  type ProcessPeak,
+  type Progress,
   recipients,
   providerRecords,
   type BenchProcess,
+  runScript,
   startSandboxProcess,
   startService,
+  stderrProgress,
   waitFor,
 } from './support';
 
 const COUNT = Number(process.env.SCHEDULE_BENCH_COUNT ?? 50);
 const LATENCY_MS = 200;
 
-interface Case {
+export interface Case {
   name: string;
   plan: 'standard' | 'enterprise';
-  /** Offset of message i from the start of posting, ms. */
-  offsetMs(i: number): number;
+  /** Within the budget: the lateness target is about these; a burst is late by design. */
+  staggered: boolean;
+  /** Offset of message i of `count` from the start of posting, ms. */
+  offsetMs(i: number, count: number): number;
 }
 
 const CASES: Case[] = [
   {
     name: 'staggered 2–10 s',
     plan: 'standard',
-    offsetMs: (i) => 2000 + (i * 8000) / (COUNT - 1),
+    staggered: true,
+    offsetMs: (i, count) => 2000 + (i * 8000) / (count - 1),
   },
   {
     name: 'staggered 2–10 s',
     plan: 'enterprise',
-    offsetMs: (i) => 2000 + (i * 8000) / (COUNT - 1),
+    staggered: true,
+    offsetMs: (i, count) => 2000 + (i * 8000) / (count - 1),
   },
-  { name: 'burst, all at +5 s', plan: 'enterprise', offsetMs: () => 5000 },
+  { name: 'burst, all at +5 s', plan: 'enterprise', staggered: false, offsetMs: () => 5000 },
 ];
 
-interface Row {
+export interface Row {
   test: Case;
   messages: number;
   sends: number;
   rateLimited: number;
   lags: number[];
+  minMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Arrived at the provider before scheduled_at. */
+  early: number;
   late1s: number;
   duplicates: number;
   notDelivered: number;
+  processes: ProcessPeak[];
 }
 
-async function runCase(test: Case): Promise<Row> {
+export interface ScheduleResult {
+  count: number;
+  latencyMs: number;
+  rows: Row[];
+  problems: string[];
+}
+
+async function runCase(test: Case, count: number): Promise<Row> {
   const key = `sk_bench_${test.plan}`;
   const sandbox = await startSandboxProcess({
     apiKeys: `${key}:${test.plan}:1000000`,
@@ -91,10 +116,10 @@ async function runCase(test: Case): Promise<Row> {
     });
     if (template.status !== 201) throw new Error(`template: ${template.status}`);
 
-    const to = recipients(100, COUNT);
+    const to = recipients(100, count);
     const start = Date.now();
     const scheduledAt = new Map<string, number>();
-    to.forEach((number, i) => scheduledAt.set(number, Math.round(start + test.offsetMs(i))));
+    to.forEach((number, i) => scheduledAt.set(number, Math.round(start + test.offsetMs(i, count))));
     // Five requests at a time: posting all of them takes well under the first 2 s.
     for (let i = 0; i < to.length; i += 5) {
       await Promise.all(
@@ -125,15 +150,23 @@ async function runCase(test: Case): Promise<Row> {
     const [delivered] = await stack.sql<{ n: number }>(
       `SELECT count(*)::int AS n FROM messages WHERE status = 'delivered'`,
     );
+    const stats = await service.stats();
     return {
       test,
-      messages: COUNT,
+      messages: count,
       sends: log.filter((r) => r.method === 'POST' && r.path === '/v1/messages').length,
       rateLimited: log.filter((r) => r.status === 429).length,
       lags,
+      minMs: Math.min(...lags),
+      p50Ms: percentile(lags, 50),
+      p95Ms: percentile(lags, 95),
+      p99Ms: percentile(lags, 99),
+      maxMs: Math.max(...lags),
+      early: lags.filter((l) => l < 0).length,
       late1s: lags.filter((l) => !(l < 1000)).length,
       duplicates: [...perRecipient.values()].filter((n) => n > 1).length,
-      notDelivered: COUNT - delivered.n,
+      notDelivered: count - delivered.n,
+      processes: [peakOf(`schedule ${test.plan} ${test.name} / all`, 'service', stats)],
     };
   } finally {
     await service?.close();
@@ -142,29 +175,45 @@ async function runCase(test: Case): Promise<Row> {
   }
 }
 
+export async function runSchedule(
+  options: { count?: number; progress?: Progress } = {},
+): Promise<ScheduleResult> {
+  const { count = COUNT, progress = stderrProgress } = options;
+  const rows: Row[] = [];
+  for (const test of CASES) {
+    progress(`${test.plan}, ${test.name}: ${count} messages`);
+    rows.push(await runCase(test, count));
+  }
+  const problems = rows.flatMap((r) => [
+    ...(r.duplicates > 0
+      ? [`schedule ${r.test.plan} ${r.test.name}: ${r.duplicates} recipients sent twice`]
+      : []),
+    ...(r.notDelivered > 0
+      ? [`schedule ${r.test.plan} ${r.test.name}: ${r.notDelivered} messages not delivered`]
+      : []),
+  ]);
+  return { count, latencyMs: LATENCY_MS, rows, problems };
+}
+
+export const SCHEDULE_TABLE_HEADER = [
+  '| plan | schedule | messages | sends | 429s | lag min ms | p50 ms | p95 ms | p99 ms | max ms | early | ≥ 1 s late | duplicates | not delivered |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+];
+
+export function scheduleRow(r: Row): string {
+  return `| ${r.test.plan} | ${r.test.name} | ${r.messages} | ${r.sends} | ${r.rateLimited} | ${fmt(r.minMs)} | ${fmt(r.p50Ms)} | ${fmt(r.p95Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.maxMs)} | ${r.early} | ${r.late1s} | ${r.duplicates} | ${r.notDelivered} |`;
+}
+
 async function main(): Promise<void> {
   Logger.overrideLogger(false);
   const machineBefore = machineLine();
-  const rows: Row[] = [];
-  for (const test of CASES) {
-    rows.push(await runCase(test));
-    process.stderr.write(`done: ${test.plan} ${test.name}\n`);
-  }
+  const result = await runSchedule();
   console.log(
-    `\nBefore: ${machineBefore}\nAfter:  ${machineLine()}\n${COUNT} single-recipient notifications per row, provider latency ${LATENCY_MS} ms, default service settings.\n`,
+    `\nBefore: ${machineBefore}\nAfter:  ${machineLine()}\n${result.count} single-recipient notifications per row, provider latency ${result.latencyMs} ms, default service settings.\n`,
   );
-  console.log(
-    '| plan | schedule | messages | sends | 429s | lag min ms | p50 ms | p95 ms | max ms | ≥ 1 s late | duplicates | not delivered |',
-  );
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of rows) {
-    console.log(
-      `| ${r.test.plan} | ${r.test.name} | ${r.messages} | ${r.sends} | ${r.rateLimited} | ${fmt(Math.min(...r.lags))} | ${fmt(percentile(r.lags, 50))} | ${fmt(percentile(r.lags, 95))} | ${fmt(Math.max(...r.lags))} | ${r.late1s} | ${r.duplicates} | ${r.notDelivered} |`,
-    );
-  }
+  console.log(SCHEDULE_TABLE_HEADER.join('\n'));
+  for (const r of result.rows) console.log(scheduleRow(r));
+  failOnProblems(result.problems);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runScript(module, main);

@@ -14,10 +14,12 @@ import { TERMINAL_STATUSES } from '../apps/notification-service/src/delivery-sta
 import type { SandboxOverrides } from '../apps/sms-provider-sandbox/src/config';
 import {
   callApi,
+  connectRedis,
   DEFAULT_PG_ADMIN_URL,
   DEFAULT_REDIS_URL,
   type ForkedApp,
   forkSandbox,
+  type ProcessStats,
   forkService,
   freePort,
   type LoggedRequest,
@@ -341,4 +343,116 @@ export function cpuBetween(
 
 export function fmt(value: number, digits = 0): string {
   return Number.isFinite(value) ? value.toFixed(digits) : '–';
+}
+
+export interface Machine {
+  cpuModel: string;
+  nproc: string;
+  memoryGiB: number;
+  node: string;
+  /** `server_version` and the settings that decide the cost of a commit. */
+  postgres: string;
+  redis: string;
+}
+
+/** What the benches ran on; a server that does not answer is reported, not fatal. */
+export async function machine(): Promise<Machine> {
+  let nproc = String(cpus().length);
+  try {
+    nproc = execSync('nproc', { encoding: 'utf8' }).trim();
+  } catch {
+    // keep os.cpus()
+  }
+  let postgres = 'not reachable';
+  const client = new Client({ connectionString: PG_ADMIN_URL });
+  try {
+    await client.connect();
+    const settings = await client.query<{ name: string; setting: string; unit: string | null }>(
+      `SELECT name, setting, unit FROM pg_settings
+       WHERE name IN ('server_version', 'fsync', 'synchronous_commit', 'shared_buffers', 'max_connections')
+       ORDER BY name`,
+    );
+    const byName = new Map(settings.rows.map((r) => [r.name, r]));
+    const sharedBuffers = byName.get('shared_buffers');
+    // shared_buffers is counted in 8 kB pages.
+    const buffersMb = sharedBuffers ? (Number(sharedBuffers.setting) * 8) / 1024 : Number.NaN;
+    postgres = `${byName.get('server_version')?.setting ?? '?'} (fsync ${byName.get('fsync')?.setting ?? '?'}, synchronous_commit ${byName.get('synchronous_commit')?.setting ?? '?'}, shared_buffers ${fmt(buffersMb)} MB, max_connections ${byName.get('max_connections')?.setting ?? '?'})`;
+  } catch {
+    // stays "not reachable"
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  let redis = 'not reachable';
+  try {
+    // The kit's connection: any REDIS_URL form the service accepts, a cluster included.
+    const connection = await connectRedis(REDIS_URL);
+    try {
+      redis = /redis_version:(\S+)/.exec(await connection.info('server'))?.[1] ?? '?';
+    } finally {
+      connection.disconnect();
+    }
+  } catch {
+    // stays "not reachable"
+  }
+  return {
+    cpuModel: cpus()[0]?.model ?? '?',
+    nproc,
+    memoryGiB: totalmem() / 2 ** 30,
+    node: process.version,
+    postgres,
+    redis,
+  };
+}
+
+/** Told what a bench starts next, so that a long run shows where it is. */
+export type Progress = (step: string) => void;
+
+/** For a bench run alone: its steps on stderr, leaving stdout to the figures. */
+export const stderrProgress: Progress = (step) => {
+  process.stderr.write(`… ${step}\n`);
+};
+
+/** The peak memory of one process of a bench. */
+export interface ProcessPeak {
+  /** Which process, e.g. `intake x2 / api 2`. */
+  name: string;
+  /** `service`: what the < 200 MB target is about; the others are for comparison. */
+  kind: 'service' | 'sandbox' | 'reference';
+  peakRssMb: number;
+  /** After a full GC at the end of the load, when the bench took one. */
+  heapUsedMb?: number;
+}
+
+export function peakOf(
+  name: string,
+  kind: ProcessPeak['kind'],
+  stats: ProcessStats,
+  gcTaken = false,
+): ProcessPeak {
+  return {
+    name,
+    kind,
+    peakRssMb: stats.peakRssMb,
+    ...(gcTaken ? { heapUsedMb: stats.heapUsedMb } : {}),
+  };
+}
+
+/**
+ * The tail of every bench script run alone: failures of its correctness checks (lost or
+ * duplicate rows) end it with a non-zero exit after the figures are printed, so a script or CI
+ * step running it notices.
+ */
+export function failOnProblems(problems: readonly string[]): void {
+  if (problems.length === 0) return;
+  console.error(`\nCORRECTNESS CHECK FAILED:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+  process.exitCode = 1;
+}
+
+/** Runs a script's `main` when the file is run, not imported; an error exits non-zero. */
+export function runScript(module: NodeModule, main: () => Promise<void>): void {
+  if (require.main !== module) return;
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
 }

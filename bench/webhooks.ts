@@ -28,12 +28,18 @@ import {
   benchStack,
   cpuBetween,
   cpuSnapshot,
+  failOnProblems,
   fmt,
   machineLine,
+  peakOf,
   percentile,
+  type ProcessPeak,
   type ProcessStats,
+  type Progress,
   postOnce,
+  runScript,
   startApiService,
+  stderrProgress,
   WEBHOOK_SECRET,
 } from './support';
 
@@ -41,24 +47,48 @@ const SECONDS = Number(process.env.WEBHOOK_BENCH_SECONDS ?? 20);
 const MESSAGES = Number(process.env.WEBHOOK_BENCH_MESSAGES ?? 80_000);
 const REQUEST_TIMEOUT_MS = 10_000;
 
-interface Phase {
+export interface Phase {
   name: string;
   kind: 'warm-up' | 'first' | 'replay';
   connections: number;
   seconds: number;
 }
 
-const PHASES: Phase[] = [
-  { name: 'warm-up', kind: 'warm-up', connections: 32, seconds: 2 },
-  { name: 'first delivery', kind: 'first', connections: 32, seconds: SECONDS / 2 },
-  { name: 'first delivery', kind: 'first', connections: 64, seconds: SECONDS },
-  { name: 'replay (same events again)', kind: 'replay', connections: 64, seconds: SECONDS / 2 },
-];
+/** `seconds`: the first-delivery phase at 64 connections; the others are half of it. */
+export function webhookPhases(seconds: number): Phase[] {
+  return [
+    { name: 'warm-up', kind: 'warm-up', connections: 32, seconds: 2 },
+    { name: 'first delivery', kind: 'first', connections: 32, seconds: seconds / 2 },
+    { name: 'first delivery', kind: 'first', connections: 64, seconds },
+    { name: 'replay (same events again)', kind: 'replay', connections: 64, seconds: seconds / 2 },
+  ];
+}
 
 interface Signed {
   index: number;
   body: string;
   signature: string;
+}
+
+/** One phase as the report shows it. */
+export interface PhaseFigures {
+  phase: Phase;
+  requests: number;
+  elapsedS: number;
+  perSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  non2xx: number;
+  errors: number;
+  outcomes: Record<string, number>;
+  serviceCores: number;
+  generatorCores: number;
+  postgresCores: number;
+  boxCores: number;
+  loadAvg: number;
+  ranOut: boolean;
 }
 
 interface PhaseResult {
@@ -180,19 +210,45 @@ async function runPhase(
   };
 }
 
-async function main(): Promise<void> {
-  const machineBefore = machineLine();
+export interface WebhooksResult {
+  messages: number;
+  seedS: number;
+  phases: PhaseFigures[];
+  check: {
+    /** Messages whose event was answered 2xx (warm-up and first deliveries). */
+    acknowledged: number;
+    delivered: number;
+    exactlyOne: number;
+    /** Over the whole table. */
+    allDelivered: number;
+    stillQueued: number;
+    neverSent: number;
+    inDoubt: number;
+    eventRows: number;
+    parked: number;
+  };
+  memory: { before: ProcessStats; after: ProcessStats };
+  processes: ProcessPeak[];
+  problems: string[];
+}
+
+export async function runWebhooks(
+  options: { seconds?: number; messages?: number; progress?: Progress } = {},
+): Promise<WebhooksResult> {
+  const { seconds = SECONDS, messages = MESSAGES, progress = stderrProgress } = options;
   const stack = benchStack('webhooks');
   let service: BenchProcess | null = null;
   try {
+    progress('starting one api instance');
     service = await startApiService(stack);
     const running = service;
     const port = Number(new URL(running.url).port);
+    progress(`seeding ${messages} queued messages by SQL and signing their events`);
     const seedStarted = Date.now();
     const [notification] = await stack.sql<{ id: string }>(
       `INSERT INTO notifications (team, template_key, template_version, priority, recipient_count)
        VALUES ('bench', 'bench', 1, 'normal', $1) RETURNING id`,
-      [MESSAGES],
+      [messages],
     );
     await stack.sql(
       `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
@@ -200,22 +256,23 @@ async function main(): Promise<void> {
        SELECT $1, '+1415555' || lpad((100 + i % 9000)::text, 4, '0'), 'Your order has shipped',
          22, 'GSM-7', 1, 'queued', 2, 'msg_bench_' || i, now()
        FROM generate_series(0, $2 - 1) AS i`,
-      [notification.id, MESSAGES],
+      [notification.id, messages],
     );
     await stack.sql('ANALYZE messages');
     const seedS = (Date.now() - seedStarted) / 1000;
-    const signed = Array.from({ length: MESSAGES }, (_, i) => sign(i));
+    const signed = Array.from({ length: messages }, (_, i) => sign(i));
     const before = await running.stats(true);
 
     let cursor = 0;
-    const fresh = (): Signed | null => (cursor < MESSAGES ? signed[cursor++] : null);
+    const fresh = (): Signed | null => (cursor < messages ? signed[cursor++] : null);
     const applied: number[] = [];
     let replayCursor = 0;
     const replay = (): Signed | null =>
       applied.length ? signed[applied[replayCursor++ % applied.length]] : null;
 
     const results: PhaseResult[] = [];
-    for (const phase of PHASES) {
+    for (const phase of webhookPhases(seconds)) {
+      progress(`${phase.name}, ${phase.connections} connections, ${phase.seconds} s`);
       const result = await runPhase(
         phase,
         port,
@@ -225,7 +282,6 @@ async function main(): Promise<void> {
       );
       if (phase.kind !== 'replay') applied.push(...result.acknowledged);
       results.push(result);
-      process.stderr.write(`done: ${phase.name} × ${phase.connections}\n`);
     }
     const after = await running.stats(true);
 
@@ -255,39 +311,101 @@ async function main(): Promise<void> {
     const [parked] = await stack.sql<{ n: number }>(
       `SELECT count(*)::int AS n FROM pending_provider_events`,
     );
-    const notSent = MESSAGES - cursor;
-
-    console.log(
-      `\nBefore: ${machineBefore}\nAfter:  ${machineLine()}\nOne service instance (APP_ROLE=api) in its own process; the load generator (this process) and PostgreSQL share the same 2 CPUs with it. ${MESSAGES} queued messages seeded by SQL in ${seedS.toFixed(1)} s.\n`,
-    );
-    console.log(
-      '| phase | connections | s | events | events/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | outcomes | CPU cores: service / generator / its PG backends / whole box | load avg 1 min |',
-    );
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
-    for (const r of results.filter((x) => x.phase.kind !== 'warm-up')) {
-      const outcomes = Object.entries(r.outcomes)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ');
-      console.log(
-        `| ${r.phase.name}${r.ranOut ? ' (ran out of messages)' : ''} | ${r.phase.connections} | ${fmt(r.elapsedS, 1)} | ${r.requests} | ${fmt(r.requests / r.elapsedS)} | ${fmt(percentile(r.latencies, 50), 1)} | ${fmt(percentile(r.latencies, 90), 1)} | ${fmt(percentile(r.latencies, 99), 1)} | ${fmt(
-          r.latencies.reduce((a, b) => Math.max(a, b), 0),
-          1,
-        )} | ${r.non2xx} | ${r.errors} | ${outcomes} | ${fmt(r.serviceCpuS / r.elapsedS, 2)} / ${fmt(r.clientCpuS / r.elapsedS, 2)} / ${fmt(r.postgresCores, 2)} / ${fmt(r.boxCores, 2)} | ${fmt(r.loadAvg, 1)} |`,
+    const problems: string[] = [];
+    if (check.delivered !== check.acknowledged || check.exactly_one !== check.acknowledged) {
+      problems.push(
+        `webhooks: ${check.acknowledged} events acknowledged but ${check.delivered} messages delivered and ${check.exactly_one} with exactly one 'delivered' row`,
       );
     }
-    console.log(
-      `\nCheck: ${check.acknowledged} messages got a 2xx for their event (warm-up included); ${check.delivered} are delivered and ${check.exactly_one} have exactly one 'delivered' event row (must all equal). Over the whole table: ${untouched.delivered} delivered, ${untouched.queued} still queued (${notSent} never sent an event, ${inDoubt.size} answered non-2xx/errored), ${untouched.events} event rows, ${parked.n} parked events.`,
-    );
-    console.log(
-      `Service process (after a full GC each time): RSS ${fmt(before.rssMb)} MB and heap used ${fmt(before.heapUsedMb)} MB before the load, ${fmt(after.rssMb)} MB and ${fmt(after.heapUsedMb)} MB after; peak RSS ${fmt(after.peakRssMb)} MB.`,
-    );
+    if (untouched.delivered > check.acknowledged + inDoubt.size) {
+      problems.push(
+        `webhooks: ${untouched.delivered} messages delivered, more than the ${check.acknowledged} acknowledged and ${inDoubt.size} in doubt`,
+      );
+    }
+    if (untouched.queued + untouched.delivered !== messages) {
+      problems.push(
+        `webhooks: ${messages - untouched.queued - untouched.delivered} messages neither queued nor delivered`,
+      );
+    }
+    return {
+      messages,
+      seedS,
+      phases: results.filter((r) => r.phase.kind !== 'warm-up').map(figures),
+      check: {
+        acknowledged: check.acknowledged,
+        delivered: check.delivered,
+        exactlyOne: check.exactly_one,
+        allDelivered: untouched.delivered,
+        stillQueued: untouched.queued,
+        neverSent: messages - cursor,
+        inDoubt: inDoubt.size,
+        eventRows: untouched.events,
+        parked: parked.n,
+      },
+      memory: { before, after },
+      processes: [peakOf('webhooks / api', 'service', after, true)],
+      problems,
+    };
   } finally {
     await service?.close();
     await stack.cleanup();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+function figures(r: PhaseResult): PhaseFigures {
+  return {
+    phase: r.phase,
+    requests: r.requests,
+    elapsedS: r.elapsedS,
+    perSecond: r.requests / r.elapsedS,
+    p50Ms: percentile(r.latencies, 50),
+    p90Ms: percentile(r.latencies, 90),
+    p99Ms: percentile(r.latencies, 99),
+    maxMs: r.latencies.reduce((a, b) => Math.max(a, b), 0),
+    non2xx: r.non2xx,
+    errors: r.errors,
+    outcomes: r.outcomes,
+    serviceCores: r.serviceCpuS / r.elapsedS,
+    generatorCores: r.clientCpuS / r.elapsedS,
+    postgresCores: r.postgresCores,
+    boxCores: r.boxCores,
+    loadAvg: r.loadAvg,
+    ranOut: r.ranOut,
+  };
+}
+
+export const WEBHOOK_TABLE_HEADER = [
+  '| phase | connections | s | events | events/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | outcomes | CPU cores: service / generator / its PG backends / whole box | load avg 1 min |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
+];
+
+export function webhookRow(r: PhaseFigures): string {
+  const outcomes = Object.entries(r.outcomes)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  return `| ${r.phase.name}${r.ranOut ? ' (ran out of messages)' : ''} | ${r.phase.connections} | ${fmt(r.elapsedS, 1)} | ${r.requests} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p90Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.maxMs, 1)} | ${r.non2xx} | ${r.errors} | ${outcomes} | ${fmt(r.serviceCores, 2)} / ${fmt(r.generatorCores, 2)} / ${fmt(r.postgresCores, 2)} / ${fmt(r.boxCores, 2)} | ${fmt(r.loadAvg, 1)} |`;
+}
+
+/** The check and the memory lines, as the script prints them. */
+export function webhookCheckLines(r: WebhooksResult): string[] {
+  const c = r.check;
+  const { before, after } = r.memory;
+  return [
+    `Check: ${c.acknowledged} messages got a 2xx for their event (warm-up included); ${c.delivered} are delivered and ${c.exactlyOne} have exactly one 'delivered' event row (must all equal). Over the whole table: ${c.allDelivered} delivered, ${c.stillQueued} still queued (${c.neverSent} never sent an event, ${c.inDoubt} answered non-2xx/errored), ${c.eventRows} event rows, ${c.parked} parked events.`,
+    `Service process (after a full GC each time): RSS ${fmt(before.rssMb)} MB and heap used ${fmt(before.heapUsedMb)} MB before the load, ${fmt(after.rssMb)} MB and ${fmt(after.heapUsedMb)} MB after; peak RSS ${fmt(after.peakRssMb)} MB.`,
+  ];
+}
+
+async function main(): Promise<void> {
+  const machineBefore = machineLine();
+  const r = await runWebhooks();
+  console.log(
+    `\nBefore: ${machineBefore}\nAfter:  ${machineLine()}\nOne service instance (APP_ROLE=api) in its own process; the load generator (this process) and PostgreSQL share the same 2 CPUs with it. ${r.messages} queued messages seeded by SQL in ${r.seedS.toFixed(1)} s.\n`,
+  );
+  console.log(WEBHOOK_TABLE_HEADER.join('\n'));
+  for (const phase of r.phases) console.log(webhookRow(phase));
+  console.log(`\n${webhookCheckLines(r).join('\n')}`);
+  failOnProblems(r.problems);
+}
+
+runScript(module, main);

@@ -6,7 +6,13 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
-import type { AppChildArgs, FromAppChild, ProcessStats, ToAppChild } from './processes';
+import type {
+  AppChildArgs,
+  FromAppChild,
+  ModuleSettings,
+  ProcessStats,
+  ToAppChild,
+} from './processes';
 
 const LOOP_RESOLUTION_MS = 10;
 
@@ -25,6 +31,14 @@ async function start(
     const config = loadConfig(args.settings as Record<string, string>);
     const app = await startApp(config, '127.0.0.1');
     return { url: `http://127.0.0.1:${config.port}`, adminUrl: '', close: () => app.close() };
+  }
+  if (args.kind === 'module') {
+    const { path, options } = args.settings as ModuleSettings;
+    const loaded = (await import(path)) as {
+      start(options: object): Promise<{ url: string; close(): Promise<void> }>;
+    };
+    const app = await loaded.start(options);
+    return { url: app.url, adminUrl: '', close: () => app.close() };
   }
   const { startSandbox } = await import('../../apps/sms-provider-sandbox/src/bootstrap');
   const sandbox = await startSandbox(args.settings);

@@ -200,12 +200,22 @@ export interface ProcessStats {
   loopDelay: { p50: number; p99: number; max: number };
 }
 
-export type AppKind = 'service' | 'sandbox';
+export type AppKind = 'service' | 'sandbox' | 'module';
+
+/**
+ * A module the child loads when no app of the repository fits (a benchmark's reference server):
+ * it exports `start(options)` resolving to its URL and a `close()`.
+ */
+export interface ModuleSettings {
+  /** Absolute path of the module. */
+  path: string;
+  options: object;
+}
 
 /** argv[2] of the child, as JSON. */
 export interface AppChildArgs {
   kind: AppKind;
-  /** The service's environment, or the sandbox's overrides. */
+  /** The service's environment, the sandbox's overrides, or ModuleSettings. */
   settings: object;
   measure: boolean;
 }
@@ -314,4 +324,19 @@ export async function forkSandbox(
   const config = resolveSandboxConfig({ ...overrides, port });
   const app = await forkApp('sandbox', { ...overrides, port }, options);
   return { ...app, port, config };
+}
+
+/**
+ * Any module of the repository exporting `start(options)` (see ModuleSettings), in a child process
+ * of its own with the same flags and measurements as the apps: a reference server a benchmark
+ * compares the service with has to pay the same costs (ts-node, sampling) to be a fair baseline.
+ */
+export async function forkModule(
+  path: string,
+  options: object,
+  forkOptions: ForkOptions = {},
+): Promise<ForkedApp> {
+  const settings: ModuleSettings = { path, options };
+  const { adminUrl: _none, ...app } = await forkApp('module', settings, forkOptions);
+  return app;
 }
