@@ -21,6 +21,10 @@ RUN npm run build
 # --- runtime: production dependencies and the compiled output only -------------------------------
 FROM node:${NODE_VERSION}-slim AS runtime
 ENV NODE_ENV=production
+# V8 sized for a service container: without a cap it lets the old generation grow towards a
+# quarter of the host's memory before collecting (bench/RESULTS.md, memory). The live heap under
+# load is ~70 MB; 192 MB leaves room for 1,000-recipient bursts and reports.
+ENV NODE_OPTIONS="--max-old-space-size=192"
 # In a container the published port is the boundary: listen on every interface inside it.
 ENV HOST=0.0.0.0
 WORKDIR /app

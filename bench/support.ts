@@ -9,6 +9,7 @@ import { execSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { type Agent, request } from 'node:http';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { TERMINAL_STATUSES } from '../apps/notification-service/src/delivery-status/message-status';
 import type { SandboxOverrides } from '../apps/sms-provider-sandbox/src/config';
@@ -37,6 +38,7 @@ export {
   waitFor,
 } from '../tools/stack';
 
+const ROOT = join(__dirname, '..');
 export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? DEFAULT_PG_ADMIN_URL;
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? DEFAULT_REDIS_URL;
 export const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
@@ -123,8 +125,33 @@ export async function startService(options: ServiceOptions): Promise<ForkedApp> 
       LOG_LEVEL: 'silent',
       ...(options.env ?? {}),
     },
-    { measure: true, execArgv: options.execArgv },
+    {
+      measure: true,
+      execArgv: [...productionNodeFlags(), ...(options.execArgv ?? [])],
+      compiled: compiledService(),
+    },
   );
+}
+
+/**
+ * Benchmarks measure the service as production runs it: compiled, under plain `node`, with the
+ * Docker image's V8 flags. BENCH_FROM_SOURCE=1 runs it from source under ts-node instead (no
+ * build; its memory then includes the TypeScript compiler's, ~100 MB).
+ */
+let built = false;
+function compiledService(): boolean {
+  if (process.env.BENCH_FROM_SOURCE === '1') return false;
+  if (!built) {
+    execSync('npx nest build notification-service', { cwd: ROOT, stdio: 'ignore' });
+    built = true;
+  }
+  return true;
+}
+
+/** The NODE_OPTIONS of the Docker image (Dockerfile), so a bench runs what a container would. */
+export function productionNodeFlags(): string[] {
+  const match = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  return match ? match[1].split(/\s+/).filter(Boolean) : [];
 }
 
 /**

@@ -26,8 +26,14 @@ async function start(
 ): Promise<{ url: string; adminUrl: string; close(): Promise<void> }> {
   // Loaded here: a child runs one of the two apps and needs none of the other's modules.
   if (args.kind === 'service') {
-    const { startApp } = await import('../../apps/notification-service/src/bootstrap');
-    const { loadConfig } = await import('../../apps/notification-service/src/config/load-config');
+    // From dist/ when compiled (what production runs), else straight from the sources.
+    const from = args.compiledRoot ?? '../../apps/notification-service/src';
+    const { startApp } = (await import(
+      `${from}/bootstrap`
+    )) as typeof import('../../apps/notification-service/src/bootstrap');
+    const { loadConfig } = (await import(
+      `${from}/config/load-config`
+    )) as typeof import('../../apps/notification-service/src/config/load-config');
     const config = loadConfig(args.settings as Record<string, string>);
     const app = await startApp(config, '127.0.0.1');
     return { url: `http://127.0.0.1:${config.port}`, adminUrl: '', close: () => app.close() };

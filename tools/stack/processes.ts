@@ -1,8 +1,9 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import ts from 'typescript';
 import {
   resolveSandboxConfig,
   type SandboxConfig,
@@ -218,6 +219,8 @@ export interface AppChildArgs {
   /** The service's environment, the sandbox's overrides, or ModuleSettings. */
   settings: object;
   measure: boolean;
+  /** The compiled service's source root (dist/…/src), for a compiled child. */
+  compiledRoot?: string;
 }
 
 export type ToAppChild = { type: 'stats'; gc: boolean } | { type: 'stop' };
@@ -243,19 +246,51 @@ export interface ForkOptions {
   measure?: boolean;
   /** More Node flags for the child, e.g. `--cpu-prof` (a profile is written when it stops). */
   execArgv?: string[];
+  /**
+   * Run the service as production does, compiled (`npm run build` first) with plain `node`: no
+   * TypeScript compiler in the process, so its memory and CPU are what a deployment would see.
+   */
+  compiled?: boolean;
 }
 
 const APP_CHILD = join(__dirname, 'app-child.ts');
+const COMPILED_SERVICE_ROOT = join(
+  ROOT,
+  'dist/apps/notification-service/apps/notification-service/src',
+);
+const COMPILED_APP_CHILD = join(ROOT, 'dist/tools/stack/app-child.js');
+
+function compiledServiceRoot(): string {
+  if (!existsSync(join(COMPILED_SERVICE_ROOT, 'bootstrap.js'))) {
+    throw new Error(`No compiled service in ${COMPILED_SERVICE_ROOT}: run npm run build first`);
+  }
+  return COMPILED_SERVICE_ROOT;
+}
+
+/**
+ * app-child.ts as plain JavaScript beside dist/, so a compiled service's process loads no
+ * TypeScript at all (its imports of the kit are types only). Written again each time: cheap,
+ * and never stale.
+ */
+function compiledAppChild(): string {
+  const output = ts.transpileModule(readFileSync(APP_CHILD, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  mkdirSync(dirname(COMPILED_APP_CHILD), { recursive: true });
+  writeFileSync(COMPILED_APP_CHILD, output);
+  return COMPILED_APP_CHILD;
+}
 
 async function forkApp(
   kind: AppKind,
   settings: object,
-  { measure = false, execArgv = [] }: ForkOptions,
+  { measure = false, execArgv = [], compiled = false }: ForkOptions,
 ): Promise<ForkedApp & { adminUrl: string }> {
   const args: AppChildArgs = { kind, settings, measure };
+  if (compiled) args.compiledRoot = compiledServiceRoot();
   // Settings through argv: a message sent before the child has loaded would be lost.
-  const child = fork(APP_CHILD, [JSON.stringify(args)], {
-    execArgv: [...(measure ? ['--expose-gc'] : []), ...execArgv, ...TS_NODE],
+  const child = fork(compiled ? compiledAppChild() : APP_CHILD, [JSON.stringify(args)], {
+    execArgv: [...(measure ? ['--expose-gc'] : []), ...execArgv, ...(compiled ? [] : TS_NODE)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   if (kind === 'sandbox') runProviderAhead(child.pid);

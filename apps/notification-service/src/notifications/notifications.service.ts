@@ -56,7 +56,8 @@ export class NotificationsService {
     dto: SendNotificationDto,
     idempotencyKey: string | undefined,
   ): Promise<AcceptedNotification> {
-    const hash = requestHash(dto);
+    // Only a request with a key is ever compared with another.
+    const hash = idempotencyKey ? requestHash(dto) : '';
     if (idempotencyKey) {
       const previous = await this.notifications.findIdempotency(principal.team, idempotencyKey);
       if (previous && previous.expiresAt > new Date() && previous.response) {
