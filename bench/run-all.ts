@@ -14,7 +14,7 @@
  *
  * Env (suite durations; the scripts run alone keep their own defaults): INTAKE_BENCH_SECONDS (10),
  * INTAKE_BENCH_CONNECTIONS (50), LARGE_REQUEST_COUNT (20), WEBHOOK_BENCH_SECONDS (10),
- * WEBHOOK_BENCH_MESSAGES (100000), PIPELINE_BENCH_SECONDS (20), BENCH_FAST_LATENCY_MS (10),
+ * WEBHOOK_BENCH_MESSAGES (100000), PIPELINE_BENCH_SECONDS (20), BENCH_FAST_LATENCY_MS (2),
  * SCHEDULE_BENCH_COUNT (50), BENCH_PG_URL, BENCH_REDIS_URL.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -55,7 +55,7 @@ const SETTINGS: SuiteSettings = {
   webhookMessages: number('WEBHOOK_BENCH_MESSAGES', 100_000),
   pipelineSeconds: number('PIPELINE_BENCH_SECONDS', 20),
   slowLatencyMs: 200,
-  fastLatencyMs: number('BENCH_FAST_LATENCY_MS', 10),
+  fastLatencyMs: number('BENCH_FAST_LATENCY_MS', 2),
   scheduleCount: number('SCHEDULE_BENCH_COUNT', 50),
 };
 

@@ -168,7 +168,7 @@ const fields = z.object({
   SEND_RETRY_BASE_MS: setting(integer(1, HOUR), 2 * SECOND),
   SEND_RETRY_MAX_MS: setting(integer(1, 24 * HOUR), 5 * MINUTE),
   SEND_CLAIM_TIMEOUT_MS: setting(integer(1 * SECOND, HOUR), 2 * MINUTE),
-  THROTTLE_SAFETY_FACTOR: setting(decimal(0.5, 1), 0.98),
+  THROTTLE_SAFETY_FACTOR: setting(decimal(0.5, 1), 0.995),
   THROTTLE_COUNTED_WITHIN_MS: optionalSetting(integer(1, 10 * MINUTE)),
   WORKER_LEASE_TTL_MS: setting(integer(1 * SECOND, MINUTE), 3 * SECOND),
   WORKER_HEARTBEAT_MS: setting(integer(100, 30 * SECOND), 1 * SECOND),

@@ -54,13 +54,14 @@ export interface CallPermit {
 }
 
 /*
- * Why 0.98: slots are exactly T = 1000 / (limit × factor) ms apart, so limit + 1 consecutive slots
- * span 1000 / factor ms, ~1020 ms at 0.98. The log keeps a call `limit` places after another to a
- * second after the earlier one's answer, so a call whose way from the check to the provider's
- * answer takes up to ~20 ms never holds the schedule back; a slower provider holds it, and the
- * rate becomes limit per (1000 ms + that time). The limit itself never depends on the factor.
+ * Why 0.995: the log, not the factor, holds the limit (a call counts until a second after the
+ * provider answered it). Slots T = 1000 / (limit × factor) ms apart put limit + 1 of them
+ * 1000 / factor ms apart, ~1005 ms at 0.995: a call whose way from the check to the provider's
+ * answer takes up to ~5 ms never waits on the log, and 99.5% of the plan is used; a slower
+ * provider is waited for, and the rate becomes limit per (1000 ms + its response time). A lower
+ * factor only leaves room for slower answers at a lower rate (0.98 left 20 ms, at 98%).
  */
-export const DEFAULT_SAFETY_FACTOR = 0.98;
+export const DEFAULT_SAFETY_FACTOR = 0.995;
 /** ~100 slots at 10/s: enough to keep a few workers' concurrency busy, short enough that a
  * high-priority job fetched later waits at most this long behind reservations already made. */
 export const DEFAULT_MAX_RESERVE_MS = 10_000;
