@@ -2,7 +2,7 @@
  * Webhook receiver benchmark: how many signed provider status events per second one service
  * instance applies, at what latency, and whether each one lands exactly once.
  *
- *   npx ts-node --transpile-only -r tsconfig-paths/register bench/webhooks.ts
+ *   npx ts-node --transpile-only -r tsconfig-paths/register bench/webhooks.ts [--profile]
  *
  * One service instance with APP_ROLE=api (no send worker competing) runs in a child process
  * (bench/support.ts); this process is the load generator. Before the load, WEBHOOK_BENCH_MESSAGES
@@ -20,6 +20,7 @@
  * half of it), WEBHOOK_BENCH_MESSAGES (default 80000), BENCH_PG_URL, BENCH_REDIS_URL.
  */
 import { Agent } from 'node:http';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { generateTestWebhook } from '../libs/sms-provider/src/webhook-signature';
@@ -233,14 +234,20 @@ export interface WebhooksResult {
 }
 
 export async function runWebhooks(
-  options: { seconds?: number; messages?: number; progress?: Progress } = {},
+  options: {
+    seconds?: number;
+    messages?: number;
+    progress?: Progress;
+    /** Node flags for the service, e.g. `--cpu-prof` (see `--profile` below). */
+    execArgv?: string[];
+  } = {},
 ): Promise<WebhooksResult> {
   const { seconds = SECONDS, messages = MESSAGES, progress = stderrProgress } = options;
   const stack = benchStack('webhooks');
   let service: BenchProcess | null = null;
   try {
     progress('starting one api instance');
-    service = await startApiService(stack);
+    service = await startApiService(stack, { execArgv: options.execArgv ?? [] });
     const running = service;
     const port = Number(new URL(running.url).port);
     progress(`seeding ${messages} queued messages by SQL and signing their events`);
@@ -398,7 +405,13 @@ export function webhookCheckLines(r: WebhooksResult): string[] {
 
 async function main(): Promise<void> {
   const machineBefore = machineLine();
-  const r = await runWebhooks();
+  // --profile: the service runs with --cpu-prof; the profile is left in bench/profiles/.
+  const profileDir = join(__dirname, 'profiles');
+  const r = await runWebhooks({
+    execArgv: process.argv.includes('--profile')
+      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+      : [],
+  });
   console.log(
     `\nBefore: ${machineBefore}\nAfter:  ${machineLine()}\nOne service instance (APP_ROLE=api) in its own process; the load generator (this process) and PostgreSQL share the same 2 CPUs with it. ${r.messages} queued messages seeded by SQL in ${r.seedS.toFixed(1)} s.\n`,
   );
