@@ -1,4 +1,4 @@
-import { GroupCommit, isRowError } from './group-commit';
+import { GroupCommit, isLockConflict, isRowError } from './group-commit';
 
 /** A commit whose transactions the test finishes by hand. */
 function manualCommits<T>() {
@@ -102,5 +102,14 @@ describe('GroupCommit', () => {
     });
     const results = await Promise.allSettled([1, 2, 3].map((n) => batches.submit(n)));
     expect(results).toEqual(results.map(() => ({ status: 'rejected', reason: outage })));
+  });
+
+  it('tells errors of one item and lock conflicts from the database failing', () => {
+    const withCode = (code: string) => Object.assign(new Error(code), { code });
+    expect(['23505', '22P02'].map((c) => isRowError(withCode(c)))).toEqual([true, true]);
+    expect(['40P01', '40001'].map((c) => isLockConflict(withCode(c)))).toEqual([true, true]);
+    for (const code of ['08006', '57P01', 'ECONNREFUSED']) {
+      expect([isRowError(withCode(code)), isLockConflict(withCode(code))]).toEqual([false, false]);
+    }
   });
 });

@@ -93,3 +93,13 @@ export function isRowError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
+
+/**
+ * A deadlock (40P01) or serialization failure (40001): two batches locked the same rows in
+ * different orders. Items committed one by one can't deadlock (each locks a single row), so the
+ * batch goes again item by item.
+ */
+export function isLockConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '40P01' || code === '40001';
+}

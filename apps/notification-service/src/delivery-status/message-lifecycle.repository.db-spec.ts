@@ -211,6 +211,22 @@ describe(MessageLifecycleRepository.name, () => {
       ]);
       return { id, providerId };
     }
+    /** Many of them at once, by SQL: the lifecycle's own moves are what is under test. */
+    async function handedOverMany(count: number): Promise<{ id: string; providerId: string }[]> {
+      const [n] = await db.query<{ id: string }[]>(
+        `INSERT INTO notifications (team, template_key, template_version, priority, recipient_count)
+         VALUES ('alpha', 'tpl', 1, 'normal', $1) RETURNING id`,
+        [count],
+      );
+      return db.query(
+        `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+           status, priority, provider_message_id)
+         SELECT $1, '+14155550100', 'Hello', 5, 'GSM-7', 1, 'queued', 2, 'msg_bulk_' || gen_random_uuid()
+         FROM generate_series(1, $2)
+         RETURNING id, provider_message_id AS "providerId"`,
+        [n.id, count],
+      );
+    }
     const at = new Date('2026-03-04T05:06:07.000Z');
     const news = (
       providerMessageId: string,
@@ -264,6 +280,24 @@ describe(MessageLifecycleRepository.name, () => {
       );
       expect(delivered).toEqual({ sent_at: at, delivered_at: at });
       expect((await eventsOf(c.id)).map((e) => e.type)).toEqual(['accepted', 'sent', 'delivered']);
+    });
+
+    it('lets concurrent batches naming the same messages in opposite orders both commit', async () => {
+      const messages = await handedOverMany(1000);
+      const ids = messages.map((m) => m.providerId);
+      const [sent, delivered] = await Promise.all([
+        lifecycle.applyProviderUpdates(
+          ids.map((id) => news(id, 'sent')),
+          'webhook',
+        ),
+        lifecycle.applyProviderUpdates(
+          [...ids].reverse().map((id) => news(id, 'delivered')),
+          'webhook',
+        ),
+      ]);
+      expect([...sent, ...delivered].every((r) => r.matched)).toBe(true);
+      const statuses = await Promise.all(messages.map((m) => statusOf(m.id)));
+      expect(statuses).toEqual(messages.map(() => 'delivered'));
     });
 
     it('never moves a message backwards, whatever the order in the batch', async () => {

@@ -389,8 +389,12 @@ export class MessageLifecycleRepository {
     return manager.query(
       `WITH input AS (SELECT * FROM ${input}),
        target AS (
+         -- Locked in id order, so that two batches naming the same messages wait for each other
+         -- instead of deadlocking.
          SELECT m.id AS message_id, i.* FROM input i
          JOIN messages m ON m.provider_message_id = i.provider_message_id
+         ORDER BY m.id
+         FOR UPDATE OF m
        ),
        updated AS (
          UPDATE messages m SET ${assignments({

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { GroupCommit, isRowError } from '../common/group-commit';
+import { GroupCommit, isLockConflict, isRowError } from '../common/group-commit';
 import { MetricsService } from '../metrics/metrics.service';
 import type { EventSource } from './entities/message-event.entity';
 import { MessageLifecycleRepository, type ProviderChange } from './message-lifecycle.repository';
@@ -37,7 +37,7 @@ export class ProviderUpdatesService {
       },
       concurrency: WEBHOOK_CONCURRENT_BATCHES,
       maxWeight: WEBHOOK_BATCH_EVENTS,
-      isItemError: isRowError,
+      isItemError: (error) => isRowError(error) || isLockConflict(error),
       onBatch: (items) => metrics.batchItems.observe({ writer: 'webhooks' }, items),
     });
   }
