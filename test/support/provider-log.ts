@@ -30,3 +30,24 @@ export async function sendsPerRecipient(sandboxAdminUrl: string): Promise<Map<st
   for (const { to } of messages) counts.set(to, (counts.get(to) ?? 0) + 1);
   return counts;
 }
+
+/**
+ * What the sandbox logged for our key since `since`, and its sends. Asserts what every backlog
+ * test checks at the provider: `expected` sends, no 429, never more than `limit` in any sliding
+ * second.
+ */
+export async function expectLimitKept(
+  sandboxAdminUrl: string,
+  { since, key, expected, limit }: { since: number; key: string; expected: number; limit: number },
+): Promise<{ log: LoggedRequest[]; sends: LoggedRequest[] }> {
+  const log = await sandboxAdmin<LoggedRequest[]>(
+    sandboxAdminUrl,
+    'GET',
+    `/requests?since=${since}&key=${key}`,
+  );
+  const sends = log.filter((r) => r.method === 'POST' && r.path === '/v1/messages');
+  expect(sends).toHaveLength(expected);
+  expect(log.filter((r) => r.status === 429)).toEqual([]);
+  expect(crowdedSeconds(log, limit)).toEqual([]);
+  return { log, sends };
+}
