@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { GroupCommit, isRowError } from '../common/group-commit';
 import {
   MessageLifecycleRepository,
@@ -50,16 +51,19 @@ export class IntakeWriter {
     return this.batches.submit(record);
   }
 
+  /** Writes `records` in the caller's transaction: all notifications, then all messages. */
+  async insert(manager: EntityManager, records: readonly IntakeRecord[]): Promise<void> {
+    await this.notifications.insertNotifications(
+      manager,
+      records.map((r) => r.notification),
+    );
+    await this.lifecycle.insertNew(
+      manager,
+      records.flatMap((r) => r.messages),
+    );
+  }
+
   private async commit(records: readonly IntakeRecord[]): Promise<void> {
-    await this.notifications.transaction(async (manager) => {
-      await this.notifications.insertNotifications(
-        manager,
-        records.map((r) => r.notification),
-      );
-      await this.lifecycle.insertNew(
-        manager,
-        records.flatMap((r) => r.messages),
-      );
-    });
+    await this.notifications.transaction((manager) => this.insert(manager, records));
   }
 }

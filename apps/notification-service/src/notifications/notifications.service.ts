@@ -183,8 +183,7 @@ export class NotificationsService {
           requestHash: hash,
           expiresAt: new Date(Date.now() + IDEMPOTENCY_TTL_MS),
         });
-        await this.notifications.insertNotifications(manager, [record.notification]);
-        await this.lifecycle.insertNew(manager, record.messages);
+        await this.writer.insert(manager, [record]);
         const response = toAccepted(record);
         await this.notifications.completeIdempotency(
           manager,
