@@ -1,7 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CacheInvalidation } from '../cache/cache-invalidation.service';
-import type { InvalidatedCache, RowCaches } from '../cache/invalidated-cache';
+import {
+  type InvalidatedCache,
+  ROW_CACHE_DEFAULTS,
+  type RowCaches,
+} from '../cache/invalidated-cache';
 import { AppConfig } from '../config/app-config';
 import { NotFoundError } from '../common/errors/api-error';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -9,16 +13,10 @@ import type { ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './a
 import type { ApiKey } from './entities/api-key.entity';
 import { ADMIN_TEAM, type Principal, SCOPES, type Scope } from './scopes';
 
-/** How long a looked-up key is trusted while every instance's revocations are heard. */
-const CACHE_TTL_MS = 60_000;
-/** How long when they may not be (Redis away): a revoked key stops working within this. */
-export const REVOCATION_BOUND_MS = 1000;
-/**
- * Entries the key cache holds at most. Lookups of keys that don't exist are cached too (so a
- * flood of bad keys doesn't become a flood of queries), which made the cache grow by every
- * distinct key ever tried: beyond this the oldest entry goes.
- */
-export const CACHE_MAX_ENTRIES = 10_000;
+/** A revoked key stops working on every instance within this, even with Redis away. */
+export const REVOCATION_BOUND_MS = ROW_CACHE_DEFAULTS.deafTtlMs;
+/** Keys the cache holds at most, bad ones included (see ROW_CACHE_DEFAULTS). */
+export const CACHE_MAX_ENTRIES = ROW_CACHE_DEFAULTS.maxEntries;
 const CACHE_TOPIC = 'api-keys';
 
 export function hashKey(key: string): string {
@@ -42,11 +40,7 @@ export class ApiKeysService {
     config: AppConfig,
   ) {
     this.adminKeyHash = config.adminApiKey ? Buffer.from(hashKey(config.adminApiKey), 'hex') : null;
-    this.cache = invalidation.cache(CACHE_TOPIC, {
-      ttlMs: CACHE_TTL_MS,
-      deafTtlMs: REVOCATION_BOUND_MS,
-      maxEntries: CACHE_MAX_ENTRIES,
-    });
+    this.cache = invalidation.cache(CACHE_TOPIC);
   }
 
   async authenticate(key: string): Promise<Principal | null> {

@@ -7,11 +7,6 @@ import { AppConfig } from '../config/app-config';
 import type { RedisClient } from '../redis/redis-connection';
 import { REDIS, redisKey } from '../redis/redis.module';
 
-/** How long an address's state is trusted while every instance's news is heard. */
-const CACHE_TTL_MS = 60_000;
-/** How long when it may not be: an address over the limit is refused everywhere within this. */
-const DEAF_TTL_MS = 1000;
-const CACHE_MAX_ENTRIES = 10_000;
 const CACHE_TOPIC = 'auth-failures';
 
 /** The cache key of an address: the newline ends it, so one address is never another's prefix. */
@@ -33,7 +28,8 @@ const REDIS_BUDGET_MS = 100;
  *
  * Each instance keeps what it learnt of an address in memory, so a request costs no Redis call;
  * the instance whose failure takes an address over the limit tells the others (see
- * CacheInvalidation), and within DEAF_TTL_MS they ask Redis again anyway when they can't hear.
+ * CacheInvalidation), and within 1 s they ask Redis again anyway when they can't hear
+ * (ROW_CACHE_DEFAULTS).
  *
  * Redis trouble never blocks a request: a call slower than `REDIS_BUDGET_MS` or failing counts
  * as "not limited" (authentication itself still holds).
@@ -53,11 +49,7 @@ export class AuthFailureLimiter implements OnModuleDestroy {
     @Inject(CacheInvalidation) private readonly caches: RowCaches,
     private readonly config: AppConfig,
   ) {
-    this.limited = caches.cache(CACHE_TOPIC, {
-      ttlMs: CACHE_TTL_MS,
-      deafTtlMs: DEAF_TTL_MS,
-      maxEntries: CACHE_MAX_ENTRIES,
-    });
+    this.limited = caches.cache(CACHE_TOPIC);
   }
 
   onModuleDestroy(): void {

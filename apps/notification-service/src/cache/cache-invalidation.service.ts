@@ -10,8 +10,9 @@ import { AppConfig } from '../config/app-config';
 import { createRedisConnection, type RedisClient } from '../redis/redis-connection';
 import { REDIS, redisKey } from '../redis/redis.module';
 import {
+  CachesByTopic,
+  type InvalidatedCache,
   type InvalidatedCacheOptions,
-  InvalidatedCache,
   type InvalidationFeed,
   type RowCaches,
 } from './invalidated-cache';
@@ -33,7 +34,7 @@ export class CacheInvalidation
   implements RowCaches, InvalidationFeed, OnModuleInit, OnApplicationShutdown
 {
   private readonly logger = new Logger(CacheInvalidation.name);
-  private readonly caches = new Map<string, InvalidatedCache<unknown>>();
+  private readonly caches = new CachesByTopic(this);
   private readonly channel: string;
   private readonly instance = randomUUID();
   private subscriber: RedisClient | undefined;
@@ -48,13 +49,8 @@ export class CacheInvalidation
   }
 
   /** The cache of `topic`; the same one for every caller. */
-  cache<V>(topic: string, options: InvalidatedCacheOptions): InvalidatedCache<V> {
-    let cache = this.caches.get(topic);
-    if (!cache) {
-      cache = new InvalidatedCache<unknown>(this, options);
-      this.caches.set(topic, cache);
-    }
-    return cache as InvalidatedCache<V>;
+  cache<V>(topic: string, options?: InvalidatedCacheOptions): InvalidatedCache<V> {
+    return this.caches.cache(topic, options);
   }
 
   /**
@@ -63,7 +59,7 @@ export class CacheInvalidation
    * its lifetime ends.
    */
   async invalidate(topic: string, prefix: string): Promise<void> {
-    this.caches.get(topic)?.invalidate(prefix);
+    this.caches.invalidate(topic, prefix);
     const message: Invalidation = { topic, prefix, from: this.instance };
     await this.redis.publish(this.channel, JSON.stringify(message)).catch((error: unknown) => {
       this.logger.warn(`Could not publish a cache invalidation (${topic}): ${String(error)}`);
@@ -106,7 +102,7 @@ export class CacheInvalidation
     try {
       const message = JSON.parse(payload) as Invalidation;
       if (message.from === this.instance) return;
-      this.caches.get(message.topic)?.invalidate(message.prefix);
+      this.caches.invalidate(message.topic, message.prefix);
     } catch {
       // Not ours: nothing else publishes on this channel.
     }

@@ -14,6 +14,18 @@ export interface InvalidatedCacheOptions {
   maxEntries: number;
 }
 
+/**
+ * What every row cache of the service uses: a minute while invalidations are heard; 1 s when they
+ * may not be, which bounds how long a revoked key or an edited template can still be used; and
+ * at most 10,000 entries (lookups of rows that don't exist are cached too, so a flood of invented
+ * keys costs neither queries nor unbounded memory).
+ */
+export const ROW_CACHE_DEFAULTS: InvalidatedCacheOptions = {
+  ttlMs: 60_000,
+  deafTtlMs: 1000,
+  maxEntries: 10_000,
+};
+
 interface Entry<V> {
   value: V;
   loadedAt: number;
@@ -96,8 +108,33 @@ export class InvalidatedCache<V> {
 
 /** Row caches by topic, and the way to invalidate them on every instance. */
 export interface RowCaches {
-  cache<V>(topic: string, options: InvalidatedCacheOptions): InvalidatedCache<V>;
+  cache<V>(topic: string, options?: InvalidatedCacheOptions): InvalidatedCache<V>;
   invalidate(topic: string, prefix: string): Promise<void>;
+}
+
+/** One cache per topic, all fed by one feed. */
+export class CachesByTopic {
+  private readonly caches = new Map<string, InvalidatedCache<unknown>>();
+
+  constructor(private readonly feed: InvalidationFeed) {}
+
+  /** The cache of `topic`; the same one for every caller. */
+  cache<V>(
+    topic: string,
+    options: InvalidatedCacheOptions = ROW_CACHE_DEFAULTS,
+  ): InvalidatedCache<V> {
+    let cache = this.caches.get(topic);
+    if (!cache) {
+      cache = new InvalidatedCache<unknown>(this.feed, options);
+      this.caches.set(topic, cache);
+    }
+    return cache as InvalidatedCache<V>;
+  }
+
+  /** Forgets `topic`'s entries starting with `prefix`, in this process. */
+  invalidate(topic: string, prefix: string): void {
+    this.caches.get(topic)?.invalidate(prefix);
+  }
 }
 
 /**
@@ -105,19 +142,11 @@ export interface RowCaches {
  * entry lives `deafTtlMs` at most, and invalidations stay local.
  */
 export function localRowCaches(): RowCaches {
-  const caches = new Map<string, InvalidatedCache<unknown>>();
-  const deaf: InvalidationFeed = { listening: false, epoch: 0 };
+  const caches = new CachesByTopic({ listening: false, epoch: 0 });
   return {
-    cache<V>(topic: string, options: InvalidatedCacheOptions): InvalidatedCache<V> {
-      let cache = caches.get(topic);
-      if (!cache) {
-        cache = new InvalidatedCache<unknown>(deaf, options);
-        caches.set(topic, cache);
-      }
-      return cache as InvalidatedCache<V>;
-    },
-    invalidate(topic: string, prefix: string): Promise<void> {
-      caches.get(topic)?.invalidate(prefix);
+    cache: (topic, options) => caches.cache(topic, options),
+    invalidate: (topic, prefix) => {
+      caches.invalidate(topic, prefix);
       return Promise.resolve();
     },
   };

@@ -1,7 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
 import { CacheInvalidation } from '../cache/cache-invalidation.service';
-import type { InvalidatedCache, RowCaches } from '../cache/invalidated-cache';
+import {
+  type InvalidatedCache,
+  ROW_CACHE_DEFAULTS,
+  type RowCaches,
+} from '../cache/invalidated-cache';
 import {
   ConflictError,
   ForbiddenError,
@@ -46,11 +50,8 @@ export type ActiveTemplateVersion = TemplateVersion & { templateKey: string };
  * other team it does not exist (404). Keys are one namespace, so another team cannot take the key
  * of a template it cannot see (409, as for an archived one).
  */
-/** How long a looked-up current version is trusted while every instance's edits are heard. */
-const CACHE_TTL_MS = 60_000;
-/** How long when they may not be (Redis away): an edit reaches every instance within this. */
-export const TEMPLATE_EDIT_BOUND_MS = 1000;
-const CACHE_MAX_ENTRIES = 10_000;
+/** An edit reaches intake on every instance within this, even with Redis away. */
+export const TEMPLATE_EDIT_BOUND_MS = ROW_CACHE_DEFAULTS.deafTtlMs;
 const CACHE_TOPIC = 'templates';
 
 @Injectable()
@@ -62,11 +63,7 @@ export class TemplatesService {
     private readonly templates: TemplatesRepository,
     @Inject(CacheInvalidation) private readonly invalidation: RowCaches,
   ) {
-    this.active = invalidation.cache(CACHE_TOPIC, {
-      ttlMs: CACHE_TTL_MS,
-      deafTtlMs: TEMPLATE_EDIT_BOUND_MS,
-      maxEntries: CACHE_MAX_ENTRIES,
-    });
+    this.active = invalidation.cache(CACHE_TOPIC);
   }
 
   async create(principal: Principal, dto: CreateTemplateDto): Promise<TemplateResponse> {
