@@ -282,7 +282,7 @@ export class MessageLifecycleRepository {
     const error = change.error ?? null;
     const details = {
       ...(change.details ?? {}),
-      ...(error ? { error: { code: error.code, message: error.message ?? error.code } } : {}),
+      ...errorDetails(error),
     };
     const dedupe = change.dedupeKey ? p.add(change.dedupeKey) : null;
 
@@ -380,7 +380,7 @@ export class MessageLifecycleRepository {
       ${p.add(column((u) => u.error?.message ?? null))}::text[],
       ${p.add(column((u) => u.sentAt))}::timestamptz[],
       ${p.add(column((u) => u.deliveredAt))}::timestamptz[],
-      ${p.add(column((u) => (u.error ? JSON.stringify({ error: { code: u.error.code, message: u.error.message ?? u.error.code } }) : null)))}::jsonb[],
+      ${p.add(column((u) => (u.error ? JSON.stringify(errorDetails(u.error)) : null)))}::jsonb[],
       ${p.add(group.map((g) => g.ord))}::int[])
       AS i(provider_message_id, occurred_at, error_code, error_message, sent_at, delivered_at, details, ord)`;
     const dedupe = p.add(`provider:${to}`);
@@ -662,6 +662,13 @@ function toDispatchRef(row: DispatchRow): DispatchRef {
     priority: row.priority,
     nextAttemptAt: row.next_attempt_at,
   };
+}
+
+/** What a timeline row says of a failure (the status callback carries it): never a null message. */
+function errorDetails(error: { code: string; message: string | null } | null): {
+  error?: { code: string; message: string };
+} {
+  return error ? { error: { code: error.code, message: error.message ?? error.code } } : {};
 }
 
 /** SQL expressions for the values of one status change (parameters, or columns of an input). */
