@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import type { RequestLogEntry } from '../../apps/sms-provider-sandbox/src/request-log/request-log.service';
 
 export interface ApiResponse<T = unknown> {
@@ -82,4 +83,54 @@ export async function sandboxAdmin<T = unknown>(
   const text = await response.text();
   if (!response.ok) throw new Error(`sandbox admin ${method} ${path}: ${response.status} ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export interface RawHttpOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** Sent whole after the headers; leave out to send none. */
+  body?: string | Buffer;
+  /** The client address to connect from (any 127.0.0.0/8 address is this machine). */
+  localAddress?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * One request over node:http from a chosen local address (fetch cannot pick one): how tests and
+ * benchmarks play several clients on one machine.
+ */
+export function rawHttp(
+  url: string,
+  options: RawHttpOptions = {},
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      {
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        localAddress: options.localAddress,
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        agent: false,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
 }

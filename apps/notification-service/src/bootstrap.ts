@@ -1,9 +1,13 @@
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { installAuthenticationGate } from './auth/authentication-gate';
+import { RequestAuthenticator } from './auth/request-authenticator';
 import { createValidationPipe } from './common/errors/validation';
+import { capConnections, serverTimeouts } from './common/http/connection-limits';
 import {
   clientErrorReply,
   frameworkErrorReply,
@@ -11,10 +15,12 @@ import {
 } from './common/http/fastify-request-rules';
 import { type AppConfig, PROVIDER_WEBHOOK_PATH } from './config/app-config';
 import { productionWarnings } from './config/production-warnings';
+import { trustedProxyMatcher } from './config/trusted-proxies';
 import { serveConsole } from './console/serve-console';
 import { REQUEST_ID_HEADER, requestIdOf } from './logging/root-logger';
 import { MetricsService } from './metrics/metrics.service';
 import { buildOpenApiDocument } from './openapi/document';
+import { installWebhookGate } from './webhooks/webhook-gate';
 
 /** Request bodies larger than this are refused with 413 (1000 recipients fit easily). */
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -31,8 +37,11 @@ export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    // Client addresses from X-Forwarded-For only behind a proxy the operator says is there.
-    trustProxy: config.trustProxy,
+    // X-Forwarded-For believed only for the hops (or addresses) the operator names: the client is
+    // the rightmost address not trusted, never the leftmost a client can write itself.
+    trustProxy: config.trustProxy === false ? false : (config.trustProxy as number | string[]),
+    // A client that is slow or idle cannot hold a socket: 408 and closed (clientErrorReply).
+    ...serverTimeouts(config.http),
     requestIdHeader: false,
     genReqId: requestIdOf,
     // Fastify's own refusals, before any hook or filter runs, still answer in the envelope.
@@ -69,6 +78,17 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   installRequestRules(fastify, {
     unparsedBodyPaths: [PROVIDER_WEBHOOK_PATH],
+  });
+  installAuthenticationGate(fastify, app.get(RequestAuthenticator));
+  installWebhookGate(fastify);
+  const httpLogger = new NestLogger('Http');
+  capConnections(fastify.server, config.http, trustedProxyMatcher(config.trustProxy), {
+    onRefused: (reason, address, count) =>
+      httpLogger.warn(
+        reason === 'per_address'
+          ? `Refused ${count} connection(s) from ${address}: over HTTP_MAX_CONNECTIONS_PER_ADDRESS (${config.http.maxConnectionsPerAddress})`
+          : `Refused ${count} connection(s): over the total connection cap (HTTP_MAX_CONNECTIONS or the open-files limit)`,
+      ),
   });
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks([...SHUTDOWN_SIGNALS]);

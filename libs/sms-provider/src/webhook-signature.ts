@@ -14,15 +14,22 @@ export function signWebhookPayload(body: string | Buffer, secret: string): strin
  * repeated header), the wrong length or non-hex text are all just `false`. The comparison runs in
  * constant time over the decoded digest bytes, so neither case nor timing reveals anything.
  */
+/**
+ * Whether a signature header has the form of one (64 hex digits): what a receiver can check before
+ * it reads a body at all.
+ */
+export function isWebhookSignatureShaped(signatureHeader: unknown): boolean {
+  return typeof signatureHeader === 'string' && HEX_SHA256.test(signatureHeader.trim());
+}
+
 export function verifyWebhookSignature(
   rawBody: string | Buffer | null | undefined,
   signatureHeader: unknown,
   secret: string,
 ): boolean {
   if (rawBody === null || rawBody === undefined || !secret) return false;
-  if (typeof signatureHeader !== 'string') return false;
-  const candidate = signatureHeader.trim();
-  if (!HEX_SHA256.test(candidate)) return false;
+  if (!isWebhookSignatureShaped(signatureHeader)) return false;
+  const candidate = (signatureHeader as string).trim();
   const expected = createHmac('sha256', secret).update(rawBody).digest();
   return timingSafeEqual(Buffer.from(candidate, 'hex'), expected);
 }

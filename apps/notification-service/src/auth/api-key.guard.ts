@@ -1,19 +1,19 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ForbiddenError, UnauthorizedError } from '../common/errors/api-error';
-import { leaveOutAccessLine } from '../common/http/quiet-access-line';
-import { ApiKeysService } from './api-keys.service';
-import { AuthFailureLimiter } from './auth-failure-limiter';
+import { ForbiddenError } from '../common/errors/api-error';
 import { type AuthenticatedRequest, PUBLIC_KEY, SCOPES_KEY } from './auth.decorators';
+import { RequestAuthenticator } from './request-authenticator';
 import type { Scope } from './scopes';
 
-/** Global guard: every route needs a bearer key unless marked @Public(). */
+/**
+ * Global guard: every route needs a bearer key unless marked @Public(). The key is normally
+ * checked already, before the body was read (authentication-gate.ts); this guard checks the scope.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly keys: ApiKeysService,
-    private readonly failures: AuthFailureLimiter,
+    private readonly authenticator: RequestAuthenticator,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -21,20 +21,8 @@ export class ApiKeyGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const quiet = () => leaveOutAccessLine(request.raw);
-    await this.failures.check(request.ip, quiet);
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) {
-      await this.failures.recordFailure(request.ip, quiet);
-      throw new UnauthorizedError();
-    }
-    const principal = await this.keys.authenticate(match[1]);
-    if (!principal) {
-      await this.failures.recordFailure(request.ip, quiet);
-      throw new UnauthorizedError('The API key is invalid or revoked', 'invalid_api_key');
-    }
-    request.principal = principal;
+    request.principal ??= await this.authenticator.authenticate(request);
+    const principal = request.principal;
 
     const scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPES_KEY, targets);
     if (scope && !principal.isAdmin && !principal.scopes.has(scope)) {

@@ -19,6 +19,11 @@ export const REVOCATION_BOUND_MS = ROW_CACHE_DEFAULTS.deafTtlMs;
 export const CACHE_MAX_ENTRIES = ROW_CACHE_DEFAULTS.maxEntries;
 const CACHE_TOPIC = 'api-keys';
 
+/** What every key this service makes looks like: `nk_` and 24 random bytes in base64url. */
+export const KEY_SHAPE = /^nk_[A-Za-z0-9_-]{32}$/;
+/** How much of a key is shown and stored in the clear (its list entry, failure counts). */
+export const KEY_PREFIX_LENGTH = 8;
+
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
@@ -48,6 +53,8 @@ export class ApiKeysService {
     if (this.adminKeyHash && timingSafeEqual(Buffer.from(keyHash, 'hex'), this.adminKeyHash)) {
       return ADMIN_PRINCIPAL;
     }
+    // Text that no key of ours can be costs no lookup and no cache entry.
+    if (!KEY_SHAPE.test(key)) return null;
     return this.cache.get(keyHash, async () => {
       const row = await this.keys.findActiveByHash(keyHash);
       if (row) void this.keys.touch(row.id).catch(() => undefined);
@@ -62,7 +69,7 @@ export class ApiKeysService {
       team: dto.team,
       scopes: [...new Set(dto.scopes)],
       keyHash: hashKey(key),
-      keyPrefix: key.slice(0, 8),
+      keyPrefix: key.slice(0, KEY_PREFIX_LENGTH),
     });
     return { ...toResponse(row), key };
   }

@@ -4,6 +4,8 @@ import {
   type ExecutionContext,
   SetMetadata,
 } from '@nestjs/common';
+import 'reflect-metadata';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
 import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Principal, Scope } from './scopes';
@@ -18,8 +20,42 @@ export const REQUIRED_SCOPES_EXTENSION = 'x-required-scopes';
 export const RequireScope = (scope: Scope) =>
   applyDecorators(SetMetadata(SCOPES_KEY, scope), ApiExtension(REQUIRED_SCOPES_EXTENSION, [scope]));
 
-/** The route needs no API key (health, metrics, docs, provider webhooks). */
-export const Public = () => SetMetadata(PUBLIC_KEY, true);
+/** Fastify route config of a public route, which the authentication gate reads before the body. */
+const PUBLIC_ROUTE_CONFIG = { public: true } as const;
+
+export function isPublicRoute(config: unknown): boolean {
+  return (config as { public?: unknown } | undefined)?.public === true;
+}
+
+/**
+ * The route needs no API key (health, metrics, docs, provider webhooks). On a class it marks every
+ * handler: Nest's Fastify adapter passes route config to Fastify from handlers only.
+ */
+export const Public = (): ClassDecorator & MethodDecorator =>
+  ((target: object, property?: string | symbol, descriptor?: PropertyDescriptor) => {
+    if (descriptor) {
+      markPublic(descriptor.value as object);
+      return descriptor;
+    }
+    Reflect.defineMetadata(PUBLIC_KEY, true, target);
+    const prototype = (target as { prototype: Record<string, unknown> }).prototype;
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      if (name !== 'constructor' && typeof prototype[name] === 'function') {
+        markPublic(prototype[name]);
+      }
+    }
+    return undefined;
+  }) as ClassDecorator & MethodDecorator;
+
+function markPublic(handler: object): void {
+  Reflect.defineMetadata(PUBLIC_KEY, true, handler);
+  const config: unknown = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler);
+  Reflect.defineMetadata(
+    FASTIFY_ROUTE_CONFIG_METADATA,
+    { ...(config ?? {}), ...PUBLIC_ROUTE_CONFIG },
+    handler,
+  );
+}
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 

@@ -1,7 +1,24 @@
 import { PLAN_RATE_LIMITS, type ProviderPlan } from '@app/sms-provider/helpers';
 import type { RedisTarget } from './redis-url';
 
+/** The HTTP server's timeouts and caps (the shape common/http/connection-limits takes). */
+export interface HttpLimits {
+  /** A connection must have sent its whole request line and headers within this. */
+  headersTimeoutMs: number;
+  /** ... and its whole body within this. */
+  requestTimeoutMs: number;
+  /** A kept-alive connection with no request in flight is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections from one peer address (0: no cap); trusted proxies are exempt. */
+  maxConnectionsPerAddress: number;
+  /** Open connections in all, so that sockets never starve the database pool of descriptors. */
+  maxConnections: number;
+}
+
 export type AppRole = 'api' | 'worker' | 'all';
+
+/** TRUST_PROXY: no proxy, the number of proxy hops in front, or the proxies' addresses. */
+export type TrustProxy = false | number | readonly string[];
 
 /** Where instances with the `api` role receive provider webhooks (below PUBLIC_BASE_URL). */
 export const PROVIDER_WEBHOOK_PATH = '/v1/webhooks/sms-provider';
@@ -15,8 +32,13 @@ export class AppConfig {
   port!: number;
   /** The interface to listen on: loopback unless the operator opens it (0.0.0.0 in the image). */
   host!: string;
-  /** Believe X-Forwarded-* headers (only behind a proxy that sets them). */
-  trustProxy!: boolean;
+  /**
+   * Which X-Forwarded-* hops to believe: false (none), a hop count, or the addresses/CIDRs of the
+   * trusted proxies. The client is the rightmost address not trusted, never the leftmost.
+   */
+  trustProxy!: TrustProxy;
+  /** Timeouts and caps of the HTTP server (slow or idle clients cannot hold it). */
+  http!: HttpLimits;
   /** The built web console (`npm run build`), served at /console; absolute. */
   consoleDir!: string;
   databaseUrl!: string;
@@ -30,7 +52,10 @@ export class AppConfig {
   adminApiKey!: string | null;
   /** `NODE_ENV`: only "production" changes anything (start-up warnings). */
   nodeEnv!: string;
-  /** Failed authentications allowed per client address and window (shared through Redis). */
+  /**
+   * Failed authentications allowed per client address (an IPv6 /64) and per presented key prefix
+   * and window (shared through Redis); a valid key is never refused.
+   */
   authFailures!: { limit: number; windowMs: number };
   logLevel!: string;
 

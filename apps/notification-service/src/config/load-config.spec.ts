@@ -41,6 +41,10 @@ describe(loadConfig.name, () => {
     ['QUEUE_PREFIX', 'has spaces'],
     ['SMS_PROVIDER_REGISTER_WEBHOOK', 'maybe'],
     ['THROTTLE_SAFETY_FACTOR', '1.5'],
+    ['TRUST_PROXY', 'true'],
+    ['TRUST_PROXY', '33'],
+    ['TRUST_PROXY', '10.0.0.0/8,proxy.example'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '500'],
   ])('stops on a bad %s with one line naming it', (variable, value) => {
     let error: unknown;
     try {
@@ -52,6 +56,35 @@ describe(loadConfig.name, () => {
     const message = (error as Error).message;
     expect(message).toContain(variable);
     expect(message).not.toContain('\n');
+  });
+
+  it.each([
+    ['', false],
+    ['false', false],
+    ['0', false],
+    ['1', 1],
+    ['2', 2],
+    ['10.0.0.0/8, 192.168.1.7', ['10.0.0.0/8', '192.168.1.7']],
+    ['loopback,fd00::/8', ['loopback', 'fd00::/8']],
+  ])('reads TRUST_PROXY=%j as %j (never "trust everything")', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it('refuses TRUST_PROXY=true with what to write instead', () => {
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/number of proxies.*CIDRs/);
+  });
+
+  it('gives the HTTP server timeouts and connection caps by default', () => {
+    expect(loadConfig({}).http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 65_000,
+      maxConnectionsPerAddress: 128,
+      maxConnections: 4096,
+    });
+    expect(() =>
+      loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }),
+    ).toThrow(/HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS/);
   });
 
   it('takes a Redis Cluster in REDIS_URL', () => {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { isCidr } from './cidr';
-import { AppConfig, type AppRole, PROVIDER_WEBHOOK_PATH } from './app-config';
+import { AppConfig, type AppRole, PROVIDER_WEBHOOK_PATH, type TrustProxy } from './app-config';
 import { parseRedisUrl, type RedisTarget, RedisUrlError } from './redis-url';
 
 export class ConfigError extends Error {
@@ -125,6 +125,48 @@ const redisTarget: FromText<RedisTarget> = text.transform((value, ctx) => {
   }
 });
 
+/** proxy-addr's names for address ranges, accepted beside addresses and CIDRs. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `false`, a hop count (1-32) or a list of trusted proxy addresses/CIDRs/range names. `true` is
+ * refused: it believes the leftmost, client-written X-Forwarded-For, so a client picks its own
+ * address (and with it whose failed authentications it is counted as).
+ */
+const trustProxy: FromText<TrustProxy> = text.transform((raw, ctx) => {
+  const value = raw.toLowerCase();
+  if (['false', 'no', '0'].includes(value)) return false;
+  if (['true', 'yes'].includes(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'may not be true (that believes whatever X-Forwarded-For a client writes): give the number of proxies in front of the service (e.g. 1) or their addresses/CIDRs (e.g. 10.0.0.0/8 or loopback)',
+    });
+    return z.NEVER;
+  }
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 32) {
+      ctx.addIssue({ code: 'custom', message: `must be a hop count of at most 32, got ${hops}` });
+      return z.NEVER;
+    }
+    return hops;
+  }
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const bad = entries.find((entry) => !isCidr(entry) && !PROXY_RANGE_NAMES.includes(entry));
+  if (bad !== undefined || entries.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be false, a hop count or a list of proxy addresses/CIDRs (or ${PROXY_RANGE_NAMES.join(', ')}), got "${bad ?? raw}"`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
 const ROLES = ['api', 'worker', 'all'] as const satisfies readonly AppRole[];
 
 /**
@@ -135,7 +177,12 @@ const ROLES = ['api', 'worker', 'all'] as const satisfies readonly AppRole[];
 const fields = z.object({
   PORT: setting(integer(0, 65535), 3000),
   HOST: setting(text.min(1), '127.0.0.1'),
-  TRUST_PROXY: setting(flag, false),
+  TRUST_PROXY: setting(trustProxy, false),
+  HTTP_HEADERS_TIMEOUT_MS: setting(integer(1 * SECOND, 5 * MINUTE), 10 * SECOND),
+  HTTP_REQUEST_TIMEOUT_MS: setting(integer(1 * SECOND, 10 * MINUTE), 30 * SECOND),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: setting(integer(1 * SECOND, 10 * MINUTE), 65 * SECOND),
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS: setting(integer(0, 1_000_000), 128),
+  HTTP_MAX_CONNECTIONS: setting(integer(16, 1_000_000), 4096),
   NODE_ENV: setting(text, 'development'),
   AUTH_FAILURE_LIMIT: setting(integer(1, 1_000_000), 20),
   AUTH_FAILURE_WINDOW_MS: setting(integer(1 * SECOND, 24 * HOUR), 1 * MINUTE),
@@ -196,6 +243,14 @@ export const VARIABLES = Object.keys(fields.shape);
 
 const environment = fields
   .superRefine((env, ctx) => {
+    // Node refuses a request timeout shorter than the headers timeout.
+    if (env.HTTP_REQUEST_TIMEOUT_MS < env.HTTP_HEADERS_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HTTP_REQUEST_TIMEOUT_MS'],
+        message: 'must be at least HTTP_HEADERS_TIMEOUT_MS',
+      });
+    }
     // A lease must survive one missed heartbeat, or a live but busy worker loses it.
     if (env.WORKER_HEARTBEAT_MS * 2 > env.WORKER_LEASE_TTL_MS) {
       ctx.addIssue({
@@ -220,6 +275,13 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
   config.port = env.PORT;
   config.host = env.HOST;
   config.trustProxy = env.TRUST_PROXY;
+  config.http = {
+    headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnectionsPerAddress: env.HTTP_MAX_CONNECTIONS_PER_ADDRESS,
+    maxConnections: env.HTTP_MAX_CONNECTIONS,
+  };
   config.consoleDir = resolve(env.CONSOLE_DIR);
   config.databaseUrl = env.DATABASE_URL;
   config.redisUrl = env.REDIS_URL.url;

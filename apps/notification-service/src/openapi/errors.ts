@@ -62,6 +62,7 @@ export const OPERATION_ERRORS: Record<
 };
 
 /** What a caller reads for each code: the examples' messages and the responses' descriptions. */
+  clearAuthBlock: { 404: ['auth_block_not_found'] },
 export const ERROR_MESSAGES: Record<string, string> = {
   validation_failed: 'Invalid request: to must be an E.164 number',
   invalid_json: 'The body is not valid JSON',

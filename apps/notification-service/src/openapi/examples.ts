@@ -131,6 +131,10 @@ const PAUSE = {
 export const RESPONSE_EXAMPLES: Record<string, unknown> = {
   createApiKey: { ...API_KEY, last_used_at: null, key: 'nk_3kQ9bX7mV2pL8sR4tW6yZ1cF5hJ0aD2eG4iK6' },
   listApiKeys: [API_KEY],
+  listAuthBlocks: [
+    { kind: 'address', value: '203.0.113.7', failures: 20, blocked_until: AT },
+    { kind: 'key_prefix', value: 'nk_3kQ9b', failures: 57, blocked_until: AT },
+  ],
   getLiveness: { status: 'ok' },
   getReadiness: { status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' } } },
   createTemplate: { ...TEMPLATE, version: 1 },

@@ -103,6 +103,14 @@ export const OPERATIONS: Record<string, { id: string; summary: string }> = {
     summary: 'List API keys (never the keys themselves)',
   },
   'ApiKeysController.revoke': { id: 'revokeApiKey', summary: 'Revoke an API key' },
+  'AuthBlocksController.list': {
+    id: 'listAuthBlocks',
+    summary: 'Addresses and key prefixes refused for too many failed authentications',
+  },
+  'AuthBlocksController.clear': {
+    id: 'clearAuthBlock',
+    summary: 'End a failed-authentication block now, on every instance',
+  },
   'WebhooksController.receive': {
     id: 'receiveProviderWebhook',
     summary: "Receiver of the SMS provider's signed status webhooks",

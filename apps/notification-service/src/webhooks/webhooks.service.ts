@@ -8,6 +8,12 @@ import { ProviderUpdatesService } from '../delivery-status/provider-updates.serv
 import { runInLinkedSpan } from '../tracing/job-trace';
 import { TraceLinks } from '../tracing/trace-links.service';
 
+/**
+ * The second, re-serialized check parses an unauthenticated body: only for bodies the size of a
+ * real event, so a wrong signature costs a large body one HMAC and nothing more.
+ */
+export const RESERIALIZED_CHECK_MAX_BYTES = 16 * 1024;
+
 @Injectable()
 export class WebhooksService {
   private readonly logger = new Logger(WebhooksService.name);
@@ -22,7 +28,9 @@ export class WebhooksService {
   /**
    * Checks the signature on the raw bytes before anything parses them; only a signed body is
    * parsed (under the common request rules: depth, characters), so an unauthenticated caller can
-   * cost us no more than one HMAC over at most the body limit.
+   * cost us no more than one HMAC over at most the body limit (plus one parse of a body under
+   * RESERIALIZED_CHECK_MAX_BYTES). The header's form and the declared length were checked before
+   * the body was read (webhook-gate.ts).
    */
   async receive(
     rawBody: Buffer | undefined,
@@ -35,7 +43,12 @@ export class WebhooksService {
     // so when the bytes don't match the re-serialized body is tried: parsing first is bounded by
     // the same rules, and a body that breaks them is simply not signed.
     let verified = verifyWebhookSignature(rawBody, signature, secret);
-    if (!verified && rawBody !== undefined && typeof signature === 'string') {
+    if (
+      !verified &&
+      rawBody !== undefined &&
+      rawBody.length <= RESERIALIZED_CHECK_MAX_BYTES &&
+      typeof signature === 'string'
+    ) {
       try {
         body = parseJsonBody(rawBody);
         verified =
