@@ -34,6 +34,13 @@ export function parseGroups(value: string | undefined): ReportGroup[] {
   return groups;
 }
 
+/** How many UTC days or hours the window touches (a partial one at either end counts). */
+export function bucketCount(group: 'day' | 'hour', window: ReportWindow): number {
+  const size = group === 'day' ? DAY_MS : HOUR_MS;
+  const first = Math.floor(window.since.getTime() / size) * size;
+  return Math.ceil((window.until.getTime() - first) / size);
+}
+
 /** The key of a time bucket as rows carry it: `YYYY-MM-DD` for days, `YYYY-MM-DDTHH:00:00Z` for hours. */
 export function bucketKey(group: 'day' | 'hour', start: Date): string {
   const iso = start.toISOString();
@@ -47,7 +54,7 @@ export function bucketKey(group: 'day' | 'hour', start: Date): string {
 export function timeBuckets(group: 'day' | 'hour', window: ReportWindow): string[] {
   const size = group === 'day' ? DAY_MS : HOUR_MS;
   const first = Math.floor(window.since.getTime() / size) * size;
-  const count = Math.ceil((window.until.getTime() - first) / size);
+  const count = bucketCount(group, window);
   if (count > MAX_BUCKETS) {
     throw new UnprocessableError(
       'too_many_buckets',

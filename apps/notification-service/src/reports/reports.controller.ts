@@ -12,6 +12,8 @@ import {
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/scopes';
+import { MAX_BUCKETS } from './report-groups';
+import { MAX_REPORT_ROWS } from './report-size';
 import { DeliveryReport, DeliveryReportQuery } from './reports.dto';
 import { ReportsService } from './reports.service';
 
@@ -39,7 +41,12 @@ export class ReportsController {
     description: 'Missing reports:read scope, or a non-admin key naming another team',
   })
   @ApiUnprocessableEntityResponse({
-    description: 'invalid_window (until ≤ since) or window_too_large (> 366 days)',
+    description:
+      'invalid_window (until ≤ since), window_too_large (> 366 days), invalid_group_by, ' +
+      `too_many_buckets (> ${MAX_BUCKETS}), or report_too_large: more than ` +
+      `${MAX_REPORT_ROWS.toLocaleString('en-US')} rows (template/team combinations × time ` +
+      'buckets), refused before the figures are computed; details give rows, max_rows and ' +
+      'how to narrow',
   })
   async delivery(
     @CurrentPrincipal() principal: Principal,

@@ -5,6 +5,7 @@ import { IsIsoInstant } from '../common/iso-instant';
 import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS } from './report-window';
 
 import { GROUP_BY_PATTERN, MAX_BUCKETS, REPORT_GROUPS } from './report-groups';
+import { MAX_REPORT_ROWS } from './report-size';
 
 export const REPORT_FORMATS = ['json', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -59,7 +60,12 @@ export class DeliveryReportQuery {
       `(YYYY-MM-DDTHH:00:00Z), or per combination of several: comma-separated, from ` +
       `${REPORT_GROUPS.join(', ')}; day and hour not together. Day and hour rows cover every ` +
       `bucket the window touches, with zero figures where nothing was submitted (at most ` +
-      `${MAX_BUCKETS} buckets, else 422 too_many_buckets).`,
+      `${MAX_BUCKETS} buckets, else 422 too_many_buckets). A report has at most ` +
+      `${MAX_REPORT_ROWS.toLocaleString('en-US')} rows, zero-filled ones included: the distinct ` +
+      `template/team combinations with messages in the window × the time buckets (e.g. 13 ` +
+      `templates × 720 hours of 30 days). Larger is 422 report_too_large, decided by a bounded ` +
+      `count before any figure is computed, in JSON and CSV alike; its details give the rows, ` +
+      `the limit and how to narrow (a shorter window, day instead of hour, one template or team).`,
   })
   @IsOptional()
   @IsString()
@@ -186,7 +192,8 @@ export class DeliveryReport {
     description:
       'One row per group, sorted by its keys in group_by order (byte order). Template and team ' +
       'groups appear when they have a message in the window; day and hour buckets appear for ' +
-      'the whole window, zero-filled for every combination of the other keys.',
+      'the whole window, zero-filled for every combination of the other keys. At most ' +
+      `${MAX_REPORT_ROWS.toLocaleString('en-US')} (else 422 report_too_large).`,
   })
   rows!: DeliveryReportRow[];
   @ApiProperty({

@@ -26,6 +26,24 @@ export interface DeliveryAggregate {
   failures: FailureCount[];
 }
 
+/** Checked inside the report's transaction, before the aggregate runs. */
+export interface DeliveryLimits {
+  /**
+   * Distinct combinations of `countKeys` the report may have; more, and the aggregate is not run.
+   * Counted up to `maxRows + 1` at most, so the count itself stays bounded.
+   */
+  maxCombinations: number;
+  /** The non-time groupings to count combinations of; none: nothing to count. */
+  countKeys: readonly ReportGroup[];
+  /** Groups the aggregate may hand back (a second guard: LIMIT maxRows + 1). */
+  maxRows: number;
+}
+
+export type DeliveryOutcome =
+  | { fits: true; aggregate: DeliveryAggregate }
+  /** `combinations` is exact when `exact`, else a lower bound. */
+  | { fits: false; combinations: number; exact: boolean };
+
 /** Upper bound for one report query; a runaway report must not hold a connection for minutes. */
 export const REPORT_STATEMENT_TIMEOUT_MS = 30_000;
 
@@ -45,24 +63,28 @@ const HANDED_OVER_AND_DELIVERED = `${DELIVERED} AND m.queued_at IS NOT NULL`;
 /** Top error codes listed with a report; the long tail is what the messages search is for. */
 export const MAX_FAILURE_CODES = 20;
 
+/**
+ * Counts and sums come as float8 (exact far beyond any message count): node-postgres parses those
+ * into numbers, where bigint would arrive as strings to convert row by row.
+ */
 interface RawRow {
   is_total: boolean;
   [key: `g${number}`]: string | null;
-  total: string;
-  scheduled: string;
-  pending: string;
-  queued: string;
-  sent: string;
-  delivered: string;
-  failed: string;
-  expired: string;
-  canceled: string;
+  total: number;
+  scheduled: number;
+  pending: number;
+  queued: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  expired: number;
+  canceled: number;
   delivery_rate: number | null;
   p50_delivery_seconds: number | null;
   p95_delivery_seconds: number | null;
   p50_handover_seconds: number | null;
   p95_handover_seconds: number | null;
-  segments: string;
+  segments: number;
 }
 
 @Injectable()
@@ -72,9 +94,11 @@ export class ReportsRepository {
   /**
    * Every figure comes out of one GROUP BY: the grouping set `()` adds the totals row, so the
    * totals' percentiles are over all messages rather than a mix of the groups' percentiles, and
-   * no message row ever reaches JavaScript.
+   * no message row ever reaches JavaScript. Before it, in the same snapshot, a bounded count of
+   * the distinct group keys decides whether the report fits `limits`; one that does not is never
+   * aggregated.
    */
-  async delivery(filter: DeliveryFilter): Promise<DeliveryAggregate> {
+  async delivery(filter: DeliveryFilter, limits: DeliveryLimits): Promise<DeliveryOutcome> {
     const keys = filter.groupBy.map((group) => GROUP_KEY[group]);
     const params: unknown[] = [filter.since, filter.until];
     const where = ['m.submitted_at >= $1', 'm.submitted_at < $2'];
@@ -91,15 +115,15 @@ export class ReportsRepository {
       SELECT
         GROUPING(${keyList}) <> 0 AS is_total,
         ${keys.map((key, i) => `${key} AS g${i}`).join(',\n        ')},
-        count(*) AS total,
-        count(*) FILTER (WHERE m.status = 'scheduled') AS scheduled,
-        count(*) FILTER (WHERE m.status = 'pending') AS pending,
-        count(*) FILTER (WHERE m.status = 'queued') AS queued,
-        count(*) FILTER (WHERE m.status = 'sent') AS sent,
-        count(*) FILTER (WHERE m.status = 'delivered') AS delivered,
-        count(*) FILTER (WHERE m.status = 'failed') AS failed,
-        count(*) FILTER (WHERE m.status = 'expired') AS expired,
-        count(*) FILTER (WHERE m.status = 'canceled') AS canceled,
+        count(*)::float8 AS total,
+        count(*) FILTER (WHERE m.status = 'scheduled')::float8 AS scheduled,
+        count(*) FILTER (WHERE m.status = 'pending')::float8 AS pending,
+        count(*) FILTER (WHERE m.status = 'queued')::float8 AS queued,
+        count(*) FILTER (WHERE m.status = 'sent')::float8 AS sent,
+        count(*) FILTER (WHERE m.status = 'delivered')::float8 AS delivered,
+        count(*) FILTER (WHERE m.status = 'failed')::float8 AS failed,
+        count(*) FILTER (WHERE m.status = 'expired')::float8 AS expired,
+        count(*) FILTER (WHERE m.status = 'canceled')::float8 AS canceled,
         round(
           count(*) FILTER (WHERE m.status = 'delivered')::numeric
             / nullif(count(*) FILTER (WHERE m.status IN ('delivered', 'failed', 'expired')), 0),
@@ -113,12 +137,25 @@ export class ReportsRepository {
           FILTER (WHERE ${HANDED_OVER_AND_DELIVERED}))::numeric, 3)::float8 AS p50_handover_seconds,
         round((percentile_cont(0.95) WITHIN GROUP (ORDER BY ${HANDOVER_SECONDS})
           FILTER (WHERE ${HANDED_OVER_AND_DELIVERED}))::numeric, 3)::float8 AS p95_handover_seconds,
-        coalesce(sum(m.segments) FILTER (WHERE m.provider_message_id IS NOT NULL), 0) AS segments
+        coalesce(sum(m.segments) FILTER (WHERE m.provider_message_id IS NOT NULL), 0)::float8
+          AS segments
       FROM messages m
       JOIN notifications n ON n.id = m.notification_id
       WHERE ${where.join(' AND ')}
       GROUP BY GROUPING SETS ((${keyList}), ())
-      ORDER BY GROUPING(${keyList}), ${keys.map((key) => `${key} COLLATE "C"`).join(', ')}`;
+      ORDER BY GROUPING(${keyList}) DESC, ${keys.map((key) => `${key} COLLATE "C"`).join(', ')}
+      LIMIT ${limits.maxRows + 2}`;
+    // The totals row sorts first, so the LIMIT can only cut groups: one more than allowed says
+    // the report is too large without the rest ever reaching JavaScript.
+    const countKeys = limits.countKeys.map((group) => GROUP_KEY[group]);
+    const countSql = `
+      SELECT count(*)::int AS n FROM (
+        SELECT DISTINCT ${countKeys.join(', ')}
+        FROM messages m
+        JOIN notifications n ON n.id = m.notification_id
+        WHERE ${where.join(' AND ')}
+        LIMIT ${limits.maxRows + 1}
+      ) combinations`;
     const failuresSql = `
       SELECT coalesce(m.error_code, 'unknown') AS error_code,
         count(*) FILTER (WHERE m.status = 'failed') AS failed,
@@ -130,17 +167,33 @@ export class ReportsRepository {
       ORDER BY count(*) DESC, coalesce(m.error_code, 'unknown') COLLATE "C"
       LIMIT ${MAX_FAILURE_CODES}`;
 
-    const [rows, failureRows] = await this.db.transaction(async (manager) => {
+    // One snapshot for the count and the aggregate: what was counted is what gets aggregated.
+    const result = await this.db.transaction('REPEATABLE READ', async (manager) => {
       await manager.query(`SET TRANSACTION READ ONLY`);
       await manager.query(`SET LOCAL statement_timeout = ${REPORT_STATEMENT_TIMEOUT_MS}`);
+      if (countKeys.length > 0) {
+        const [{ n }] = await manager.query<{ n: number }[]>(countSql, params);
+        if (n > limits.maxCombinations) {
+          return { fits: false, combinations: n, exact: n <= limits.maxRows } as const;
+        }
+      }
       const figureRows = await manager.query<RawRow[]>(sql, params);
       const failed = await manager.query<{ error_code: string; failed: string; expired: string }[]>(
         failuresSql,
         params,
       );
-      return [figureRows, failed] as const;
+      return { fits: true, rows: figureRows, failureRows: failed } as const;
     });
+    if (!result.fits) return result;
+    const { rows, failureRows } = result;
+    // One row is the totals row.
+    if (rows.length - 1 > limits.maxRows) {
+      // Only reachable if the count and the aggregate disagreed: more groups than maxRows means
+      // more combinations than fit, whatever their number.
+      return { fits: false, combinations: limits.maxCombinations + 1, exact: false };
+    }
 
+    const columns = keys.map((_, i) => `g${i}` as const);
     const groups: DeliveryGroup[] = [];
     let totals: DeliveryFigures | null = null;
     for (const row of rows) {
@@ -148,7 +201,7 @@ export class ReportsRepository {
         totals = figures(row);
         continue;
       }
-      const groupKeys = keys.map((_, i) => row[`g${i}`]);
+      const groupKeys = columns.map((column) => row[column]);
       if (groupKeys.every((key): key is string => key !== null)) {
         groups.push({ keys: groupKeys, figures: figures(row) });
       }
@@ -159,28 +212,27 @@ export class ReportsRepository {
       expired: Number(row.expired),
     }));
     // The empty grouping set always yields a row, even over no messages; this is a safety net.
-    return { groups, totals: totals ?? emptyFigures(), failures };
+    return { fits: true, aggregate: { groups, totals: totals ?? emptyFigures(), failures } };
   }
 }
 
-/** count() and sum() are bigint, which node-postgres hands over as strings. */
 function figures(row: RawRow): DeliveryFigures {
   return {
-    total: Number(row.total),
-    scheduled: Number(row.scheduled),
-    pending: Number(row.pending),
-    queued: Number(row.queued),
-    sent: Number(row.sent),
-    delivered: Number(row.delivered),
-    failed: Number(row.failed),
-    expired: Number(row.expired),
-    canceled: Number(row.canceled),
+    total: row.total,
+    scheduled: row.scheduled,
+    pending: row.pending,
+    queued: row.queued,
+    sent: row.sent,
+    delivered: row.delivered,
+    failed: row.failed,
+    expired: row.expired,
+    canceled: row.canceled,
     delivery_rate: row.delivery_rate,
     p50_delivery_seconds: row.p50_delivery_seconds,
     p95_delivery_seconds: row.p95_delivery_seconds,
     p50_handover_seconds: row.p50_handover_seconds,
     p95_handover_seconds: row.p95_handover_seconds,
-    segments: Number(row.segments),
+    segments: row.segments,
   };
 }
 

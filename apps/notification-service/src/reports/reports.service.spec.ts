@@ -1,7 +1,14 @@
 import type { Principal, Scope } from '../auth/scopes';
 import { ForbiddenError, ServiceUnavailableError } from '../common/errors/api-error';
 import type { DeliveryFigures } from './reports.dto';
-import type { DeliveryFilter, ReportsRepository } from './reports.repository';
+import type {
+  DeliveryAggregate,
+  DeliveryFilter,
+  DeliveryLimits,
+  DeliveryOutcome,
+  ReportsRepository,
+} from './reports.repository';
+import { MAX_REPORT_ROWS } from './report-size';
 import { ReportsService } from './reports.service';
 
 function figures(overrides: Partial<DeliveryFigures> = {}): DeliveryFigures {
@@ -31,18 +38,27 @@ function principal(team: string, isAdmin = false): Principal {
 
 describe(ReportsService.name, () => {
   let calls: DeliveryFilter[];
-  let result: Awaited<ReturnType<ReportsRepository['delivery']>>;
+  let limits: DeliveryLimits[];
+  let result: DeliveryAggregate;
+  /** What the repository's bounded count found, when the report does not fit. */
+  let oversized: { combinations: number; exact: boolean } | undefined;
   let failure: Error | undefined;
   let service: ReportsService;
 
   beforeEach(() => {
     calls = [];
+    limits = [];
     failure = undefined;
+    oversized = undefined;
     result = { groups: [], totals: figures(), failures: [] };
     const repository = {
-      delivery: (filter: DeliveryFilter) => {
+      delivery: (filter: DeliveryFilter, limit: DeliveryLimits): Promise<DeliveryOutcome> => {
         calls.push(filter);
-        return failure === undefined ? Promise.resolve(result) : Promise.reject(failure);
+        limits.push(limit);
+        if (failure !== undefined) return Promise.reject(failure);
+        return Promise.resolve(
+          oversized ? { fits: false, ...oversized } : { fits: true, aggregate: result },
+        );
       },
     };
     service = new ReportsService(repository as unknown as ReportsRepository);
@@ -149,6 +165,74 @@ describe(ReportsService.name, () => {
       }),
     ).rejects.toMatchObject({ status: 422, code: 'too_many_buckets' });
     expect(calls).toHaveLength(0);
+  });
+
+  describe('size', () => {
+    const MONTH_OF_HOURS = {
+      since: '2026-01-01T00:00:00Z',
+      until: '2026-01-31T00:00:00Z',
+      group_by: 'template,hour',
+    };
+
+    it('allows the combinations that fit the buckets, and counts only the open groupings', async () => {
+      await service.delivery(principal('platform', true), MONTH_OF_HOURS);
+      await service.delivery(principal('platform', true), { ...MONTH_OF_HOURS, template: 'otp' });
+      await service.delivery(principal('platform', true), { group_by: 'template,team' });
+      await service.delivery(principal('platform', true), {
+        since: '2026-01-01T00:00:00Z',
+        until: '2026-01-08T00:00:00Z',
+        group_by: 'day',
+      });
+      expect(limits).toEqual([
+        { maxCombinations: 13, countKeys: ['template'], maxRows: MAX_REPORT_ROWS },
+        { maxCombinations: 13, countKeys: [], maxRows: MAX_REPORT_ROWS },
+        { maxCombinations: MAX_REPORT_ROWS, countKeys: ['template', 'team'], maxRows: 10_000 },
+        { maxCombinations: 1428, countKeys: [], maxRows: MAX_REPORT_ROWS },
+      ]);
+    });
+
+    it('refuses with 422 report_too_large naming rows, limit and ways to narrow', async () => {
+      oversized = { combinations: 300, exact: true };
+      const refusal = service.delivery(principal('payments'), MONTH_OF_HOURS);
+      await expect(refusal).rejects.toMatchObject({
+        status: 422,
+        code: 'report_too_large',
+        details: {
+          rows: 216_000,
+          rows_exact: true,
+          max_rows: 10_000,
+          combinations: 300,
+          buckets: 720,
+          group_by: 'template,hour',
+          narrow: [
+            'a shorter window (since/until): at most 33 hours with these 300 groups',
+            'group_by=template,day (9,000 rows)',
+            'template=<key>: one template',
+          ],
+        },
+      });
+      await expect(refusal).rejects.toThrow(
+        'This report would have 216,000 rows (300 template × 720 hours); a report has at most 10,000.',
+      );
+    });
+
+    it('says "at least" when the count stopped at its bound', async () => {
+      oversized = { combinations: 10_001, exact: false };
+      await expect(
+        service.delivery(principal('platform', true), { group_by: 'team,template' }),
+      ).rejects.toMatchObject({
+        message: expect.stringContaining('at least 10,001 rows (10,001+ team/template)'),
+        details: {
+          rows: 10_001,
+          rows_exact: false,
+          narrow: [
+            'a shorter window (since/until)',
+            'template=<key>: one template',
+            'team=<team>: one team',
+          ],
+        },
+      });
+    });
   });
 
   it.each(['day,day', 'day,hour'])('refuses group_by=%s with 422', async (groupBy) => {

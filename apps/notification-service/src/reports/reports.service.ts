@@ -4,6 +4,7 @@ import { ForbiddenError, ServiceUnavailableError } from '../common/errors/api-er
 import { toCsv } from './csv';
 import { resolveWindow } from './report-window';
 import { parseGroups, TIME_GROUPS, timeBuckets, type ReportGroup } from './report-groups';
+import { MAX_REPORT_ROWS, maxCombinations, openGroups, reportTooLarge } from './report-size';
 import type {
   DeliveryFigures,
   DeliveryReport,
@@ -39,9 +40,18 @@ export class ReportsService {
     // Refuse an oversized bucket list before running the query.
     const buckets = timeGroup === undefined ? [] : timeBuckets(timeGroup, window);
     const template = query.template ?? null;
+    const shape = { groupBy, window, team, template };
+    const bucketsPerGroup = Math.max(buckets.length, 1);
 
-    const aggregate = await this.reports
-      .delivery({ ...window, team, template, groupBy })
+    const outcome = await this.reports
+      .delivery(
+        { ...window, team, template, groupBy },
+        {
+          maxCombinations: maxCombinations(bucketsPerGroup),
+          countKeys: openGroups(shape),
+          maxRows: MAX_REPORT_ROWS,
+        },
+      )
       .catch((error: unknown) => {
         if ((error as { code?: unknown }).code === QUERY_CANCELED) {
           throw new ServiceUnavailableError(
@@ -51,6 +61,13 @@ export class ReportsService {
         }
         throw error;
       });
+    if (!outcome.fits) {
+      throw reportTooLarge(
+        { combinations: outcome.combinations, exact: outcome.exact, buckets: bucketsPerGroup },
+        shape,
+      );
+    }
+    const { aggregate } = outcome;
 
     const groups =
       timeGroup === undefined
@@ -62,10 +79,7 @@ export class ReportsService {
       group_by: groupBy.join(','),
       team,
       template,
-      rows: groups.map((g): DeliveryReportRow => ({
-        ...Object.fromEntries(groupBy.map((group, i) => [group, g.keys[i]])),
-        ...g.figures,
-      })),
+      rows: groups.map((group) => toRow(groupBy, group)),
       totals: aggregate.totals,
       failures: aggregate.failures,
     };
@@ -106,6 +120,18 @@ export class ReportsService {
 }
 
 /**
+ * The group keys in group_by order, then the figures. Built property by property in a fixed
+ * order, so every row of a report has one shape: spreading a fromEntries() object into each of
+ * 10,000 rows cost several times the rest of the report on the event loop.
+ */
+function toRow(groupBy: readonly ReportGroup[], group: DeliveryGroup): DeliveryReportRow {
+  const row: Record<string, string | number | null> = {};
+  for (let i = 0; i < groupBy.length; i++) row[groupBy[i]] = group.keys[i];
+  for (const column of FIGURE_COLUMNS) row[column] = group.figures[column];
+  return row as unknown as DeliveryReportRow;
+}
+
+/**
  * Adds an all-zero group for every bucket missing from each combination of the other keys (or
  * the one combination when time is the only grouping), keeping the key order of the query: a
  * chart of the rows has no gaps where nothing was sent.
@@ -132,9 +158,14 @@ export function zeroFilled(
   const filled: DeliveryGroup[] = [];
   for (const { rest, byBucket } of byRest.values()) {
     for (const bucket of buckets) {
+      const found = byBucket.get(bucket);
+      if (found) {
+        filled.push(found);
+        continue;
+      }
       const keys = [...rest];
       keys.splice(timeIndex, 0, bucket);
-      filled.push(byBucket.get(bucket) ?? { keys, figures: emptyFigures() });
+      filled.push({ keys, figures: emptyFigures() });
     }
   }
   // Byte order over the keys in group_by order, as the query sorts (COLLATE "C").
