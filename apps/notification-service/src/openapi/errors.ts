@@ -62,13 +62,13 @@ export const OPERATION_ERRORS: Record<
   listCallbackDeliveries: { 404: ['notification_not_found'] },
   redeliverCallbacks: { 404: ['notification_not_found'] },
   revokeApiKey: { 404: ['api_key_not_found'] },
+  clearAuthBlock: { 404: ['auth_block_not_found'] },
   getProviderAccount: { 503: ['provider_unavailable'] },
   getReadiness: { 503: ['not_ready'] },
   receiveProviderWebhook: { 401: ['invalid_signature'] },
 };
 
 /** What a caller reads for each code: the examples' messages and the responses' descriptions. */
-  clearAuthBlock: { 404: ['auth_block_not_found'] },
 export const ERROR_MESSAGES: Record<string, string> = {
   validation_failed: 'Invalid request: to must be an E.164 number',
   invalid_json: 'The body is not valid JSON',
