@@ -107,6 +107,12 @@ export class AppConfig {
     batchSize: number;
   };
 
+  /**
+   * Webhook events for messages not known yet (kept up to 7 days until their message appears):
+   * how many rows at most, and how many this instance parks per second.
+   */
+  parkedEvents!: { max: number; perSecond: number };
+
   callbacks!: {
     maxAttempts: number;
     retryBaseMs: number;

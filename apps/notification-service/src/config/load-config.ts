@@ -228,6 +228,8 @@ const fields = z.object({
   RECONCILE_STALE_AFTER_MS: setting(integer(100, 7 * 24 * HOUR), 1 * MINUTE),
   RECONCILE_MAX_AGE_MS: setting(integer(1 * SECOND, 30 * 24 * HOUR), 72 * HOUR),
   RECONCILE_BATCH_SIZE: setting(integer(1, 10_000), 100),
+  PARKED_EVENTS_MAX: setting(integer(0, 10_000_000), 100_000),
+  PARKED_EVENTS_PER_SECOND: setting(integer(0, 100_000), 100),
 
   CALLBACK_MAX_ATTEMPTS: setting(integer(1, 50), 8),
   CALLBACK_RETRY_BASE_MS: setting(integer(1, HOUR), 5 * SECOND),
@@ -330,6 +332,10 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
     staleAfterMs: env.RECONCILE_STALE_AFTER_MS,
     maxAgeMs: env.RECONCILE_MAX_AGE_MS,
     batchSize: env.RECONCILE_BATCH_SIZE,
+  };
+  config.parkedEvents = {
+    max: env.PARKED_EVENTS_MAX,
+    perSecond: env.PARKED_EVENTS_PER_SECOND,
   };
   config.callbacks = {
     maxAttempts: env.CALLBACK_MAX_ATTEMPTS,

@@ -12,6 +12,7 @@ import {
   type MessageStatus,
   statusesBefore,
 } from './message-status';
+import { boundedError } from './provider-error-code';
 
 /**
  * Which messages a change applies to. Every field given narrows the set; a batch (`limit`) takes
@@ -279,7 +280,8 @@ export class MessageLifecycleRepository {
     const accepted = change.accepted ?? null;
     const acceptedFlag = p.add(accepted !== null, '::boolean');
     const release = p.add(accepted !== null || isTerminal(change.to), '::boolean');
-    const error = change.error ?? null;
+    // Whoever reports it (the provider's answer to a send included), a code is stored bounded.
+    const error = boundedError(change.error ?? null);
     const details = {
       ...(change.details ?? {}),
       ...errorDetails(error),
@@ -333,7 +335,7 @@ export class MessageLifecycleRepository {
     this.metrics.messageTransitions.inc({ status: to }, changed.length);
     if (to === 'failed' || to === 'expired') {
       for (const m of changed) {
-        this.metrics.messageFailures.inc({ error_code: m.errorCode ?? to });
+        this.metrics.countFailure(m.errorCode ?? to);
       }
     }
   }

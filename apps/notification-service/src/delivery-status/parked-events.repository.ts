@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import type { ParkedPayload } from './provider-status';
 
 export interface ParkedEvent {
   id: string;
@@ -9,17 +10,26 @@ export interface ParkedEvent {
 
 /**
  * Provider events for a provider id we have not recorded yet (the provider's webhook beat our
- * commit of its answer): kept until the message appears, then applied.
+ * commit of its answer): kept until the message appears, then applied. Only the parsed, bounded
+ * fields of an event are kept (toParkedPayload), and ParkingGate caps how many and how fast.
+ * Rows parked before that rule may still hold a whole payload: parseProviderUpdate reads both.
  */
 @Injectable()
 export class ParkedEventsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async park(providerMessageId: string, payload: unknown): Promise<void> {
+  async park(event: ParkedPayload): Promise<void> {
     await this.db.query(
       `INSERT INTO pending_provider_events (provider_message_id, payload) VALUES ($1, $2::jsonb)`,
-      [providerMessageId, JSON.stringify(payload ?? null)],
+      [event.message_id, JSON.stringify(event)],
     );
+  }
+
+  async count(): Promise<number> {
+    const rows: { n: number }[] = await this.db.query(
+      `SELECT count(*)::int AS n FROM pending_provider_events`,
+    );
+    return rows[0].n;
   }
 
   /** Parked events whose message has since got its provider id, oldest first. */

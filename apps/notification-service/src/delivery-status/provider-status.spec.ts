@@ -1,4 +1,4 @@
-import { parseProviderUpdate, toMessageStatus } from './provider-status';
+import { parseProviderUpdate, toMessageStatus, toParkedPayload } from './provider-status';
 
 describe(toMessageStatus.name, () => {
   it('reads the provider’s words in any case and refuses unknown ones', () => {
@@ -68,5 +68,44 @@ describe(parseProviderUpdate.name, () => {
     { message_id: 'm', status: 'weird' },
   ])('refuses %p', (body) => {
     expect(parseProviderUpdate(body)).toBeNull();
+  });
+});
+
+describe(toParkedPayload.name, () => {
+  it.each([
+    {
+      event: 'message.failed',
+      message_id: 'msg_f',
+      status: 'failed',
+      timestamp: 1700000000,
+      error: { code: `Carrier ${'X'.repeat(10_000)}`, message: 'm'.repeat(20_000) },
+      padding: 'p'.repeat(50_000),
+    },
+    {
+      message_id: 'msg_d',
+      status: 'Delivered',
+      sent_at: '2026-12-01T15:23:45Z',
+      delivered_at: '2026-12-01T15:23:48Z',
+    },
+    { message_id: 'msg_e', event: 'message.expired', timestamp: 1 },
+    { message_id: 'msg_s', status: 'sent', error: { code: 'odd', message: null } },
+  ])('keeps only bounded parsed fields, read back as the same update (%#)', (payload) => {
+    const update = parseProviderUpdate(payload)!;
+    const parked = toParkedPayload(update);
+    expect(Object.keys(parked).sort()).toEqual(
+      ['delivered_at', 'error', 'message_id', 'sent_at', 'status', 'timestamp'].sort(),
+    );
+    expect(JSON.stringify(parked).length).toBeLessThan(1024);
+    expect(parseProviderUpdate(JSON.parse(JSON.stringify(parked)))).toEqual(update);
+  });
+
+  it('bounds a huge error code and message before anything stores them', () => {
+    const update = parseProviderUpdate({
+      message_id: 'm',
+      status: 'failed',
+      error: { code: 'Z'.repeat(10_000), message: 'y'.repeat(10_000) },
+    });
+    expect(update?.errorCode).toBe('z'.repeat(64));
+    expect(update?.errorMessage).toHaveLength(500);
   });
 });

@@ -1,5 +1,9 @@
 import { withinRange } from '../common/iso-instant';
 import type { MessageStatus } from './message-status';
+import { boundedText, storedErrorCode } from './provider-error-code';
+
+/** The longest provider message id we take (ours are ~20 characters). */
+const MAX_PROVIDER_ID_LENGTH = 200;
 
 const PROVIDER_TO_MESSAGE: Record<string, MessageStatus> = {
   queued: 'queued',
@@ -43,7 +47,8 @@ export function parseProviderUpdate(body: unknown): ProviderStatusUpdate | null 
   const status = toMessageStatus(
     b.status ?? (typeof b.event === 'string' ? b.event.replace(/^message\./, '') : undefined),
   );
-  if (typeof id !== 'string' || id.length === 0 || id.length > 200 || !status) return null;
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_PROVIDER_ID_LENGTH || !status)
+    return null;
   const sentAt = date(b.sent_at);
   const deliveredAt = date(b.delivered_at);
   const error =
@@ -58,12 +63,35 @@ export function parseProviderUpdate(body: unknown): ProviderStatusUpdate | null 
       new Date(),
     sentAt,
     deliveredAt,
+    // The code is bounded here, before it is stored, returned or parked (see storedErrorCode).
     errorCode:
-      typeof error?.code === 'string'
-        ? error.code
-        : status === 'failed' || status === 'expired'
-          ? `provider_${status}`
-          : null,
-    errorMessage: typeof error?.message === 'string' ? error.message.slice(0, 500) : null,
+      (typeof error?.code === 'string' ? storedErrorCode(error.code) : null) ??
+      (status === 'failed' || status === 'expired' ? `provider_${status}` : null),
+    errorMessage: typeof error?.message === 'string' ? boundedText(error.message) : null,
+  };
+}
+
+/**
+ * What is parked of an event for a message we don't know yet: only the fields an update is made
+ * of, each already bounded, in the webhook's own shape so that parseProviderUpdate reads it back
+ * as the same update.
+ */
+export interface ParkedPayload {
+  message_id: string;
+  status: MessageStatus;
+  timestamp: string;
+  sent_at: string | null;
+  delivered_at: string | null;
+  error: { code: string; message: string | null } | null;
+}
+
+export function toParkedPayload(update: ProviderStatusUpdate): ParkedPayload {
+  return {
+    message_id: update.providerMessageId,
+    status: update.status,
+    timestamp: update.occurredAt.toISOString(),
+    sent_at: update.sentAt?.toISOString() ?? null,
+    delivered_at: update.deliveredAt?.toISOString() ?? null,
+    error: update.errorCode ? { code: update.errorCode, message: update.errorMessage } : null,
   };
 }

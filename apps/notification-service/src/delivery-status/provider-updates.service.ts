@@ -1,13 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { GroupCommit, isLockConflict, isRowError } from '../common/group-commit';
+import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import type { EventSource } from './entities/message-event.entity';
 import { MessageLifecycleRepository, type ProviderChange } from './message-lifecycle.repository';
 import { isFailure } from './message-status';
 import { ParkedEventsRepository } from './parked-events.repository';
-import { parseProviderUpdate, type ProviderStatusUpdate } from './provider-status';
+import { ParkingGate } from './parking-gate';
+import { parseProviderUpdate, type ProviderStatusUpdate, toParkedPayload } from './provider-status';
 
-export type ApplyOutcome = 'applied' | 'unchanged' | 'orphaned';
+/** `orphaned`: about a message we don't know yet, parked; `dropped`: the same, not kept. */
+export type ApplyOutcome = 'applied' | 'unchanged' | 'orphaned' | 'dropped';
 
 /** Webhook batches in flight at once. */
 const WEBHOOK_CONCURRENT_BATCHES = 4;
@@ -20,13 +23,20 @@ export class ProviderUpdatesService {
   private readonly logger = new Logger(ProviderUpdatesService.name);
 
   /** Webhook events arriving together, applied in one transaction (see GroupCommit). */
-  private readonly webhooks: GroupCommit<ProviderStatusUpdate, ApplyOutcome>;
+  private readonly webhooks: GroupCommit<
+    ProviderStatusUpdate,
+    'applied' | 'unchanged' | 'orphaned'
+  >;
+
+  private readonly parking: ParkingGate;
 
   constructor(
     private readonly lifecycle: MessageLifecycleRepository,
     private readonly parked: ParkedEventsRepository,
-    metrics: MetricsService,
+    private readonly metrics: MetricsService,
+    config: AppConfig,
   ) {
+    this.parking = new ParkingGate(config.parkedEvents, () => this.parked.count());
     this.webhooks = new GroupCommit({
       commit: async (updates) => {
         const results = await this.lifecycle.applyProviderUpdates(
@@ -44,23 +54,27 @@ export class ProviderUpdatesService {
 
   /**
    * One provider event. An event for a provider id we don't know yet is parked (webhooks only;
-   * a poll always names a message we know) and applied once the send is recorded. Webhook events
-   * that arrive together share one transaction; each call still returns only once its own event
-   * is committed.
+   * a poll always names a message we know) and applied once the send is recorded: only its parsed
+   * fields, and only within PARKED_EVENTS_PER_SECOND and PARKED_EVENTS_MAX (beyond them it is
+   * dropped and counted; polling still finds the message's status). Webhook events that arrive
+   * together share one transaction; each call still returns only once its own event is committed.
    */
   async apply(payload: unknown, source: EventSource): Promise<ApplyOutcome | 'ignored'> {
     const update = parseProviderUpdate(payload);
     if (!update) return 'ignored';
     if (source !== 'webhook') return this.applyUpdate(update, source);
     const outcome = await this.webhooks.submit(update);
-    if (outcome === 'orphaned') await this.parked.park(update.providerMessageId, payload);
-    return outcome;
+    if (outcome !== 'orphaned') return outcome;
+    const verdict = await this.parking.park(() => this.parked.park(toParkedPayload(update)));
+    if (verdict === 'parked') return 'orphaned';
+    this.metrics.parkedEventsDropped.inc({ reason: verdict });
+    return 'dropped';
   }
 
   private async applyUpdate(
     update: ProviderStatusUpdate,
     source: EventSource,
-  ): Promise<ApplyOutcome> {
+  ): Promise<'applied' | 'unchanged' | 'orphaned'> {
     const change = toProviderChange(update);
     const { matched, changed } = await this.lifecycle.transition(
       { providerMessageId: update.providerMessageId },

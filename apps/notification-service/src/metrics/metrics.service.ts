@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { errorCodeLabel } from './error-code-label';
 
 const MISNAMED_DEFAULTS = [
   'nodejs_active_handles_total',
@@ -112,10 +113,20 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  readonly messageFailures = new Counter({
+  /** Counted through countFailure(), which keeps the label to a fixed set. */
+  private readonly messageFailures = new Counter({
     name: 'notify_message_failures_total',
-    help: 'Messages that ended failed or expired, by error code',
+    help: 'Messages that ended failed or expired, by error code (the known codes, else "other")',
     labelNames: ['error_code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly parkedEventsDropped = new Counter({
+    name: 'notify_parked_events_dropped_total',
+    help:
+      'Provider events for messages not known yet, acknowledged but not kept: over ' +
+      'PARKED_EVENTS_PER_SECOND (reason "rate") or PARKED_EVENTS_MAX (reason "full")',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 
@@ -221,6 +232,11 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
     // Gauges named like counters (promtool refuses them); the per-type gauges beside them stay.
     for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name);
+  }
+
+  /** One message that ended failed or expired with `errorCode` (any text: it is bounded here). */
+  countFailure(errorCode: string): void {
+    this.messageFailures.inc({ error_code: errorCodeLabel(errorCode) });
   }
 
   /** The shared pause record, read at scrape time (sending/ owns it). */
