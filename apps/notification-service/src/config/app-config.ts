@@ -50,7 +50,7 @@ export class AppConfig {
   appRole!: AppRole;
   publicBaseUrl!: string;
   adminApiKey!: string | null;
-  /** `NODE_ENV`: only "production" changes anything (start-up warnings). */
+  /** `NODE_ENV`: only "production" changes anything (published credentials refused, warnings). */
   nodeEnv!: string;
   /**
    * Failed authentications allowed per client address (an IPv6 /64) and per presented key prefix

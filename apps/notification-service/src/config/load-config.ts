@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { isCidr } from './cidr';
 import { AppConfig, type AppRole, PROVIDER_WEBHOOK_PATH, type TrustProxy } from './app-config';
+import { productionRefusals } from './production-warnings';
 import { parseRedisUrl, type RedisTarget, RedisUrlError } from './redis-url';
 
 export class ConfigError extends Error {
@@ -245,6 +246,16 @@ export const VARIABLES = Object.keys(fields.shape);
 
 const environment = fields
   .superRefine((env, ctx) => {
+    // Published credentials in production: refused, not only warned about (production-warnings.ts).
+    const refusals = productionRefusals({
+      nodeEnv: env.NODE_ENV,
+      providerApiKey: env.SMS_PROVIDER_API_KEY,
+      webhookSecret: env.SMS_PROVIDER_WEBHOOK_SECRET,
+      adminApiKey: env.ADMIN_API_KEY,
+    });
+    for (const { variable, problem } of refusals) {
+      ctx.addIssue({ code: 'custom', path: [variable], message: problem });
+    }
     // Node refuses a request timeout shorter than the headers timeout.
     if (env.HTTP_REQUEST_TIMEOUT_MS < env.HTTP_HEADERS_TIMEOUT_MS) {
       ctx.addIssue({
