@@ -148,8 +148,9 @@ describe('Templates API (e2e)', () => {
 
       const all = await h.api('GET', '/v1/templates/welcome/versions');
       expect(all.status).toBe(200);
+      expect(all.body.next_cursor).toBeNull();
       expect(
-        all.body.map(
+        all.body.data.map(
           (v: { version: number; body: string; sender_id: string; current: boolean }) => [
             v.version,
             v.body,
@@ -161,7 +162,7 @@ describe('Templates API (e2e)', () => {
         [1, 'Welcome {{name}}!', 'Acme', false],
         [2, 'Welcome aboard, {{first_name}} {{last_name}}!', 'Acme', true],
       ]);
-      expect(all.body[1]).toEqual(v2.body);
+      expect(all.body.data[1]).toEqual(v2.body);
       expect((await h.api('GET', '/v1/templates/nope/versions')).body.error.code).toBe(
         'template_not_found',
       );
@@ -219,10 +220,10 @@ describe('Templates API (e2e)', () => {
       await create('list-c', 'c');
       const res = await h.api('GET', '/v1/templates');
       expect(res.status).toBe(200);
-      const keys = (res.body as { key: string }[]).map((t) => t.key);
+      const keys = (res.body.data as { key: string }[]).map((t) => t.key);
       expect(keys).toEqual([...keys].sort());
       expect(keys).toEqual(expect.arrayContaining(['list.a', 'list.b', 'list-c']));
-      expect(res.body.find((t: { key: string }) => t.key === 'list.a')).toMatchObject({
+      expect(res.body.data.find((t: { key: string }) => t.key === 'list.a')).toMatchObject({
         version: 1,
         body: 'a',
         archived: false,
@@ -363,10 +364,13 @@ describe('Templates API (e2e)', () => {
       expect(recreate.status).toBe(409);
       expect(recreate.body.error.code).toBe('template_exists');
 
-      const list = await h.api('GET', '/v1/templates');
-      expect(list.body.map((t: { key: string }) => t.key)).not.toContain('retired');
-      const withArchived = await h.api('GET', '/v1/templates?include_archived=true');
-      expect(withArchived.body.find((t: { key: string }) => t.key === 'retired')).toMatchObject({
+      const list = await h.api('GET', '/v1/templates?limit=100');
+      expect(list.body.data.map((t: { key: string }) => t.key)).not.toContain('retired');
+      const withArchived = await h.api('GET', '/v1/templates?include_archived=true&limit=100');
+      expect(withArchived.body.next_cursor).toBeNull();
+      expect(
+        withArchived.body.data.find((t: { key: string }) => t.key === 'retired'),
+      ).toMatchObject({
         archived: true,
       });
       const history = await h.api('GET', '/v1/templates/retired/versions/1?include_archived=true');
@@ -374,7 +378,7 @@ describe('Templates API (e2e)', () => {
       expect(history.body.body).toBe('Bye {{name}}');
       expect((await h.api('GET', '/v1/templates/retired/versions')).status).toBe(404);
       const versions = await h.api('GET', '/v1/templates/retired/versions?include_archived=true');
-      expect(versions.body.map((v: { body: string }) => v.body)).toEqual(['Bye {{name}}']);
+      expect(versions.body.data.map((v: { body: string }) => v.body)).toEqual(['Bye {{name}}']);
     });
 
     it('makes new notification requests for it 404 template_not_found', async () => {
@@ -473,22 +477,25 @@ describe('Templates API (e2e)', () => {
         expect(res.status).toBe(404);
         expect(res.body).toMatchObject({ success: false, error: { code: 'template_not_found' } });
       }
-      const list = await h.api('GET', '/v1/templates', { key: beta });
-      expect(list.body.map((t: { key: string }) => t.key)).not.toContain('alpha_tpl');
-      // Keys are one namespace: beta cannot take it either.
+      const list = await h.api('GET', '/v1/templates?limit=100', { key: beta });
+      expect(list.body.data.map((t: { key: string }) => t.key)).not.toContain('alpha_tpl');
+      // Keys are unique per owner: beta may make its own of that key, in its own namespace.
       const taken = await h.api('POST', '/v1/templates', {
         key: beta,
         body: { key: 'alpha_tpl', body: 'mine now' },
       });
-      expect(taken.status).toBe(409);
+      expect(taken.status).toBe(201);
+      expect(taken.body.owner_team).toBe('beta');
 
-      // Alpha's template is untouched and alpha sends with it; an admin sees it too.
+      // Alpha's template is untouched and alpha sends with it; an admin sees it by naming alpha.
       const mine = await h.api('GET', '/v1/templates/alpha_tpl', { key: alpha });
       expect(mine.body).toMatchObject({ version: 1, body: 'Alpha says hi {{name}}' });
       expect((await send(alpha, 'alpha_tpl')).status).toBe(202);
-      expect((await h.api('GET', '/v1/templates/alpha_tpl')).status).toBe(200);
-      const [row] = await h.sql(`SELECT owner_team FROM templates WHERE key = 'alpha_tpl'`);
-      expect(row).toEqual({ owner_team: 'alpha' });
+      expect((await h.api('GET', '/v1/templates/alpha_tpl?owner_team=alpha')).status).toBe(200);
+      const rows = await h.sql(
+        `SELECT owner_team FROM templates WHERE key = 'alpha_tpl' ORDER BY owner_team`,
+      );
+      expect(rows).toEqual([{ owner_team: 'alpha' }, { owner_team: 'beta' }]);
     });
 
     it('shares an admin template with every team, but only admins change it', async () => {

@@ -12,6 +12,7 @@ import { DeliveryCore1764000000300 } from './migrations/1764000000300-delivery-c
 import { TemplateOwner1764000000900 } from './migrations/1764000000900-template-owner';
 import { MessageSearchResend1764000001100 } from './migrations/1764000001100-message-search-resend';
 import { QueueState1764000001200 } from './migrations/1764000001200-queue-state';
+import { TemplateNamespaces1764000001330 } from './migrations/1764000001330-template-namespaces';
 
 export const ENTITIES = [
   ApiKey,
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   TemplateOwner1764000000900,
   MessageSearchResend1764000001100,
   QueueState1764000001200,
+  TemplateNamespaces1764000001330,
 ];

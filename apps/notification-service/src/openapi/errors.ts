@@ -36,8 +36,9 @@ export const OPERATION_ERRORS: Record<
   cancelNotification: { 404: ['notification_not_found'] },
   createTemplate: { 409: ['template_exists'], 422: ['invalid_template', 'message_too_long'] },
   updateTemplate: { 404: ['template_not_found'], 422: ['invalid_template', 'message_too_long'] },
+  listTemplates: { 422: ['invalid_cursor', 'invalid_limit'] },
   getTemplate: { 404: ['template_not_found'] },
-  listTemplateVersions: { 404: ['template_not_found'] },
+  listTemplateVersions: { 404: ['template_not_found'], 422: ['invalid_cursor', 'invalid_limit'] },
   getTemplateVersion: { 404: ['template_not_found', 'template_version_not_found'] },
   archiveTemplate: { 404: ['template_not_found'] },
   previewTemplate: {

@@ -138,13 +138,16 @@ export const RESPONSE_EXAMPLES: Record<string, unknown> = {
   getLiveness: { status: 'ok' },
   getReadiness: { status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' } } },
   createTemplate: { ...TEMPLATE, version: 1 },
-  listTemplates: [TEMPLATE],
+  listTemplates: { data: [TEMPLATE], next_cursor: null },
   updateTemplate: TEMPLATE,
   getTemplate: TEMPLATE,
-  listTemplateVersions: [
-    { ...versionOf(TEMPLATE), version: 1, current: false },
-    { ...versionOf(TEMPLATE), current: true },
-  ],
+  listTemplateVersions: {
+    data: [
+      { ...versionOf(TEMPLATE), version: 1, current: false },
+      { ...versionOf(TEMPLATE), current: true },
+    ],
+    next_cursor: null,
+  },
   getTemplateVersion: { ...versionOf(TEMPLATE), current: true },
   previewTemplate: {
     text: 'Hi Ada, order 8812 is on its way.',
@@ -287,6 +290,7 @@ export const TEXT_EXAMPLES: Record<string, Record<string, string>> = {
 };
 
 function versionOf(template: typeof TEMPLATE) {
-  const { key, version, body, variables, sender_id, description, created_at } = template;
-  return { key, version, body, variables, sender_id, description, created_at };
+  const { key, version, body, variables, sender_id, description, owner_team, created_at } =
+    template;
+  return { key, version, body, variables, sender_id, description, owner_team, created_at };
 }

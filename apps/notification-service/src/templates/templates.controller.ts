@@ -15,18 +15,26 @@ import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/scopes';
 import {
   CreateTemplateDto,
-  IncludeArchivedQuery,
   PreviewTemplateDto,
   RenderedTemplateResponse,
+  TEMPLATE_PAGE,
+  TemplateAddressQuery,
+  TemplateListQuery,
+  TemplatePage,
+  TemplateReadQuery,
   TemplateResponse,
+  TemplateVersionPage,
   TemplateVersionParams,
   TemplateVersionResponse,
   UpdateTemplateDto,
 } from './templates.dto';
 import { TemplatesService } from './templates.service';
 
-const NOT_FOUND = "template_not_found: no such template, it is archived, or it is another team's";
+const NOT_FOUND =
+  "template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same)";
 const SHARED = 'forbidden: a shared template (made with an admin key) only admins change';
+const OTHER_TEAM = 'forbidden: a team key named another team in owner_team';
+const PAGE = `invalid_limit (limit outside 1–${TEMPLATE_PAGE.max}), invalid_cursor`;
 const UNPROCESSABLE =
   'invalid_template, missing_variables, invalid_variables, message_too_long, empty_message';
 
@@ -41,7 +49,12 @@ export class TemplatesController {
   @Post()
   @RequireScope('templates:write')
   @ApiCreatedResponse({ type: TemplateResponse, description: 'Created with version 1' })
-  @ApiConflictResponse({ description: 'template_exists (archived keys stay taken)' })
+  @ApiConflictResponse({
+    description:
+      'template_exists: the namespace created in has the key (archived keys stay taken), or it is ' +
+      "a team's and the shared templates have it; details name which (owner_team, null: shared)",
+  })
+  @ApiForbiddenResponse({ description: `The key lacks the scope; ${OTHER_TEAM}` })
   @ApiUnprocessableEntityResponse({ description: 'invalid_template, message_too_long' })
   create(
     @CurrentPrincipal() principal: Principal,
@@ -54,64 +67,79 @@ export class TemplatesController {
   @RequireScope('templates:write')
   @ApiOkResponse({ type: TemplateResponse, description: 'The new current version' })
   @ApiNotFoundResponse({ description: NOT_FOUND })
-  @ApiForbiddenResponse({ description: `The key lacks the scope; ${SHARED}` })
+  @ApiForbiddenResponse({ description: `The key lacks the scope; ${SHARED}; ${OTHER_TEAM}` })
   @ApiUnprocessableEntityResponse({ description: 'invalid_template, message_too_long' })
   update(
     @CurrentPrincipal() principal: Principal,
     @Param('key') key: string,
+    @Query() query: TemplateAddressQuery,
     @Body() dto: UpdateTemplateDto,
   ): Promise<TemplateResponse> {
-    return this.templates.update(principal, key, dto);
+    return this.templates.update(principal, key, dto, query.owner_team);
   }
 
   @Get()
   @RequireScope('templates:read')
-  @ApiOkResponse({ type: TemplateResponse, isArray: true, description: 'Sorted by key' })
+  @ApiOkResponse({
+    type: TemplatePage,
+    description: `A page of templates (${TEMPLATE_PAGE.fallback} unless limit says otherwise), by key then owner`,
+  })
+  @ApiForbiddenResponse({ description: `The key lacks the scope; ${OTHER_TEAM}` })
+  @ApiUnprocessableEntityResponse({ description: PAGE })
   list(
     @CurrentPrincipal() principal: Principal,
-    @Query() query: IncludeArchivedQuery,
-  ): Promise<TemplateResponse[]> {
-    return this.templates.list(principal, query.include_archived);
+    @Query() query: TemplateListQuery,
+  ): Promise<TemplatePage> {
+    return this.templates.list(principal, query);
   }
 
   @Get(':key')
   @RequireScope('templates:read')
   @ApiOkResponse({ type: TemplateResponse })
   @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiForbiddenResponse({ description: `The key lacks the scope; ${OTHER_TEAM}` })
   get(
     @CurrentPrincipal() principal: Principal,
     @Param('key') key: string,
-    @Query() query: IncludeArchivedQuery,
+    @Query() query: TemplateReadQuery,
   ): Promise<TemplateResponse> {
-    return this.templates.get(principal, key, query.include_archived);
+    return this.templates.get(principal, key, query.include_archived, query.owner_team);
   }
 
   @Get(':key/versions')
   @RequireScope('templates:read')
   @ApiOkResponse({
-    type: TemplateVersionResponse,
-    isArray: true,
-    description: 'Every version, oldest first',
+    type: TemplateVersionPage,
+    description: `A page of versions (${TEMPLATE_PAGE.fallback} unless limit says otherwise), oldest first`,
   })
   @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiForbiddenResponse({ description: `The key lacks the scope; ${OTHER_TEAM}` })
+  @ApiUnprocessableEntityResponse({ description: PAGE })
   listVersions(
     @CurrentPrincipal() principal: Principal,
     @Param('key') key: string,
-    @Query() query: IncludeArchivedQuery,
-  ): Promise<TemplateVersionResponse[]> {
-    return this.templates.listVersions(principal, key, query.include_archived);
+    @Query() query: TemplateListQuery,
+  ): Promise<TemplateVersionPage> {
+    return this.templates.listVersions(principal, key, query);
   }
 
   @Get(':key/versions/:n')
   @RequireScope('templates:read')
   @ApiOkResponse({ type: TemplateVersionResponse })
   @ApiNotFoundResponse({ description: `${NOT_FOUND}; template_version_not_found` })
+  @ApiForbiddenResponse({ description: `The key lacks the scope; ${OTHER_TEAM}` })
   getVersion(
     @CurrentPrincipal() principal: Principal,
     @Param() params: TemplateVersionParams,
-    @Query() query: IncludeArchivedQuery,
+    @Query() query: TemplateReadQuery,
   ): Promise<TemplateVersionResponse> {
-    return this.templates.getVersion(principal, params.key, params.n, query.include_archived);
+    return this.templates.getVersion(
+      principal,
+      params.key,
+      params.n,
+      query.include_archived,
+      query.owner_team,
+    );
   }
 
   @Delete(':key')
@@ -119,12 +147,13 @@ export class TemplatesController {
   @RequireScope('templates:write')
   @ApiNoContentResponse({ description: 'Archived: new notifications get template_not_found' })
   @ApiNotFoundResponse({ description: NOT_FOUND })
-  @ApiForbiddenResponse({ description: `The key lacks the scope; ${SHARED}` })
+  @ApiForbiddenResponse({ description: `The key lacks the scope; ${SHARED}; ${OTHER_TEAM}` })
   async archive(
     @CurrentPrincipal() principal: Principal,
     @Param('key') key: string,
+    @Query() query: TemplateAddressQuery,
   ): Promise<void> {
-    await this.templates.archive(principal, key);
+    await this.templates.archive(principal, key, query.owner_team);
   }
 
   @Post(':key/preview')
@@ -132,12 +161,14 @@ export class TemplatesController {
   @RequireScope('templates:read')
   @ApiOkResponse({ type: RenderedTemplateResponse })
   @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiForbiddenResponse({ description: `The key lacks the scope; ${OTHER_TEAM}` })
   @ApiUnprocessableEntityResponse({ description: UNPROCESSABLE })
   preview(
     @CurrentPrincipal() principal: Principal,
     @Param('key') key: string,
+    @Query() query: TemplateAddressQuery,
     @Body() dto: PreviewTemplateDto,
   ): Promise<RenderedTemplateResponse> {
-    return this.templates.preview(principal, key, dto.variables ?? {});
+    return this.templates.preview(principal, key, dto.variables ?? {}, query.owner_team);
   }
 }

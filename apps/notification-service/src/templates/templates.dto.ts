@@ -17,6 +17,14 @@ import {
 } from 'class-validator';
 
 export const TEMPLATE_KEY_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+/** Same shape as the team of an API key (auth/api-keys.dto.ts). */
+export const OWNER_TEAM_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/**
+ * Templates and versions per page: 50 unless `limit` says otherwise, at most 100. A version's body
+ * is at most MAX_BODY_LENGTH characters, so a page stays around a megabyte at the very most.
+ */
+export const TEMPLATE_PAGE = { fallback: 50, max: 100 } as const;
 
 /**
  * The body may be longer than the 1600 characters a message may have: block helpers, comments and
@@ -47,6 +55,17 @@ function IsSenderId(options?: ValidationOptions): PropertyDecorator {
     },
     options,
   );
+}
+
+const NAMESPACE_RULE =
+  'Keys are unique per owner: each team has its own namespace, and the shared templates (made ' +
+  'with an admin key) are one more. A team key resolves a key to its own template, else the ' +
+  'shared one.';
+
+function IsOwnerTeam(): PropertyDecorator {
+  return Matches(OWNER_TEAM_PATTERN, {
+    message: `owner_team must match ${OWNER_TEAM_PATTERN.source}`,
+  });
 }
 
 const SENDER_ID_DOC = {
@@ -91,6 +110,19 @@ export class CreateTemplateDto {
   @IsString()
   @MaxLength(MAX_DESCRIPTION_LENGTH)
   description?: string | null;
+
+  @ApiPropertyOptional({
+    example: 'checkout',
+    pattern: OWNER_TEAM_PATTERN.source,
+    description:
+      `The namespace to create in. Admin keys: a team's name makes the template that team's; ` +
+      `left out, it is shared. Team keys: their own team or left out (another team is 403). ` +
+      `${NAMESPACE_RULE} A team's key may not be one the shared templates hold (409).`,
+  })
+  @IsOptional()
+  @IsString()
+  @IsOwnerTeam()
+  owner_team?: string;
 }
 
 /**
@@ -142,7 +174,23 @@ export class PreviewTemplateDto {
   variables?: Record<string, unknown>;
 }
 
-export class IncludeArchivedQuery {
+/** Which namespace a request about one key addresses (see `template-address.ts`). */
+export class TemplateAddressQuery {
+  @ApiPropertyOptional({
+    example: 'checkout',
+    pattern: OWNER_TEAM_PATTERN.source,
+    description:
+      `Admin keys: the team whose template is meant; left out, the shared one. Team keys: ` +
+      `their own team (then only their own templates) or left out (their own template of the ` +
+      `key, else the shared one); another team is 403. ${NAMESPACE_RULE}`,
+  })
+  @IsOptional()
+  @IsString()
+  @IsOwnerTeam()
+  owner_team?: string;
+}
+
+export class TemplateReadQuery extends TemplateAddressQuery {
   @ApiPropertyOptional({
     type: Boolean,
     default: false,
@@ -155,6 +203,25 @@ export class IncludeArchivedQuery {
   )
   @IsBoolean({ message: 'include_archived must be true or false' })
   include_archived?: boolean;
+}
+
+export class TemplateListQuery extends TemplateReadQuery {
+  @ApiPropertyOptional({
+    example: '50',
+    default: TEMPLATE_PAGE.fallback,
+    description: `Items per page, 1–${TEMPLATE_PAGE.max} (422 invalid_limit otherwise).`,
+  })
+  @IsOptional()
+  @Matches(/^\d{1,3}$/, {
+    message: `limit must be an integer between 1 and ${TEMPLATE_PAGE.max}`,
+  })
+  limit?: string;
+
+  @ApiPropertyOptional({ maxLength: 200, description: 'next_cursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
 }
 
 export class TemplateVersionParams {
@@ -182,8 +249,8 @@ export class TemplateResponse {
     type: String,
     nullable: true,
     description:
-      'The team that owns the template (made with its key; only it and admins see it), or null ' +
-      'for a shared one (made with an admin key; every team sends with it, only admins change it).',
+      'The namespace of the template: the team that owns it (only it and admins see it), or ' +
+      'null for a shared one (every team sends with it, only admins change it).',
   })
   owner_team!: string | null;
   @ApiProperty({ description: 'When the template (version 1) was created.' }) created_at!: string;
@@ -200,8 +267,38 @@ export class TemplateVersionResponse {
   @ApiProperty({ type: String, nullable: true }) sender_id!: string | null;
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
   @ApiProperty({ description: 'When this version was made.' }) created_at!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'As in the template.' })
+  owner_team!: string | null;
   @ApiProperty({ description: 'Whether this is the version new notifications use.' })
   current!: boolean;
+}
+
+export class TemplatePage {
+  @ApiProperty({
+    type: TemplateResponse,
+    isArray: true,
+    description:
+      'By key, then owner (shared first), in code-point order. Admin keys see every namespace ' +
+      "(or owner_team's); team keys see each key once, as it resolves for them.",
+  })
+  data!: TemplateResponse[];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as cursor for the next page; null on the last one',
+  })
+  next_cursor!: string | null;
+}
+
+export class TemplateVersionPage {
+  @ApiProperty({ type: TemplateVersionResponse, isArray: true, description: 'Oldest first' })
+  data!: TemplateVersionResponse[];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as cursor for the next page; null on the last one',
+  })
+  next_cursor!: string | null;
 }
 
 export class RenderedTemplateResponse {

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, type Repository, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, MoreThan, type Repository } from 'typeorm';
 import { TemplateVersion } from './entities/template-version.entity';
 import { Template } from './entities/template.entity';
+import { applyScope, type Namespace, type TemplateScope } from './template-scope';
 
 /** What a version holds besides its number. */
 export interface VersionContent {
@@ -18,11 +19,11 @@ export interface TemplateWithVersion {
   version: TemplateVersion;
 }
 
-/**
- * Whose templates a statement sees: `null` for an admin, who sees all of them, otherwise a team,
- * which sees the shared ones (no owner) and its own.
- */
-export type TemplateViewer = string | null;
+/** A sort position in a template list: key, then owner ('' for shared, which sorts first). */
+export interface TemplatePosition {
+  key: string;
+  owner: string;
+}
 
 @Injectable()
 export class TemplatesRepository {
@@ -33,51 +34,60 @@ export class TemplatesRepository {
   ) {}
 
   /**
-   * Inserts the template and its version 1 together. Null when the key is taken, archived or not:
-   * the unique index decides, so two concurrent creations of one key can't both succeed.
+   * Inserts the template and its version 1 into `namespace`, or answers which namespace already
+   * holds the key: the same one, or (for a team's) the shared one, active or archived. A team may
+   * not shadow a shared key, so the key it has been sending with never changes meaning under it.
+   * Creations of one key are serialised by a transaction lock on the key: check and insert are one
+   * step even across namespaces, which the unique indexes alone cannot make them.
    */
   async createWithFirstVersion(
     key: string,
-    ownerTeam: string | null,
+    namespace: Namespace,
     content: VersionContent,
-  ): Promise<TemplateWithVersion | null> {
+  ): Promise<{ created: TemplateWithVersion } | { takenBy: Namespace }> {
     return this.dataSource.transaction(async (manager) => {
-      // ON CONFLICT DO NOTHING rather than catching the unique violation: a taken key is an
-      // ordinary answer (409), and a failed statement would be logged as a database error.
-      const inserted = await manager
-        .createQueryBuilder()
-        .insert()
-        .into(Template)
-        .values({ key, ownerTeam, currentVersion: 1, archivedAt: null })
-        .orIgnore()
-        .execute();
-      if ((inserted.raw as unknown[]).length === 0) return null;
-      const template = await manager.findOneByOrFail(Template, { key });
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+        `templates:${key}`,
+      ]);
+      const taken = await manager
+        .createQueryBuilder(Template, 't')
+        .where('t.key = :key', { key })
+        .andWhere('(t.ownerTeam IS NULL OR t.ownerTeam = :namespace)', { namespace })
+        // Its own namespace first: that is what the caller asked for.
+        .orderBy('t.ownerTeam', 'ASC', 'NULLS LAST')
+        .getOne();
+      if (taken) return { takenBy: taken.ownerTeam };
+      const template = await manager.save(
+        manager.create(Template, {
+          key,
+          ownerTeam: namespace,
+          currentVersion: 1,
+          archivedAt: null,
+        }),
+      );
       const version = await manager.save(
         manager.create(TemplateVersion, { ...content, templateId: template.id, version: 1 }),
       );
-      return { template, version };
+      return { created: { template, version } };
     });
   }
 
   /**
    * Adds the next version of an active template, built by `next` from the current one. The
    * template row is locked first, so concurrent updates queue up and each gets its own number.
-   * Null when there is no active template with that key that `editor` may change: its own, or any
-   * for an admin (`null`).
+   * Null when `namespace` has no active template with that key.
    */
   async addVersion(
     key: string,
-    editor: TemplateViewer,
+    namespace: Namespace,
     next: (current: TemplateVersion) => VersionContent,
   ): Promise<TemplateWithVersion | null> {
     return this.dataSource.transaction(async (manager) => {
       const query = manager
         .createQueryBuilder(Template, 't')
         .setLock('pessimistic_write')
-        .where('t.key = :key', { key })
-        .andWhere('t.archivedAt IS NULL');
-      if (editor !== null) query.andWhere('t.ownerTeam = :editor', { editor });
+        .where('t.key = :key', { key });
+      applyScope(query, { kind: 'namespace', namespace }, false);
       const template = await query.getOne();
       if (!template) return null;
       const current = await manager.findOneOrFail(TemplateVersion, {
@@ -101,37 +111,49 @@ export class TemplatesRepository {
 
   async findCurrent(
     key: string,
-    viewer: TemplateViewer,
+    scope: TemplateScope,
     includeArchived: boolean,
   ): Promise<TemplateWithVersion | null> {
     const query = this.currentVersionsQuery().where('t.key = :key', { key });
-    visibleTo(query, viewer, includeArchived);
+    applyScope(query, scope, includeArchived);
     const version = await query.getOne();
     return version ? split(version) : null;
   }
 
+  /**
+   * Up to `limit` templates after `after`, at their current versions, by key then owner. In
+   * code-point order ("C"), not the database's collation, which places "_", "." and "-" by its
+   * locale and differs between installations.
+   */
   async listCurrent(
-    viewer: TemplateViewer,
+    scope: TemplateScope,
     includeArchived: boolean,
+    after: TemplatePosition | undefined,
+    limit: number,
   ): Promise<TemplateWithVersion[]> {
     const query = this.currentVersionsQuery().where('TRUE');
-    visibleTo(query, viewer, includeArchived);
-    // Sorted here in code-point order: the database's collation would place "_", "." and "-"
-    // according to its locale, which differs between installations.
-    return (await query.getMany())
-      .map(split)
-      .sort((a, b) =>
-        a.template.key < b.template.key ? -1 : a.template.key > b.template.key ? 1 : 0,
+    applyScope(query, scope, includeArchived);
+    if (after) {
+      query.andWhere(
+        `(t.key COLLATE "C", COALESCE(t.ownerTeam, '') COLLATE "C") > (:afterKey, :afterOwner)`,
+        { afterKey: after.key, afterOwner: after.owner },
       );
+    }
+    const versions = await query
+      .orderBy('t.key COLLATE "C"', 'ASC')
+      .addOrderBy(`COALESCE(t.ownerTeam, '') COLLATE "C"`, 'ASC')
+      .limit(limit)
+      .getMany();
+    return versions.map(split);
   }
 
   findTemplate(
     key: string,
-    viewer: TemplateViewer,
+    scope: TemplateScope,
     includeArchived: boolean,
   ): Promise<Template | null> {
     const query = this.templates.createQueryBuilder('t').where('t.key = :key', { key });
-    visibleTo(query, viewer, includeArchived);
+    applyScope(query, scope, includeArchived);
     return query.getOne();
   }
 
@@ -139,20 +161,25 @@ export class TemplatesRepository {
     return this.versions.findOne({ where: { templateId, version } });
   }
 
-  /** Every version of the template, oldest first. */
-  listVersions(templateId: string): Promise<TemplateVersion[]> {
-    return this.versions.find({ where: { templateId }, order: { version: 'ASC' } });
+  /** Up to `limit` versions of the template after version `after`, oldest first. */
+  listVersions(templateId: string, after: number, limit: number): Promise<TemplateVersion[]> {
+    return this.versions.find({
+      where: { templateId, version: MoreThan(after) },
+      order: { version: 'ASC' },
+      take: limit,
+    });
   }
 
-  /** True when an active template that `editor` may change (see `addVersion`) was archived now. */
-  async archive(key: string, editor: TemplateViewer): Promise<boolean> {
+  /** True when `namespace`'s active template of `key` was archived now. */
+  async archive(key: string, namespace: Namespace): Promise<boolean> {
     const query = this.templates
       .createQueryBuilder()
       .update(Template)
       .set({ archivedAt: () => 'now()' })
       .where('key = :key', { key })
       .andWhere('archived_at IS NULL');
-    if (editor !== null) query.andWhere('owner_team = :editor', { editor });
+    if (namespace === null) query.andWhere('owner_team IS NULL');
+    else query.andWhere('owner_team = :namespace', { namespace });
     const result = await query.execute();
     return (result.affected ?? 0) > 0;
   }
@@ -162,16 +189,6 @@ export class TemplatesRepository {
       .createQueryBuilder('v')
       .innerJoinAndSelect('v.template', 't', 't.currentVersion = v.version');
   }
-}
-
-/** Narrows `query` (on templates as `t`) to what `viewer` may read. */
-function visibleTo<T extends object>(
-  query: SelectQueryBuilder<T>,
-  viewer: TemplateViewer,
-  includeArchived: boolean,
-): void {
-  if (!includeArchived) query.andWhere('t.archivedAt IS NULL');
-  if (viewer !== null) query.andWhere('(t.ownerTeam IS NULL OR t.ownerTeam = :viewer)', { viewer });
 }
 
 function split(version: TemplateVersion): TemplateWithVersion {

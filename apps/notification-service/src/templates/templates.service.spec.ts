@@ -3,7 +3,9 @@ import type { Principal } from '../auth/scopes';
 import { ApiError } from '../common/errors/api-error';
 import { TemplateVersion } from './entities/template-version.entity';
 import { Template } from './entities/template.entity';
+import type { TemplateScope } from './template-scope';
 import type {
+  TemplatePosition,
   TemplatesRepository,
   TemplateWithVersion,
   VersionContent,
@@ -54,17 +56,21 @@ function row(key: string, n: number, content: Partial<VersionContent> = {}): Tem
 function fakeRepository() {
   return {
     createWithFirstVersion: jest.fn<
-      Promise<TemplateWithVersion | null>,
+      Promise<{ created: TemplateWithVersion } | { takenBy: string | null }>,
       [string, string | null, VersionContent]
     >(),
     addVersion: jest.fn<
       Promise<TemplateWithVersion | null>,
       [string, string | null, (current: TemplateVersion) => VersionContent]
     >(),
-    findCurrent: jest.fn<Promise<TemplateWithVersion | null>, [string, string | null, boolean]>(),
-    listCurrent: jest.fn<Promise<TemplateWithVersion[]>, [string | null, boolean]>(),
-    findTemplate: jest.fn<Promise<Template | null>, [string, string | null, boolean]>(),
+    findCurrent: jest.fn<Promise<TemplateWithVersion | null>, [string, TemplateScope, boolean]>(),
+    listCurrent: jest.fn<
+      Promise<TemplateWithVersion[]>,
+      [TemplateScope, boolean, TemplatePosition | undefined, number]
+    >(),
+    findTemplate: jest.fn<Promise<Template | null>, [string, TemplateScope, boolean]>(),
     findVersion: jest.fn<Promise<TemplateVersion | null>, [string, number]>(),
+    listVersions: jest.fn<Promise<TemplateVersion[]>, [string, number, number]>(),
     archive: jest.fn<Promise<boolean>, [string, string | null]>(),
   };
 }
@@ -91,7 +97,7 @@ describe(TemplatesService.name, () => {
   describe('create', () => {
     it('stores the variables it found and answers in snake_case', async () => {
       repo.createWithFirstVersion.mockImplementation((key, _owner, content) =>
-        Promise.resolve(row(key, 1, content)),
+        Promise.resolve({ created: row(key, 1, content) }),
       );
       const response = await service.create(ADMIN, {
         key: 'order_shipped',
@@ -122,7 +128,7 @@ describe(TemplatesService.name, () => {
       repo.createWithFirstVersion.mockImplementation((key, owner, content) => {
         const created = row(key, 1, content);
         created.template.ownerTeam = owner;
-        return Promise.resolve(created);
+        return Promise.resolve({ created });
       });
       expect(await service.create(ALPHA, { key: 'a', body: 'x' })).toMatchObject({
         owner_team: 'alpha',
@@ -132,10 +138,41 @@ describe(TemplatesService.name, () => {
       });
     });
 
-    it('answers 409 template_exists when the key is taken', async () => {
-      repo.createWithFirstVersion.mockResolvedValue(null);
-      const error = await rejection(service.create(ALPHA, { key: 'taken', body: 'x' }));
-      expect([error.status, error.code]).toEqual([409, 'template_exists']);
+    it('answers 409 template_exists naming the namespace that holds the key', async () => {
+      repo.createWithFirstVersion.mockResolvedValue({ takenBy: 'alpha' });
+      const own = await rejection(service.create(ALPHA, { key: 'taken', body: 'x' }));
+      expect([own.status, own.code, own.details]).toEqual([
+        409,
+        'template_exists',
+        { key: 'taken', owner_team: 'alpha' },
+      ]);
+      repo.createWithFirstVersion.mockResolvedValue({ takenBy: null });
+      const shared = await rejection(service.create(ALPHA, { key: 'taken', body: 'x' }));
+      expect(shared.details).toEqual({ key: 'taken', owner_team: null });
+      expect(shared.message).toContain('shared');
+    });
+
+    it("creates in the team an admin names, and refuses a team naming another's (403)", async () => {
+      repo.createWithFirstVersion.mockImplementation((key, _owner, content) =>
+        Promise.resolve({ created: row(key, 1, content) }),
+      );
+      await service.create(ADMIN, { key: 'for_beta', body: 'x', owner_team: 'beta' });
+      expect(repo.createWithFirstVersion).toHaveBeenLastCalledWith(
+        'for_beta',
+        'beta',
+        expect.anything(),
+      );
+      await service.create(ALPHA, { key: 'mine', body: 'x', owner_team: 'alpha' });
+      expect(repo.createWithFirstVersion).toHaveBeenLastCalledWith(
+        'mine',
+        'alpha',
+        expect.anything(),
+      );
+      const error = await rejection(
+        service.create(ALPHA, { key: 'planted', body: 'x', owner_team: 'beta' }),
+      );
+      expect([error.status, error.code]).toEqual([403, 'forbidden']);
+      expect(repo.createWithFirstVersion).toHaveBeenCalledTimes(2);
     });
 
     it('answers 422 invalid_template without touching the database', async () => {
@@ -223,15 +260,81 @@ describe(TemplatesService.name, () => {
       repo.findCurrent.mockResolvedValue(row('welcome', 2));
       const version = await service.getActiveVersion(ALPHA, 'welcome');
       expect(version).toMatchObject({ templateKey: 'welcome', version: 2, body: 'Hi {{name}}' });
-      expect(repo.findCurrent).toHaveBeenCalledWith('welcome', 'alpha', false);
+      expect(repo.findCurrent).toHaveBeenCalledWith(
+        'welcome',
+        { kind: 'team', team: 'alpha' },
+        false,
+      );
+      // An admin key sends for its own team too: the notification is recorded under it.
       await service.getActiveVersion(ADMIN, 'welcome');
-      expect(repo.findCurrent).toHaveBeenLastCalledWith('welcome', null, false);
+      expect(repo.findCurrent).toHaveBeenLastCalledWith(
+        'welcome',
+        { kind: 'team', team: 'platform' },
+        false,
+      );
     });
 
     it('answers 404 template_not_found when missing or archived', async () => {
       repo.findCurrent.mockResolvedValue(null);
       const error = await rejection(service.getActiveVersion(ALPHA, 'gone'));
       expect([error.status, error.code]).toEqual([404, 'template_not_found']);
+    });
+  });
+
+  describe('list', () => {
+    it('checks limit and cursor before any query', async () => {
+      for (const limit of ['0', '101']) {
+        const error = await rejection(service.list(ALPHA, { limit }));
+        expect([error.status, error.code]).toEqual([422, 'invalid_limit']);
+      }
+      const error = await rejection(service.list(ALPHA, { cursor: 'not-a-cursor' }));
+      expect([error.status, error.code]).toEqual([422, 'invalid_cursor']);
+      expect(repo.listCurrent).not.toHaveBeenCalled();
+    });
+
+    it('fetches one more than the page to know whether a next page exists', async () => {
+      repo.listCurrent.mockResolvedValue([row('a', 1), row('b', 1), row('c', 1)]);
+      const first = await service.list(ALPHA, { limit: '2' });
+      expect(repo.listCurrent).toHaveBeenCalledWith(
+        { kind: 'team', team: 'alpha' },
+        false,
+        undefined,
+        3,
+      );
+      expect(first.data.map((t) => t.key)).toEqual(['a', 'b']);
+      expect(first.next_cursor).toEqual(expect.any(String));
+
+      repo.listCurrent.mockResolvedValue([row('c', 1)]);
+      const second = await service.list(ADMIN, { limit: '2', cursor: first.next_cursor! });
+      expect(repo.listCurrent).toHaveBeenLastCalledWith(
+        { kind: 'all' },
+        false,
+        { key: 'b', owner: '' },
+        3,
+      );
+      expect(second).toMatchObject({ data: [{ key: 'c' }], next_cursor: null });
+    });
+
+    it("refuses a team naming another team's namespace (403), whatever it holds", async () => {
+      const error = await rejection(service.list(ALPHA, { owner_team: 'beta' }));
+      expect([error.status, error.code]).toEqual([403, 'forbidden']);
+      expect(repo.listCurrent).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('listVersions', () => {
+    it('pages versions after the cursor, 50 by default', async () => {
+      repo.findTemplate.mockResolvedValue(row('k', 3).template);
+      repo.listVersions.mockResolvedValue([row('k', 1).version]);
+      const page = await service.listVersions(ALPHA, 'k');
+      expect(repo.listVersions).toHaveBeenCalledWith('id-k', 0, 51);
+      expect(page).toMatchObject({ data: [{ version: 1, current: false }], next_cursor: null });
+    });
+
+    it('checks the limit before looking the template up', async () => {
+      const error = await rejection(service.listVersions(ALPHA, 'k', { limit: '500' }));
+      expect([error.status, error.code]).toEqual([422, 'invalid_limit']);
+      expect(repo.findTemplate).not.toHaveBeenCalled();
     });
   });
 
