@@ -59,13 +59,20 @@ describe('Callbacks refuse internal addresses (e2e)', () => {
     ['[::ffff:127.0.0.1]', (p: number) => `http://[::ffff:127.0.0.1]:${p}/hook`, 'loopback'],
     ['0.0.0.0', (p: number) => `http://0.0.0.0:${p}/hook`, 'range'],
     ['the metadata address', () => 'http://169.254.169.254/latest/meta-data/', 'range'],
+    // IPv6 spellings that carry an IPv4 address (the URL parser writes them in hex).
+    ['IPv4-compatible [::127.0.0.1]', (p: number) => `http://[::127.0.0.1]:${p}/hook`, 'loopback'],
+    ['NAT64 [64:ff9b::7f00:1]', (p: number) => `http://[64:ff9b::7f00:1]:${p}/hook`, 'loopback'],
+    ['NAT64 metadata', () => 'http://[64:ff9b::a9fe:a9fe]/latest/meta-data/', 'range'],
+    ['6to4 [2002:7f00:1::]', (p: number) => `http://[2002:7f00:1::]:${p}/hook`, 'loopback'],
+    ['unique-local [fd00:ec2::254]', () => 'http://[fd00:ec2::254]/latest/meta-data/', 'range'],
+    ['Teredo [2001::7f00:1]', (p: number) => `http://[2001::7f00:1]:${p}/hook`, 'tunnel'],
   ])('refuses %s at once, with the reason, reaching nothing', async (_what, url, kind) => {
     const before = hits;
     const delivery = await deliveryFor(url(port));
     // Refused by policy is final: retrying cannot help.
     expect(delivery.attempts).toBe(1);
     expect(delivery.last_error).toMatch(/^refused: /);
-    expect(delivery.last_error).toContain(kind === 'loopback' ? 'loopback' : 'range');
+    expect(delivery.last_error).toContain(kind);
     expect(hits).toBe(before);
   });
 });

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { parseCidr } from '../config/cidr';
+import { readIpv6 } from './embedded-ipv4';
 
 /**
  * Where status callbacks may go. A callback URL is the caller's to choose, so without this the
@@ -8,7 +9,9 @@ import { parseCidr } from '../config/cidr';
  *
  * The check is made on the address actually connected to (see CallbackHttpClient: the resolver
  * result is checked inside the socket's lookup), so a name that resolves to a good address when
- * checked and a bad one when connecting (DNS rebinding) gets nowhere.
+ * checked and a bad one when connecting (DNS rebinding) gets nowhere. An IPv6 address that carries
+ * an IPv4 one (mapped, IPv4-compatible, NAT64, 6to4) is judged as the IPv4 address it reaches;
+ * tunnels whose IPv4 end cannot be read from the address (Teredo, NAT64 local-use) are refused.
  */
 export interface CallbackAddressSettings {
   /** Loopback (127.0.0.0/8, ::1) only for local development and tests. */
@@ -19,7 +22,11 @@ export interface CallbackAddressSettings {
   deniedCidrs: readonly string[];
 }
 
-/** Never a receiver: unspecified, link-local (and cloud metadata in it), multicast, reserved. */
+/**
+ * Never a receiver: unspecified, link-local (and cloud metadata in it), multicast, reserved, and
+ * IPv6's unique-local and site-local ranges (internal-only by definition; AWS metadata over IPv6,
+ * fd00:ec2::254, is in fc00::/7).
+ */
 const ALWAYS_DENIED: readonly string[] = [
   '0.0.0.0/8',
   '169.254.0.0/16',
@@ -28,8 +35,9 @@ const ALWAYS_DENIED: readonly string[] = [
   '100.100.100.200/32', // Alibaba Cloud metadata
   '::/128',
   'fe80::/10',
+  'fec0::/10',
+  'fc00::/7',
   'ff00::/8',
-  'fd00:ec2::254/128', // AWS metadata over IPv6
 ];
 const LOOPBACK: readonly string[] = ['127.0.0.0/8', '::1/128'];
 
@@ -57,16 +65,23 @@ export class CallbackAddressPolicy {
    * null when it may go ahead.
    */
   refusal(host: string, address: string): string | null {
-    const ip = unmapIpv4(address);
+    const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+    if (isIP(bare) === 0) return `not an IP address: ${address}`;
+    const where = describe(host, address);
+    const reading = readIpv6(bare);
+    if (reading?.kind === 'tunnel') {
+      return `refused: ${where} is a ${reading.via} tunnel address, whose IPv4 end cannot be checked`;
+    }
+    const ip = reading?.kind === 'ipv4' ? reading.ipv4 : bare.toLowerCase();
+    const carried = reading?.kind === 'ipv4' ? ` (${reading.via}, reaching ${reading.ipv4})` : '';
     const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-    if (isIP(ip) === 0) return `not an IP address: ${address}`;
     if (this.loopback.check(ip, family)) {
       return this.settings.allowLoopback
         ? null
-        : `refused: ${describe(host, address)} is a loopback address`;
+        : `refused: ${where}${carried} is a loopback address`;
     }
     if (this.denied.check(ip, family)) {
-      return `refused: ${describe(host, address)} is in a range callbacks may not reach (link-local, metadata, unspecified, multicast or denied)`;
+      return `refused: ${where}${carried} is in a range callbacks may not reach (link-local, unique-local, metadata, unspecified, multicast or denied)`;
     }
     if (this.hasAllowList && !this.allows(host, ip, family)) {
       return `refused: ${host} is not in CALLBACK_ALLOWED_HOSTS`;
@@ -85,20 +100,6 @@ export class CallbackAddressPolicy {
 
 function describe(host: string, address: string): string {
   return host === address ? address : `${host} (${address})`;
-}
-
-/** `::ffff:127.0.0.1` and `::ffff:7f00:1` are 127.0.0.1: checked as the IPv4 they carry. */
-export function unmapIpv4(address: string): string {
-  const bare = address.replace(/^\[|\]$/g, '').toLowerCase();
-  const dotted = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
-  if (dotted) return dotted[1];
-  const hex = /^(?:0{0,4}:){0,5}:?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(bare);
-  if (hex) {
-    const high = parseInt(hex[1], 16);
-    const low = parseInt(hex[2], 16);
-    return [high >> 8, high & 255, low >> 8, low & 255].join('.');
-  }
-  return bare;
 }
 
 function addCidr(list: BlockList, entry: string): void {
