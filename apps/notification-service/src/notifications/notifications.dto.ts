@@ -76,7 +76,11 @@ export class SendNotificationDto {
   @IsIn(['high', 'normal', 'low'])
   priority?: 'high' | 'normal' | 'low';
 
-  @ApiPropertyOptional({ example: 'https://orders.internal/sms-status' })
+  @ApiPropertyOptional({
+    example: 'https://orders.internal/sms-status',
+    description:
+      'Where status callbacks go (signed, see docs/callbacks.md). No user name or password in it: 422 callback_url_credentials',
+  })
   @IsOptional()
   @IsUrl(
     { protocols: ['http', 'https'], require_protocol: true, require_tld: false },

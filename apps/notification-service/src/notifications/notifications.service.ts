@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
+import { carriesCredentials, withoutCredentials } from '../callbacks/callback-url';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
 import { parseInstant } from '../common/iso-instant';
 import { raceTimeout } from '../common/race-timeout';
@@ -56,6 +57,14 @@ export class NotificationsService {
     dto: SendNotificationDto,
     idempotencyKey: string | undefined,
   ): Promise<AcceptedNotification> {
+    if (dto.callback_url !== undefined && carriesCredentials(dto.callback_url)) {
+      // Said without the URL: repeating it would repeat the password.
+      throw new UnprocessableError(
+        'callback_url_credentials',
+        'callback_url must not carry a user name or password (https://user:pass@host/): it is stored and shown in plain text. Verify callbacks by their signature, or put a secret in the path',
+        { field: 'callback_url' },
+      );
+    }
     // Only a request with a key is ever compared with another.
     const hash = idempotencyKey ? requestHash(dto) : '';
     if (idempotencyKey) {
@@ -325,7 +334,8 @@ function summary(
     from: n.senderId,
     priority: n.priority,
     reference: n.reference,
-    callback_url: n.callbackUrl,
+    // Rows stored before intake refused credentials never show them.
+    callback_url: n.callbackUrl === null ? null : withoutCredentials(n.callbackUrl),
     scheduled_at: iso(n.scheduledAt),
     expires_at: iso(n.expiresAt),
     created_at: n.createdAt.toISOString(),

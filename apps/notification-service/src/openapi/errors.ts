@@ -28,6 +28,7 @@ export const OPERATION_ERRORS: Record<
       'invalid_expiry',
       'scheduled_at_in_past',
       'scheduled_at_too_far',
+      'callback_url_credentials',
       ...RENDER_ERRORS,
     ],
   },
@@ -104,6 +105,8 @@ export const ERROR_MESSAGES: Record<string, string> = {
   invalid_expiry: 'expires_at must be later than now and than scheduled_at',
   scheduled_at_in_past: 'scheduled_at is more than 5 minutes in the past',
   scheduled_at_too_far: 'scheduled_at is more than 30 days ahead',
+  callback_url_credentials:
+    'callback_url must not carry a user name or password (https://user:pass@host/): it is stored and shown in plain text. Verify callbacks by their signature, or put a secret in the path',
   missing_variables: 'Missing template variables: name',
   invalid_variables: 'Invalid template variables: name must be a string, number or boolean',
   message_too_long: 'Rendered message is 1650 characters long; the maximum is 1600',
