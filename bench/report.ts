@@ -441,6 +441,11 @@ const SCRIPTS: [string, string, string][] = [
     'separate: `kill -9` of a sending instance mid-backlog (~4 min)',
     '`… bench/crash-recovery.ts [runs]`',
   ],
+  [
+    '`bench/large-report.ts`',
+    'separate: the largest allowed delivery report and a refused one, with the event-loop stall (~40 s; figures in the large-report note)',
+    '`… bench/large-report.ts`',
+  ],
 ];
 
 /** The whole of bench/RESULTS.md. */

@@ -14,10 +14,19 @@ const NEEDS_QUOTES = /[",\r\n]/;
  * leading single quote; numbers never do, so a negative number stays a number.
  */
 export function toCsv(header: readonly string[], rows: readonly (readonly CsvValue[])[]): string {
-  const lines = [header.map(textCell), ...rows.map((row) => row.map(cell))].map((fields) =>
-    fields.join(','),
-  );
-  return lines.map((line) => `${line}\r\n`).join('');
+  return csvHeader(header) + csvLines(rows);
+}
+
+/** The header line alone, CRLF-terminated. */
+export function csvHeader(header: readonly string[]): string {
+  return `${header.map(textCell).join(',')}\r\n`;
+}
+
+/** Data lines alone, each CRLF-terminated: a long table can be written a slice at a time. */
+export function csvLines(rows: readonly (readonly CsvValue[])[]): string {
+  let text = '';
+  for (const row of rows) text += `${row.map(cell).join(',')}\r\n`;
+  return text;
 }
 
 function cell(value: CsvValue): string {

@@ -241,8 +241,8 @@ describe(ReportsService.name, () => {
     ).rejects.toMatchObject({ status: 422, code: 'invalid_group_by' });
   });
 
-  it('writes CSV with the window, the group columns and the figures in a fixed order', () => {
-    const csv = service.toCsv({
+  it('writes CSV with the window, the group columns and the figures in a fixed order', async () => {
+    const csv = await service.toCsv({
       since: '2026-01-01T00:00:00.000Z',
       until: '2026-01-02T00:00:00.000Z',
       group_by: 'team',
@@ -271,5 +271,25 @@ describe(ReportsService.name, () => {
         'p95_handover_seconds,segments\r\n' +
         '2026-01-01T00:00:00.000Z,2026-01-02T00:00:00.000Z,growth,3,0,0,0,0,2,1,0,0,0.6667,1.5,2.95,,,4\r\n',
     );
+  });
+
+  it('writes a report longer than one CSV slice whole, every row once and in order', async () => {
+    const rows = Array.from({ length: 4_501 }, (_, i) => ({
+      day: `d${String(i).padStart(4, '0')}`,
+      ...figures({ total: i }),
+    }));
+    const csv = await service.toCsv({
+      since: 's',
+      until: 'u',
+      group_by: 'day',
+      team: null,
+      template: null,
+      failures: [],
+      rows,
+      totals: figures(),
+    });
+    const lines = csv.split('\r\n').slice(1, -1);
+    expect(lines).toHaveLength(4_501);
+    expect(lines.map((line) => line.split(',')[2])).toEqual(rows.map((row) => row.day));
   });
 });

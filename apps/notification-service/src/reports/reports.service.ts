@@ -1,7 +1,8 @@
+import { setImmediate } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
 import { ForbiddenError, ServiceUnavailableError } from '../common/errors/api-error';
-import { toCsv } from './csv';
+import { csvHeader, csvLines } from './csv';
 import { resolveWindow } from './report-window';
 import { parseGroups, TIME_GROUPS, timeBuckets, type ReportGroup } from './report-groups';
 import { MAX_REPORT_ROWS, maxCombinations, openGroups, reportTooLarge } from './report-size';
@@ -27,6 +28,9 @@ const FIGURE_COLUMNS = [
 ] as const satisfies readonly (keyof DeliveryFigures)[];
 
 const QUERY_CANCELED = '57014';
+
+/** Rows written to CSV between two turns of the event loop. */
+const CSV_SLICE = 2_000;
 
 @Injectable()
 export class ReportsService {
@@ -69,17 +73,22 @@ export class ReportsService {
     }
     const { aggregate } = outcome;
 
+    // A report of MAX_REPORT_ROWS rows is tens of milliseconds of work in each step (reading the
+    // rows, zero-filling, serialising): other requests get the event loop in between.
+    await setImmediate();
     const groups =
       timeGroup === undefined
         ? aggregate.groups
         : zeroFilled(aggregate.groups, groupBy.indexOf(timeGroup), buckets, groupBy.length);
+    const rows = groups.map((group) => toRow(groupBy, group));
+    await setImmediate();
     return {
       since: window.since.toISOString(),
       until: window.until.toISOString(),
       group_by: groupBy.join(','),
       team,
       template,
-      rows: groups.map((group) => toRow(groupBy, group)),
+      rows,
       totals: aggregate.totals,
       failures: aggregate.failures,
     };
@@ -87,19 +96,28 @@ export class ReportsService {
 
   /**
    * The report's rows as CSV: the window on every line (a file on its own still says what it
-   * covers), the group key columns, then the figures; no totals line.
+   * covers), the group key columns, then the figures; no totals line. Written CSV_SLICE rows at a
+   * time with the event loop free in between: all 10,000 rows at once held it for ~80 ms.
    */
-  toCsv(report: DeliveryReport): string {
+  async toCsv(report: DeliveryReport): Promise<string> {
     const keys = report.group_by.split(',') as ReportGroup[];
-    return toCsv(
-      ['since', 'until', ...keys, ...FIGURE_COLUMNS],
-      report.rows.map((row) => [
-        report.since,
-        report.until,
-        ...keys.map((key) => row[key]),
-        ...FIGURE_COLUMNS.map((column) => row[column]),
-      ]),
-    );
+    const parts = [csvHeader(['since', 'until', ...keys, ...FIGURE_COLUMNS])];
+    for (let start = 0; start < report.rows.length; start += CSV_SLICE) {
+      if (start > 0) await setImmediate();
+      parts.push(
+        csvLines(
+          report.rows
+            .slice(start, start + CSV_SLICE)
+            .map((row) => [
+              report.since,
+              report.until,
+              ...keys.map((key) => row[key]),
+              ...FIGURE_COLUMNS.map((column) => row[column]),
+            ]),
+        ),
+      );
+    }
+    return parts.join('');
   }
 
   /**
