@@ -245,4 +245,157 @@ describe('Bounded reads (e2e)', () => {
       ]);
     });
   });
+
+  describe('lists and views: every one bounded before its query', () => {
+    /** A notification of 1,000 recipients that failed, 500 of them resent and failed again. */
+    let notificationId: string;
+
+    beforeAll(async () => {
+      const [n] = await h.sql<{ id: string }>(
+        `INSERT INTO notifications (team, template_key, template_version, priority,
+           recipient_count, callback_url)
+         VALUES ('resent', 'otp', 1, 'normal', 1000, 'https://callbacks.example/sms') RETURNING id`,
+      );
+      notificationId = n.id;
+      await h.sql(
+        `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+           status, priority, submitted_at, next_attempt_at)
+         SELECT $1, '+1415555' || lpad(i::text, 4, '0'), 'code 1234', 9, 'GSM-7', 1, 'failed', 2,
+           '2025-10-01T00:00:00Z'::timestamptz + i * interval '1 second', '2099-01-01T00:00:00Z'
+         FROM generate_series(1, 1000) i`,
+        [notificationId],
+      );
+      await h.sql(
+        `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+           status, priority, submitted_at, next_attempt_at, resend_of)
+         SELECT notification_id, recipient, body, characters, encoding, segments, 'failed', 2,
+           submitted_at + interval '1 day', next_attempt_at, id
+         FROM messages WHERE notification_id = $1 ORDER BY submitted_at LIMIT 500`,
+        [notificationId],
+      );
+      // Four status changes per message; each one makes a status callback (the table's trigger).
+      await h.sql(
+        `INSERT INTO message_events (message_id, type, status, source, status_change, occurred_at)
+         SELECT m.id, s.status, s.status, 'worker', true, m.submitted_at + s.n * interval '1 ms'
+         FROM messages m,
+           unnest(ARRAY['pending', 'queued', 'sent', 'failed']) WITH ORDINALITY AS s(status, n)
+         WHERE m.notification_id = $1
+         ORDER BY m.submitted_at, s.n`,
+        [notificationId],
+      );
+    });
+
+    it('lists at most 1,000 messages of a notification, counting every one, the rest through the message search', async () => {
+      const res = await h.api('GET', `/v1/notifications/${notificationId}`);
+      expect(res.status).toBe(200);
+      expect(res.body.status_counts).toEqual({ failed: 1500 });
+      expect(res.body.messages).toHaveLength(1000);
+      expect(res.body.messages[0].to).toBe('+14155550001');
+      expect(res.body.messages.every((m: { events: unknown[] }) => m.events.length === 4)).toBe(
+        true,
+      );
+
+      const seen = new Set<string>();
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = `notification_id=${notificationId}&limit=200${cursor ? `&cursor=${cursor}` : ''}`;
+        const page = await h.api('GET', `/v1/messages?${query}`);
+        expect(page.status).toBe(200);
+        expect(page.body.data.length).toBeLessThanOrEqual(200);
+        for (const m of page.body.data as { id: string }[]) seen.add(m.id);
+        cursor = page.body.next_cursor;
+        pages += 1;
+      } while (cursor !== null);
+      expect(seen.size).toBe(1500);
+      expect(pages).toBe(8);
+    });
+
+    it('answers a cancel with at most 1,000 of its messages', async () => {
+      const res = await h.api('POST', `/v1/notifications/${notificationId}/cancel`);
+      expect(res.status).toBe(200);
+      expect(res.body.canceled).toBe(0);
+      expect(res.body.messages).toHaveLength(1000);
+    });
+
+    it("lists at most 4,000 of a notification's status callbacks, oldest first", async () => {
+      const [{ n }] = await h.sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM callback_deliveries WHERE notification_id = $1`,
+        [notificationId],
+      );
+      expect(n).toBe(6000);
+      const res = await h.api('GET', `/v1/notifications/${notificationId}/callbacks`);
+      expect(res.status).toBe(200);
+      expect(res.body.data).toHaveLength(4000);
+      expect(res.body.data[0].event).toBe('message.pending');
+      expect(res.body.data.slice(0, 4).map((d: { event: string }) => d.event)).toEqual([
+        'message.pending',
+        'message.queued',
+        'message.sent',
+        'message.failed',
+      ]);
+    });
+
+    it('re-arms every failed callback but lists at most 4,000 of them', async () => {
+      await h.sql(`UPDATE callback_deliveries SET status = 'failed' WHERE notification_id = $1`, [
+        notificationId,
+      ]);
+      const res = await h.api('POST', `/v1/notifications/${notificationId}/callbacks/redeliver`);
+      expect(res.status).toBe(200);
+      expect(res.body.data).toHaveLength(4000);
+      const rows = await h.sql<{ status: string; n: number }>(
+        `SELECT status, count(*)::int AS n FROM callback_deliveries WHERE notification_id = $1
+         GROUP BY status`,
+        [notificationId],
+      );
+      expect(rows).toEqual([{ status: 'pending', n: 6000 }]);
+    });
+
+    it('lists at most 100 timeline rows of one message, oldest first', async () => {
+      const [message] = await h.sql<{ id: string }>(
+        `SELECT id FROM messages WHERE notification_id = $1 ORDER BY submitted_at LIMIT 1`,
+        [notificationId],
+      );
+      await h.sql(
+        `INSERT INTO message_events (message_id, type, status, source, details)
+         SELECT $1, 'note', 'failed', 'api', jsonb_build_object('n', i)
+         FROM generate_series(1, 150) i`,
+        [message.id],
+      );
+      const res = await h.api('GET', `/v1/messages/${message.id}`);
+      expect(res.status).toBe(200);
+      expect(res.body.events).toHaveLength(100);
+      expect(res.body.events[0].type).toBe('pending');
+      expect(res.body.events[99].details).toEqual({ n: 96 });
+    });
+
+    it('lists at most 1,000 API keys, the active ones first', async () => {
+      await h.sql(
+        `INSERT INTO api_keys (name, team, scopes, key_hash, key_prefix, created_at, revoked_at)
+         SELECT 'old-' || i, 'bulk', ARRAY['reports:read'], md5('revoked-' || i), 'nk_old', 
+           '2025-01-01T00:00:00Z'::timestamptz + i * interval '1 minute', '2025-06-01T00:00:00Z'
+         FROM generate_series(1, 1200) i`,
+      );
+      const res = await h.api('GET', '/v1/api-keys');
+      expect(res.status).toBe(200);
+      expect(res.body).toHaveLength(1000);
+      const active = (res.body as { name: string; revoked_at: string | null }[]).filter(
+        (k) => k.revoked_at === null,
+      );
+      expect(active.map((k) => k.name)).toEqual(['bulk-key', 'edge-key']);
+      expect(res.body.slice(0, 2)).toEqual(active);
+    });
+
+    it.each([
+      ['/v1/notifications?limit=201', 422, 'invalid_limit'],
+      ['/v1/notifications?limit=0', 422, 'invalid_limit'],
+      ['/v1/notifications?limit=5000', 400, 'validation_failed'],
+      ['/v1/messages?limit=201', 422, 'invalid_limit'],
+      ['/v1/messages?limit=5000', 400, 'validation_failed'],
+    ])('refuses %s before querying (%i %s)', async (path, status, code) => {
+      const res = await h.api('GET', path);
+      expect(res.status).toBe(status);
+      expect(res.body.error.code).toBe(code);
+    });
+  });
 });

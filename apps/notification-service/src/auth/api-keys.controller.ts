@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './api-keys.dto';
+import { MAX_API_KEYS_LISTED } from './api-keys-list';
 import { ApiKeysService } from './api-keys.service';
 import { RequireScope } from './auth.decorators';
 
@@ -27,7 +28,11 @@ export class ApiKeysController {
   }
 
   @Get()
-  @ApiOkResponse({ type: ApiKeyResponse, isArray: true })
+  @ApiOkResponse({
+    type: ApiKeyResponse,
+    isArray: true,
+    description: `Active keys, then revoked ones, each oldest first; at most ${MAX_API_KEYS_LISTED.toLocaleString('en-US')}`,
+  })
   list(): Promise<ApiKeyResponse[]> {
     return this.keys.list();
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type Repository } from 'typeorm';
+import { MAX_API_KEYS_LISTED } from './api-keys-list';
 import { ApiKey } from './entities/api-key.entity';
 
 @Injectable()
@@ -21,8 +22,15 @@ export class ApiKeysRepository {
     return this.repo.findOne({ where: { id } });
   }
 
+  /** Active keys first, then revoked ones, each oldest first: at most MAX_API_KEYS_LISTED. */
   list(): Promise<ApiKey[]> {
-    return this.repo.find({ order: { createdAt: 'ASC' } });
+    return this.repo
+      .createQueryBuilder('k')
+      .orderBy('k.revoked_at IS NOT NULL', 'ASC')
+      .addOrderBy('k.created_at', 'ASC')
+      .addOrderBy('k.id', 'ASC')
+      .limit(MAX_API_KEYS_LISTED)
+      .getMany();
   }
 
   async revoke(id: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Matches, Min, validateSync } from 'class-validator';
 import type { CallbackJobData } from './callbacks.constants';
+import { MAX_CALLBACKS_LISTED } from './callbacks.repository';
 
 export class CallbackSecretQuery {
   @ApiPropertyOptional({
@@ -76,7 +77,7 @@ export class CallbackDeliveryList {
   @ApiProperty({
     type: CallbackDeliveryView,
     isArray: true,
-    description: 'Oldest status change first',
+    description: `Oldest status change first, at most ${MAX_CALLBACKS_LISTED.toLocaleString('en-US')}`,
   })
   data!: CallbackDeliveryView[];
 }

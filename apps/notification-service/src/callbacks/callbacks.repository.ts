@@ -4,6 +4,13 @@ import type { DataSource } from 'typeorm';
 
 export type CallbackStatus = 'pending' | 'delivered' | 'failed';
 
+/**
+ * Callbacks one notification's list (or redelivery answer) shows, oldest status change first: a
+ * notification's 1,000 recipients with four status changes each. Resends add callbacks to their
+ * notification, so without a bound one list could grow past any size.
+ */
+export const MAX_CALLBACKS_LISTED = 4_000;
+
 /** The columns a DeliveryRow is read from, in any query over callback_deliveries. */
 const DELIVERY_COLUMNS = `id, notification_id, message_id, event_id, payload->>'event' AS event, status,
   attempts, last_status_code, last_error, next_attempt_at, created_at, updated_at, delivered_at,
@@ -117,11 +124,12 @@ export class CallbacksRepository {
     return rows.length ? rows[0].team : null;
   }
 
+  /** Oldest status change first, at most MAX_CALLBACKS_LISTED. */
   async listForNotification(notificationId: string): Promise<CallbackDelivery[]> {
     const rows: DeliveryRow[] = await this.db.query(
       `SELECT ${DELIVERY_COLUMNS} FROM callback_deliveries WHERE notification_id = $1
-       ORDER BY event_id`,
-      [notificationId],
+       ORDER BY event_id LIMIT $2`,
+      [notificationId, MAX_CALLBACKS_LISTED],
     );
     return rows.map(toDelivery);
   }
@@ -140,7 +148,8 @@ export class CallbacksRepository {
 
   /**
    * Gives the notification's failed callbacks a new round of attempts, due now; the dispatcher
-   * sends them, each message's in the order of its status changes. Returns the callbacks re-armed.
+   * sends them, each message's in the order of its status changes. Returns the callbacks re-armed,
+   * the first MAX_CALLBACKS_LISTED of them (every failed one is re-armed).
    */
   async redeliverFailed(notificationId: string): Promise<CallbackDelivery[]> {
     const rows: DeliveryRow[] = await this.db.query(
@@ -150,8 +159,8 @@ export class CallbacksRepository {
              redelivered_at = now(), updated_at = now()
          WHERE notification_id = $1 AND status = 'failed'
          RETURNING *)
-       SELECT ${DELIVERY_COLUMNS} FROM rearmed ORDER BY event_id`,
-      [notificationId],
+       SELECT ${DELIVERY_COLUMNS} FROM rearmed ORDER BY event_id LIMIT $2`,
+      [notificationId, MAX_CALLBACKS_LISTED],
     );
     return rows.map(toDelivery);
   }

@@ -3,6 +3,7 @@ import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } fro
 import { IsIsoInstant } from '../common/iso-instant';
 import { MESSAGE_STATUSES } from '../delivery-status/message-status';
 import { TEMPLATE_KEY_PATTERN } from '../templates/templates.dto';
+import { MAX_TIMELINE_EVENTS } from './messages.repository';
 
 /** Same rule as intake: numbers are stored in strict E.164, so a search compares exactly. */
 export const E164 = /^\+[1-9]\d{6,14}$/;
@@ -128,7 +129,11 @@ export class TimelineEvent {
 }
 
 export class MessageDetail extends MessageSummary {
-  @ApiProperty({ type: TimelineEvent, isArray: true, description: 'Oldest first' })
+  @ApiProperty({
+    type: TimelineEvent,
+    isArray: true,
+    description: `Oldest first, at most ${MAX_TIMELINE_EVENTS} (a message has 6 at most today)`,
+  })
   events!: TimelineEvent[];
 }
 

@@ -52,6 +52,12 @@ export interface EventRow {
   details: Record<string, unknown> | null;
 }
 
+/**
+ * Timeline rows one message answer lists. A message has at most 6 today (its first row, four
+ * forward status changes, `resent`); the bound keeps the read bounded whatever is added later.
+ */
+export const MAX_TIMELINE_EVENTS = 100;
+
 /** Read side of messages for people looking for one: search, one message's timeline, counts. */
 @Injectable()
 export class MessagesRepository {
@@ -99,11 +105,12 @@ export class MessagesRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Oldest first, at most MAX_TIMELINE_EVENTS (a message has at most 6 today). */
   events(messageId: string): Promise<EventRow[]> {
     return this.db.query(
       `SELECT type, status, source, occurred_at, details FROM message_events
-       WHERE message_id = $1 ORDER BY id`,
-      [messageId],
+       WHERE message_id = $1 ORDER BY id LIMIT $2`,
+      [messageId, MAX_TIMELINE_EVENTS],
     );
   }
 }

@@ -12,6 +12,7 @@ import {
 } from 'class-validator';
 import { IsIsoInstant } from '../common/iso-instant';
 import { MESSAGE_STATUSES } from '../delivery-status/message-status';
+import { MAX_MESSAGES_LISTED } from './notifications.repository';
 
 export const SENDER_ID = /^(?:[A-Za-z0-9 ]{1,11}|\+[1-9]\d{6,14})$/;
 export const SENDER_ID_MESSAGE =
@@ -207,9 +208,17 @@ export class NotificationView {
   @ApiProperty({ nullable: true, type: String }) scheduled_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) expires_at!: string | null;
   @ApiProperty() created_at!: string;
-  @ApiProperty({ description: 'Count of messages by status' })
+  @ApiProperty({ description: 'Count of messages by status, every message of the notification' })
   status_counts!: Record<string, number>;
-  @ApiProperty({ type: MessageView, isArray: true }) messages!: MessageView[];
+  @ApiProperty({
+    type: MessageView,
+    isArray: true,
+    description:
+      `Oldest first, at most ${MAX_MESSAGES_LISTED.toLocaleString('en-US')} (a request's ` +
+      'recipients). Resends join their notification: when status_counts add up to more, page ' +
+      'through all of them with GET /v1/messages?notification_id=.',
+  })
+  messages!: MessageView[];
 }
 
 export class NotificationSummary extends OmitType(NotificationView, ['messages'] as const) {}
@@ -223,5 +232,10 @@ export class NotificationPage {
 export class CancelResult {
   @ApiProperty() id!: string;
   @ApiProperty({ description: 'Messages canceled by this call' }) canceled!: number;
-  @ApiProperty({ type: AcceptedMessage, isArray: true }) messages!: AcceptedMessage[];
+  @ApiProperty({
+    type: AcceptedMessage,
+    isArray: true,
+    description: `The notification's messages after the call, oldest first, at most ${MAX_MESSAGES_LISTED.toLocaleString('en-US')}`,
+  })
+  messages!: AcceptedMessage[];
 }

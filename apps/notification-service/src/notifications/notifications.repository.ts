@@ -8,6 +8,20 @@ import { Notification } from './entities/notification.entity';
 
 export type NewNotification = Omit<Notification, 'createdAt' | 'messages'>;
 
+/**
+ * Messages one notification lists (its view, its cancel answer): as many as a request may have
+ * recipients. Resends join their notification, so without this one notification resent over
+ * and over would load every message and timeline it ever had in one answer; a 1,000-message view
+ * with full timelines is already ~1 MB and tens of milliseconds of event loop.
+ */
+export const MAX_MESSAGES_LISTED = 1_000;
+
+/**
+ * Timeline rows read per message listed. A message has at most 6 today (its first row, four
+ * forward status changes, `resent`); the bound keeps the query bounded whatever is added later.
+ */
+export const MAX_EVENTS_PER_MESSAGE = 20;
+
 export interface ListFilter {
   team: string | null;
   status?: string;
@@ -107,10 +121,12 @@ export class NotificationsRepository {
     return this.db.getRepository(Notification).findOne({ where: { id } });
   }
 
+  /** The first MAX_MESSAGES_LISTED messages by submission; status counts cover every one. */
   findMessages(notificationId: string): Promise<Message[]> {
     return this.db.getRepository(Message).find({
       where: { notificationId },
       order: { submittedAt: 'ASC', recipient: 'ASC' },
+      take: MAX_MESSAGES_LISTED,
     });
   }
 
@@ -121,6 +137,7 @@ export class NotificationsRepository {
       .createQueryBuilder('e')
       .where('e.messageId IN (:...ids)', { ids: messageIds })
       .orderBy('e.id', 'ASC')
+      .take(messageIds.length * MAX_EVENTS_PER_MESSAGE)
       .getMany();
   }
 
