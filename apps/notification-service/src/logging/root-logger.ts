@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { maskDeep, maskPhonesIn, maskPhonesInUrl } from './mask';
+import { accessStatusOf } from './access-status';
+import { maskDeep, maskPhonesInUrl, maskText, maskUrl } from './mask';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 /** What we accept from a caller as a request id: short, printable, no spaces. */
@@ -22,23 +24,32 @@ type SerializedRequest = {
   remoteAddress?: string;
 };
 
+/** A header value as a caller wrote it: masked by the rules of free text and of a URL's parts. */
+function maskHeader(value: string): string {
+  return maskText(maskPhonesInUrl(`/${value}`).slice(1));
+}
+
 /** Serializers mask what they copy, so `req`/`res` reach them intact (status code included). */
 export const serializers = {
   req(req: SerializedRequest) {
     const headers: Record<string, unknown> = {};
     for (const name of LOGGED_HEADERS) {
       const value = req.headers?.[name];
-      if (typeof value === 'string') headers[name] = maskPhonesIn(value);
+      if (typeof value === 'string') headers[name] = maskHeader(value);
     }
     return {
       method: req.method,
-      url: maskPhonesInUrl(String(req.url)),
+      url: maskUrl(String(req.url)),
       headers,
       remote_address: req.remoteAddress,
     };
   },
-  res(res: { statusCode: number | null }) {
-    return { statusCode: res.statusCode };
+  /**
+   * The status the client was sent: pino's copy says null for a response never sent and the
+   * object itself 200 (its initial value), so it is read from the exchange (access-status.ts).
+   */
+  res(res: { statusCode: number | null; raw?: ServerResponse }) {
+    return { statusCode: res.raw ? accessStatusOf(res.raw).statusCode : res.statusCode };
   },
   err(err: unknown) {
     const serialized = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
@@ -70,7 +81,7 @@ export function createRootLogger(level: string, destination?: DestinationStream)
 }
 
 function maskArgument(arg: unknown): unknown {
-  if (typeof arg === 'string') return maskPhonesIn(arg);
+  if (typeof arg === 'string') return maskText(arg);
   if (arg === null || typeof arg !== 'object' || arg instanceof Error) return arg;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(arg)) {
@@ -82,8 +93,16 @@ function maskArgument(arg: unknown): unknown {
 /**
  * The caller's X-Request-Id when it is sane, else a new one. Fastify assigns it (so its request,
  * the raw one pino-http sees and our hooks share one id) and bootstrap echoes it on every answer.
+ * An id that is (or holds) a phone number or a key is not sane: it would be written unmasked
+ * into every line of the request, and echoed back.
  */
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers[REQUEST_ID_HEADER];
-  return typeof given === 'string' && ACCEPTABLE_REQUEST_ID.test(given) ? given : randomUUID();
+  return typeof given === 'string' && ACCEPTABLE_REQUEST_ID.test(given) && !holdsSecret(given)
+    ? given
+    : randomUUID();
+}
+
+function holdsSecret(id: string): boolean {
+  return maskHeader(id) !== id;
 }
