@@ -21,7 +21,8 @@ const ALLOWED = {
   database: ['auth', 'config', 'delivery-status', 'notifications', 'templates'],
   // Features, in the order they may build on each other.
   provider: ['common', 'config', 'metrics', 'redis'],
-  'delivery-status': ['common', 'metrics'],
+  // config: how many provider events for unknown messages may be parked (PARKED_EVENTS_*).
+  'delivery-status': ['common', 'config', 'metrics'],
   templates: ['auth', 'cache', 'common', 'config'],
   callbacks: ['auth', 'common', 'config', 'logging', 'metrics', 'tracing'],
   sending: [

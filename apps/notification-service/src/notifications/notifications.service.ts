@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
-import { carriesCredentials, withoutCredentials } from '../callbacks/callback-url';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
 import { parseInstant } from '../common/iso-instant';
 import { raceTimeout } from '../common/race-timeout';
@@ -15,6 +14,7 @@ import { TemplatesService } from '../templates/templates.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../delivery-status/entities/message.entity';
 import type { MessageEvent } from '../delivery-status/entities/message-event.entity';
+import { carriesCredentials, withoutCredentials } from './callback-url';
 import type { Notification, Priority } from './entities/notification.entity';
 import { type IntakeRecord, IntakeWriter } from './intake-writer';
 import type {
