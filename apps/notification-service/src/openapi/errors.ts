@@ -93,6 +93,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   template_not_found: 'No template with key "order_shipped"',
   template_version_not_found: 'Template "order_shipped" has no version 7',
   api_key_not_found: 'No API key with this id',
+  auth_block_not_found: 'No block on address 203.0.113.7',
   callback_secret_not_found: 'This team has no callback secret yet',
   payload_too_large: 'The body is larger than 1 MiB',
   unsupported_media_type: 'The body must be application/json',
