@@ -176,7 +176,7 @@ interface ProfileNode {
 }
 
 /** Self time per function from a .cpuprofile: sample counts times the mean sampling interval. */
-function topFunctions(path: string, count: number): string[] {
+export function topFunctions(path: string, count: number): string[] {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as {
     nodes: ProfileNode[];
     samples: number[];

@@ -442,6 +442,11 @@ const SCRIPTS: [string, string, string][] = [
     '`… bench/crash-recovery.ts [runs]`',
   ],
   [
+    '`bench/abuse.ts`',
+    "separate: a valid caller's latency while four clients send 1 MB bad-key bodies, and the idle connections one address can hold (~75 s; figures in the abuse note)",
+    '`… bench/abuse.ts [--profile]`',
+  ],
+  [
     '`bench/large-report.ts`',
     'separate: the largest allowed delivery report and a refused one, with the event-loop stall (~40 s; figures in the large-report note)',
     '`… bench/large-report.ts`',
