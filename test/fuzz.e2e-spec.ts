@@ -14,7 +14,7 @@ import { ADMIN_KEY, createTemplate, type Harness, startHarness } from './support
  */
 const SEED =
   process.env.FUZZ_SEED === undefined ? Date.now() ^ 0x5eed : Number(process.env.FUZZ_SEED);
-/** Runs per property; 9 properties, ≥ 10,000 requests in all (three of them send two). */
+/** Runs per property; 10 properties, ≥ 10,000 requests in all (four of them send two). */
 const RUNS = process.env.FUZZ_RUNS === undefined ? 1000 : Number(process.env.FUZZ_RUNS);
 const SECRET = 'whsec_sandbox';
 const WEBHOOK = '/v1/webhooks/sms-provider';
@@ -258,7 +258,8 @@ describe('Fuzzing every route that takes input (e2e)', () => {
   const loop = monitorEventLoopDelay({ resolution: 10 });
 
   beforeAll(async () => {
-    h = await startHarness();
+    // Behind one proxy, so that generated X-Forwarded-For headers are read (and must not hurt).
+    h = await startHarness({ env: { TRUST_PROXY: '1' } });
     await createTemplate(h, 'fz', 'Hi {{name}}');
     await createTemplate(
       h,
@@ -364,7 +365,21 @@ describe('Fuzzing every route that takes input (e2e)', () => {
         expires_at: instant,
         priority: fc.oneof(fc.constantFrom('high', 'normal', 'low'), nasty),
         reference: nasty,
-        callback_url: fc.oneof(fc.webUrl(), nasty),
+        callback_url: fc.oneof(
+          fc.webUrl(),
+          nasty,
+          // Credentials, and IPv6 forms that carry an IPv4 address or are private.
+          fc.constantFrom(
+            'https://user:secret@example.com/cb',
+            'https://token@example.com/cb',
+            'http://[::7f00:1]/cb',
+            'http://[::ffff:169.254.169.254]/latest',
+            'http://[64:ff9b::a00:1]/cb',
+            'http://[2002:7f00:1::]/cb',
+            'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/cb',
+            'http://[fd00::1]/cb',
+          ),
+        ),
         from: nasty,
         extra: jsonValue,
       },
@@ -483,7 +498,8 @@ describe('Fuzzing every route that takes input (e2e)', () => {
       ],
       ['/v1/reports/delivery', ['since', 'until', 'template', 'team', 'group_by', 'format']],
       ['/v1/callbacks/failed', ['limit', 'cursor', 'since']],
-      ['/v1/templates', ['include_archived']],
+      ['/v1/templates', ['include_archived', 'limit', 'cursor', 'owner_team']],
+      ['/v1/templates/fz/versions', ['limit', 'cursor', 'owner_team']],
     );
     await fc.assert(
       fc.asyncProperty(
@@ -610,6 +626,56 @@ describe('Fuzzing every route that takes input (e2e)', () => {
     );
   });
 
+  it('authentication: key shapes, forwarded addresses and the block routes', async () => {
+    const base64url = fc.stringMatching(/^[A-Za-z0-9_-]{32}$/);
+    const authorization = fc.oneof(
+      fc.constant<string | undefined>(undefined),
+      fc.constantFrom('Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', `bearer ${ADMIN_KEY}`),
+      base64url.map((k) => `Bearer nk_${k}`),
+      nasty
+        // What an HTTP client can put in a header at all: printable ASCII.
+        .filter((k) => /^[ -~]*$/.test(k))
+        .map((k) => `Bearer ${k}`),
+    );
+    const ip = fc.oneof(fc.ipV4(), fc.ipV6());
+    const forwarded = fc.oneof(
+      fc.constant<string | undefined>(undefined),
+      fc
+        .array(fc.oneof(ip, fc.stringMatching(/^[ -+\--~]{0,20}$/)), { maxLength: 4 })
+        .map((a) => a.join(', ')),
+    );
+    const route = fc.oneof(
+      fc.constantFrom<[string, string]>(
+        ['GET', '/v1/templates'],
+        ['GET', '/v1/auth/blocks'],
+        ['POST', '/v1/notifications'],
+      ),
+      fc
+        .tuple(fc.oneof(fc.constantFrom('address', 'key_prefix'), segment), segment)
+        .map(([kind, value]): [string, string] => ['DELETE', `/v1/auth/blocks/${kind}/${value}`]),
+    );
+    await fc.assert(
+      fc.asyncProperty(route, authorization, forwarded, async ([method, p], auth, xff) => {
+        const headers: Record<string, string> = {};
+        if (auth !== undefined) headers.authorization = auth;
+        if (xff !== undefined) headers['x-forwarded-for'] = xff;
+        if (method === 'POST') headers['content-type'] = 'application/json';
+        const reply = await check(method, p, {
+          key: null,
+          headers,
+          body: method === 'POST' ? '{"template":"fz","to":"+14155550100"}' : undefined,
+          mutates: method !== 'GET',
+        });
+        // Whatever else was sent, the admin key is never refused for failures of others.
+        const valid = await check('GET', '/v1/templates?limit=1', {
+          headers: xff ? { 'x-forwarded-for': xff } : {},
+        });
+        if (valid.status !== 200)
+          throw new Error(`a valid key got ${valid.status} after ${reply.status}`);
+      }),
+    );
+  });
+
   it('raw headers and methods on any route', async () => {
     const route = fc.constantFrom(
       '/v1/notifications',
@@ -618,6 +684,7 @@ describe('Fuzzing every route that takes input (e2e)', () => {
       '/v1/reports/delivery',
       '/v1/queue',
       '/v1/account',
+      '/v1/auth/blocks',
       '/health',
       '/nope',
     );

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '../common/errors/api-error';
@@ -28,7 +29,10 @@ export class RequestAuthenticator {
     if (principal) return principal;
 
     const keyPrefix = key !== null && KEY_SHAPE.test(key) ? key.slice(0, KEY_PREFIX_LENGTH) : null;
-    await this.failures.fail({ address: request.ip, keyPrefix }, () =>
+    // A forwarded "address" that is not one (a misconfigured proxy, a client writing the header
+    // where it is believed) is not a subject: the peer's own address is.
+    const address = isIP(request.ip) ? request.ip : (request.socket.remoteAddress ?? 'unknown');
+    await this.failures.fail({ address, keyPrefix }, () =>
       leaveOutAccessLine(request.raw),
     );
     throw key === null
