@@ -65,6 +65,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Addresses and key prefixes refused for too many failed authentications
+         * @description Requires an API key with the scope `admin` (or `admin`).
+         */
+        get: operations["listAuthBlocks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/blocks/{kind}/{value}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a failed-authentication block now, on every instance
+         * @description Requires an API key with the scope `admin` (or `admin`).
+         */
+        delete: operations["clearAuthBlock"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -598,6 +638,28 @@ export interface components {
             last_used_at: string | null;
             revoked_at: string | null;
         };
+        AuthBlockResponse: {
+            /**
+             * @example address
+             * @enum {string}
+             */
+            kind: "address" | "key_prefix";
+            /**
+             * @description The client address (IPv6 as its /64, e.g. 2001:db8:0:1::/64) or key prefix
+             * @example 203.0.113.7
+             */
+            value: string;
+            /**
+             * @description Failed authentications counted in the window
+             * @example 20
+             */
+            failures: number;
+            /**
+             * @description When the block ends
+             * @example 2026-12-06T19:31:00.000Z
+             */
+            blocked_until: string;
+        };
         CreateTemplateDto: {
             /** @example order_shipped */
             key: string;
@@ -612,6 +674,11 @@ export interface components {
              */
             sender_id?: string | null;
             description?: string | null;
+            /**
+             * @description The namespace to create in. Admin keys: a team's name makes the template that team's; left out, it is shared. Team keys: their own team or left out (another team is 403). Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. A team's key may not be one the shared templates hold (409).
+             * @example checkout
+             */
+            owner_team?: string;
         };
         TemplateResponse: {
             /** @example order_shipped */
@@ -631,7 +698,7 @@ export interface components {
             variables: string[];
             sender_id: string | null;
             description: string | null;
-            /** @description The team that owns the template (made with its key; only it and admins see it), or null for a shared one (made with an admin key; every team sends with it, only admins change it). */
+            /** @description The namespace of the template: the team that owns it (only it and admins see it), or null for a shared one (every team sends with it, only admins change it). */
             owner_team: string | null;
             /** @description When the template (version 1) was created. */
             created_at: string;
@@ -651,6 +718,12 @@ export interface components {
             /** @description Omitted: kept; null: cleared. */
             description?: string | null;
         };
+        TemplatePage: {
+            /** @description By key, then owner (shared first), in code-point order. Admin keys see every namespace (or owner_team's); team keys see each key once, as it resolves for them. */
+            data: components["schemas"]["TemplateResponse"][];
+            /** @description Pass as cursor for the next page; null on the last one */
+            next_cursor: string | null;
+        };
         TemplateVersionResponse: {
             /** @example order_shipped */
             key: string;
@@ -668,8 +741,16 @@ export interface components {
             description: string | null;
             /** @description When this version was made. */
             created_at: string;
+            /** @description As in the template. */
+            owner_team: string | null;
             /** @description Whether this is the version new notifications use. */
             current: boolean;
+        };
+        TemplateVersionPage: {
+            /** @description Oldest first */
+            data: components["schemas"]["TemplateVersionResponse"][];
+            /** @description Pass as cursor for the next page; null on the last one */
+            next_cursor: string | null;
         };
         PreviewTemplateDto: {
             /**
@@ -731,7 +812,10 @@ export interface components {
              * @enum {string}
              */
             priority?: "high" | "normal" | "low";
-            /** @example https://orders.internal/sms-status */
+            /**
+             * @description Where status callbacks go (signed, see docs/callbacks.md). No user name or password in it: 422 callback_url_credentials
+             * @example https://orders.internal/sms-status
+             */
             callback_url?: string;
             /** @example order-42 */
             reference?: string;
@@ -764,7 +848,7 @@ export interface components {
             scheduled_at: string | null;
             expires_at: string | null;
             created_at: string;
-            /** @description Count of messages by status */
+            /** @description Count of messages by status, every message of the notification */
             status_counts: Record<string, never>;
         };
         NotificationPage: {
@@ -817,14 +901,16 @@ export interface components {
             scheduled_at: string | null;
             expires_at: string | null;
             created_at: string;
-            /** @description Count of messages by status */
+            /** @description Count of messages by status, every message of the notification */
             status_counts: Record<string, never>;
+            /** @description Oldest first, at most 1,000 (a request's recipients). Resends join their notification: when status_counts add up to more, page through all of them with GET /v1/messages?notification_id=. */
             messages: components["schemas"]["MessageView"][];
         };
         CancelResult: {
             id: string;
             /** @description Messages canceled by this call */
             canceled: number;
+            /** @description The notification's messages after the call, oldest first, at most 1,000 */
             messages: components["schemas"]["AcceptedMessage"][];
         };
         MessageErrorSummary: {
@@ -930,7 +1016,7 @@ export interface components {
             resend_of: string | null;
             /** @description The message that resent this one */
             resent_as: string | null;
-            /** @description Oldest first */
+            /** @description Oldest first, at most 100 (a message has 6 at most today) */
             events: components["schemas"]["TimelineEvent"][];
         };
         ResendResult: {
@@ -1121,7 +1207,7 @@ export interface components {
             team: string | null;
             /** @description Template filter; null = all */
             template: string | null;
-            /** @description One row per group, sorted by its keys in group_by order (byte order). Template and team groups appear when they have a message in the window; day and hour buckets appear for the whole window, zero-filled for every combination of the other keys. */
+            /** @description One row per group, sorted by its keys in group_by order (byte order). Template and team groups appear when they have a message in the window; day and hour buckets appear for the whole window, zero-filled for every combination of the other keys. At most 10,000 (else 422 report_too_large). */
             rows: components["schemas"]["DeliveryReportRow"][];
             /** @description The same figures over every row together (percentiles over all messages) */
             totals: components["schemas"]["DeliveryFigures"];
@@ -1167,7 +1253,7 @@ export interface components {
             redelivered_at: string | null;
         };
         CallbackDeliveryList: {
-            /** @description Oldest status change first */
+            /** @description Oldest status change first, at most 4,000 */
             data: components["schemas"]["CallbackDeliveryView"][];
         };
         FailedCallbackView: {
@@ -1280,6 +1366,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Active keys, then revoked ones, each oldest first; at most 1,000 */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1527,6 +1614,161 @@ export interface operations {
             };
         };
     };
+    listAuthBlocks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "kind": "address",
+                     *         "value": "203.0.113.7",
+                     *         "failures": 20,
+                     *         "blocked_until": "2026-12-01T09:30:00.000Z"
+                     *       },
+                     *       {
+                     *         "kind": "key_prefix",
+                     *         "value": "nk_3kQ9b",
+                     *         "failures": 57,
+                     *         "blocked_until": "2026-12-01T09:30:00.000Z"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["AuthBlockResponse"][];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope of this operation (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    clearAuthBlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The address (an IPv6 address clears its /64) or key prefix, as listed */
+                value: unknown;
+                kind: "address" | "key_prefix";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope of this operation (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id or key (`auth_block_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     getLiveness: {
         parameters: {
             query?: never;
@@ -1631,8 +1873,14 @@ export interface operations {
     listTemplates: {
         parameters: {
             query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
                 /** @description Also show archived templates. */
                 include_archived?: boolean;
+                /** @description Items per page, 1–100 (422 invalid_limit otherwise). */
+                limit?: string;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -1640,32 +1888,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Sorted by key */
+            /** @description A page of templates (50 unless limit says otherwise), by key then owner */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
-                     * @example [
-                     *       {
-                     *         "key": "order_shipped",
-                     *         "version": 2,
-                     *         "body": "Hi {{name}}, order {{order.id}} is on its way.",
-                     *         "variables": [
-                     *           "name",
-                     *           "order.id"
-                     *         ],
-                     *         "sender_id": "ACME",
-                     *         "description": "Sent when the warehouse hands an order to the carrier",
-                     *         "owner_team": "checkout",
-                     *         "created_at": "2026-12-01T09:30:00.000Z",
-                     *         "updated_at": "2026-12-01T09:30:00.000Z",
-                     *         "archived": false
-                     *       }
-                     *     ]
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "key": "order_shipped",
+                     *           "version": 2,
+                     *           "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *           "variables": [
+                     *             "name",
+                     *             "order.id"
+                     *           ],
+                     *           "sender_id": "ACME",
+                     *           "description": "Sent when the warehouse hands an order to the carrier",
+                     *           "owner_team": "checkout",
+                     *           "created_at": "2026-12-01T09:30:00.000Z",
+                     *           "updated_at": "2026-12-01T09:30:00.000Z",
+                     *           "archived": false
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
                      */
-                    "application/json": components["schemas"]["TemplateResponse"][];
+                    "application/json": components["schemas"]["TemplatePage"];
                 };
             };
             /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
@@ -1686,8 +1937,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The key lacks the scope */
+            /** @description The key lacks the scope; forbidden: a team key named another team in owner_team */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description invalid_limit (limit outside 1–100), invalid_cursor */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1772,7 +2032,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The key lacks the scope */
+            /** @description The key lacks the scope; forbidden: a team key named another team in owner_team */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1781,7 +2041,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description template_exists (archived keys stay taken) */
+            /** @description template_exists: the namespace created in has the key (archived keys stay taken), or it is a team's and the shared templates have it; details name which (owner_team, null: shared) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1840,6 +2100,8 @@ export interface operations {
     getTemplate: {
         parameters: {
             query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
                 /** @description Also show archived templates. */
                 include_archived?: boolean;
             };
@@ -1894,7 +2156,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The key lacks the scope */
+            /** @description The key lacks the scope; forbidden: a team key named another team in owner_team */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1903,7 +2165,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description template_not_found: no such template, it is archived, or it is another team's */
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1934,7 +2196,10 @@ export interface operations {
     };
     updateTemplate: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
             header?: never;
             path: {
                 key: string;
@@ -1991,7 +2256,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change */
+            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change; forbidden: a team key named another team in owner_team */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2000,7 +2265,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description template_not_found: no such template, it is archived, or it is another team's */
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2058,7 +2323,10 @@ export interface operations {
     };
     archiveTemplate: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
             header?: never;
             path: {
                 key: string;
@@ -2092,7 +2360,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change */
+            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change; forbidden: a team key named another team in owner_team */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2101,7 +2369,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description template_not_found: no such template, it is archived, or it is another team's */
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2133,8 +2401,14 @@ export interface operations {
     listTemplateVersions: {
         parameters: {
             query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
                 /** @description Also show archived templates. */
                 include_archived?: boolean;
+                /** @description Items per page, 1–100 (422 invalid_limit otherwise). */
+                limit?: string;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -2144,43 +2418,48 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every version, oldest first */
+            /** @description A page of versions (50 unless limit says otherwise), oldest first */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
-                     * @example [
-                     *       {
-                     *         "key": "order_shipped",
-                     *         "version": 1,
-                     *         "body": "Hi {{name}}, order {{order.id}} is on its way.",
-                     *         "variables": [
-                     *           "name",
-                     *           "order.id"
-                     *         ],
-                     *         "sender_id": "ACME",
-                     *         "description": "Sent when the warehouse hands an order to the carrier",
-                     *         "created_at": "2026-12-01T09:30:00.000Z",
-                     *         "current": false
-                     *       },
-                     *       {
-                     *         "key": "order_shipped",
-                     *         "version": 2,
-                     *         "body": "Hi {{name}}, order {{order.id}} is on its way.",
-                     *         "variables": [
-                     *           "name",
-                     *           "order.id"
-                     *         ],
-                     *         "sender_id": "ACME",
-                     *         "description": "Sent when the warehouse hands an order to the carrier",
-                     *         "created_at": "2026-12-01T09:30:00.000Z",
-                     *         "current": true
-                     *       }
-                     *     ]
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "key": "order_shipped",
+                     *           "version": 1,
+                     *           "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *           "variables": [
+                     *             "name",
+                     *             "order.id"
+                     *           ],
+                     *           "sender_id": "ACME",
+                     *           "description": "Sent when the warehouse hands an order to the carrier",
+                     *           "owner_team": "checkout",
+                     *           "created_at": "2026-12-01T09:30:00.000Z",
+                     *           "current": false
+                     *         },
+                     *         {
+                     *           "key": "order_shipped",
+                     *           "version": 2,
+                     *           "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *           "variables": [
+                     *             "name",
+                     *             "order.id"
+                     *           ],
+                     *           "sender_id": "ACME",
+                     *           "description": "Sent when the warehouse hands an order to the carrier",
+                     *           "owner_team": "checkout",
+                     *           "created_at": "2026-12-01T09:30:00.000Z",
+                     *           "current": true
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
                      */
-                    "application/json": components["schemas"]["TemplateVersionResponse"][];
+                    "application/json": components["schemas"]["TemplateVersionPage"];
                 };
             };
             /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
@@ -2201,7 +2480,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The key lacks the scope */
+            /** @description The key lacks the scope; forbidden: a team key named another team in owner_team */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2210,8 +2489,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description template_not_found: no such template, it is archived, or it is another team's */
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description invalid_limit (limit outside 1–100), invalid_cursor */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2242,6 +2530,8 @@ export interface operations {
     getTemplateVersion: {
         parameters: {
             query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
                 /** @description Also show archived templates. */
                 include_archived?: boolean;
             };
@@ -2270,6 +2560,7 @@ export interface operations {
                      *       ],
                      *       "sender_id": "ACME",
                      *       "description": "Sent when the warehouse hands an order to the carrier",
+                     *       "owner_team": "checkout",
                      *       "created_at": "2026-12-01T09:30:00.000Z",
                      *       "current": true
                      *     }
@@ -2295,7 +2586,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The key lacks the scope */
+            /** @description The key lacks the scope; forbidden: a team key named another team in owner_team */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2304,7 +2595,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description template_not_found: no such template, it is archived, or it is another team's; template_version_not_found */
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same); template_version_not_found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2335,7 +2626,10 @@ export interface operations {
     };
     previewTemplate: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
             header?: never;
             path: {
                 key: string;
@@ -2382,7 +2676,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The key lacks the scope */
+            /** @description The key lacks the scope; forbidden: a team key named another team in owner_team */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2391,7 +2685,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description template_not_found: no such template, it is archived, or it is another team's */
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2661,7 +2955,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Well-formed, but cannot be done as asked (`idempotency_conflict`, `invalid_phone_number`, `too_many_recipients`, `invalid_expiry`, `scheduled_at_in_past`, `scheduled_at_too_far`, `missing_variables`, `invalid_variables`, `message_too_long`, `empty_message`, `template_too_complex`, `render_failed`) */
+            /** @description Well-formed, but cannot be done as asked (`idempotency_conflict`, `invalid_phone_number`, `too_many_recipients`, `invalid_expiry`, `scheduled_at_in_past`, `scheduled_at_too_far`, `callback_url_credentials`, `missing_variables`, `invalid_variables`, `message_too_long`, `empty_message`, `template_too_complex`, `render_failed`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3897,7 +4191,7 @@ export interface operations {
                 template?: string;
                 /** @description Only this team. Admin keys: any team, default all teams. Other keys always report on their own team; naming another team is 403 forbidden. */
                 team?: string;
-                /** @description One row per template key, team, UTC calendar day (YYYY-MM-DD) or UTC hour (YYYY-MM-DDTHH:00:00Z), or per combination of several: comma-separated, from template, team, day, hour; day and hour not together. Day and hour rows cover every bucket the window touches, with zero figures where nothing was submitted (at most 744 buckets, else 422 too_many_buckets). */
+                /** @description One row per template key, team, UTC calendar day (YYYY-MM-DD) or UTC hour (YYYY-MM-DDTHH:00:00Z), or per combination of several: comma-separated, from template, team, day, hour; day and hour not together. Day and hour rows cover every bucket the window touches, with zero figures where nothing was submitted (at most 744 buckets, else 422 too_many_buckets). A report has at most 10,000 rows, zero-filled ones included: the distinct template/team combinations with messages in the window × the time buckets (e.g. 13 templates × 720 hours of 30 days). Larger is 422 report_too_large, decided by a bounded count before any figure is computed, in JSON and CSV alike; its details give the rows, the limit and how to narrow (a shorter window, day instead of hour, one template or team). */
                 group_by?: string;
                 /** @description csv: text/csv attachment with a header row and one line per row, same columns as the JSON rows; no totals line, so the file stays a plain table. */
                 format?: "json" | "csv";
@@ -4002,7 +4296,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description invalid_window (until ≤ since) or window_too_large (> 366 days) */
+            /** @description invalid_window (until ≤ since), window_too_large (> 366 days), invalid_group_by, too_many_buckets (> 744), or report_too_large: more than 10,000 rows (template/team combinations × time buckets), refused before the figures are computed; details give rows, max_rows and how to narrow */
             422: {
                 headers: {
                     [name: string]: unknown;
