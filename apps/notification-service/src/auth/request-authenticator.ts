@@ -32,9 +32,7 @@ export class RequestAuthenticator {
     // A forwarded "address" that is not one (a misconfigured proxy, a client writing the header
     // where it is believed) is not a subject: the peer's own address is.
     const address = isIP(request.ip) ? request.ip : (request.socket.remoteAddress ?? 'unknown');
-    await this.failures.fail({ address, keyPrefix }, () =>
-      leaveOutAccessLine(request.raw),
-    );
+    await this.failures.fail({ address, keyPrefix }, () => leaveOutAccessLine(request.raw));
     throw key === null
       ? new UnauthorizedError()
       : new UnauthorizedError('The API key is invalid or revoked', 'invalid_api_key');
