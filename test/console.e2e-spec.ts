@@ -14,7 +14,8 @@ import {
  * real service, sandbox, PostgreSQL and Redis. With CONSOLE_SCREENSHOTS set to a folder, each
  * page is also photographed there (docs/console/ holds the README's).
  */
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium (scripts/test-tools.sh installs it for npm test), or CHROMIUM_PATH. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
 /** What a page may take to show a change the API has already made (refresh and polling). */
 const UI_WAIT_MS = 15_000;
