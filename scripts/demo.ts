@@ -9,7 +9,7 @@
  * only when every message ended as expected; stops everything it started in every case.
  *
  * `npm run demo -- --keep` leaves the stack running afterwards, with the web console's address
- * and a key printed, until Ctrl-C stops everything (exit 0).
+ * and a key printed, until Enter (exit 0) or Ctrl-C stops everything.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,7 +63,7 @@ const LOCAL_POSTGRES_ADMIN_URL =
 const LOCAL_REDIS_URL = process.env.DEMO_LOCAL_REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
 const RUN_TAG = uniqueId();
 const ADMIN_API_KEY = 'demo-admin-key-0123456789';
-/** `npm run demo -- --keep`: leave the stack up for the web console until Ctrl-C. */
+/** `npm run demo -- --keep`: leave the stack up for the web console until Enter or Ctrl-C. */
 const KEEP = process.argv.slice(2).includes('--keep');
 const DEMO_REFERENCE = 'demo-order-1042';
 const INSTALL_HINT =
@@ -265,7 +265,8 @@ function startStack(
 }
 
 function report(name: string, outcome: string): void {
-  console.log(`  ${name}: ${outcome}`);
+  // After a Ctrl-C the terminal's SIGINT reached the children too: gone already is stopped.
+  console.log(`  ${name}: ${outcome === 'not running' ? 'stopped' : outcome}`);
 }
 
 /** Waits for the sandbox to answer and the service's /health/ready (database + Redis) to be 200. */
@@ -515,8 +516,21 @@ function printConsoleHint(url: string | null): void {
     );
   } else {
     console.log('  run `npm run demo -- --keep`: the stack stays up afterwards with the console');
-    console.log('  address and a key printed, until Ctrl-C stops everything');
+    console.log('  address and a key printed, until Enter stops everything');
   }
+}
+
+/** Resolves on the first line (or the end) of standard input. */
+function untilEnter(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.stdin.pause();
+      resolve();
+    };
+    process.stdin.once('data', done);
+    process.stdin.once('end', done);
+    process.stdin.resume();
+  });
 }
 
 async function main(): Promise<number> {
@@ -527,6 +541,8 @@ async function main(): Promise<number> {
   let interrupted = false;
 
   let keeping = false;
+  /** The stack was kept up and the console shown: no hint to keep it next time. */
+  let kept = false;
   // Ctrl-C: the children get the SIGINT too; stop whatever is left, then leave. While --keep
   // holds the stack up, Ctrl-C is the way to end the demo, not a failure.
   const interrupt = (signal: NodeJS.Signals) => {
@@ -555,14 +571,18 @@ async function main(): Promise<number> {
   if (KEEP && failures >= 0 && consoleUrl) {
     printConsoleHint(consoleUrl);
     keeping = true;
-    console.log('\nThe stack keeps running. Press Ctrl-C to stop everything the demo started.');
-    // The signal handler stops everything and exits.
-    return new Promise<number>(() => undefined);
+    console.log(
+      '\nThe stack keeps running. Press Enter to stop everything the demo started (exit 0; Ctrl-C works too, but npm then reports 130, the shell convention for an interrupt).',
+    );
+    // Enter (or the end of input) stops the stack; the signal handler does the same on Ctrl-C.
+    await untilEnter();
+    keeping = false;
+    kept = true;
   }
   console.log('\nStopping');
   await cleanup.run();
   console.log(`\nLogs: ${logDir}`);
-  if (failures >= 0) printConsoleHint(null);
+  if (failures >= 0 && !kept) printConsoleHint(null);
   if (failures === 0) {
     console.log('\nDemo finished: every message ended as expected.');
     return 0;
