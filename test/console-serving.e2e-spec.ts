@@ -57,7 +57,7 @@ describe('Console files (e2e)', () => {
         success: false,
         error: { code: 'console_not_built' },
       });
-      expect(res.body.error.message).toContain('npm run build');
+      expect(res.body.error.message).toContain('npm run build:console');
     } finally {
       await other.close();
       rmSync(empty, { recursive: true, force: true });

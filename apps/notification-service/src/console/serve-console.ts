@@ -22,7 +22,7 @@ export async function serveConsole(app: NestFastifyApplication, config: AppConfi
         .send(
           envelope(
             'console_not_built',
-            `The console is not built in ${config.consoleDir}: run npm run build`,
+            `The console is not built in ${config.consoleDir}: run npm run build:console`,
           ),
         ),
     );
