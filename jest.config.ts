@@ -39,7 +39,7 @@ const config: Config = {
       displayName: 'repository',
       rootDir: __dirname,
       testEnvironment: 'node',
-      roots: ['<rootDir>/apps', '<rootDir>/libs'],
+      roots: ['<rootDir>/test/repository'],
       testRegex: '\\.db-spec\\.ts$',
       transform,
       moduleNameMapper,

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { createDatabase, dropDatabase } from '../../../../../tools/stack/database';
-import { databasePrefix, databaseUrl, PG_ADMIN_URL } from '../../../../../test/support/test-env';
-import { databaseOptions } from '../database-options';
-import { MIGRATIONS } from '../entities';
-import { TemplateNamespaces1764000001330 } from './1764000001330-template-namespaces';
+import { createDatabase, dropDatabase } from '../../tools/stack/database';
+import { databasePrefix, databaseUrl, PG_ADMIN_URL } from '../support/test-env';
+import { databaseOptions } from '../../apps/notification-service/src/database/database-options';
+import { MIGRATIONS } from '../../apps/notification-service/src/database/entities';
+import { TemplateNamespaces1764000001330 } from '../../apps/notification-service/src/database/migrations/1764000001330-template-namespaces';
 
 /** The migration on a database holding templates made under the one global namespace. */
 describe(TemplateNamespaces1764000001330.name, () => {

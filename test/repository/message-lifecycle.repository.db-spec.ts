@@ -1,26 +1,21 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { createDatabase, dropDatabase } from '../../../../tools/stack/database';
-import {
-  databasePrefix,
-  databaseUrl,
-  PG_ADMIN_URL,
-  templateDatabase,
-} from '../../../../test/support/test-env';
-import { databaseOptions } from '../database/database-options';
-import { MetricsService } from '../metrics/metrics.service';
+import { createDatabase, dropDatabase } from '../../tools/stack/database';
+import { databasePrefix, databaseUrl, PG_ADMIN_URL, templateDatabase } from '../support/test-env';
+import { databaseOptions } from '../../apps/notification-service/src/database/database-options';
+import { MetricsService } from '../../apps/notification-service/src/metrics/metrics.service';
 import {
   MessageLifecycleRepository,
   type ProviderChange,
   type StoredNewMessage,
-} from './message-lifecycle.repository';
+} from '../../apps/notification-service/src/delivery-status/message-lifecycle.repository';
 import {
   canTransition,
   isTerminal,
   MESSAGE_STATUSES,
   type MessageStatus,
   UNSENT_STATUSES,
-} from './message-status';
+} from '../../apps/notification-service/src/delivery-status/message-status';
 
 /**
  * The lifecycle's statements against a real PostgreSQL database (a clone of the migrated

@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { createDatabase, dropDatabase } from '../../../../tools/stack/database';
-import {
-  databasePrefix,
-  databaseUrl,
-  PG_ADMIN_URL,
-  templateDatabase,
-} from '../../../../test/support/test-env';
-import { databaseOptions } from '../database/database-options';
-import { ReconcileRepository } from './reconcile.repository';
+import { createDatabase, dropDatabase } from '../../tools/stack/database';
+import { databasePrefix, databaseUrl, PG_ADMIN_URL, templateDatabase } from '../support/test-env';
+import { databaseOptions } from '../../apps/notification-service/src/database/database-options';
+import { ReconcileRepository } from '../../apps/notification-service/src/reconcile/reconcile.repository';
 
 const MINUTE = 60_000;
 
