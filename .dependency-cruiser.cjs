@@ -39,7 +39,7 @@ const ALLOWED = {
   webhooks: ['auth', 'common', 'config', 'delivery-status', 'metrics', 'tracing'],
   notifications: ['auth', 'common', 'config', 'delivery-status', 'metrics', 'sending', 'templates'],
   messages: ['auth', 'common', 'delivery-status', 'logging', 'sending', 'templates'],
-  operations: ['auth', 'common', 'config', 'provider', 'sending'],
+  operations: ['auth', 'common', 'config', 'delivery-status', 'provider', 'sending'],
   reports: ['auth', 'common', 'delivery-status', 'templates'],
   // The OpenAPI document: the controllers' decorators plus what every operation shares.
   openapi: ['auth', 'config'],

@@ -6,11 +6,14 @@ import type { EventSource } from './entities/message-event.entity';
 import { Message } from './entities/message.entity';
 import {
   CLAIMABLE_STATUS,
+  FAILURE_STATUSES,
   impliesSent,
   INITIAL_SCHEDULED_STATUS,
   isTerminal,
   type MessageStatus,
+  STATUS_SQL,
   statusesBefore,
+  statusListSql,
 } from './message-status';
 import { boundedError } from './provider-error-code';
 
@@ -231,11 +234,11 @@ export class MessageLifecycleRepository {
          INSERT INTO messages (notification_id, recipient, body, sender_id, characters, encoding,
            segments, status, priority, expires_at, next_attempt_at, resend_of)
          SELECT m.notification_id, m.recipient, m.body, m.sender_id, m.characters, m.encoding,
-           m.segments, 'pending', m.priority,
+           m.segments, ${STATUS_SQL.pending}, m.priority,
            -- A validity that has already run out would expire the new message at once.
            CASE WHEN m.expires_at > now() THEN m.expires_at END, now(), m.id
          FROM messages m
-         WHERE m.id = ANY($1::uuid[]) AND m.status IN ('failed', 'expired')
+         WHERE m.id = ANY($1::uuid[]) AND m.status IN (${statusListSql(FAILURE_STATUSES)})
          ORDER BY m.submitted_at, m.id
          ON CONFLICT (resend_of) WHERE resend_of IS NOT NULL DO NOTHING
          RETURNING ${MESSAGE_COLUMNS}

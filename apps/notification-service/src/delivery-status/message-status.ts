@@ -70,15 +70,35 @@ export const WITH_PROVIDER_STATUSES: readonly MessageStatus[] = MESSAGE_STATUSES
   (status) => !isTerminal(status) && RANK[status] >= RANK.queued,
 );
 
-/** A move to `to` means the provider had sent the message by then (sets `sent_at`). */
+/** Ended without reaching the phone: refused or failed by the provider, or expired. Resendable. */
+export const FAILURE_STATUSES: readonly MessageStatus[] = ['failed', 'expired'];
+
+/** The outcomes a delivery rate is taken over: delivered against failed (canceled never tried). */
+export const OUTCOME_STATUSES: readonly MessageStatus[] = ['delivered', ...FAILURE_STATUSES];
+
 export function isFailure(status: MessageStatus): boolean {
-  return status === 'failed' || status === 'expired';
+  return FAILURE_STATUSES.includes(status);
 }
 
+/** A move to `to` means the provider had sent the message by then (sets `sent_at`). */
 export function impliesSent(to: MessageStatus): boolean {
   return to === 'sent' || to === 'delivered';
 }
 
 export function isMessageStatus(value: unknown): value is MessageStatus {
   return typeof value === 'string' && (MESSAGE_STATUSES as readonly string[]).includes(value);
+}
+
+/**
+ * Each status as an SQL literal, so queries name statuses through this file and a renamed or added
+ * status cannot leave a stale string behind in some query. Only these constants reach SQL text,
+ * never input.
+ */
+export const STATUS_SQL = Object.fromEntries(
+  MESSAGE_STATUSES.map((status) => [status, `'${status}'`]),
+) as Record<MessageStatus, string>;
+
+/** A set of statuses as an SQL list for `status IN (...)`. */
+export function statusListSql(statuses: readonly MessageStatus[]): string {
+  return statuses.map((status) => STATUS_SQL[status]).join(', ');
 }

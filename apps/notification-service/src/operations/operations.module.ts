@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
+import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
 import { ProviderModule } from '../provider';
 import { SendQueueModule } from '../sending/send-queue.module';
 import { OperationsController } from './operations.controller';
-import { QueueStateRepository } from './queue-state.repository';
 import { QueueStateService } from './queue-state.service';
 
 @Module({
-  imports: [SendQueueModule, ProviderModule],
+  imports: [DeliveryStatusModule, SendQueueModule, ProviderModule],
   controllers: [OperationsController],
-  providers: [QueueStateRepository, QueueStateService],
+  providers: [QueueStateService],
 })
 export class OperationsModule {}

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { MessageQueriesRepository } from '../delivery-status/message-queries.repository';
+import { WITH_PROVIDER_STATUSES } from '../delivery-status/message-status';
 import { DispatchService } from '../sending/dispatch.service';
 import { PauseService } from '../sending/pause.service';
 import type { QueueStateView } from './operations.dto';
-import { QueueStateRepository } from './queue-state.repository';
 
 /**
  * The queue as an operator needs it. The database answers what is waiting and how fast it goes
@@ -13,43 +14,46 @@ import { QueueStateRepository } from './queue-state.repository';
 @Injectable()
 export class QueueStateService {
   constructor(
-    private readonly repository: QueueStateRepository,
+    private readonly queries: MessageQueriesRepository,
     private readonly pause: PauseService,
     private readonly dispatch: DispatchService,
     private readonly config: AppConfig,
   ) {}
 
   async state(): Promise<QueueStateView> {
-    const [row, pause, jobs] = await Promise.all([
-      this.repository.backlog(this.config.schedule.scheduleLookaheadMs),
+    const [backlog, pause, jobs] = await Promise.all([
+      this.queries.backlog(this.config.schedule.scheduleLookaheadMs),
       this.pause.state(),
       this.dispatch.counts(),
     ]);
     return {
       ...pause,
       backlog: {
-        scheduled: row.scheduled,
-        scheduled_due_soon: row.scheduled_due_soon,
-        pending: row.pending,
-        pending_due: row.pending_due,
-        claimed: row.claimed,
-        at_provider: row.at_provider,
-        oldest_pending_seconds: row.oldest_pending_seconds,
+        scheduled: backlog.byStatus.scheduled,
+        scheduled_due_soon: backlog.scheduledDueSoon,
+        // The queue shows a claimed message apart from those still waiting.
+        pending: backlog.byStatus.pending - backlog.claimed,
+        pending_due: backlog.pendingDue,
+        claimed: backlog.claimed,
+        at_provider: WITH_PROVIDER_STATUSES.reduce((n, status) => n + backlog.byStatus[status], 0),
+        oldest_pending_seconds:
+          backlog.oldestPendingSeconds === null ? null : round(backlog.oldestPendingSeconds, 3),
       },
       send_rate: {
-        per_second: round(row.handed_over_last_10s / 10),
-        per_second_last_minute: round(row.handed_over_last_60s / 60),
+        per_second: round(backlog.handedOverLast10s / 10, 2),
+        per_second_last_minute: round(backlog.handedOverLast60s / 60, 2),
         plan_limit_per_second: this.config.rateLimitPerSecond,
       },
       credits: {
-        remaining: row.credits_remaining,
-        as_of: row.credits_as_of ? row.credits_as_of.toISOString() : null,
+        remaining: backlog.creditsRemaining,
+        as_of: backlog.creditsAsOf ? backlog.creditsAsOf.toISOString() : null,
       },
       jobs,
     };
   }
 }
 
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
+function round(value: number, decimals: number): number {
+  const scale = 10 ** decimals;
+  return Math.round(value * scale) / scale;
 }

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import {
+  FAILURE_STATUSES,
+  MESSAGE_STATUSES,
+  OUTCOME_STATUSES,
+  STATUS_SQL,
+  statusListSql,
+} from '../delivery-status/message-status';
 import type { ReportGroup } from './report-groups';
 import type { DeliveryFigures, FailureCount } from './reports.dto';
 
@@ -57,7 +64,7 @@ const GROUP_KEY: Record<ReportGroup, string> = {
 
 const DELIVERY_SECONDS = `greatest(extract(epoch FROM m.delivered_at - m.submitted_at), 0)::float8`;
 const HANDOVER_SECONDS = `greatest(extract(epoch FROM m.delivered_at - m.queued_at), 0)::float8`;
-const DELIVERED = `m.status = 'delivered' AND m.delivered_at IS NOT NULL`;
+const DELIVERED = `m.status = ${STATUS_SQL.delivered} AND m.delivered_at IS NOT NULL`;
 const HANDED_OVER_AND_DELIVERED = `${DELIVERED} AND m.queued_at IS NOT NULL`;
 
 /** Top error codes listed with a report; the long tail is what the messages search is for. */
@@ -116,17 +123,13 @@ export class ReportsRepository {
         GROUPING(${keyList}) <> 0 AS is_total,
         ${keys.map((key, i) => `${key} AS g${i}`).join(',\n        ')},
         count(*)::float8 AS total,
-        count(*) FILTER (WHERE m.status = 'scheduled')::float8 AS scheduled,
-        count(*) FILTER (WHERE m.status = 'pending')::float8 AS pending,
-        count(*) FILTER (WHERE m.status = 'queued')::float8 AS queued,
-        count(*) FILTER (WHERE m.status = 'sent')::float8 AS sent,
-        count(*) FILTER (WHERE m.status = 'delivered')::float8 AS delivered,
-        count(*) FILTER (WHERE m.status = 'failed')::float8 AS failed,
-        count(*) FILTER (WHERE m.status = 'expired')::float8 AS expired,
-        count(*) FILTER (WHERE m.status = 'canceled')::float8 AS canceled,
+        ${MESSAGE_STATUSES.map(
+          (status) =>
+            `count(*) FILTER (WHERE m.status = ${STATUS_SQL[status]})::float8 AS ${status}`,
+        ).join(',\n        ')},
         round(
-          count(*) FILTER (WHERE m.status = 'delivered')::numeric
-            / nullif(count(*) FILTER (WHERE m.status IN ('delivered', 'failed', 'expired')), 0),
+          count(*) FILTER (WHERE m.status = ${STATUS_SQL.delivered})::numeric
+            / nullif(count(*) FILTER (WHERE m.status IN (${statusListSql(OUTCOME_STATUSES)})), 0),
           4
         )::float8 AS delivery_rate,
         round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ${DELIVERY_SECONDS})
@@ -158,11 +161,11 @@ export class ReportsRepository {
       ) combinations`;
     const failuresSql = `
       SELECT coalesce(m.error_code, 'unknown') AS error_code,
-        count(*) FILTER (WHERE m.status = 'failed') AS failed,
-        count(*) FILTER (WHERE m.status = 'expired') AS expired
+        count(*) FILTER (WHERE m.status = ${STATUS_SQL.failed}) AS failed,
+        count(*) FILTER (WHERE m.status = ${STATUS_SQL.expired}) AS expired
       FROM messages m
       JOIN notifications n ON n.id = m.notification_id
-      WHERE ${where.join(' AND ')} AND m.status IN ('failed', 'expired')
+      WHERE ${where.join(' AND ')} AND m.status IN (${statusListSql(FAILURE_STATUSES)})
       GROUP BY 1
       ORDER BY count(*) DESC, coalesce(m.error_code, 'unknown') COLLATE "C"
       LIMIT ${MAX_FAILURE_CODES}`;

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import {
+  CLAIMABLE_STATUS,
+  INITIAL_SCHEDULED_STATUS,
+  type MessageStatus,
+  STATUS_SQL,
+  statusListSql,
+  UNFINISHED_STATUSES,
+} from './message-status';
+
+/** Every unfinished message counted once, as both GET /v1/queue and the /metrics gauges see it. */
+export interface Backlog {
+  /** Messages in each unfinished status; a message a worker has claimed is still pending. */
+  byStatus: Record<MessageStatus, number>;
+  /** Scheduled and due within the look-ahead asked for. */
+  scheduledDueSoon: number;
+  /** Pending, not claimed, and due now. */
+  pendingDue: number;
+  /** Pending and in a worker's hands. */
+  claimed: number;
+  /** How long the oldest pending, unclaimed, due message has waited; null when none waits. */
+  oldestPendingSeconds: number | null;
+  /** How far past its time the most overdue scheduled message is; null when none is. */
+  scheduledOverdueSeconds: number | null;
+  handedOverLast10s: number;
+  handedOverLast60s: number;
+  /** The provider's answer to the latest hand-over carries the account's credits. */
+  creditsRemaining: number | null;
+  creditsAsOf: Date | null;
+}
+
+const PENDING_UNCLAIMED_DUE = `status = ${STATUS_SQL[CLAIMABLE_STATUS]} AND claimed_at IS NULL AND next_attempt_at <= now()`;
+const SCHEDULED = `status = ${STATUS_SQL[INITIAL_SCHEDULED_STATUS]}`;
+
+/**
+ * The reads of messages that other folders ask for by name, so the SQL over the rows the
+ * lifecycle writes lives beside it.
+ */
+@Injectable()
+export class MessageQueriesRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * One pass over the unfinished messages only (the partial indexes on scheduled/pending and
+   * queued/sent), so its cost follows the backlog, not the history; the hand-over rates and the
+   * credits come off the `queued_at` index.
+   */
+  async backlog(dueSoonMs = 0): Promise<Backlog> {
+    const [row] = await this.db.query<BacklogRow[]>(
+      `SELECT b.*, last.credits_remaining, last.queued_at AS credits_as_of
+       FROM (
+         SELECT
+           ${UNFINISHED_STATUSES.map(
+             (status) => `count(*) FILTER (WHERE status = ${STATUS_SQL[status]})::int AS ${status}`,
+           ).join(',\n           ')},
+           count(*) FILTER (WHERE ${SCHEDULED}
+             AND next_attempt_at <= now() + $1 * interval '1 millisecond')::int AS scheduled_due_soon,
+           count(*) FILTER (WHERE ${PENDING_UNCLAIMED_DUE})::int AS pending_due,
+           count(*) FILTER (WHERE status = ${STATUS_SQL[CLAIMABLE_STATUS]}
+             AND claimed_at IS NOT NULL)::int AS claimed,
+           extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE ${PENDING_UNCLAIMED_DUE}))
+             ::float8 AS oldest_pending_seconds,
+           extract(epoch FROM now() - min(next_attempt_at) FILTER (
+             WHERE ${SCHEDULED} AND next_attempt_at <= now()))::float8 AS scheduled_overdue_seconds,
+           (SELECT count(*)::int FROM messages WHERE queued_at > now() - interval '10 seconds')
+             AS handed_over_last_10s,
+           (SELECT count(*)::int FROM messages WHERE queued_at > now() - interval '60 seconds')
+             AS handed_over_last_60s
+         FROM messages
+         WHERE status IN (${statusListSql(UNFINISHED_STATUSES)})
+       ) b
+       LEFT JOIN LATERAL (
+         SELECT credits_remaining, queued_at FROM messages
+         WHERE queued_at IS NOT NULL AND credits_remaining IS NOT NULL
+         ORDER BY queued_at DESC LIMIT 1
+       ) last ON true`,
+      [dueSoonMs],
+    );
+    const byStatus = {} as Record<MessageStatus, number>;
+    for (const status of UNFINISHED_STATUSES) byStatus[status] = row[status] ?? 0;
+    return {
+      byStatus,
+      scheduledDueSoon: row.scheduled_due_soon,
+      pendingDue: row.pending_due,
+      claimed: row.claimed,
+      oldestPendingSeconds: row.oldest_pending_seconds,
+      scheduledOverdueSeconds: row.scheduled_overdue_seconds,
+      handedOverLast10s: row.handed_over_last_10s,
+      handedOverLast60s: row.handed_over_last_60s,
+      creditsRemaining: row.credits_remaining,
+      creditsAsOf: row.credits_as_of,
+    };
+  }
+}
+
+type BacklogRow = Partial<Record<MessageStatus, number>> & {
+  scheduled_due_soon: number;
+  pending_due: number;
+  claimed: number;
+  oldest_pending_seconds: number | null;
+  scheduled_overdue_seconds: number | null;
+  handed_over_last_10s: number;
+  handed_over_last_60s: number;
+  credits_remaining: number | null;
+  credits_as_of: Date | null;
+};
