@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
@@ -14,8 +13,16 @@ import { TemplatesService } from '../templates/templates.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../delivery-status/entities/message.entity';
 import type { MessageEvent } from '../delivery-status/entities/message-event.entity';
-import { carriesCredentials, withoutCredentials } from './callback-url';
-import type { Notification, Priority } from './entities/notification.entity';
+import { withoutCredentials } from './callback-url';
+import {
+  buildIntakeRecord,
+  checkCallbackUrl,
+  checkedRecipients,
+  resolveTiming,
+  toAccepted,
+  type ValidatedRequest,
+} from './intake-record';
+import type { Notification } from './entities/notification.entity';
 import { type IntakeRecord, IntakeWriter } from './intake-writer';
 import type {
   AcceptedNotification,
@@ -26,13 +33,11 @@ import type {
   SendNotificationDto,
 } from './notifications.dto';
 import { NotificationsRepository } from './notifications.repository';
-import { checkRecipients, MAX_RECIPIENTS } from './recipients';
 import { requestHash } from './request-hash';
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** How long a duplicate request waits for the first one holding its key before getting a 409. */
 const IDEMPOTENCY_WAIT_MS = 5000;
-const PRIORITY_RANK: Record<Priority, number> = { high: 1, normal: 2, low: 3 };
 
 @Injectable()
 export class NotificationsService {
@@ -57,103 +62,74 @@ export class NotificationsService {
     dto: SendNotificationDto,
     idempotencyKey: string | undefined,
   ): Promise<AcceptedNotification> {
-    if (dto.callback_url !== undefined && carriesCredentials(dto.callback_url)) {
-      // Said without the URL: repeating it would repeat the password.
-      throw new UnprocessableError(
-        'callback_url_credentials',
-        'callback_url must not carry a user name or password (https://user:pass@host/): it is stored and shown in plain text. Verify callbacks by their signature, or put a secret in the path',
-        { field: 'callback_url' },
-      );
-    }
+    checkCallbackUrl(dto);
     // Only a request with a key is ever compared with another.
     const hash = idempotencyKey ? requestHash(dto) : '';
-    if (idempotencyKey) {
-      const previous = await this.notifications.findIdempotency(principal.team, idempotencyKey);
-      if (previous && previous.expiresAt > new Date() && previous.response) {
-        return this.replay(previous.requestHash, hash, previous.response);
-      }
-    }
+    const earlier = idempotencyKey
+      ? await this.earlierAnswer(principal, idempotencyKey, hash)
+      : null;
+    if (earlier) return earlier;
 
-    const version = await this.templates.getActiveVersion(principal, dto.template);
-    const { recipients, invalid } = checkRecipients(dto.to);
-    if (invalid.length > 0) {
-      throw new UnprocessableError(
-        'invalid_phone_number',
-        `Not valid E.164 phone numbers: ${invalid.slice(0, 10).join(', ')}${invalid.length > 10 ? ', …' : ''}`,
-        { invalid },
-      );
-    }
-    if (recipients.length > MAX_RECIPIENTS) {
-      throw new UnprocessableError(
-        'too_many_recipients',
-        `At most ${MAX_RECIPIENTS} distinct recipients per request, got ${recipients.length}`,
-        { max: MAX_RECIPIENTS, received: recipients.length },
-      );
-    }
-    const rendered = this.templates.render(version, dto.variables ?? {});
+    const record = buildIntakeRecord(principal, dto, await this.validate(principal, dto));
+    const replayed = await this.store(principal, record, idempotencyKey, hash);
+    if (replayed) return replayed;
 
-    const now = new Date();
-    const scheduledAt = dto.scheduled_at ? parseInstant(dto.scheduled_at) : null;
-    if (scheduledAt) checkScheduledAt(scheduledAt, now);
-    // A time just past (clock skew, a slow caller) means "now": the request is accepted.
-    const isScheduled = scheduledAt !== null && scheduledAt.getTime() > now.getTime();
-    const expiresAt = dto.expires_at ? parseInstant(dto.expires_at) : null;
-    if (expiresAt && expiresAt.getTime() <= Math.max(now.getTime(), scheduledAt?.getTime() ?? 0)) {
-      throw new UnprocessableError(
-        'invalid_expiry',
-        'expires_at must be later than now and than scheduled_at',
-      );
-    }
-    const priority = dto.priority ?? 'normal';
-    const senderId = dto.from ?? version.senderId ?? null;
-    const status = isScheduled ? 'scheduled' : 'pending';
-    const nextAttemptAt = isScheduled ? scheduledAt : now;
-    const notificationId = randomUUID();
-    const record: IntakeRecord = {
-      notification: {
-        id: notificationId,
-        team: principal.team,
-        apiKeyId: principal.keyId,
-        templateKey: version.templateKey,
-        templateVersion: version.version,
-        senderId,
-        priority,
-        scheduledAt: isScheduled ? scheduledAt : null,
-        expiresAt,
-        callbackUrl: dto.callback_url ?? null,
-        reference: dto.reference ?? null,
-        recipientCount: recipients.length,
-      },
-      messages: recipients.map((recipient) => ({
-        id: randomUUID(),
-        notificationId,
-        recipient,
-        body: rendered.text,
-        senderId,
-        characters: rendered.characters,
-        encoding: rendered.encoding,
-        segments: rendered.segments,
-        status,
-        priority: PRIORITY_RANK[priority],
-        scheduledAt: isScheduled ? scheduledAt : null,
-        expiresAt,
-        nextAttemptAt,
-      })),
-    };
-    if (idempotencyKey) {
-      const stored = await this.storeOnce(principal, idempotencyKey, hash, record);
-      if ('replayed' in stored) return stored.replayed;
-    } else {
-      await this.writer.write(record);
-    }
-
-    this.metrics.notificationsAccepted.inc({ template: version.templateKey });
+    this.metrics.notificationsAccepted.inc({ template: record.notification.templateKey });
     this.metrics.messagesAccepted.inc(record.messages.length);
-    // After the commit, and bounded: the rows are the promise, the queue only makes it fast. With
-    // Redis down the enqueue would wait for reconnects (seconds) after the rows are committed,
-    // and a caller that times out and retries without an Idempotency-Key would send twice; past
-    // the bound the answer goes out and the sweeper enqueues the messages (job ids dedupe a late
-    // enqueue that still lands).
+    await this.enqueue(record);
+    return toAccepted(record);
+  }
+
+  /** The stored answer to an earlier request with this key, if it is still kept. */
+  private async earlierAnswer(
+    principal: Principal,
+    idempotencyKey: string,
+    hash: string,
+  ): Promise<AcceptedNotification | null> {
+    const previous = await this.notifications.findIdempotency(principal.team, idempotencyKey);
+    if (previous && previous.expiresAt > new Date() && previous.response) {
+      return this.replay(previous.requestHash, hash, previous.response);
+    }
+    return null;
+  }
+
+  /** The template version, recipients, rendered text and timing of a request, or its 4xx. */
+  private async validate(
+    principal: Principal,
+    dto: SendNotificationDto,
+  ): Promise<ValidatedRequest> {
+    const version = await this.templates.getActiveVersion(principal, dto.template);
+    const recipients = checkedRecipients(dto.to);
+    const rendered = this.templates.render(version, dto.variables ?? {});
+    return { version, recipients, rendered, timing: resolveTiming(dto, new Date()) };
+  }
+
+  /**
+   * Commits the record (with its Idempotency-Key in a transaction of its own); the answer of a
+   * concurrent duplicate that committed first, or null when this one is stored.
+   */
+  private async store(
+    principal: Principal,
+    record: IntakeRecord,
+    idempotencyKey: string | undefined,
+    hash: string,
+  ): Promise<AcceptedNotification | null> {
+    if (!idempotencyKey) {
+      await this.writer.write(record);
+      return null;
+    }
+    const stored = await this.storeOnce(principal, idempotencyKey, hash, record);
+    return 'replayed' in stored ? stored.replayed : null;
+  }
+
+  /**
+   * After the commit, and bounded: the rows are the promise, the queue only makes it fast. With
+   * Redis down the enqueue would wait for reconnects (seconds) after the rows are committed, and
+   * a caller that times out and retries without an Idempotency-Key would send twice; past the
+   * bound the answer goes out and the sweeper enqueues the messages (job ids dedupe a late
+   * enqueue that still lands).
+   */
+  private async enqueue(record: IntakeRecord): Promise<void> {
     const enqueued = await raceTimeout(
       this.dispatch.dispatchNew(record.messages.map(toDispatched)).then(
         () => 'enqueued' as const,
@@ -169,7 +145,6 @@ export class NotificationsService {
         `Enqueue after accept took over ${ENQUEUE_BUDGET_MS} ms; the sweeper will enqueue`,
       );
     }
-    return toAccepted(record);
   }
 
   /**
@@ -297,17 +272,6 @@ export class NotificationsService {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function toAccepted({ notification, messages }: IntakeRecord): AcceptedNotification {
-  return {
-    id: notification.id,
-    status: notification.scheduledAt ? 'scheduled' : 'accepted',
-    template: notification.templateKey,
-    template_version: notification.templateVersion,
-    scheduled_at: notification.scheduledAt?.toISOString() ?? null,
-    messages: messages.map((m) => ({ id: m.id, to: m.recipient, status: m.status })),
-  };
-}
-
 function toDispatched(m: StoredNewMessage): NewlyAccepted {
   return {
     id: m.id,
@@ -390,33 +354,6 @@ export function toMessageView(m: Message, events: MessageEvent[]): MessageView {
 
 /** How long intake waits for the queue after committing before leaving the job to the sweeper. */
 export const ENQUEUE_BUDGET_MS = 100;
-
-/**
- * How far in the past `scheduled_at` may be and still mean "now": callers' clocks and queues
- * drift by seconds, not minutes. Further back it is a caller's bug (a stale retry, a wrong
- * zone) and sending at once would surprise them, so it is refused.
- */
-export const SCHEDULE_PAST_TOLERANCE_MS = 5 * 60_000;
-/** How far ahead a notification may be scheduled: a month's campaign plus a few days' slack. */
-export const SCHEDULE_HORIZON_DAYS = 35;
-
-function checkScheduledAt(scheduledAt: Date, now: Date): void {
-  if (scheduledAt.getTime() < now.getTime() - SCHEDULE_PAST_TOLERANCE_MS) {
-    throw new UnprocessableError(
-      'scheduled_at_in_past',
-      `scheduled_at is more than ${SCHEDULE_PAST_TOLERANCE_MS / 60_000} minutes in the past`,
-      { scheduled_at: scheduledAt.toISOString(), now: now.toISOString() },
-    );
-  }
-  const horizon = now.getTime() + SCHEDULE_HORIZON_DAYS * 86_400_000;
-  if (scheduledAt.getTime() > horizon) {
-    throw new UnprocessableError(
-      'scheduled_at_too_far',
-      `scheduled_at is more than ${SCHEDULE_HORIZON_DAYS} days ahead`,
-      { max: new Date(horizon).toISOString() },
-    );
-  }
-}
 
 function encodeCursor(n: Notification): string {
   return Buffer.from(JSON.stringify([n.createdAt.toISOString(), n.id])).toString('base64url');
