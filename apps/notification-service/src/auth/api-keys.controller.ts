@@ -13,6 +13,8 @@ import { ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './api-ke
 import { MAX_API_KEYS_LISTED } from './api-keys-list';
 import { ApiKeysService } from './api-keys.service';
 import { RequireScope } from './auth.decorators';
+import { API_KEY } from '../common/openapi/examples';
+import { Operation } from '../common/openapi/operation.decorator';
 
 @ApiTags('api-keys')
 @ApiBearerAuth()
@@ -21,12 +23,22 @@ import { RequireScope } from './auth.decorators';
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
+  @Operation({
+    id: 'createApiKey',
+    summary: 'Create an API key (shown once)',
+    example: { ...API_KEY, last_used_at: null, key: 'nk_3kQ9bX7mV2pL8sR4tW6yZ1cF5hJ0aD2eG4iK6' },
+  })
   @Post()
   @ApiCreatedResponse({ type: CreatedApiKeyResponse })
   create(@Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
     return this.keys.create(dto);
   }
 
+  @Operation({
+    id: 'listApiKeys',
+    summary: 'List API keys (never the keys themselves)',
+    example: [API_KEY],
+  })
   @Get()
   @ApiOkResponse({
     type: ApiKeyResponse,
@@ -37,6 +49,11 @@ export class ApiKeysController {
     return this.keys.list();
   }
 
+  @Operation({
+    id: 'revokeApiKey',
+    summary: 'Revoke an API key',
+    errors: { 404: ['api_key_not_found'] },
+  })
   @Delete(':id')
   @HttpCode(204)
   async revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {

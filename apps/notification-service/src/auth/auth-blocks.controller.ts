@@ -4,6 +4,8 @@ import { NotFoundError } from '../common/errors/api-error';
 import { AuthBlockResponse, BlockKindParam } from './auth-blocks.dto';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { RequireScope } from './auth.decorators';
+import { AT } from '../common/openapi/examples';
+import { Operation } from '../common/openapi/operation.decorator';
 
 /**
  * What the failed-authentication limiter is refusing now, and a way to end a block early (a
@@ -16,12 +18,25 @@ import { RequireScope } from './auth.decorators';
 export class AuthBlocksController {
   constructor(private readonly limiter: AuthFailureLimiter) {}
 
+  @Operation({
+    id: 'listAuthBlocks',
+    summary: 'Addresses and key prefixes refused for too many failed authentications',
+    example: [
+      { kind: 'address', value: '203.0.113.7', failures: 20, blocked_until: AT },
+      { kind: 'key_prefix', value: 'nk_3kQ9b', failures: 57, blocked_until: AT },
+    ],
+  })
   @Get()
   @ApiOkResponse({ type: AuthBlockResponse, isArray: true })
   list(): Promise<AuthBlockResponse[]> {
     return this.limiter.blocks();
   }
 
+  @Operation({
+    id: 'clearAuthBlock',
+    summary: 'End a failed-authentication block now, on every instance',
+    errors: { 404: ['auth_block_not_found'] },
+  })
   @Delete(':kind/:value')
   @HttpCode(204)
   @ApiParam({ name: 'kind', enum: ['address', 'key_prefix'] })

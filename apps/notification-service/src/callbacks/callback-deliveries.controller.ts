@@ -4,6 +4,8 @@ import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/scopes';
 import { CallbackDeliveryList } from './callbacks.dto';
 import { CallbacksService } from './callbacks.service';
+import { CALLBACK_DELIVERY, LATER } from '../common/openapi/examples';
+import { Operation } from '../common/openapi/operation.decorator';
 
 @ApiTags('callbacks')
 @ApiBearerAuth()
@@ -11,6 +13,12 @@ import { CallbacksService } from './callbacks.service';
 export class CallbackDeliveriesController {
   constructor(private readonly callbacks: CallbacksService) {}
 
+  @Operation({
+    id: 'listCallbackDeliveries',
+    summary: 'Status callbacks of a notification and their attempts',
+    errors: { 404: ['notification_not_found'] },
+    example: { data: [CALLBACK_DELIVERY] },
+  })
   @Get()
   @RequireScope('notifications:read')
   @ApiOkResponse({
@@ -24,6 +32,16 @@ export class CallbackDeliveriesController {
     return this.callbacks.listDeliveries(principal, id);
   }
 
+  @Operation({
+    id: 'redeliverCallbacks',
+    summary: 'Send the failed status callbacks of a notification again',
+    errors: { 404: ['notification_not_found'] },
+    example: {
+      data: [
+        { ...CALLBACK_DELIVERY, status: 'pending', delivered_at: null, redelivered_at: LATER },
+      ],
+    },
+  })
   @Post('redeliver')
   @HttpCode(200)
   @RequireScope('notifications:send')

@@ -4,6 +4,8 @@ import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/scopes';
 import { CallbackSecretInfo, CallbackSecretQuery, CallbackSecretResponse } from './callbacks.dto';
 import { CallbacksService } from './callbacks.service';
+import { AT } from '../common/openapi/examples';
+import { Operation } from '../common/openapi/operation.decorator';
 
 /** The secret a team's status callbacks are signed with (docs/callbacks.md). */
 @ApiTags('callbacks')
@@ -13,6 +15,11 @@ import { CallbacksService } from './callbacks.service';
 export class CallbackSecretController {
   constructor(private readonly callbacks: CallbacksService) {}
 
+  @Operation({
+    id: 'rotateCallbackSecret',
+    summary: "Rotate the team's callback signing secret",
+    example: { team: 'checkout', created_at: AT, secret: 'whsec_Zk3pQ8vN1xR6tB2mY7cL4hF9' },
+  })
   @Post()
   @ApiCreatedResponse({
     type: CallbackSecretResponse,
@@ -25,6 +32,12 @@ export class CallbackSecretController {
     return this.callbacks.rotateSecret(principal, query.team);
   }
 
+  @Operation({
+    id: 'getCallbackSecret',
+    summary: "The team's callback signing secret (metadata)",
+    errors: { 404: ['callback_secret_not_found'] },
+    example: { team: 'checkout', created_at: AT },
+  })
   @Get()
   @ApiOkResponse({
     type: CallbackSecretInfo,

@@ -4,6 +4,8 @@ import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/scopes';
 import { FailedCallbackList } from './callbacks.dto';
 import { CallbacksService } from './callbacks.service';
+import { CALLBACK_DELIVERY, NOTIFICATION_ID } from '../common/openapi/examples';
+import { Operation } from '../common/openapi/operation.decorator';
 
 @ApiTags('callbacks')
 @ApiBearerAuth()
@@ -11,6 +13,22 @@ import { CallbacksService } from './callbacks.service';
 export class FailedCallbacksController {
   constructor(private readonly callbacks: CallbacksService) {}
 
+  @Operation({
+    id: 'listFailedCallbacks',
+    example: {
+      data: [
+        {
+          ...CALLBACK_DELIVERY,
+          status: 'failed',
+          attempts: 8,
+          last_status_code: 503,
+          last_error: 'HTTP 503',
+          delivered_at: null,
+          notification_id: NOTIFICATION_ID,
+        },
+      ],
+    },
+  })
   @Get()
   @RequireScope('notifications:read')
   @ApiOperation({

@@ -8,6 +8,7 @@ import {
 import { Public } from '../auth/auth.decorators';
 import { ApiError } from '../common/errors/api-error';
 import { type DependencyState, ReadinessService } from './readiness.service';
+import { Operation } from '../common/openapi/operation.decorator';
 
 export interface ReadyBody {
   status: 'ok';
@@ -37,6 +38,11 @@ export class HealthController {
   constructor(private readonly readiness: ReadinessService) {}
 
   /** The process answers: what a liveness probe restarts on, whatever the dependencies do. */
+  @Operation({
+    id: 'getLiveness',
+    summary: 'Liveness: the process answers',
+    example: { status: 'ok' },
+  })
   @Get('live')
   @ApiOkResponse({
     schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } },
@@ -46,6 +52,12 @@ export class HealthController {
   }
 
   /** 200 when PostgreSQL and Redis both answer within a second; 503 naming the ones that don't. */
+  @Operation({
+    id: 'getReadiness',
+    summary: 'Readiness: PostgreSQL and Redis answer',
+    errors: { 503: ['not_ready'] },
+    example: { status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' } } },
+  })
   @Get('ready')
   @ApiOkResponse({ schema: READY_SCHEMA })
   @ApiServiceUnavailableResponse({

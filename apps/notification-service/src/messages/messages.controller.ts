@@ -19,6 +19,14 @@ import {
   SearchMessagesQuery,
 } from './messages.dto';
 import { MessagesService } from './messages.service';
+import {
+  FAILED_SUMMARY,
+  MESSAGE_ID,
+  MESSAGE_SUMMARY,
+  RESENT_ID,
+  TIMELINE,
+} from '../common/openapi/examples';
+import { Operation } from '../common/openapi/operation.decorator';
 
 @ApiTags('messages')
 @ApiBearerAuth()
@@ -26,6 +34,11 @@ import { MessagesService } from './messages.service';
 export class MessagesController {
   constructor(private readonly messages: MessagesService) {}
 
+  @Operation({
+    id: 'searchMessages',
+    errors: { 422: ['invalid_cursor', 'invalid_limit'] },
+    example: { data: [MESSAGE_SUMMARY], next_cursor: null },
+  })
   @Get()
   @RequireScope('notifications:read')
   @ApiOperation({
@@ -42,6 +55,11 @@ export class MessagesController {
     return this.messages.search(principal, query);
   }
 
+  @Operation({
+    id: 'resendMessages',
+    errors: { 422: ['not_resendable'] },
+    example: { matched: 15, resent: 15, remaining: 0, dry_run: false },
+  })
   @Post('resend')
   @HttpCode(200)
   @RequireScope('notifications:send')
@@ -60,6 +78,11 @@ export class MessagesController {
     return this.messages.bulkResend(principal, dto);
   }
 
+  @Operation({
+    id: 'getMessage',
+    errors: { 404: ['message_not_found'] },
+    example: { ...MESSAGE_SUMMARY, events: TIMELINE },
+  })
   @Get(':id')
   @RequireScope('notifications:read')
   @ApiOperation({ summary: 'One message with its timeline (every event, its source and time)' })
@@ -69,6 +92,24 @@ export class MessagesController {
     return this.messages.get(principal, id);
   }
 
+  @Operation({
+    id: 'resendMessage',
+    errors: { 404: ['message_not_found'], 409: ['not_resendable'] },
+    example: {
+      created: true,
+      message: {
+        ...FAILED_SUMMARY,
+        id: RESENT_ID,
+        status: 'pending',
+        error: null,
+        attempts: 0,
+        provider_message_id: null,
+        queued_at: null,
+        completed_at: null,
+        resend_of: MESSAGE_ID,
+      },
+    },
+  })
   @Post(':id/resend')
   @RequireScope('notifications:send')
   @ApiOperation({

@@ -2,6 +2,7 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { MetricsService } from './metrics.service';
+import { Operation } from '../common/openapi/operation.decorator';
 
 @ApiTags('operations')
 @Public()
@@ -9,6 +10,16 @@ import { MetricsService } from './metrics.service';
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
+  @Operation({
+    id: 'getMetrics',
+    summary: 'Prometheus metrics',
+    textExamples: {
+      'text/plain':
+        '# HELP notify_message_status_total Message status changes by new status\n' +
+        '# TYPE notify_message_status_total counter\n' +
+        'notify_message_status_total{status="delivered"} 1170\n',
+    },
+  })
   @Get()
   @ApiProduces('text/plain')
   @ApiOkResponse({

@@ -18,6 +18,17 @@ import {
   SendNotificationDto,
 } from './notifications.dto';
 import { NotificationsService } from './notifications.service';
+import {
+  ACCEPTED_MESSAGE,
+  AT,
+  LATER,
+  MESSAGE_ID,
+  NOTIFICATION,
+  NOTIFICATION_ID,
+  TIMELINE,
+} from '../common/openapi/examples';
+import { Operation } from '../common/openapi/operation.decorator';
+import { RENDER_ERROR_CODES } from '../templates/render-error-codes';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -27,6 +38,33 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export class NotificationsController {
   constructor(private readonly notifications: NotificationsService) {}
 
+  @Operation({
+    id: 'sendNotification',
+    summary: 'Send an SMS notification from a template',
+    errors: {
+      400: ['invalid_idempotency_key'],
+      404: ['template_not_found'],
+      409: ['idempotency_in_progress'],
+      422: [
+        'idempotency_conflict',
+        'invalid_phone_number',
+        'too_many_recipients',
+        'invalid_expiry',
+        'scheduled_at_in_past',
+        'scheduled_at_too_far',
+        'callback_url_credentials',
+        ...RENDER_ERROR_CODES,
+      ],
+    },
+    example: {
+      id: NOTIFICATION_ID,
+      status: 'accepted',
+      template: 'order_shipped',
+      template_version: 2,
+      scheduled_at: null,
+      messages: [ACCEPTED_MESSAGE],
+    },
+  })
   @Post()
   @HttpCode(202)
   @RequireScope('notifications:send')
@@ -51,6 +89,12 @@ export class NotificationsController {
     return this.notifications.accept(principal, dto, idempotencyKey);
   }
 
+  @Operation({
+    id: 'listNotifications',
+    summary: 'List notifications, newest first, with filters',
+    errors: { 422: ['invalid_cursor', 'invalid_limit'] },
+    example: { data: [NOTIFICATION], next_cursor: null },
+  })
   @Get()
   @RequireScope('notifications:read')
   @ApiOkResponse({ type: NotificationPage })
@@ -61,6 +105,34 @@ export class NotificationsController {
     return this.notifications.list(principal, query);
   }
 
+  @Operation({
+    id: 'getNotification',
+    summary: 'One notification with its messages and their timelines',
+    errors: { 404: ['notification_not_found'] },
+    example: {
+      ...NOTIFICATION,
+      messages: [
+        {
+          id: MESSAGE_ID,
+          to: '+1415555****',
+          status: 'delivered',
+          provider_message_id: 'msg_8Jq2vX4p',
+          error: null,
+          attempts: 1,
+          segments: 1,
+          encoding: 'GSM-7',
+          characters: 33,
+          credits_used: 1,
+          submitted_at: AT,
+          queued_at: AT,
+          sent_at: LATER,
+          delivered_at: LATER,
+          updated_at: LATER,
+          events: TIMELINE,
+        },
+      ],
+    },
+  })
   @Get(':id')
   @RequireScope('notifications:read')
   @ApiOkResponse({ type: NotificationView })
@@ -71,6 +143,16 @@ export class NotificationsController {
     return this.notifications.get(principal, id);
   }
 
+  @Operation({
+    id: 'cancelNotification',
+    summary: 'Cancel the messages of a notification not handed to the provider yet',
+    errors: { 404: ['notification_not_found'] },
+    example: {
+      id: NOTIFICATION_ID,
+      canceled: 1,
+      messages: [{ ...ACCEPTED_MESSAGE, status: 'canceled' }],
+    },
+  })
   @Post(':id/cancel')
   @HttpCode(200)
   @RequireScope('notifications:send')

@@ -1,12 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ERROR_ENVELOPE_SCHEMA, enrichDocument } from './enrich';
-import { operationIdFor } from './operations';
 
 /**
  * The OpenAPI document of the service, as served at /docs/json and written to openapi.json by
- * `npm run openapi`: the controllers' decorators, then one pass that adds what every operation
- * shares (security and scopes, the error envelope, summaries from the table of operations).
+ * `npm run openapi`: the controllers' decorators (each handler's `@Operation` names its id, summary,
+ * errors and example), then one pass that adds what every operation shares (security and scopes,
+ * the error envelope).
  */
 export function buildOpenApiDocument(app: INestApplication, publicBaseUrl: string): OpenAPIObject {
   const document = SwaggerModule.createDocument(
@@ -28,7 +28,6 @@ export function buildOpenApiDocument(app: INestApplication, publicBaseUrl: strin
         'api_key',
       )
       .build(),
-    { operationIdFactory: operationIdFor },
   );
   document.info.license = { name: 'UNLICENSED (internal service)' };
   document.components ??= {};

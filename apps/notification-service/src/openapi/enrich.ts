@@ -5,9 +5,11 @@ import type {
   SchemaObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { REQUIRED_SCOPES_EXTENSION } from '../auth/auth.decorators';
-import { ERROR_MESSAGES, OPERATION_ERRORS } from './errors';
-import { RESPONSE_EXAMPLES, TEXT_EXAMPLES } from './examples';
-import { summaryFor } from './operations';
+import {
+  OPERATION_FACTS_EXTENSION,
+  type OperationFacts,
+} from '../common/openapi/operation.decorator';
+import { ERROR_MESSAGES } from './errors';
 
 export const ERROR_ENVELOPE_SCHEMA: SchemaObject = {
   type: 'object',
@@ -119,10 +121,10 @@ function sharedErrors(
   return responses;
 }
 
-/** The operation's own answers from OPERATION_ERRORS. */
-function operationErrors(operationId: string | undefined, withDatabase: boolean): ResponsesObject {
+/** The operation's own answers, from its `@Operation` errors. */
+function operationErrors(facts: OperationFacts, withDatabase: boolean): ResponsesObject {
   const responses: ResponsesObject = {};
-  for (const [status, codes] of Object.entries(OPERATION_ERRORS[operationId ?? ''] ?? {})) {
+  for (const [status, codes] of Object.entries(facts.errors ?? {})) {
     if (status === '404' || !codes) continue;
     // A 400 or 503 of its own adds to the shared codes.
     const all =
@@ -170,23 +172,22 @@ function textAnswersAreStrings(operation: OperationObject): void {
   }
 }
 
-/** The operation's example answer (examples.ts), where its success answer has none of its own. */
-function addSuccessExample(operation: OperationObject): void {
-  const id = operation.operationId ?? '';
+/** The operation's example answer (`@Operation`), where its success answer has none of its own. */
+function addSuccessExample(operation: OperationObject, facts: OperationFacts): void {
   for (const [status, answer] of Object.entries(operation.responses)) {
     if (!status.startsWith('2') || !answer || !('content' in answer) || !answer.content) continue;
     for (const [type, media] of Object.entries(answer.content)) {
       if (media.example !== undefined || media.examples !== undefined) continue;
-      const example =
-        type === 'application/json' ? RESPONSE_EXAMPLES[id] : TEXT_EXAMPLES[id]?.[type];
+      const example = type === 'application/json' ? facts.example : facts.textExamples?.[type];
       if (example !== undefined) media.example = example;
     }
   }
 }
 
 /**
- * The shared parts of every operation, filled in once: its summary, its security (the scope from
- * RequireScope, or none for public routes), and the error answers in the envelope schema.
+ * The shared parts of every operation, filled in once: its summary, error codes and example from
+ * the handler's `@Operation`, its security (the scope from RequireScope, or none for public
+ * routes), and the error answers in the envelope schema.
  */
 export function enrichDocument(document: OpenAPIObject): OpenAPIObject {
   for (const schema of Object.values(document.components?.schemas ?? {})) allowNull(schema);
@@ -194,7 +195,10 @@ export function enrichDocument(document: OpenAPIObject): OpenAPIObject {
     for (const method of METHODS) {
       const operation = item[method] as (OperationObject & Record<string, unknown>) | undefined;
       if (!operation) continue;
-      operation.summary ??= operation.operationId ? summaryFor(operation.operationId) : undefined;
+      // The handler's facts travel as an extension; read once, they are not part of the document.
+      const facts = (operation[OPERATION_FACTS_EXTENSION] ?? { id: '' }) as OperationFacts;
+      delete operation[OPERATION_FACTS_EXTENSION];
+      operation.summary ??= facts.summary;
       const scopes = operation[REQUIRED_SCOPES_EXTENSION] as string[] | undefined;
       const secured = scopes !== undefined;
       operation.security = secured ? [{ api_key: [] }] : [];
@@ -204,12 +208,12 @@ export function enrichDocument(document: OpenAPIObject): OpenAPIObject {
           ? `${operation.description}\n\n${needs}`
           : needs;
       }
-      const own = OPERATION_ERRORS[operation.operationId ?? ''] ?? {};
+      const own = facts.errors ?? {};
       // Every authenticated operation reads the database, and so does the webhook receiver.
       const usesDatabase = secured || operation.operationId === 'receiveProviderWebhook';
       const errors = {
         ...sharedErrors(method, path, secured, usesDatabase, own[404] ?? []),
-        ...operationErrors(operation.operationId, usesDatabase),
+        ...operationErrors(facts, usesDatabase),
       };
       // Where a controller said more about an error than the catalogue (who gets a 404, which
       // templates a key may change), its words stay; the catalogue adds the schema and examples.
@@ -220,7 +224,7 @@ export function enrichDocument(document: OpenAPIObject): OpenAPIObject {
         }
       }
       operation.responses = { ...operation.responses, ...errors };
-      addSuccessExample(operation);
+      addSuccessExample(operation, facts);
       textAnswersAreStrings(operation);
     }
   }

@@ -1,76 +1,8 @@
 /**
- * The error answers of each operation beyond the shared ones (400, 401, 403, 404 on a path with an
- * id, 429 after too many failed keys): status → the codes it carries. `error-catalogue.spec.ts`
- * checks that every code the service throws is listed here, and that nothing listed is unknown.
+ * What a caller reads for each code: the message of its example in the operations' error answers.
+ * Which operation answers with which code is said by the handler's `@Operation({ errors })`;
+ * `error-catalogue.spec.ts` checks that every code thrown is listed there and has a message here.
  */
-/** What rendering a template with a caller's variables can refuse. */
-const RENDER_ERRORS = [
-  'missing_variables',
-  'invalid_variables',
-  'message_too_long',
-  'empty_message',
-  'template_too_complex',
-  'render_failed',
-];
-
-export const OPERATION_ERRORS: Record<
-  string,
-  Partial<Record<400 | 401 | 404 | 409 | 422 | 503, string[]>>
-> = {
-  sendNotification: {
-    400: ['invalid_idempotency_key'],
-    404: ['template_not_found'],
-    409: ['idempotency_in_progress'],
-    422: [
-      'idempotency_conflict',
-      'invalid_phone_number',
-      'too_many_recipients',
-      'invalid_expiry',
-      'scheduled_at_in_past',
-      'scheduled_at_too_far',
-      'callback_url_credentials',
-      ...RENDER_ERRORS,
-    ],
-  },
-  listNotifications: { 422: ['invalid_cursor', 'invalid_limit'] },
-  getNotification: { 404: ['notification_not_found'] },
-  cancelNotification: { 404: ['notification_not_found'] },
-  createTemplate: { 409: ['template_exists'], 422: ['invalid_template', 'message_too_long'] },
-  updateTemplate: { 404: ['template_not_found'], 422: ['invalid_template', 'message_too_long'] },
-  listTemplates: { 422: ['invalid_cursor', 'invalid_limit'] },
-  getTemplate: { 404: ['template_not_found'] },
-  listTemplateVersions: { 404: ['template_not_found'], 422: ['invalid_cursor', 'invalid_limit'] },
-  getTemplateVersion: { 404: ['template_not_found', 'template_version_not_found'] },
-  archiveTemplate: { 404: ['template_not_found'] },
-  previewTemplate: {
-    404: ['template_not_found'],
-    422: RENDER_ERRORS,
-  },
-  searchMessages: { 422: ['invalid_cursor', 'invalid_limit'] },
-  getMessage: { 404: ['message_not_found'] },
-  resendMessage: { 404: ['message_not_found'], 409: ['not_resendable'] },
-  resendMessages: { 422: ['not_resendable'] },
-  getDeliveryReport: {
-    422: [
-      'invalid_window',
-      'window_too_large',
-      'invalid_group_by',
-      'too_many_buckets',
-      'report_too_large',
-    ],
-    503: ['report_timeout'],
-  },
-  getCallbackSecret: { 404: ['callback_secret_not_found'] },
-  listCallbackDeliveries: { 404: ['notification_not_found'] },
-  redeliverCallbacks: { 404: ['notification_not_found'] },
-  revokeApiKey: { 404: ['api_key_not_found'] },
-  clearAuthBlock: { 404: ['auth_block_not_found'] },
-  getProviderAccount: { 503: ['provider_unavailable'] },
-  getReadiness: { 503: ['not_ready'] },
-  receiveProviderWebhook: { 401: ['invalid_signature'] },
-};
-
-/** What a caller reads for each code: the examples' messages and the responses' descriptions. */
 export const ERROR_MESSAGES: Record<string, string> = {
   validation_failed: 'Invalid request: to must be an E.164 number',
   invalid_json: 'The body is not valid JSON',

@@ -13,6 +13,8 @@ import { PauseService, type PauseState } from '../sending/pause.service';
 import { ProviderGateway, SmsProviderError } from '../provider';
 import { PauseDto, PauseStateView, QueueStateView } from './operations.dto';
 import { QueueStateService } from './queue-state.service';
+import { AT, PAUSE } from '../common/openapi/examples';
+import { Operation } from '../common/openapi/operation.decorator';
 
 /** The provider's account answer as it is (extension fields kept), with its rate-limit headers. */
 const ACCOUNT_SCHEMA = {
@@ -44,6 +46,28 @@ export class OperationsController {
     private readonly gateway: ProviderGateway,
   ) {}
 
+  @Operation({
+    id: 'getQueueState',
+    example: {
+      paused: false,
+      reason: null,
+      since: null,
+      note: null,
+      paused_by: null,
+      backlog: {
+        scheduled: 40,
+        scheduled_due_soon: 2,
+        pending: 120,
+        pending_due: 118,
+        claimed: 6,
+        at_provider: 35,
+        oldest_pending_seconds: 11.5,
+      },
+      send_rate: { per_second: 9.8, per_second_last_minute: 9.7, plan_limit_per_second: 10 },
+      credits: { remaining: 48210, as_of: AT },
+      jobs: { waiting: 112, active: 6, delayed: 42, failed: 0 },
+    },
+  })
   @Get('queue')
   @ApiOperation({
     summary: 'Backlog by state, oldest pending age, send rate against the plan, credits, pause',
@@ -54,6 +78,7 @@ export class OperationsController {
   }
 
   /** Stops handing messages to the provider; accepted requests keep queuing, nothing is lost. */
+  @Operation({ id: 'pauseSending', example: PAUSE })
   @Post('queue/pause')
   @HttpCode(200)
   @ApiOperation({ summary: 'Pause sending, with a reason; accepted requests keep queuing' })
@@ -65,6 +90,10 @@ export class OperationsController {
     });
   }
 
+  @Operation({
+    id: 'resumeSending',
+    example: { paused: false, reason: null, since: null, note: null, paused_by: null },
+  })
   @Post('queue/resume')
   @HttpCode(200)
   @ApiOperation({ summary: 'Resume sending (also lifts a credits pause)' })
@@ -74,6 +103,16 @@ export class OperationsController {
   }
 
   /** Credits and plan as the provider reports them (one request from the shared budget). */
+  @Operation({
+    id: 'getProviderAccount',
+    summary: "The provider account's credits, plan and rate limit",
+    errors: { 503: ['provider_unavailable'] },
+    example: {
+      plan: 'standard',
+      credits_remaining: 48210,
+      rate_limit: { limit: 10, remaining: 9, reset_seconds: 1 },
+    },
+  })
   @Get('account')
   @ApiOkResponse({ schema: ACCOUNT_SCHEMA })
   @ApiServiceUnavailableResponse({

@@ -16,6 +16,8 @@ import { MAX_BUCKETS } from './report-groups';
 import { MAX_REPORT_ROWS } from './report-size';
 import { DeliveryReport, DeliveryReportQuery } from './reports.dto';
 import { ReportsService } from './reports.service';
+import { FIGURES } from '../common/openapi/examples';
+import { Operation } from '../common/openapi/operation.decorator';
 
 @ApiTags('reports')
 @ApiBearerAuth()
@@ -23,6 +25,37 @@ import { ReportsService } from './reports.service';
 export class ReportsController {
   constructor(private readonly reports: ReportsService) {}
 
+  @Operation({
+    id: 'getDeliveryReport',
+    errors: {
+      422: [
+        'invalid_window',
+        'window_too_large',
+        'invalid_group_by',
+        'too_many_buckets',
+        'report_too_large',
+      ],
+      503: ['report_timeout'],
+    },
+    example: {
+      since: '2026-11-30T00:00:00.000Z',
+      until: '2026-12-01T00:00:00.000Z',
+      group_by: 'template',
+      team: 'checkout',
+      template: null,
+      rows: [{ ...FIGURES, template: 'order_shipped' }],
+      totals: FIGURES,
+      failures: [{ error_code: 'invalid_number', failed: 15, expired: 0 }],
+    },
+    textExamples: {
+      'text/csv':
+        'since,until,template,total,scheduled,pending,queued,sent,delivered,failed,expired,' +
+        'canceled,delivery_rate,p50_delivery_seconds,p95_delivery_seconds,' +
+        'p50_handover_seconds,p95_handover_seconds,segments\r\n' +
+        '2026-11-30T00:00:00.000Z,2026-12-01T00:00:00.000Z,order_shipped,1200,0,0,0,12,1170,' +
+        '15,3,0,0.985,3.1,7.4,0.4,1.9,1320\r\n',
+    },
+  })
   @Get('delivery')
   @RequireScope('reports:read')
   @ApiOperation({

@@ -29,6 +29,9 @@ import {
   UpdateTemplateDto,
 } from './templates.dto';
 import { TemplatesService } from './templates.service';
+import { TEMPLATE, versionOf } from '../common/openapi/examples';
+import { Operation } from '../common/openapi/operation.decorator';
+import { RENDER_ERROR_CODES } from './render-error-codes';
 
 const NOT_FOUND =
   "template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same)";
@@ -46,6 +49,12 @@ const UNPROCESSABLE =
 export class TemplatesController {
   constructor(private readonly templates: TemplatesService) {}
 
+  @Operation({
+    id: 'createTemplate',
+    summary: 'Create a template (version 1)',
+    errors: { 409: ['template_exists'], 422: ['invalid_template', 'message_too_long'] },
+    example: { ...TEMPLATE, version: 1 },
+  })
   @Post()
   @RequireScope('templates:write')
   @ApiCreatedResponse({ type: TemplateResponse, description: 'Created with version 1' })
@@ -63,6 +72,12 @@ export class TemplatesController {
     return this.templates.create(principal, dto);
   }
 
+  @Operation({
+    id: 'updateTemplate',
+    summary: 'Change a template: a new version',
+    errors: { 404: ['template_not_found'], 422: ['invalid_template', 'message_too_long'] },
+    example: TEMPLATE,
+  })
   @Put(':key')
   @RequireScope('templates:write')
   @ApiOkResponse({ type: TemplateResponse, description: 'The new current version' })
@@ -78,6 +93,12 @@ export class TemplatesController {
     return this.templates.update(principal, key, dto, query.owner_team);
   }
 
+  @Operation({
+    id: 'listTemplates',
+    summary: 'List templates',
+    errors: { 422: ['invalid_cursor', 'invalid_limit'] },
+    example: { data: [TEMPLATE], next_cursor: null },
+  })
   @Get()
   @RequireScope('templates:read')
   @ApiOkResponse({
@@ -93,6 +114,12 @@ export class TemplatesController {
     return this.templates.list(principal, query);
   }
 
+  @Operation({
+    id: 'getTemplate',
+    summary: 'A template at its current version',
+    errors: { 404: ['template_not_found'] },
+    example: TEMPLATE,
+  })
   @Get(':key')
   @RequireScope('templates:read')
   @ApiOkResponse({ type: TemplateResponse })
@@ -106,6 +133,18 @@ export class TemplatesController {
     return this.templates.get(principal, key, query.include_archived, query.owner_team);
   }
 
+  @Operation({
+    id: 'listTemplateVersions',
+    summary: "A template's versions, oldest first",
+    errors: { 404: ['template_not_found'], 422: ['invalid_cursor', 'invalid_limit'] },
+    example: {
+      data: [
+        { ...versionOf(TEMPLATE), version: 1, current: false },
+        { ...versionOf(TEMPLATE), current: true },
+      ],
+      next_cursor: null,
+    },
+  })
   @Get(':key/versions')
   @RequireScope('templates:read')
   @ApiOkResponse({
@@ -123,6 +162,12 @@ export class TemplatesController {
     return this.templates.listVersions(principal, key, query);
   }
 
+  @Operation({
+    id: 'getTemplateVersion',
+    summary: 'One version of a template',
+    errors: { 404: ['template_not_found', 'template_version_not_found'] },
+    example: { ...versionOf(TEMPLATE), current: true },
+  })
   @Get(':key/versions/:n')
   @RequireScope('templates:read')
   @ApiOkResponse({ type: TemplateVersionResponse })
@@ -142,6 +187,11 @@ export class TemplatesController {
     );
   }
 
+  @Operation({
+    id: 'archiveTemplate',
+    summary: 'Archive a template (no new sends; history kept)',
+    errors: { 404: ['template_not_found'] },
+  })
   @Delete(':key')
   @HttpCode(204)
   @RequireScope('templates:write')
@@ -156,6 +206,17 @@ export class TemplatesController {
     await this.templates.archive(principal, key, query.owner_team);
   }
 
+  @Operation({
+    id: 'previewTemplate',
+    summary: 'Render a template with variables, without sending',
+    errors: { 404: ['template_not_found'], 422: RENDER_ERROR_CODES },
+    example: {
+      text: 'Hi Ada, order 8812 is on its way.',
+      characters: 33,
+      encoding: 'GSM-7',
+      segments: 1,
+    },
+  })
   @Post(':key/preview')
   @HttpCode(200)
   @RequireScope('templates:read')

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators';
 import { PROVIDER_WEBHOOK_PATH } from '../config/app-config';
 import { WebhooksService } from './webhooks.service';
+import { Operation } from '../common/openapi/operation.decorator';
 
 @ApiTags('webhooks')
 @Public()
@@ -15,6 +16,12 @@ export class WebhooksController {
    * The provider's status events; authenticated by X-SMSProvider-Signature, not a bearer key.
    * The body arrives unparsed (see bootstrap): nothing unsigned is parsed.
    */
+  @Operation({
+    id: 'receiveProviderWebhook',
+    summary: "Receiver of the SMS provider's signed status webhooks",
+    errors: { 401: ['invalid_signature'] },
+    example: { received: true, outcome: 'applied' },
+  })
   @Post(PROVIDER_WEBHOOK_PATH)
   @HttpCode(200)
   @ApiHeader({
