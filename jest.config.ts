@@ -15,7 +15,8 @@ const config: Config = {
       displayName: 'unit',
       rootDir: __dirname,
       testEnvironment: 'node',
-      roots: ['<rootDir>/apps', '<rootDir>/libs'],
+      // scripts/: the checks that generated docs are current and Markdown links resolve.
+      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/scripts'],
       testRegex: '\\.spec\\.ts$',
       transform,
       moduleNameMapper,

@@ -241,8 +241,16 @@ const fields = z.object({
   CALLBACK_DENIED_CIDRS: setting(list(cidr), []),
 });
 
-/** The names of every variable the service reads (README and .env.example list each). */
-export const VARIABLES = Object.keys(fields.shape);
+/** The name of a variable the service reads. */
+export type Variable = keyof typeof fields.shape;
+
+/** The names of every variable the service reads (docs/configuration.md and .env.example list each). */
+export const VARIABLES = Object.keys(fields.shape) as Variable[];
+
+/** The value a variable takes when unset, as the schema fills it in; undefined when computed later. */
+export function variableDefault(name: Variable): unknown {
+  return fields.shape[name].parse(undefined);
+}
 
 const environment = fields
   .superRefine((env, ctx) => {
