@@ -81,7 +81,8 @@ module.exports = {
     },
     {
       name: 'library-stands-alone',
-      comment: 'libs/sms-provider knows nothing of the apps, their templates or their queues.',
+      comment:
+        'The libraries (libs/sms-provider, libs/api-client) know nothing of the apps, their templates or their queues.',
       severity: 'error',
       from: { path: '^libs/' },
       to: { path: '^(apps|test|bench|scripts|tools)/' },
@@ -89,10 +90,20 @@ module.exports = {
     {
       name: 'console-talks-http-only',
       comment:
-        'The web console (apps/console) runs in a browser and knows the service only by its HTTP API: it imports no app, library, test or tool code.',
+        'The web console (apps/console) runs in a browser and knows the service only by its HTTP API, through the client generated from openapi.json (libs/api-client): it imports no app, other library, test or tool code.',
       severity: 'error',
       from: { path: '^apps/console/' },
-      to: { path: '^(apps/(?!console/)|(libs|test|bench|scripts|tools)/)' },
+      to: { path: '^(apps/(?!console/)|libs/(?!api-client/)|(test|bench|scripts|tools)/)' },
+    },
+    {
+      name: 'api-client-runs-anywhere',
+      comment:
+        'libs/api-client runs in the browser (the console) and in Node (the tests): it holds the generated types and uses openapi-fetch, nothing else.',
+      severity: 'error',
+      from: { path: '^libs/api-client/' },
+      to: {
+        pathNot: ['^libs/api-client/', 'node_modules/(openapi-fetch|openapi-typescript-helpers)/'],
+      },
     },
     {
       name: 'sandbox-is-not-the-service',

@@ -7,6 +7,7 @@ const transform: Config['transform'] = {
 };
 const moduleNameMapper = {
   '^@app/sms-provider(|/.*)$': '<rootDir>/libs/sms-provider/src$1',
+  '^@app/api-client$': '<rootDir>/libs/api-client/src',
 };
 
 const config: Config = {

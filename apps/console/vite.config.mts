@@ -9,6 +9,12 @@ export default defineConfig({
   root,
   base: '/console/',
   publicDir: false,
+  // The API client generated from openapi.json (libs/api-client), as tsconfig.json names it.
+  resolve: {
+    alias: {
+      '@app/api-client': fileURLToPath(new URL('../../libs/api-client/src', import.meta.url)),
+    },
+  },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: fileURLToPath(new URL('../../dist/console', import.meta.url)),

@@ -6,6 +6,8 @@ const ROOT = join(__dirname, '..', '..');
 
 /** The web console's source and where `npm run build` puts it (the service's CONSOLE_DIR). */
 export const CONSOLE_SOURCE = join(ROOT, 'apps', 'console');
+/** The API client the console bundles: a change to it is a change to the console. */
+const CONSOLE_LIBRARY = join(ROOT, 'libs', 'api-client');
 export const CONSOLE_DIST = join(ROOT, 'dist', 'console');
 
 function newestChange(dir: string): number {
@@ -23,7 +25,12 @@ function newestChange(dir: string): number {
  */
 export function ensureConsoleBuilt(): void {
   const index = join(CONSOLE_DIST, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestChange(CONSOLE_SOURCE)) return;
+  if (
+    existsSync(index) &&
+    statSync(index).mtimeMs >= Math.max(newestChange(CONSOLE_SOURCE), newestChange(CONSOLE_LIBRARY))
+  ) {
+    return;
+  }
   const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
   const run = spawnSync(
     process.execPath,

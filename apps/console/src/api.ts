@@ -3,6 +3,10 @@
  * is gone when the tab closes; it is never put in a URL, so it cannot leak through history,
  * bookmarks or a Referer header.
  */
+import { ApiError, createApiClient, unwrap } from '@app/api-client';
+
+export { ApiError, unwrap };
+
 const KEY = 'notify-console-key';
 
 export function storedKey(): string | null {
@@ -17,57 +21,11 @@ export function forgetKey(): void {
   sessionStorage.removeItem(KEY);
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-interface Envelope {
-  success?: boolean;
-  error?: { code?: string; message?: string };
-}
-
-async function call(method: string, path: string, body?: unknown, key = storedKey()) {
-  const headers: Record<string, string> = {};
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) {
-    let envelope: Envelope = {};
-    try {
-      envelope = (await res.json()) as Envelope;
-    } catch {
-      // not JSON: keep the status only
-    }
-    throw new ApiError(
-      res.status,
-      envelope.error?.code ?? 'http_error',
-      envelope.error?.message ?? `HTTP ${res.status}`,
-    );
-  }
-  return res;
-}
-
-export async function getJson<T>(path: string, key?: string): Promise<T> {
-  return (await (await call('GET', path, undefined, key)).json()) as T;
-}
-
-export async function postJson<T>(path: string, body: unknown = {}): Promise<T> {
-  return (await (await call('POST', path, body)).json()) as T;
-}
-
-export async function getText(path: string): Promise<string> {
-  return (await call('GET', path)).text();
-}
+/**
+ * Every call goes through the client generated from openapi.json: paths, parameters and answers
+ * are typed by the document, and a key stored after sign-in is used from the next request on.
+ */
+export const api = createApiClient({ key: storedKey });
 
 /** Which pages this key may open, found by asking each area once. */
 export interface Access {
@@ -77,9 +35,10 @@ export interface Access {
 }
 
 export async function probeAccess(key: string): Promise<Access> {
-  const allowed = async (path: string) => {
+  const withKey = createApiClient({ key });
+  const allowed = async (call: Promise<{ response: Response; error?: unknown }>) => {
     try {
-      await getJson(path, key);
+      await unwrap(call);
       return true;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) throw error;
@@ -87,9 +46,13 @@ export async function probeAccess(key: string): Promise<Access> {
     }
   };
   const [reports, messages, admin] = await Promise.all([
-    allowed('/v1/reports/delivery?group_by=template&since=' + encodeURIComponent(hoursAgo(1))),
-    allowed('/v1/messages?limit=1'),
-    allowed('/v1/queue'),
+    allowed(
+      withKey.GET('/v1/reports/delivery', {
+        params: { query: { group_by: 'template', since: hoursAgo(1) } },
+      }),
+    ),
+    allowed(withKey.GET('/v1/messages', { params: { query: { limit: '1' } } })),
+    allowed(withKey.GET('/v1/queue')),
   ]);
   return { reports, messages, admin };
 }

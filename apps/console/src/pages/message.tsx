@@ -1,32 +1,13 @@
 import { ErrorAlert, Notice } from '../alerts';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, getJson, postJson } from '../api';
+import { FINAL_STATUSES, type MessageStatus, type Schemas } from '@app/api-client';
+import { ApiError, api, unwrap } from '../api';
 import { dateTime } from '../format';
-import type { MessageSummary } from './messages';
 
-interface Detail extends MessageSummary {
-  segments: number;
-  events: {
-    type: string;
-    status: string | null;
-    source: string;
-    occurred_at: string;
-    details: Record<string, unknown> | null;
-  }[];
-}
+type Detail = Schemas['MessageDetail'];
+type Callback = Schemas['CallbackDeliveryView'];
 
-interface Callback {
-  id: string;
-  message_id: string;
-  event: string;
-  status: string;
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  updated_at: string;
-}
-
-const FINAL = new Set(['delivered', 'failed', 'expired', 'canceled']);
+const FINAL = new Set<MessageStatus>(FINAL_STATUSES);
 
 export function MessagePage({ id }: { id: string }) {
   const [message, setMessage] = useState<Detail | null>(null);
@@ -43,11 +24,13 @@ export function MessagePage({ id }: { id: string }) {
     setError(null);
     const load = async () => {
       try {
-        const m = await getJson<Detail>(`/v1/messages/${id}`);
+        const m = await unwrap(api.GET('/v1/messages/{id}', { params: { path: { id } } }));
         if (stopped) return;
         setMessage(m);
-        const list = await getJson<{ data: Callback[] }>(
-          `/v1/notifications/${m.notification_id}/callbacks`,
+        const list = await unwrap(
+          api.GET('/v1/notifications/{id}/callbacks', {
+            params: { path: { id: m.notification_id } },
+          }),
         ).catch(() => ({ data: [] as Callback[] }));
         if (stopped) return;
         setCallbacks(list.data.filter((c) => c.message_id === id));
@@ -68,8 +51,8 @@ export function MessagePage({ id }: { id: string }) {
     setBusy(true);
     setError(null);
     try {
-      const result = await postJson<{ created: boolean; message: MessageSummary }>(
-        `/v1/messages/${id}/resend`,
+      const result = await unwrap(
+        api.POST('/v1/messages/{id}/resend', { params: { path: { id } } }),
       );
       setNotice(
         result.created ? 'Resent as a new message.' : 'This message had been resent already.',

@@ -1,46 +1,22 @@
 import { ErrorAlert } from '../alerts';
 import { useEffect, useState } from 'preact/hooks';
-import { getJson, query } from '../api';
+import {
+  MESSAGE_STATUSES,
+  type MessageStatus,
+  type operations,
+  type Schemas,
+} from '@app/api-client';
+import { api, query, unwrap } from '../api';
 import { dateTime } from '../format';
 
-export interface MessageSummary {
-  id: string;
-  notification_id: string;
-  team: string;
-  template: string;
-  reference: string | null;
-  to: string;
-  status: string;
-  provider_message_id: string | null;
-  error: { code: string; message: string } | null;
-  attempts: number;
-  submitted_at: string;
-  queued_at: string | null;
-  delivered_at: string | null;
-  resend_of: string | null;
-  resent_as: string | null;
-}
+type Filters = NonNullable<operations['searchMessages']['parameters']['query']>;
 
-interface Page {
-  data: MessageSummary[];
-  next_cursor: string | null;
-}
-
-const STATUSES = [
-  '',
-  'scheduled',
-  'pending',
-  'queued',
-  'sent',
-  'delivered',
-  'failed',
-  'expired',
-  'canceled',
-];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What the one search box means: an id, a number, a provider id, or else a caller reference. */
-export function searchParams(text: string): Record<string, string> {
+export function searchParams(
+  text: string,
+): Pick<Filters, 'notification_id' | 'to' | 'provider_message_id' | 'reference'> {
   const q = text.trim();
   if (q === '') return {};
   if (UUID.test(q)) return { notification_id: q.toLowerCase() };
@@ -50,27 +26,38 @@ export function searchParams(text: string): Record<string, string> {
   return { reference: q };
 }
 
+/** A status from a link or the picker; anything else (a stale link) means any status. */
+function statusOf(value: string | null): MessageStatus | '' {
+  return MESSAGE_STATUSES.find((s) => s === value) ?? '';
+}
+
 export function MessagesPage({ route }: { route: string }) {
   const initial = new URLSearchParams(route.split('?')[1] ?? '');
   const [text, setText] = useState(initial.get('q') ?? '');
-  const [status, setStatus] = useState(initial.get('status') ?? '');
+  const [status, setStatus] = useState(statusOf(initial.get('status')));
   const errorCode = initial.get('error_code') ?? '';
-  const [rows, setRows] = useState<MessageSummary[] | null>(null);
+  const [rows, setRows] = useState<Schemas['MessageSummary'][] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  const filter = () => query({ ...searchParams(text), status, error_code: errorCode });
+  const filters = (): Filters => ({
+    ...searchParams(text),
+    status: status || undefined,
+    error_code: errorCode || undefined,
+  });
 
   const run = async (after?: string) => {
     setError(null);
     try {
-      const page = await getJson<Page>(
-        `/v1/messages?${filter()}${after ? `&cursor=${after}` : ''}`,
+      const page = await unwrap(
+        api.GET('/v1/messages', { params: { query: { ...filters(), cursor: after } } }),
       );
       // An id that is no notification's may be a message's own: open that message.
       const id = searchParams(text).notification_id;
       if (id && !after && page.data.length === 0) {
-        const found = await getJson<MessageSummary>(`/v1/messages/${id}`).catch(() => null);
+        const found = await unwrap(
+          api.GET('/v1/messages/{id}', { params: { path: { id } } }),
+        ).catch(() => null);
         if (found) {
           location.hash = `#/messages/${found.id}`;
           return;
@@ -112,10 +99,11 @@ export function MessagesPage({ route }: { route: string }) {
         </label>
         <label>
           Status
-          <select value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-            {STATUSES.map((s) => (
+          <select value={status} onChange={(e) => setStatus(statusOf(e.currentTarget.value))}>
+            <option value="">any</option>
+            {MESSAGE_STATUSES.map((s) => (
               <option key={s} value={s}>
-                {s === '' ? 'any' : s}
+                {s}
               </option>
             ))}
           </select>

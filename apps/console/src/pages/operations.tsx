@@ -1,44 +1,15 @@
 import { ErrorAlert, Notice } from '../alerts';
 import { useEffect, useState } from 'preact/hooks';
-import { getJson, postJson } from '../api';
+import type { Schemas } from '@app/api-client';
+import { api, unwrap } from '../api';
 import { count, dateTime } from '../format';
-
-interface QueueState {
-  paused: boolean;
-  reason: string | null;
-  since: string | null;
-  note: string | null;
-  paused_by: string | null;
-  backlog: {
-    scheduled: number;
-    scheduled_due_soon: number;
-    pending: number;
-    pending_due: number;
-    claimed: number;
-    at_provider: number;
-    oldest_pending_seconds: number | null;
-  };
-  send_rate: { per_second: number; per_second_last_minute: number; plan_limit_per_second: number };
-  credits: { remaining: number | null; as_of: string | null };
-}
-
-interface FailedCallback {
-  id: string;
-  notification_id: string;
-  message_id: string;
-  event: string;
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  updated_at: string;
-}
 
 /** Often enough to watch a backlog drain, rarely enough to cost the database nothing. */
 export const REFRESH_MS = 3000;
 
 export function OperationsPage() {
-  const [state, setState] = useState<QueueState | null>(null);
-  const [failed, setFailed] = useState<FailedCallback[] | null>(null);
+  const [state, setState] = useState<Schemas['QueueStateView'] | null>(null);
+  const [failed, setFailed] = useState<Schemas['FailedCallbackView'][] | null>(null);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -47,8 +18,8 @@ export function OperationsPage() {
   const refresh = async () => {
     try {
       const [queue, callbacks] = await Promise.all([
-        getJson<QueueState>('/v1/queue'),
-        getJson<{ data: FailedCallback[] }>('/v1/callbacks/failed'),
+        unwrap(api.GET('/v1/queue')),
+        unwrap(api.GET('/v1/callbacks/failed')),
       ]);
       setState(queue);
       setFailed(callbacks.data);
@@ -98,7 +69,9 @@ export function OperationsPage() {
                 </p>
                 <button
                   type="button"
-                  onClick={() => void act(() => postJson('/v1/queue/resume'), 'Sending resumed.')}
+                  onClick={() =>
+                    void act(() => unwrap(api.POST('/v1/queue/resume')), 'Sending resumed.')
+                  }
                 >
                   Resume sending
                 </button>
@@ -110,7 +83,7 @@ export function OperationsPage() {
                 onSubmit={(e) => {
                   e.preventDefault();
                   void act(
-                    () => postJson('/v1/queue/pause', { reason: reason.trim() }),
+                    () => unwrap(api.POST('/v1/queue/pause', { body: { reason: reason.trim() } })),
                     'Sending paused.',
                   ).then(() => setReason(''));
                 }}
@@ -226,7 +199,11 @@ export function OperationsPage() {
                       onClick={() =>
                         void act(
                           () =>
-                            postJson(`/v1/notifications/${c.notification_id}/callbacks/redeliver`),
+                            unwrap(
+                              api.POST('/v1/notifications/{id}/callbacks/redeliver', {
+                                params: { path: { id: c.notification_id } },
+                              }),
+                            ),
                           'Failed callbacks of that notification queued again.',
                         )
                       }

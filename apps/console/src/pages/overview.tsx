@@ -1,31 +1,9 @@
 import { ErrorAlert } from '../alerts';
 import { useEffect, useState } from 'preact/hooks';
-import { getJson, getText, hoursAgo, query } from '../api';
+import type { operations, Schemas } from '@app/api-client';
+import { api, hoursAgo, query, unwrap } from '../api';
 import { type Bucket, DeliveryChart } from '../chart';
 import { count, percent, seconds } from '../format';
-
-interface Figures {
-  total: number;
-  delivered: number;
-  failed: number;
-  expired: number;
-  delivery_rate: number | null;
-  p50_delivery_seconds: number | null;
-  p95_delivery_seconds: number | null;
-  p50_handover_seconds: number | null;
-  p95_handover_seconds: number | null;
-  segments: number;
-}
-
-interface Report {
-  since: string;
-  until: string;
-  team: string | null;
-  template: string | null;
-  rows: (Figures & { hour?: string; day?: string })[];
-  totals: Figures;
-  failures: { error_code: string; failed: number; expired: number }[];
-}
 
 const WINDOWS = {
   '24h': { label: 'Last 24 hours, by hour', hours: 24, group: 'hour' },
@@ -33,33 +11,41 @@ const WINDOWS = {
   '30d': { label: 'Last 30 days, by day', hours: 30 * 24, group: 'day' },
 } as const;
 type WindowName = keyof typeof WINDOWS;
+type ReportQuery = NonNullable<operations['getDeliveryReport']['parameters']['query']>;
 
 export function OverviewPage() {
   const [windowName, setWindowName] = useState<WindowName>('24h');
   const [team, setTeam] = useState('');
   const [template, setTemplate] = useState('');
   const [applied, setApplied] = useState({ windowName, team, template, at: Date.now() });
-  const [report, setReport] = useState<Report | null>(null);
+  const [report, setReport] = useState<Schemas['DeliveryReport'] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const window = WINDOWS[applied.windowName];
-  const params = query({
+  const filters: ReportQuery = {
     since: hoursAgo(window.hours, applied.at),
     until: new Date(applied.at).toISOString(),
     group_by: window.group,
     team: applied.team || undefined,
     template: applied.template || undefined,
-  });
+  };
 
   useEffect(() => {
     setError(null);
-    getJson<Report>(`/v1/reports/delivery?${params}`)
-      .then(setReport)
+    unwrap(api.GET('/v1/reports/delivery', { params: { query: filters } }))
+      // The operation answers JSON or, with format=csv, text: this call asks for JSON.
+      .then((answer) => setReport(typeof answer === 'string' ? null : answer))
       .catch((e: Error) => setError(e.message));
-  }, [params]);
+    // The same filters, whatever the object: ask again only when one of them changes.
+  }, [query(filters)]);
 
   const exportCsv = async () => {
-    const csv = await getText(`/v1/reports/delivery?${params}&format=csv`);
+    const csv = await unwrap(
+      api.GET('/v1/reports/delivery', {
+        params: { query: { ...filters, format: 'csv' } },
+        parseAs: 'text',
+      }),
+    );
     const link = document.createElement('a');
     link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
     link.download = `delivery-${window.group}-${new Date(applied.at).toISOString().slice(0, 16)}.csv`;
