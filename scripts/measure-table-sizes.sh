@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: scripts/measure-table-sizes.sh [messages=1000000]  (PGHOST/PGUSER as for psql; makes, fills, measures and drops notify_sizing_<random>)
 #
-# Sizes of what the service stores per message, for docs/architecture.md "How the design grows".
+# Sizes of what the service stores per message, for docs/capacity.md "What one PostgreSQL holds".
 # Runs the real migrations on a throwaway database, fills it with generate_series in the shape
 # the lifecycle repository writes (one notification per 2 messages, the happy path's 4 timeline
 # rows per message, 3 status callbacks per message whose notification has a callback_url), then
