@@ -1,4 +1,4 @@
-// The module map of the repository, checked in `npm run lint` (docs/architecture.md draws it).
+// The module map of the repository, checked in `npm run lint` (docs/design.md draws it).
 // Each feature folder of the service names the folders it may use; everything else is refused,
 // so dependencies point one way and a new arrow is a decision, not an accident.
 const SRC = '^apps/notification-service/src';
