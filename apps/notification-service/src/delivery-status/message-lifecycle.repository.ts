@@ -15,6 +15,16 @@ import {
   statusesBefore,
   statusListSql,
 } from './message-status';
+import {
+  DISPATCH_COLUMNS,
+  type DispatchRef,
+  type DispatchRow,
+  M_COLUMNS,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  toDispatchRef,
+  toMessage,
+} from './message-row';
 import { boundedError } from './provider-error-code';
 
 /**
@@ -78,13 +88,6 @@ export type ClaimRelease =
   /** Claims whose owner's lease has lapsed: that process is dead. */
   | { ownerLeaseLapsed: true };
 
-export interface DispatchRef {
-  id: string;
-  dispatchSeq: number;
-  priority: number;
-  nextAttemptAt: Date | null;
-}
-
 export interface NewMessage {
   recipient: string;
   body: string;
@@ -104,43 +107,6 @@ export interface StoredNewMessage extends NewMessage {
   id: string;
   notificationId: string;
 }
-
-const COLUMNS = [
-  'id',
-  'notification_id',
-  'recipient',
-  'body',
-  'sender_id',
-  'characters',
-  'encoding',
-  'segments',
-  'status',
-  'priority',
-  'scheduled_at',
-  'expires_at',
-  'next_attempt_at',
-  'dispatch_seq',
-  'attempts',
-  'claimed_at',
-  'claim_token',
-  'claim_owner',
-  'provider_message_id',
-  'credits_used',
-  'credits_remaining',
-  'error_code',
-  'error_message',
-  'submitted_at',
-  'queued_at',
-  'sent_at',
-  'delivered_at',
-  'completed_at',
-  'last_checked_at',
-  'resend_of',
-  'updated_at',
-] as const;
-const MESSAGE_COLUMNS = COLUMNS.join(', ');
-const M_COLUMNS = COLUMNS.map((c) => `m.${c}`).join(', ');
-const DISPATCH_COLUMNS = 'id, dispatch_seq, priority, next_attempt_at';
 
 /** Collects positional parameters while a statement is assembled. */
 class Params {
@@ -164,14 +130,6 @@ export class MessageLifecycleRepository {
     @InjectDataSource() private readonly db: DataSource,
     private readonly metrics: MetricsService,
   ) {}
-
-  async findById(id: string): Promise<Message | null> {
-    const rows: MessageRow[] = await this.db.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1`,
-      [id],
-    );
-    return rows.length ? toMessage(rows[0]) : null;
-  }
 
   /**
    * Stores the messages of a notification just accepted, with their first timeline rows, inside
@@ -530,29 +488,9 @@ export class MessageLifecycleRepository {
     return rows.map(toDispatchRef);
   }
 
-  /**
-   * Pending messages that are due and unclaimed, oldest first: candidates whose job may have been
-   * lost (Redis restart or flush, crash between commit and enqueue). The caller checks the queue.
-   */
-  async findDuePending(dueBefore: Date, limit: number): Promise<DispatchRef[]> {
-    const rows: DispatchRow[] = await this.db.query(
-      `SELECT ${DISPATCH_COLUMNS} FROM messages
-       WHERE status = $3 AND claimed_at IS NULL AND next_attempt_at <= $1
-       ORDER BY next_attempt_at LIMIT $2`,
-      [dueBefore, limit, CLAIMABLE_STATUS],
-    );
-    return rows.map(toDispatchRef);
-  }
-
-  /** Scheduled messages whose time falls before `horizon`: they get their delayed job now. */
-  async findScheduledBefore(horizon: Date, limit: number): Promise<DispatchRef[]> {
-    const rows: DispatchRow[] = await this.db.query(
-      `SELECT ${DISPATCH_COLUMNS} FROM messages
-       WHERE status = $3 AND next_attempt_at <= $1
-       ORDER BY next_attempt_at LIMIT $2`,
-      [horizon, limit, INITIAL_SCHEDULED_STATUS],
-    );
-    return rows.map(toDispatchRef);
+  /** Records a poll of the provider about the message, which starts its next quiet time over. */
+  async markChecked(id: string): Promise<void> {
+    await this.db.query(`UPDATE messages SET last_checked_at = now() WHERE id = $1`, [id]);
   }
 }
 
@@ -581,92 +519,6 @@ function stateConditions(
   if (selector.handedOverBefore !== undefined)
     c.push(`${alias}queued_at < ${p.add(selector.handedOverBefore, '::timestamptz')}`);
   return c;
-}
-
-interface DispatchRow {
-  id: string;
-  dispatch_seq: number;
-  priority: number;
-  next_attempt_at: Date | null;
-}
-
-export interface MessageRow {
-  id: string;
-  notification_id: string;
-  recipient: string;
-  body: string;
-  sender_id: string | null;
-  characters: number;
-  encoding: string;
-  segments: number;
-  status: MessageStatus;
-  priority: number;
-  scheduled_at: Date | null;
-  expires_at: Date | null;
-  next_attempt_at: Date | null;
-  dispatch_seq: number;
-  attempts: number;
-  claimed_at: Date | null;
-  claim_token: string | null;
-  claim_owner: string | null;
-  provider_message_id: string | null;
-  credits_used: number | null;
-  credits_remaining: number | null;
-  error_code: string | null;
-  error_message: string | null;
-  submitted_at: Date;
-  queued_at: Date | null;
-  sent_at: Date | null;
-  delivered_at: Date | null;
-  completed_at: Date | null;
-  last_checked_at: Date | null;
-  resend_of: string | null;
-  updated_at: Date;
-}
-
-export function toMessage(row: MessageRow): Message {
-  const m = new Message();
-  m.id = row.id;
-  m.notificationId = row.notification_id;
-  m.recipient = row.recipient;
-  m.body = row.body;
-  m.senderId = row.sender_id;
-  m.characters = row.characters;
-  m.encoding = row.encoding;
-  m.segments = row.segments;
-  m.status = row.status;
-  m.priority = row.priority;
-  m.scheduledAt = row.scheduled_at;
-  m.expiresAt = row.expires_at;
-  m.nextAttemptAt = row.next_attempt_at;
-  m.dispatchSeq = row.dispatch_seq;
-  m.attempts = row.attempts;
-  m.claimedAt = row.claimed_at;
-  m.claimToken = row.claim_token;
-  m.claimOwner = row.claim_owner;
-  m.providerMessageId = row.provider_message_id;
-  m.creditsUsed = row.credits_used;
-  m.creditsRemaining = row.credits_remaining;
-  m.errorCode = row.error_code;
-  m.errorMessage = row.error_message;
-  m.submittedAt = row.submitted_at;
-  m.queuedAt = row.queued_at;
-  m.sentAt = row.sent_at;
-  m.deliveredAt = row.delivered_at;
-  m.completedAt = row.completed_at;
-  m.lastCheckedAt = row.last_checked_at;
-  m.resendOf = row.resend_of;
-  m.updatedAt = row.updated_at;
-  return m;
-}
-
-function toDispatchRef(row: DispatchRow): DispatchRef {
-  return {
-    id: row.id,
-    dispatchSeq: row.dispatch_seq,
-    priority: row.priority,
-    nextAttemptAt: row.next_attempt_at,
-  };
 }
 
 /** What a timeline row says of a failure (the status callback carries it): never a null message. */

@@ -17,8 +17,6 @@ const TABLE_EXCEPTIONS: Record<string, string> = {
     'the messages search: to move into message-queries (issue #18)',
   'notifications/notifications.repository.ts':
     "a notification's messages and timelines: to move into message-queries (issue #18)",
-  'reconcile/reconcile.repository.ts':
-    'the poll schedule and last_checked_at: to move into message-queries and the lifecycle (issue #18)',
   'sending/worker-lease.repository.ts':
     'a lapsed lease is pruned only when no message still holds a claim of it (one NOT EXISTS)',
 };

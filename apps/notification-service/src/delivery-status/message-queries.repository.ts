@@ -3,12 +3,29 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import {
   CLAIMABLE_STATUS,
+  WITH_PROVIDER_STATUSES,
   INITIAL_SCHEDULED_STATUS,
   type MessageStatus,
   STATUS_SQL,
   statusListSql,
   UNFINISHED_STATUSES,
 } from './message-status';
+import {
+  DISPATCH_COLUMNS,
+  type DispatchRef,
+  type DispatchRow,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  toDispatchRef,
+  toMessage,
+} from './message-row';
+import type { Message } from './entities/message.entity';
+
+/** A message the provider holds, due a poll about its status. */
+export interface PollDue {
+  id: string;
+  providerMessageId: string;
+}
 
 /** Every unfinished message counted once, as both GET /v1/queue and the /metrics gauges see it. */
 export interface Backlog {
@@ -41,6 +58,73 @@ const SCHEDULED = `status = ${STATUS_SQL[INITIAL_SCHEDULED_STATUS]}`;
 @Injectable()
 export class MessageQueriesRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async findById(id: string): Promise<Message | null> {
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1`,
+      [id],
+    );
+    return rows.length ? toMessage(rows[0]) : null;
+  }
+
+  /**
+   * Pending messages that are due and unclaimed, oldest first: candidates whose job may have been
+   * lost (Redis restart or flush, crash between commit and enqueue). The caller checks the queue.
+   */
+  async findDuePending(dueBefore: Date, limit: number): Promise<DispatchRef[]> {
+    const rows: DispatchRow[] = await this.db.query(
+      `SELECT ${DISPATCH_COLUMNS} FROM messages
+       WHERE status = $3 AND claimed_at IS NULL AND next_attempt_at <= $1
+       ORDER BY next_attempt_at LIMIT $2`,
+      [dueBefore, limit, CLAIMABLE_STATUS],
+    );
+    return rows.map(toDispatchRef);
+  }
+
+  /** Scheduled messages whose time falls before `horizon`: they get their delayed job now. */
+  async findScheduledBefore(horizon: Date, limit: number): Promise<DispatchRef[]> {
+    const rows: DispatchRow[] = await this.db.query(
+      `SELECT ${DISPATCH_COLUMNS} FROM messages
+       WHERE status = $3 AND next_attempt_at <= $1
+       ORDER BY next_attempt_at LIMIT $2`,
+      [horizon, limit, INITIAL_SCHEDULED_STATUS],
+    );
+    return rows.map(toDispatchRef);
+  }
+
+  /**
+   * Messages the provider holds that are due a poll, most overdue first. With `first` the quiet
+   * time before the first poll, a message last changed at `t` is polled once each time its
+   * quiet time passes 1, 2, 5, 15 and 60 × `first`, then every 60 × `first` (all relative
+   * to `t`, so a status change starts the schedule over): due when it was not checked since the
+   * latest point passed.
+   */
+  async findDueForPoll(now: Date, first: number, limit: number): Promise<PollDue[]> {
+    const rows: { id: string; provider_message_id: string }[] = await this.db.query(
+      `SELECT m.id, m.provider_message_id
+       FROM messages m
+       CROSS JOIN LATERAL (
+         SELECT extract(epoch FROM ($1::timestamptz - m.updated_at)) * 1000 AS quiet_ms
+       ) q
+       CROSS JOIN LATERAL (
+         SELECT CASE
+           WHEN q.quiet_ms >= 60 * $2 THEN 60 * $2 * floor(q.quiet_ms / (60 * $2))
+           WHEN q.quiet_ms >= 15 * $2 THEN 15 * $2
+           WHEN q.quiet_ms >= 5 * $2 THEN 5 * $2
+           WHEN q.quiet_ms >= 2 * $2 THEN 2 * $2
+           ELSE $2::double precision
+         END AS point_ms
+       ) p
+       WHERE m.status = ANY($4::text[]) AND m.provider_message_id IS NOT NULL
+         AND m.updated_at <= $1::timestamptz - $2 * interval '1 millisecond'
+         AND (m.last_checked_at IS NULL
+              OR m.last_checked_at < m.updated_at + p.point_ms * interval '1 millisecond')
+       ORDER BY m.updated_at + p.point_ms * interval '1 millisecond'
+       LIMIT $3`,
+      [now, first, limit, WITH_PROVIDER_STATUSES],
+    );
+    return rows.map((r) => ({ id: r.id, providerMessageId: r.provider_message_id }));
+  }
 
   /**
    * One pass over the unfinished messages only (the partial indexes on scheduled/pending and

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
 import { ProviderModule } from '../provider';
-import { ReconcileRepository } from './reconcile.repository';
 import { ReconcileService } from './reconcile.service';
 
 @Module({
   imports: [DeliveryStatusModule, ProviderModule],
-  providers: [ReconcileRepository, ReconcileService],
+  providers: [ReconcileService],
   exports: [ReconcileService],
 })
 export class ReconcileModule {}

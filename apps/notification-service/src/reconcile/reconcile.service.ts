@@ -3,10 +3,10 @@ import { LOCKS } from '../common/exclusive';
 import { PeriodicJobs } from '../common/periodic-jobs';
 import { AppConfig } from '../config/app-config';
 import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
+import { MessageQueriesRepository } from '../delivery-status/message-queries.repository';
 import { WITH_PROVIDER_STATUSES } from '../delivery-status/message-status';
 import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
 import { ProviderGateway, SmsProviderError } from '../provider';
-import { ReconcileRepository } from './reconcile.repository';
 
 const INTERVAL = 'reconcile';
 /** Parked events older than this belong to messages we will never know (another system's). */
@@ -24,7 +24,7 @@ export class ReconcileService {
 
   constructor(
     jobs: PeriodicJobs,
-    private readonly repository: ReconcileRepository,
+    private readonly queries: MessageQueriesRepository,
     private readonly updates: ProviderUpdatesService,
     private readonly lifecycle: MessageLifecycleRepository,
     private readonly gateway: ProviderGateway,
@@ -46,10 +46,14 @@ export class ReconcileService {
     await this.updates.pruneParked(new Date(now - PARKED_RETENTION_MS));
 
     let polled = 0;
-    for (const message of await this.repository.findDue(new Date(now), staleAfterMs, batchSize)) {
+    for (const message of await this.queries.findDueForPoll(
+      new Date(now),
+      staleAfterMs,
+      batchSize,
+    )) {
       const result = await this.poll(message.providerMessageId);
       if (result === 'no_budget') break;
-      await this.repository.markChecked(message.id);
+      await this.lifecycle.markChecked(message.id);
       polled++;
     }
     const { changed } = await this.lifecycle.transition(

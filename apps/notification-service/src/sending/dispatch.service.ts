@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { JobOptions, Queue } from 'bull';
 import { withoutJob } from '../common/queue-jobs';
 import type { Message } from '../delivery-status/entities/message.entity';
-import type { DispatchRef } from '../delivery-status/message-lifecycle.repository';
+import type { DispatchRef } from '../delivery-status/message-row';
 import { AppConfig } from '../config/app-config';
 import { currentRequestId } from '../logging/log-context';
 import { MetricsService } from '../metrics/metrics.service';

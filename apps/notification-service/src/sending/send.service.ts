@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { retryDelayMs } from '../common/retry-policy';
 import { sleep } from '../common/sleep';
 import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
+import { MessageQueriesRepository } from '../delivery-status/message-queries.repository';
 import { UNSENT_STATUSES } from '../delivery-status/message-status';
 import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
 import { runWithLogContext } from '../logging/log-context';
@@ -31,6 +32,7 @@ export class SendService {
 
   constructor(
     private readonly lifecycle: MessageLifecycleRepository,
+    private readonly queries: MessageQueriesRepository,
     private readonly lease: WorkerLease,
     private readonly gateway: ProviderGateway,
     private readonly dispatch: DispatchService,
@@ -42,7 +44,7 @@ export class SendService {
   ) {}
 
   async handle(job: SendJobData): Promise<void> {
-    const found = await this.lifecycle.findById(job.messageId);
+    const found = await this.queries.findById(job.messageId);
     if (!found) return;
     await runWithLogContext({ notification_id: found.notificationId }, () =>
       this.handleMessage(found, job),
@@ -76,7 +78,7 @@ export class SendService {
     const token = randomUUID();
     const claimed = await this.lifecycle.claim(message.id, token, this.lease.id);
     if (!claimed) {
-      const current = await this.lifecycle.findById(message.id);
+      const current = await this.queries.findById(message.id);
       if (current && current.status === 'pending' && !current.claimedAt && isExpired(current)) {
         await this.expire(current);
       }

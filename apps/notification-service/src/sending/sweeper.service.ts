@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { LOCKS } from '../common/exclusive';
 import { PeriodicJobs } from '../common/periodic-jobs';
 import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
+import { MessageQueriesRepository } from '../delivery-status/message-queries.repository';
 import { UNSENT_STATUSES } from '../delivery-status/message-status';
 import { DispatchService } from './dispatch.service';
 import { WorkerLeaseRepository } from './worker-lease.repository';
@@ -28,6 +29,7 @@ export class SweeperService {
   constructor(
     jobs: PeriodicJobs,
     private readonly lifecycle: MessageLifecycleRepository,
+    private readonly queries: MessageQueriesRepository,
     private readonly leases: WorkerLeaseRepository,
     private readonly lease: WorkerLease,
     private readonly dispatch: DispatchService,
@@ -105,13 +107,13 @@ export class SweeperService {
     const expired = expiredRows.length;
 
     const scheduled = await this.dispatch.ensureQueued(
-      await this.lifecycle.findScheduledBefore(
+      await this.queries.findScheduledBefore(
         new Date(now + this.config.schedule.scheduleLookaheadMs),
         BATCH,
       ),
     );
     const recovered = await this.dispatch.ensureQueued(
-      await this.lifecycle.findDuePending(new Date(now - GRACE_MS), BATCH),
+      await this.queries.findDuePending(new Date(now - GRACE_MS), BATCH),
     );
     if (recovered) this.logger.warn(`Re-enqueued ${recovered} message(s) whose job was missing`);
 

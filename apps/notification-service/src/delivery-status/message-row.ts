@@ -1,0 +1,140 @@
+import { Message } from './entities/message.entity';
+import type { MessageStatus } from './message-status';
+
+/*
+ * The one mapping of a `messages` row: the column list every statement returns and the function
+ * that turns the row into a Message. A new column is added here (and in the migration) once.
+ */
+
+/** Every column of a message row, in the one order the statements below return them in. */
+const COLUMNS = [
+  'id',
+  'notification_id',
+  'recipient',
+  'body',
+  'sender_id',
+  'characters',
+  'encoding',
+  'segments',
+  'status',
+  'priority',
+  'scheduled_at',
+  'expires_at',
+  'next_attempt_at',
+  'dispatch_seq',
+  'attempts',
+  'claimed_at',
+  'claim_token',
+  'claim_owner',
+  'provider_message_id',
+  'credits_used',
+  'credits_remaining',
+  'error_code',
+  'error_message',
+  'submitted_at',
+  'queued_at',
+  'sent_at',
+  'delivered_at',
+  'completed_at',
+  'last_checked_at',
+  'resend_of',
+  'updated_at',
+] as const;
+export const MESSAGE_COLUMNS = COLUMNS.join(', ');
+/** The same list qualified for a statement that names the row `m`. */
+export const M_COLUMNS = COLUMNS.map((c) => `m.${c}`).join(', ');
+/** What the dispatcher needs to (re)enqueue a message's job. */
+export const DISPATCH_COLUMNS = 'id, dispatch_seq, priority, next_attempt_at';
+
+export interface DispatchRef {
+  id: string;
+  dispatchSeq: number;
+  priority: number;
+  nextAttemptAt: Date | null;
+}
+
+export interface DispatchRow {
+  id: string;
+  dispatch_seq: number;
+  priority: number;
+  next_attempt_at: Date | null;
+}
+
+export interface MessageRow {
+  id: string;
+  notification_id: string;
+  recipient: string;
+  body: string;
+  sender_id: string | null;
+  characters: number;
+  encoding: string;
+  segments: number;
+  status: MessageStatus;
+  priority: number;
+  scheduled_at: Date | null;
+  expires_at: Date | null;
+  next_attempt_at: Date | null;
+  dispatch_seq: number;
+  attempts: number;
+  claimed_at: Date | null;
+  claim_token: string | null;
+  claim_owner: string | null;
+  provider_message_id: string | null;
+  credits_used: number | null;
+  credits_remaining: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  submitted_at: Date;
+  queued_at: Date | null;
+  sent_at: Date | null;
+  delivered_at: Date | null;
+  completed_at: Date | null;
+  last_checked_at: Date | null;
+  resend_of: string | null;
+  updated_at: Date;
+}
+
+export function toMessage(row: MessageRow): Message {
+  const m = new Message();
+  m.id = row.id;
+  m.notificationId = row.notification_id;
+  m.recipient = row.recipient;
+  m.body = row.body;
+  m.senderId = row.sender_id;
+  m.characters = row.characters;
+  m.encoding = row.encoding;
+  m.segments = row.segments;
+  m.status = row.status;
+  m.priority = row.priority;
+  m.scheduledAt = row.scheduled_at;
+  m.expiresAt = row.expires_at;
+  m.nextAttemptAt = row.next_attempt_at;
+  m.dispatchSeq = row.dispatch_seq;
+  m.attempts = row.attempts;
+  m.claimedAt = row.claimed_at;
+  m.claimToken = row.claim_token;
+  m.claimOwner = row.claim_owner;
+  m.providerMessageId = row.provider_message_id;
+  m.creditsUsed = row.credits_used;
+  m.creditsRemaining = row.credits_remaining;
+  m.errorCode = row.error_code;
+  m.errorMessage = row.error_message;
+  m.submittedAt = row.submitted_at;
+  m.queuedAt = row.queued_at;
+  m.sentAt = row.sent_at;
+  m.deliveredAt = row.delivered_at;
+  m.completedAt = row.completed_at;
+  m.lastCheckedAt = row.last_checked_at;
+  m.resendOf = row.resend_of;
+  m.updatedAt = row.updated_at;
+  return m;
+}
+
+export function toDispatchRef(row: DispatchRow): DispatchRef {
+  return {
+    id: row.id,
+    dispatchSeq: row.dispatch_seq,
+    priority: row.priority,
+    nextAttemptAt: row.next_attempt_at,
+  };
+}

@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { createDatabase, dropDatabase } from '../../tools/stack/database';
+import { databasePrefix, databaseUrl, PG_ADMIN_URL, templateDatabase } from '../support/test-env';
+import { databaseOptions } from '../../apps/notification-service/src/database/database-options';
+import { MessageLifecycleRepository } from '../../apps/notification-service/src/delivery-status/message-lifecycle.repository';
+import { MessageQueriesRepository } from '../../apps/notification-service/src/delivery-status/message-queries.repository';
+import { MetricsService } from '../../apps/notification-service/src/metrics/metrics.service';
+
+const MINUTE = 60_000;
+
+/** The named reads of messages against a real PostgreSQL database (a clone of the migrated template). */
+describe(MessageQueriesRepository.name, () => {
+  const name = `${databasePrefix()}_mq_${randomBytes(4).toString('hex')}`;
+  let db: DataSource;
+  let queries: MessageQueriesRepository;
+  let lifecycle: MessageLifecycleRepository;
+  const now = new Date('2026-06-01T12:00:00Z');
+
+  beforeAll(async () => {
+    await createDatabase(PG_ADMIN_URL, name, templateDatabase());
+    db = new DataSource(databaseOptions(databaseUrl(name)));
+    await db.initialize();
+    queries = new MessageQueriesRepository(db);
+    lifecycle = new MessageLifecycleRepository(db, new MetricsService());
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await dropDatabase(PG_ADMIN_URL, name);
+  });
+  beforeEach(() => db.query(`DELETE FROM messages`));
+
+  async function notification(): Promise<string> {
+    const [n] = await db.query<{ id: string }[]>(
+      `INSERT INTO notifications (team, template_key, template_version, priority, recipient_count)
+       VALUES ('alpha', 'tpl', 1, 'normal', 1) RETURNING id`,
+    );
+    return n.id;
+  }
+
+  /** A handed-over message quiet for `quietMin`, last polled `checkedMin` ago (or never). */
+  async function message(quietMin: number, checkedMin: number | null, status = 'queued') {
+    const at = (min: number | null) =>
+      min === null ? null : new Date(now.getTime() - min * MINUTE);
+    const [m] = await db.query<{ id: string }[]>(
+      `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+                             status, priority, provider_message_id, updated_at, last_checked_at)
+       VALUES ($1, '+14155550100', 'x', 1, 'GSM-7', 1, $2, 2, $3, $4, $5) RETURNING id`,
+      [
+        await notification(),
+        status,
+        `msg_${randomBytes(4).toString('hex')}`,
+        at(quietMin),
+        at(checkedMin),
+      ],
+    );
+    return m.id;
+  }
+
+  const due = async () =>
+    new Set((await queries.findDueForPoll(now, MINUTE, 100)).map((m) => m.id));
+
+  describe('the poll schedule: first after a minute of silence, then 2, 5, 15, 60 min, hourly', () => {
+    it('polls first after a minute of silence, not before', async () => {
+      const quiet59s = await message(59 / 60, null);
+      const quiet61s = await message(61 / 60, null);
+      const found = await due();
+      expect(found.has(quiet61s)).toBe(true);
+      expect(found.has(quiet59s)).toBe(false);
+    });
+
+    it.each([
+      // quiet for, last checked ago, due?
+      [1.5, 0.4, false], // polled at 1.1 min: next at 2
+      [2.1, 0.9, true], // polled at 1.2 min: 2 has passed
+      [4.5, 2, false], // polled at 2.5: next at 5
+      [5.5, 1, true], // polled at 4.5: 5 has passed
+      [14, 8, false], // polled at 6: next at 15
+      [16, 2, true], // polled at 14: 15 has passed
+      [59, 40, false], // polled at 19: next at 60
+      [61, 10, true], // polled at 51: 60 has passed
+      [119, 50, false], // polled at 69: next at 120
+      [121, 50, true], // polled at 71: 120 has passed
+    ])('quiet %d min, checked %d min ago: due %s', async (quiet, checked, expected) => {
+      const id = await message(quiet, checked);
+      expect((await due()).has(id)).toBe(expected);
+    });
+
+    it('leaves out messages without a provider id or in a final state', async () => {
+      const delivered = await message(10, null, 'delivered');
+      const found = await due();
+      expect(found.has(delivered)).toBe(false);
+    });
+
+    it('puts the most overdue first and honours the limit', async () => {
+      const recent = await message(1.5, null);
+      const old = await message(30, null);
+      const first = await queries.findDueForPoll(now, MINUTE, 1);
+      expect(first.map((m) => m.id)).toEqual([old]);
+      expect((await due()).has(recent)).toBe(true);
+    });
+    it('is not due again once the lifecycle records the poll', async () => {
+      const quiet = await message(10, null);
+      await db.query(
+        `UPDATE messages SET updated_at = now() - interval '10 minutes' WHERE id = $1`,
+        [quiet],
+      );
+      const polled = new Date();
+      expect((await queries.findDueForPoll(polled, MINUTE, 100)).map((m) => m.id)).toContain(quiet);
+      await lifecycle.markChecked(quiet);
+      expect((await queries.findDueForPoll(polled, MINUTE, 100)).map((m) => m.id)).not.toContain(
+        quiet,
+      );
+    });
+  });
+
+  describe('backlog', () => {
+    /** A message in `status`, due `dueInMin` from now (negative: overdue). */
+    async function waiting(status: string, dueInMin: number, claimed = false) {
+      await db.query(
+        `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+                               status, priority, next_attempt_at, claimed_at)
+         VALUES ($1, '+14155550100', 'x', 1, 'GSM-7', 1, $2, 2,
+                 now() + $3 * interval '1 minute', CASE WHEN $4 THEN now() END)`,
+        [await notification(), status, dueInMin, claimed],
+      );
+    }
+
+    it('counts each unfinished status once, a claimed message still pending', async () => {
+      await waiting('scheduled', 30);
+      await waiting('scheduled', 2);
+      await waiting('scheduled', -5);
+      await waiting('pending', -3);
+      await waiting('pending', 10);
+      await waiting('pending', -1, true);
+      await message(1, null, 'queued');
+      await message(1, null, 'sent');
+      await message(1, null, 'delivered');
+
+      const backlog = await queries.backlog(5 * MINUTE);
+      expect(backlog.byStatus).toEqual({ scheduled: 3, pending: 3, queued: 1, sent: 1 });
+      expect(backlog.scheduledDueSoon).toBe(2);
+      expect(backlog.pendingDue).toBe(1);
+      expect(backlog.claimed).toBe(1);
+      expect(backlog.oldestPendingSeconds).toBeGreaterThanOrEqual(3 * 60);
+      expect(backlog.oldestPendingSeconds).toBeLessThan(4 * 60);
+      expect(backlog.scheduledOverdueSeconds).toBeGreaterThanOrEqual(5 * 60);
+      expect(backlog.scheduledOverdueSeconds).toBeLessThan(6 * 60);
+    });
+
+    it('answers zeros and no ages for an empty backlog', async () => {
+      await message(1, null, 'delivered');
+      const backlog = await queries.backlog();
+      expect(backlog.byStatus).toEqual({ scheduled: 0, pending: 0, queued: 0, sent: 0 });
+      expect(backlog.oldestPendingSeconds).toBeNull();
+      expect(backlog.scheduledOverdueSeconds).toBeNull();
+      expect(backlog.creditsRemaining).toBeNull();
+    });
+  });
+
+  it('finds a message by id, with every column mapped, or null', async () => {
+    const id = await message(1, null);
+    const found = await queries.findById(id);
+    expect(found).toMatchObject({ id, status: 'queued', recipient: '+14155550100', segments: 1 });
+    expect(await queries.findById('00000000-0000-4000-8000-000000000000')).toBeNull();
+  });
+});
