@@ -13,8 +13,6 @@ const TABLE_EXCEPTIONS: Record<string, string> = {
   'database/migrations/': 'the schema itself: tables, indexes and triggers as they were created',
   'reports/reports.repository.ts':
     "the delivery report's aggregate (GROUP BY over messages joined with notifications); its status sets come from message-status.ts",
-  'messages/messages.repository.ts':
-    'the messages search: to move into message-queries (issue #18)',
   'notifications/notifications.repository.ts':
     "a notification's messages and timelines: to move into message-queries (issue #18)",
   'sending/worker-lease.repository.ts':

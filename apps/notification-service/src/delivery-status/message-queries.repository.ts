@@ -20,6 +20,13 @@ import {
   toMessage,
 } from './message-row';
 import type { Message } from './entities/message.entity';
+import {
+  type EventRow,
+  MAX_TIMELINE_EVENTS,
+  type MessageListRow,
+  type MessageQuery,
+  searchConditions,
+} from './message-search';
 
 /** A message the provider holds, due a poll about its status. */
 export interface PollDue {
@@ -124,6 +131,57 @@ export class MessageQueriesRepository {
       [now, first, limit, WITH_PROVIDER_STATUSES],
     );
     return rows.map((r) => ({ id: r.id, providerMessageId: r.provider_message_id }));
+  }
+
+  /** Newest first, keyset-paged on (submitted_at, id). */
+  async search(query: MessageQuery, limit: number): Promise<MessageListRow[]> {
+    const { where, params } = searchConditions(query);
+    params.push(limit);
+    return this.db.query(
+      `SELECT m.id, m.notification_id, n.team, n.template_key, n.reference, m.recipient, m.status,
+         m.provider_message_id, m.error_code, m.error_message, m.attempts, m.segments,
+         m.submitted_at, to_char(m.submitted_at AT TIME ZONE 'UTC',
+           'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at,
+         m.queued_at, m.delivered_at, m.completed_at, m.resend_of, r.id AS resent_as
+       FROM messages m
+       JOIN notifications n ON n.id = m.notification_id
+       LEFT JOIN messages r ON r.resend_of = m.id
+       WHERE ${where.join(' AND ')}
+       ORDER BY m.submitted_at DESC, m.id DESC
+       LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  async countMatching(query: MessageQuery): Promise<number> {
+    const { where, params } = searchConditions(query);
+    const rows: { n: number }[] = await this.db.query(
+      `SELECT count(*)::int AS n FROM messages m JOIN notifications n ON n.id = m.notification_id
+       WHERE ${where.join(' AND ')}`,
+      params,
+    );
+    return rows[0].n;
+  }
+
+  /** Ids only, oldest first: the order a bulk resend sends them in. */
+  async idsMatching(query: MessageQuery, limit: number): Promise<string[]> {
+    const { where, params } = searchConditions(query);
+    params.push(limit);
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT m.id FROM messages m JOIN notifications n ON n.id = m.notification_id
+       WHERE ${where.join(' AND ')} ORDER BY m.submitted_at, m.id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Oldest first, at most MAX_TIMELINE_EVENTS (a message has at most 6 today). */
+  timeline(messageId: string): Promise<EventRow[]> {
+    return this.db.query(
+      `SELECT type, status, source, occurred_at, details FROM message_events
+       WHERE message_id = $1 ORDER BY id LIMIT $2`,
+      [messageId, MAX_TIMELINE_EVENTS],
+    );
   }
 
   /**

@@ -3,7 +3,7 @@ import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } fro
 import { IsIsoInstant } from '../common/iso-instant';
 import { MESSAGE_STATUSES } from '../delivery-status/message-status';
 import { TEMPLATE_KEY_PATTERN } from '../templates/templates.dto';
-import { MAX_TIMELINE_EVENTS } from './messages.repository';
+import { MAX_TIMELINE_EVENTS } from '../delivery-status/message-search';
 
 /** Same rule as intake: numbers are stored in strict E.164, so a search compares exactly. */
 export const E164 = /^\+[1-9]\d{6,14}$/;

@@ -2,12 +2,11 @@ import { Module } from '@nestjs/common';
 import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
 import { SendQueueModule } from '../sending/send-queue.module';
 import { MessagesController } from './messages.controller';
-import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
 
 @Module({
   imports: [DeliveryStatusModule, SendQueueModule],
   controllers: [MessagesController],
-  providers: [MessagesRepository, MessagesService],
+  providers: [MessagesService],
 })
 export class MessagesModule {}

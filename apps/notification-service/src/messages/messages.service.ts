@@ -3,6 +3,8 @@ import type { Principal } from '../auth/scopes';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
 import { parseInstant } from '../common/iso-instant';
 import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
+import { MessageQueriesRepository } from '../delivery-status/message-queries.repository';
+import type { MessageListRow, MessageQuery } from '../delivery-status/message-search';
 import { maskPhone, maskPhonesIn } from '../logging/mask';
 import { DispatchService } from '../sending/dispatch.service';
 import {
@@ -16,7 +18,6 @@ import {
   type ResendResult,
   type SearchMessagesQuery,
 } from './messages.dto';
-import { type MessageListRow, type MessageQuery, MessagesRepository } from './messages.repository';
 
 /** One bulk call resends at most this many; `remaining` tells the caller to call again. */
 export const MAX_BULK_RESEND = 1000;
@@ -27,7 +28,7 @@ export class MessagesService {
   private readonly logger = new Logger(MessagesService.name);
 
   constructor(
-    private readonly messages: MessagesRepository,
+    private readonly messages: MessageQueriesRepository,
     private readonly lifecycle: MessageLifecycleRepository,
     private readonly dispatch: DispatchService,
   ) {}
@@ -37,7 +38,7 @@ export class MessagesService {
     if (limit < 1 || limit > 200) {
       throw new UnprocessableError('invalid_limit', 'limit must be between 1 and 200');
     }
-    const rows = await this.messages.find(
+    const rows = await this.messages.search(
       {
         ...filterOf(principal, query),
         to: query.to,
@@ -58,7 +59,7 @@ export class MessagesService {
 
   async get(principal: Principal, id: string): Promise<MessageDetail> {
     const row = await this.findVisible(principal, id);
-    const events = await this.messages.events(row.id);
+    const events = await this.messages.timeline(row.id);
     return {
       ...toSummary(row),
       events: events.map((e) => ({
@@ -114,11 +115,11 @@ export class MessagesService {
     }
     const query: MessageQuery = { ...filterOf(principal, dto), notResent: true };
     query.statuses = dto.status === undefined ? RESENDABLE_STATUSES : [dto.status];
-    const matched = await this.messages.count(query);
+    const matched = await this.messages.countMatching(query);
     if (dto.dry_run === true) {
       return { matched, resent: 0, remaining: matched, dry_run: true };
     }
-    const ids = await this.messages.ids(query, MAX_BULK_RESEND);
+    const ids = await this.messages.idsMatching(query, MAX_BULK_RESEND);
     const created = await this.createAndDispatch(principal, ids);
     return {
       matched,
@@ -140,7 +141,7 @@ export class MessagesService {
   /** Another team's message is reported as missing, not forbidden: ids don't leak. */
   private async findVisible(principal: Principal, id: string): Promise<MessageListRow> {
     const [row] = UUID.test(id)
-      ? await this.messages.find({ team: principal.isAdmin ? null : principal.team, id }, 1)
+      ? await this.messages.search({ team: principal.isAdmin ? null : principal.team, id }, 1)
       : [];
     if (!row) throw new NotFoundError('message_not_found', `No message with id ${id}`);
     return row;

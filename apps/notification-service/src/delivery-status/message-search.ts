@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+/*
+ * The search over messages for people looking for one (GET /v1/messages, one message, bulk
+ * resend): the filter, the row it lists and the timeline it shows. Every value reaches SQL as a
+ * parameter.
+ */
 
 export interface MessageQuery {
   /** null: every team (admin keys). */
@@ -58,64 +60,8 @@ export interface EventRow {
  */
 export const MAX_TIMELINE_EVENTS = 100;
 
-/** Read side of messages for people looking for one: search, one message's timeline, counts. */
-@Injectable()
-export class MessagesRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
-
-  /** Newest first, keyset-paged on (submitted_at, id). */
-  async find(query: MessageQuery, limit: number): Promise<MessageListRow[]> {
-    const { where, params } = conditions(query);
-    params.push(limit);
-    return this.db.query(
-      `SELECT m.id, m.notification_id, n.team, n.template_key, n.reference, m.recipient, m.status,
-         m.provider_message_id, m.error_code, m.error_message, m.attempts, m.segments,
-         m.submitted_at, to_char(m.submitted_at AT TIME ZONE 'UTC',
-           'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at,
-         m.queued_at, m.delivered_at, m.completed_at, m.resend_of, r.id AS resent_as
-       FROM messages m
-       JOIN notifications n ON n.id = m.notification_id
-       LEFT JOIN messages r ON r.resend_of = m.id
-       WHERE ${where.join(' AND ')}
-       ORDER BY m.submitted_at DESC, m.id DESC
-       LIMIT $${params.length}`,
-      params,
-    );
-  }
-
-  async count(query: MessageQuery): Promise<number> {
-    const { where, params } = conditions(query);
-    const rows: { n: number }[] = await this.db.query(
-      `SELECT count(*)::int AS n FROM messages m JOIN notifications n ON n.id = m.notification_id
-       WHERE ${where.join(' AND ')}`,
-      params,
-    );
-    return rows[0].n;
-  }
-
-  /** Ids only, oldest first: the order a bulk resend sends them in. */
-  async ids(query: MessageQuery, limit: number): Promise<string[]> {
-    const { where, params } = conditions(query);
-    params.push(limit);
-    const rows: { id: string }[] = await this.db.query(
-      `SELECT m.id FROM messages m JOIN notifications n ON n.id = m.notification_id
-       WHERE ${where.join(' AND ')} ORDER BY m.submitted_at, m.id LIMIT $${params.length}`,
-      params,
-    );
-    return rows.map((row) => row.id);
-  }
-
-  /** Oldest first, at most MAX_TIMELINE_EVENTS (a message has at most 6 today). */
-  events(messageId: string): Promise<EventRow[]> {
-    return this.db.query(
-      `SELECT type, status, source, occurred_at, details FROM message_events
-       WHERE message_id = $1 ORDER BY id LIMIT $2`,
-      [messageId, MAX_TIMELINE_EVENTS],
-    );
-  }
-}
-
-function conditions(query: MessageQuery): { where: string[]; params: unknown[] } {
+/** WHERE conditions (over `messages m JOIN notifications n`) and their parameters. */
+export function searchConditions(query: MessageQuery): { where: string[]; params: unknown[] } {
   const params: unknown[] = [];
   const where: string[] = ['true'];
   const add = (sql: (ref: string) => string, value: unknown) => {
