@@ -21,12 +21,12 @@ import {
 } from './message-row';
 import type { Message } from './entities/message.entity';
 import {
-  type EventRow,
   MAX_TIMELINE_EVENTS,
   type MessageListRow,
   type MessageQuery,
   searchConditions,
 } from './message-search';
+import type { TimelineEvent } from './message-timeline';
 
 /** A message the provider holds, due a poll about its status. */
 export interface PollDue {
@@ -176,12 +176,19 @@ export class MessageQueriesRepository {
   }
 
   /** Oldest first, at most MAX_TIMELINE_EVENTS (a message has at most 6 today). */
-  timeline(messageId: string): Promise<EventRow[]> {
-    return this.db.query(
+  async timeline(messageId: string): Promise<TimelineEvent[]> {
+    const rows: EventRow[] = await this.db.query(
       `SELECT type, status, source, occurred_at, details FROM message_events
        WHERE message_id = $1 ORDER BY id LIMIT $2`,
       [messageId, MAX_TIMELINE_EVENTS],
     );
+    return rows.map((row) => ({
+      type: row.type,
+      status: row.status,
+      source: row.source,
+      occurredAt: row.occurred_at,
+      details: row.details,
+    }));
   }
 
   /**
@@ -248,3 +255,11 @@ type BacklogRow = Partial<Record<MessageStatus, number>> & {
   credits_remaining: number | null;
   credits_as_of: Date | null;
 };
+
+interface EventRow {
+  type: string;
+  status: string | null;
+  source: string;
+  occurred_at: Date;
+  details: Record<string, unknown> | null;
+}

@@ -46,14 +46,6 @@ export interface MessageListRow {
   resent_as: string | null;
 }
 
-export interface EventRow {
-  type: string;
-  status: string | null;
-  source: string;
-  occurred_at: Date;
-  details: Record<string, unknown> | null;
-}
-
 /**
  * Timeline rows one message answer lists. A message has at most 6 today (its first row, four
  * forward status changes, `resent`); the bound keeps the read bounded whatever is added later.

@@ -5,6 +5,7 @@ import { parseInstant } from '../common/iso-instant';
 import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
 import { MessageQueriesRepository } from '../delivery-status/message-queries.repository';
 import type { MessageListRow, MessageQuery } from '../delivery-status/message-search';
+import { toTimelineEntry } from '../delivery-status/message-timeline';
 import { maskPhone, maskPhonesIn } from '../logging/mask';
 import { DispatchService } from '../sending/dispatch.service';
 import {
@@ -62,13 +63,7 @@ export class MessagesService {
     const events = await this.messages.timeline(row.id);
     return {
       ...toSummary(row),
-      events: events.map((e) => ({
-        type: e.type,
-        status: e.status,
-        source: e.source,
-        occurred_at: e.occurred_at.toISOString(),
-        details: e.details,
-      })),
+      events: events.map(toTimelineEntry),
     };
   }
 

@@ -13,6 +13,7 @@ import { TemplatesService } from '../templates/templates.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../delivery-status/entities/message.entity';
 import type { MessageEvent } from '../delivery-status/entities/message-event.entity';
+import { type TimelineEvent, toTimelineEntry } from '../delivery-status/message-timeline';
 import { withoutCredentials } from './callback-url';
 import {
   buildIntakeRecord,
@@ -325,7 +326,7 @@ function toView(
   };
 }
 
-export function toMessageView(m: Message, events: MessageEvent[]): MessageView {
+export function toMessageView(m: Message, events: readonly TimelineEvent[]): MessageView {
   return {
     id: m.id,
     to: m.recipient,
@@ -342,13 +343,7 @@ export function toMessageView(m: Message, events: MessageEvent[]): MessageView {
     sent_at: iso(m.sentAt),
     delivered_at: iso(m.deliveredAt),
     updated_at: m.updatedAt.toISOString(),
-    events: events.map((e) => ({
-      type: e.type,
-      status: e.status,
-      source: e.source,
-      occurred_at: e.occurredAt.toISOString(),
-      details: e.details,
-    })),
+    events: events.map(toTimelineEntry),
   };
 }
 
