@@ -188,14 +188,15 @@ describe(CallbacksRepository.name, () => {
   it('records an attempt once: a second record of the same attempt changes nothing', async () => {
     const n = await notification();
     const id = await statusChange(await message(n));
-    await callbacks.recordFailure(id, 0, failure(false));
-    // Bull ran the same job twice: the attempts count it read is stale now.
-    await callbacks.recordFailure(id, 0, failure(false));
-    await callbacks.recordDelivered(id, 0, 200);
+    expect(await callbacks.recordFailure(id, 0, failure(false))).toBe(true);
+    // Bull ran the same job twice: the attempts count it read is stale now, and the sender is
+    // told so (it must neither log the attempt again nor plan another retry).
+    expect(await callbacks.recordFailure(id, 0, failure(false))).toBe(false);
+    expect(await callbacks.recordDelivered(id, 0, 200)).toBe(false);
     expect(await callbacks.findForAttempt(id)).toMatchObject({ status: 'pending', attempts: 1 });
 
-    await callbacks.recordDelivered(id, 1, 204);
-    await callbacks.recordDelivered(id, 1, 200);
+    expect(await callbacks.recordDelivered(id, 1, 204)).toBe(true);
+    expect(await callbacks.recordDelivered(id, 1, 200)).toBe(false);
     const [listed] = await callbacks.listForNotification(n);
     expect(listed).toMatchObject({
       status: 'delivered',

@@ -197,11 +197,15 @@ export class CallbacksRepository {
 
   /** False when the attempt was already recorded (or the delivery is no longer pending). */
   async recordDelivered(id: string, attemptsBefore: number, statusCode: number): Promise<boolean> {
+    // A bare UPDATE … RETURNING comes back from the driver as [rows, count], never empty: the
+    // CTE makes it a SELECT, whose rows say whether this attempt was recorded here.
     const rows: { id: string }[] = await this.db.query(
-      `UPDATE callback_deliveries SET status = 'delivered', attempts = attempts + 1,
-         last_status_code = $3, last_error = NULL, delivered_at = now(), updated_at = now()
-       WHERE id = $1 AND status = 'pending' AND attempts = $2
-       RETURNING id`,
+      `WITH updated AS (
+         UPDATE callback_deliveries SET status = 'delivered', attempts = attempts + 1,
+           last_status_code = $3, last_error = NULL, delivered_at = now(), updated_at = now()
+         WHERE id = $1 AND status = 'pending' AND attempts = $2
+         RETURNING id)
+       SELECT id FROM updated`,
       [id, attemptsBefore, statusCode],
     );
     return rows.length > 0;
@@ -214,11 +218,13 @@ export class CallbacksRepository {
     failure: AttemptFailure,
   ): Promise<boolean> {
     const rows: { id: string }[] = await this.db.query(
-      `UPDATE callback_deliveries SET status = CASE WHEN $5 THEN 'failed' ELSE 'pending' END,
-         attempts = attempts + 1, last_status_code = $3, last_error = $4,
-         next_attempt_at = CASE WHEN $5 THEN next_attempt_at ELSE $6 END, updated_at = now()
-       WHERE id = $1 AND status = 'pending' AND attempts = $2
-       RETURNING id`,
+      `WITH updated AS (
+         UPDATE callback_deliveries SET status = CASE WHEN $5 THEN 'failed' ELSE 'pending' END,
+           attempts = attempts + 1, last_status_code = $3, last_error = $4,
+           next_attempt_at = CASE WHEN $5 THEN next_attempt_at ELSE $6 END, updated_at = now()
+         WHERE id = $1 AND status = 'pending' AND attempts = $2
+         RETURNING id)
+       SELECT id FROM updated`,
       [id, attemptsBefore, failure.statusCode, failure.error, failure.final, failure.nextAttemptAt],
     );
     return rows.length > 0;
