@@ -1,7 +1,5 @@
 import { ApiKey } from '../auth/entities/api-key.entity';
 import { IdempotencyRecord } from '../notifications/entities/idempotency-record.entity';
-import { MessageEvent } from '../delivery-status/entities/message-event.entity';
-import { Message } from '../delivery-status/entities/message.entity';
 import { Notification } from '../notifications/entities/notification.entity';
 import { TemplateVersion } from '../templates/entities/template-version.entity';
 import { Template } from '../templates/entities/template.entity';
@@ -14,15 +12,7 @@ import { MessageSearchResend1764000001100 } from './migrations/1764000001100-mes
 import { QueueState1764000001200 } from './migrations/1764000001200-queue-state';
 import { TemplateNamespaces1764000001330 } from './migrations/1764000001330-template-namespaces';
 
-export const ENTITIES = [
-  ApiKey,
-  Template,
-  TemplateVersion,
-  Notification,
-  Message,
-  MessageEvent,
-  IdempotencyRecord,
-];
+export const ENTITIES = [ApiKey, Template, TemplateVersion, Notification, IdempotencyRecord];
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service';
-import type { EventSource } from './entities/message-event.entity';
-import { Message } from './entities/message.entity';
+import type { EventSource } from './message';
+import type { Message } from './message';
 import {
   CLAIMABLE_STATUS,
   FAILURE_STATUSES,

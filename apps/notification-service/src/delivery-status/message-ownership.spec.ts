@@ -14,7 +14,7 @@ const TABLE_EXCEPTIONS: Record<string, string> = {
   'reports/reports.repository.ts':
     "the delivery report's aggregate (GROUP BY over messages joined with notifications); its status sets come from message-status.ts",
   'notifications/notifications.repository.ts':
-    "a notification's messages and timelines: to move into message-queries (issue #18)",
+    "the notifications list's filter 'has a message in this status': one EXISTS inside the keyset-paged notifications query (asking delivery-status for ids first would page in two steps)",
   'sending/worker-lease.repository.ts':
     'a lapsed lease is pruned only when no message still holds a claim of it (one NOT EXISTS)',
 };

@@ -19,7 +19,7 @@ import {
   toDispatchRef,
   toMessage,
 } from './message-row';
-import type { Message } from './entities/message.entity';
+import type { Message } from './message';
 import {
   MAX_TIMELINE_EVENTS,
   type MessageListRow,
@@ -27,6 +27,11 @@ import {
   searchConditions,
 } from './message-search';
 import type { TimelineEvent } from './message-timeline';
+
+/** A timeline row with the message it belongs to. */
+export interface MessageTimelineEvent extends TimelineEvent {
+  messageId: string;
+}
 
 /** A message the provider holds, due a poll about its status. */
 export interface PollDue {
@@ -175,6 +180,47 @@ export class MessageQueriesRepository {
     return rows.map((row) => row.id);
   }
 
+  /** A notification's first `limit` messages, by submission then recipient. */
+  async forNotification(notificationId: string, limit: number): Promise<Message[]> {
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE notification_id = $1
+       ORDER BY submitted_at, recipient LIMIT $2`,
+      [notificationId, limit],
+    );
+    return rows.map(toMessage);
+  }
+
+  /** Each notification's messages counted by status (every message, however many). */
+  async statusCounts(notificationIds: string[]): Promise<Map<string, Record<string, number>>> {
+    const counts = new Map<string, Record<string, number>>();
+    if (notificationIds.length === 0) return counts;
+    const rows: { notification_id: string; status: string; n: number }[] = await this.db.query(
+      `SELECT notification_id, status, count(*)::int AS n FROM messages
+       WHERE notification_id = ANY($1::uuid[]) GROUP BY notification_id, status`,
+      [notificationIds],
+    );
+    for (const row of rows) {
+      const entry = counts.get(row.notification_id) ?? {};
+      entry[row.status] = row.n;
+      counts.set(row.notification_id, entry);
+    }
+    return counts;
+  }
+
+  /**
+   * The timelines of several messages, each oldest first, at most `perMessage` rows for each
+   * message asked about on average (a message has at most 6 today).
+   */
+  async timelines(messageIds: string[], perMessage: number): Promise<MessageTimelineEvent[]> {
+    if (messageIds.length === 0) return [];
+    const rows: (EventRow & { message_id: string })[] = await this.db.query(
+      `SELECT message_id, type, status, source, occurred_at, details FROM message_events
+       WHERE message_id = ANY($1::uuid[]) ORDER BY id LIMIT $2`,
+      [messageIds, messageIds.length * perMessage],
+    );
+    return rows.map((row) => ({ messageId: row.message_id, ...toTimelineEvent(row) }));
+  }
+
   /** Oldest first, at most MAX_TIMELINE_EVENTS (a message has at most 6 today). */
   async timeline(messageId: string): Promise<TimelineEvent[]> {
     const rows: EventRow[] = await this.db.query(
@@ -182,13 +228,7 @@ export class MessageQueriesRepository {
        WHERE message_id = $1 ORDER BY id LIMIT $2`,
       [messageId, MAX_TIMELINE_EVENTS],
     );
-    return rows.map((row) => ({
-      type: row.type,
-      status: row.status,
-      source: row.source,
-      occurredAt: row.occurred_at,
-      details: row.details,
-    }));
+    return rows.map(toTimelineEvent);
   }
 
   /**
@@ -262,4 +302,14 @@ interface EventRow {
   source: string;
   occurred_at: Date;
   details: Record<string, unknown> | null;
+}
+
+function toTimelineEvent(row: EventRow): TimelineEvent {
+  return {
+    type: row.type,
+    status: row.status,
+    source: row.source,
+    occurredAt: row.occurred_at,
+    details: row.details,
+  };
 }

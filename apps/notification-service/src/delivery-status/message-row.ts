@@ -1,4 +1,4 @@
-import { Message } from './entities/message.entity';
+import type { Message } from './message';
 import type { MessageStatus } from './message-status';
 
 /*
@@ -95,39 +95,39 @@ export interface MessageRow {
 }
 
 export function toMessage(row: MessageRow): Message {
-  const m = new Message();
-  m.id = row.id;
-  m.notificationId = row.notification_id;
-  m.recipient = row.recipient;
-  m.body = row.body;
-  m.senderId = row.sender_id;
-  m.characters = row.characters;
-  m.encoding = row.encoding;
-  m.segments = row.segments;
-  m.status = row.status;
-  m.priority = row.priority;
-  m.scheduledAt = row.scheduled_at;
-  m.expiresAt = row.expires_at;
-  m.nextAttemptAt = row.next_attempt_at;
-  m.dispatchSeq = row.dispatch_seq;
-  m.attempts = row.attempts;
-  m.claimedAt = row.claimed_at;
-  m.claimToken = row.claim_token;
-  m.claimOwner = row.claim_owner;
-  m.providerMessageId = row.provider_message_id;
-  m.creditsUsed = row.credits_used;
-  m.creditsRemaining = row.credits_remaining;
-  m.errorCode = row.error_code;
-  m.errorMessage = row.error_message;
-  m.submittedAt = row.submitted_at;
-  m.queuedAt = row.queued_at;
-  m.sentAt = row.sent_at;
-  m.deliveredAt = row.delivered_at;
-  m.completedAt = row.completed_at;
-  m.lastCheckedAt = row.last_checked_at;
-  m.resendOf = row.resend_of;
-  m.updatedAt = row.updated_at;
-  return m;
+  return {
+    id: row.id,
+    notificationId: row.notification_id,
+    recipient: row.recipient,
+    body: row.body,
+    senderId: row.sender_id,
+    characters: row.characters,
+    encoding: row.encoding,
+    segments: row.segments,
+    status: row.status,
+    priority: row.priority,
+    scheduledAt: row.scheduled_at,
+    expiresAt: row.expires_at,
+    nextAttemptAt: row.next_attempt_at,
+    dispatchSeq: row.dispatch_seq,
+    attempts: row.attempts,
+    claimedAt: row.claimed_at,
+    claimToken: row.claim_token,
+    claimOwner: row.claim_owner,
+    providerMessageId: row.provider_message_id,
+    creditsUsed: row.credits_used,
+    creditsRemaining: row.credits_remaining,
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    submittedAt: row.submitted_at,
+    queuedAt: row.queued_at,
+    sentAt: row.sent_at,
+    deliveredAt: row.delivered_at,
+    completedAt: row.completed_at,
+    lastCheckedAt: row.last_checked_at,
+    resendOf: row.resend_of,
+    updatedAt: row.updated_at,
+  };
 }
 
 export function toDispatchRef(row: DispatchRow): DispatchRef {

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { GroupCommit, isLockConflict, isRowError } from '../common/group-commit';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import type { EventSource } from './entities/message-event.entity';
+import type { EventSource } from './message';
 import { MessageLifecycleRepository, type ProviderChange } from './message-lifecycle.repository';
 import { isFailure } from './message-status';
 import { ParkedEventsRepository } from './parked-events.repository';

@@ -12,7 +12,20 @@ import {
 } from 'class-validator';
 import { IsIsoInstant } from '../common/iso-instant';
 import { MESSAGE_STATUSES } from '../delivery-status/message-status';
-import { MAX_MESSAGES_LISTED } from './notifications.repository';
+
+/**
+ * Messages one notification lists (its view, its cancel answer): as many as a request may have
+ * recipients. Resends join their notification, so without this one notification resent over
+ * and over would load every message and timeline it ever had in one answer; a 1,000-message view
+ * with full timelines is already ~1 MB and tens of milliseconds of event loop.
+ */
+export const MAX_MESSAGES_LISTED = 1_000;
+
+/**
+ * Timeline rows read per message listed. A message has at most 6 today (its first row, four
+ * forward status changes, `resent`); the bound keeps the query bounded whatever is added later.
+ */
+export const MAX_EVENTS_PER_MESSAGE = 20;
 
 export const SENDER_ID = /^(?:[A-Za-z0-9 ]{1,11}|\+[1-9]\d{6,14})$/;
 export const SENDER_ID_MESSAGE =

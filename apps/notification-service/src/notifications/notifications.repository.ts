@@ -2,25 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { IdempotencyRecord } from './entities/idempotency-record.entity';
-import { MessageEvent } from '../delivery-status/entities/message-event.entity';
-import { Message } from '../delivery-status/entities/message.entity';
 import { Notification } from './entities/notification.entity';
 
 export type NewNotification = Omit<Notification, 'createdAt' | 'messages'>;
-
-/**
- * Messages one notification lists (its view, its cancel answer): as many as a request may have
- * recipients. Resends join their notification, so without this one notification resent over
- * and over would load every message and timeline it ever had in one answer; a 1,000-message view
- * with full timelines is already ~1 MB and tens of milliseconds of event loop.
- */
-export const MAX_MESSAGES_LISTED = 1_000;
-
-/**
- * Timeline rows read per message listed. A message has at most 6 today (its first row, four
- * forward status changes, `resent`); the bound keeps the query bounded whatever is added later.
- */
-export const MAX_EVENTS_PER_MESSAGE = 20;
 
 export interface ListFilter {
   team: string | null;
@@ -119,42 +103,6 @@ export class NotificationsRepository {
 
   findNotification(id: string): Promise<Notification | null> {
     return this.db.getRepository(Notification).findOne({ where: { id } });
-  }
-
-  /** The first MAX_MESSAGES_LISTED messages by submission; status counts cover every one. */
-  findMessages(notificationId: string): Promise<Message[]> {
-    return this.db.getRepository(Message).find({
-      where: { notificationId },
-      order: { submittedAt: 'ASC', recipient: 'ASC' },
-      take: MAX_MESSAGES_LISTED,
-    });
-  }
-
-  findEvents(messageIds: string[]): Promise<MessageEvent[]> {
-    if (messageIds.length === 0) return Promise.resolve([]);
-    return this.db
-      .getRepository(MessageEvent)
-      .createQueryBuilder('e')
-      .where('e.messageId IN (:...ids)', { ids: messageIds })
-      .orderBy('e.id', 'ASC')
-      .take(messageIds.length * MAX_EVENTS_PER_MESSAGE)
-      .getMany();
-  }
-
-  async statusCounts(notificationIds: string[]): Promise<Map<string, Record<string, number>>> {
-    const counts = new Map<string, Record<string, number>>();
-    if (notificationIds.length === 0) return counts;
-    const rows: { notification_id: string; status: string; n: number }[] = await this.db.query(
-      `SELECT notification_id, status, count(*)::int AS n FROM messages
-       WHERE notification_id = ANY($1::uuid[]) GROUP BY notification_id, status`,
-      [notificationIds],
-    );
-    for (const row of rows) {
-      const entry = counts.get(row.notification_id) ?? {};
-      entry[row.status] = row.n;
-      counts.set(row.notification_id, entry);
-    }
-    return counts;
   }
 
   /**

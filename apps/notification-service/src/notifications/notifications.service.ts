@@ -11,8 +11,11 @@ import {
 import { DispatchService, type NewlyAccepted } from '../sending/dispatch.service';
 import { TemplatesService } from '../templates/templates.service';
 import { MetricsService } from '../metrics/metrics.service';
-import type { Message } from '../delivery-status/entities/message.entity';
-import type { MessageEvent } from '../delivery-status/entities/message-event.entity';
+import type { Message } from '../delivery-status/message';
+import {
+  type MessageTimelineEvent,
+  MessageQueriesRepository,
+} from '../delivery-status/message-queries.repository';
 import { type TimelineEvent, toTimelineEntry } from '../delivery-status/message-timeline';
 import { withoutCredentials } from './callback-url';
 import {
@@ -25,13 +28,15 @@ import {
 } from './intake-record';
 import type { Notification } from './entities/notification.entity';
 import { type IntakeRecord, IntakeWriter } from './intake-writer';
-import type {
-  AcceptedNotification,
-  CancelResult,
-  ListNotificationsQuery,
-  MessageView,
-  NotificationView,
-  SendNotificationDto,
+import {
+  type AcceptedNotification,
+  type CancelResult,
+  type ListNotificationsQuery,
+  MAX_EVENTS_PER_MESSAGE,
+  MAX_MESSAGES_LISTED,
+  type MessageView,
+  type NotificationView,
+  type SendNotificationDto,
 } from './notifications.dto';
 import { NotificationsRepository } from './notifications.repository';
 import { requestHash } from './request-hash';
@@ -47,6 +52,7 @@ export class NotificationsService {
   constructor(
     private readonly notifications: NotificationsRepository,
     private readonly lifecycle: MessageLifecycleRepository,
+    private readonly messages: MessageQueriesRepository,
     private readonly templates: TemplatesService,
     private readonly dispatch: DispatchService,
     private readonly writer: IntakeWriter,
@@ -214,9 +220,12 @@ export class NotificationsService {
 
   async get(principal: Principal, id: string): Promise<NotificationView> {
     const notification = await this.findVisible(principal, id);
-    const messages = await this.notifications.findMessages(notification.id);
-    const events = await this.notifications.findEvents(messages.map((m) => m.id));
-    const counts = await this.notifications.statusCounts([notification.id]);
+    const messages = await this.messages.forNotification(notification.id, MAX_MESSAGES_LISTED);
+    const events = await this.messages.timelines(
+      messages.map((m) => m.id),
+      MAX_EVENTS_PER_MESSAGE,
+    );
+    const counts = await this.messages.statusCounts([notification.id]);
     return toView(notification, messages, events, counts.get(notification.id) ?? {});
   }
 
@@ -239,7 +248,7 @@ export class NotificationsService {
       limit: limit + 1,
     });
     const page = rows.slice(0, limit);
-    const counts = await this.notifications.statusCounts(page.map((n) => n.id));
+    const counts = await this.messages.statusCounts(page.map((n) => n.id));
     const last = page[page.length - 1];
     return {
       data: page.map((n) => summary(n, counts.get(n.id) ?? {})),
@@ -253,7 +262,7 @@ export class NotificationsService {
       { notificationId: notification.id, unclaimed: true },
       { to: 'canceled', source: 'api' },
     );
-    const messages = await this.notifications.findMessages(notification.id);
+    const messages = await this.messages.forNotification(notification.id, MAX_MESSAGES_LISTED);
     return {
       id: notification.id,
       canceled: canceled.length,
@@ -311,10 +320,10 @@ function summary(
 function toView(
   n: Notification,
   messages: Message[],
-  events: MessageEvent[],
+  events: MessageTimelineEvent[],
   counts: Record<string, number>,
 ): NotificationView {
-  const byMessage = new Map<string, MessageEvent[]>();
+  const byMessage = new Map<string, MessageTimelineEvent[]>();
   for (const e of events) {
     const list = byMessage.get(e.messageId) ?? [];
     list.push(e);

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { JobOptions, Queue } from 'bull';
 import { withoutJob } from '../common/queue-jobs';
-import type { Message } from '../delivery-status/entities/message.entity';
+import type { Message } from '../delivery-status/message';
 import type { DispatchRef } from '../delivery-status/message-row';
 import { AppConfig } from '../config/app-config';
 import { currentRequestId } from '../logging/log-context';

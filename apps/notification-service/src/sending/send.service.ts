@@ -11,7 +11,7 @@ import { runWithLogContext } from '../logging/log-context';
 import { TraceLinks } from '../tracing/trace-links.service';
 import { maskPhone, maskPhonesIn } from '../logging/mask';
 import { MetricsService } from '../metrics/metrics.service';
-import type { Message } from '../delivery-status/entities/message.entity';
+import type { Message } from '../delivery-status/message';
 import { CallAbandonedError, ProviderGateway, SmsProviderError } from '../provider';
 import { DispatchService } from './dispatch.service';
 import { PauseService } from './pause.service';
