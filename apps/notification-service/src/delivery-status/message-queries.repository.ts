@@ -14,6 +14,7 @@ import {
   DISPATCH_COLUMNS,
   type DispatchRef,
   type DispatchRow,
+  M_COLUMNS,
   MESSAGE_COLUMNS,
   type MessageRow,
   toDispatchRef,
@@ -22,7 +23,7 @@ import {
 import type { Message } from './message';
 import {
   MAX_TIMELINE_EVENTS,
-  type MessageListRow,
+  type MessageListEntry,
   type MessageQuery,
   searchConditions,
 } from './message-search';
@@ -139,15 +140,13 @@ export class MessageQueriesRepository {
   }
 
   /** Newest first, keyset-paged on (submitted_at, id). */
-  async search(query: MessageQuery, limit: number): Promise<MessageListRow[]> {
+  async search(query: MessageQuery, limit: number): Promise<MessageListEntry[]> {
     const { where, params } = searchConditions(query);
     params.push(limit);
-    return this.db.query(
-      `SELECT m.id, m.notification_id, n.team, n.template_key, n.reference, m.recipient, m.status,
-         m.provider_message_id, m.error_code, m.error_message, m.attempts, m.segments,
-         m.submitted_at, to_char(m.submitted_at AT TIME ZONE 'UTC',
-           'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at,
-         m.queued_at, m.delivered_at, m.completed_at, m.resend_of, r.id AS resent_as
+    const rows: (MessageRow & ListExtras)[] = await this.db.query(
+      `SELECT ${M_COLUMNS}, n.team, n.template_key, n.reference,
+         to_char(m.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at,
+         r.id AS resent_as
        FROM messages m
        JOIN notifications n ON n.id = m.notification_id
        LEFT JOIN messages r ON r.resend_of = m.id
@@ -156,6 +155,14 @@ export class MessageQueriesRepository {
        LIMIT $${params.length}`,
       params,
     );
+    return rows.map((row) => ({
+      message: toMessage(row),
+      team: row.team,
+      templateKey: row.template_key,
+      reference: row.reference,
+      cursorAt: row.cursor_at,
+      resentAs: row.resent_as,
+    }));
   }
 
   async countMatching(query: MessageQuery): Promise<number> {
@@ -295,6 +302,15 @@ type BacklogRow = Partial<Record<MessageStatus, number>> & {
   credits_remaining: number | null;
   credits_as_of: Date | null;
 };
+
+/** The search's columns beside the message's own. */
+interface ListExtras {
+  team: string;
+  template_key: string;
+  reference: string | null;
+  cursor_at: string;
+  resent_as: string | null;
+}
 
 interface EventRow {
   type: string;

@@ -1,3 +1,4 @@
+import type { Message } from './message';
 /*
  * The search over messages for people looking for one (GET /v1/messages, one message, bulk
  * resend): the filter, the row it lists and the timeline it shows. Every value reaches SQL as a
@@ -23,27 +24,16 @@ export interface MessageQuery {
   before?: { at: string; id: string };
 }
 
-export interface MessageListRow {
-  id: string;
-  notification_id: string;
+/** A message found by the search, with what its notification and a resend add to it. */
+export interface MessageListEntry {
+  message: Message;
   team: string;
-  template_key: string;
+  templateKey: string;
   reference: string | null;
-  recipient: string;
-  status: string;
-  provider_message_id: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  attempts: number;
-  segments: number;
-  submitted_at: Date;
   /** submitted_at to the microsecond: a millisecond Date would skip or repeat rows at a page edge. */
-  cursor_at: string;
-  queued_at: Date | null;
-  delivered_at: Date | null;
-  completed_at: Date | null;
-  resend_of: string | null;
-  resent_as: string | null;
+  cursorAt: string;
+  /** The message sent again in this one's place, if any. */
+  resentAs: string | null;
 }
 
 /**

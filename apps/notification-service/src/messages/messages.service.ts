@@ -4,7 +4,8 @@ import { ConflictError, NotFoundError, UnprocessableError } from '../common/erro
 import { parseInstant } from '../common/iso-instant';
 import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
 import { MessageQueriesRepository } from '../delivery-status/message-queries.repository';
-import type { MessageListRow, MessageQuery } from '../delivery-status/message-search';
+import type { MessageListEntry, MessageQuery } from '../delivery-status/message-search';
+import { iso, type Masking, toMessageCore } from '../delivery-status/message-view';
 import { toTimelineEntry } from '../delivery-status/message-timeline';
 import { maskPhone, maskPhonesIn } from '../logging/mask';
 import { DispatchService } from '../sending/dispatch.service';
@@ -59,10 +60,10 @@ export class MessagesService {
   }
 
   async get(principal: Principal, id: string): Promise<MessageDetail> {
-    const row = await this.findVisible(principal, id);
-    const events = await this.messages.timeline(row.id);
+    const entry = await this.findVisible(principal, id);
+    const events = await this.messages.timeline(entry.message.id);
     return {
-      ...toSummary(row),
+      ...toSummary(entry),
       events: events.map(toTimelineEntry),
     };
   }
@@ -72,11 +73,12 @@ export class MessagesService {
    * (`created: false`): a message is resent at most once, so a retried request sends nothing more.
    */
   async resend(principal: Principal, id: string): Promise<ResendResult> {
-    const original = await this.findVisible(principal, id);
-    if (original.resent_as !== null) {
+    const found = await this.findVisible(principal, id);
+    const original = found.message;
+    if (found.resentAs !== null) {
       return {
         created: false,
-        message: toSummary(await this.findVisible(principal, original.resent_as)),
+        message: toSummary(await this.findVisible(principal, found.resentAs)),
       };
     }
     if (!(RESENDABLE_STATUSES as readonly string[]).includes(original.status)) {
@@ -88,7 +90,7 @@ export class MessagesService {
     }
     const [created] = await this.createAndDispatch(principal, [original.id]);
     // Lost a race with a concurrent resend of the same message: answer with that one.
-    const resentAs = created?.id ?? (await this.findVisible(principal, original.id)).resent_as;
+    const resentAs = created?.id ?? (await this.findVisible(principal, original.id)).resentAs;
     if (resentAs === null) throw new Error(`resend of ${original.id} created nothing`);
     return {
       created: created !== undefined,
@@ -134,7 +136,7 @@ export class MessagesService {
   }
 
   /** Another team's message is reported as missing, not forbidden: ids don't leak. */
-  private async findVisible(principal: Principal, id: string): Promise<MessageListRow> {
+  private async findVisible(principal: Principal, id: string): Promise<MessageListEntry> {
     const [row] = UUID.test(id)
       ? await this.messages.search({ team: principal.isAdmin ? null : principal.team, id }, 1)
       : [];
@@ -154,36 +156,25 @@ function filterOf(principal: Principal, filter: MessageFilter): MessageQuery {
   };
 }
 
-function iso(date: Date | null): string | null {
-  return date ? date.toISOString() : null;
-}
+/** Lists name other teams' and people's numbers: masked, whoever asks. */
+const MASKED: Masking = { phone: maskPhone, text: maskPhonesIn };
 
-export function toSummary(row: MessageListRow): MessageSummary {
+export function toSummary(entry: MessageListEntry): MessageSummary {
+  const m = entry.message;
   return {
-    id: row.id,
-    notification_id: row.notification_id,
-    team: row.team,
-    template: row.template_key,
-    reference: row.reference,
-    to: maskPhone(row.recipient),
-    status: row.status,
-    provider_message_id: row.provider_message_id,
-    error: row.error_code
-      ? { code: row.error_code, message: maskPhonesIn(row.error_message ?? row.error_code) }
-      : null,
-    attempts: row.attempts,
-    segments: row.segments,
-    submitted_at: row.submitted_at.toISOString(),
-    queued_at: iso(row.queued_at),
-    delivered_at: iso(row.delivered_at),
-    completed_at: iso(row.completed_at),
-    resend_of: row.resend_of,
-    resent_as: row.resent_as,
+    ...toMessageCore(m, MASKED),
+    notification_id: m.notificationId,
+    team: entry.team,
+    template: entry.templateKey,
+    reference: entry.reference,
+    completed_at: iso(m.completedAt),
+    resend_of: m.resendOf,
+    resent_as: entry.resentAs,
   };
 }
 
-function encodeCursor(row: MessageListRow): string {
-  return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString('base64url');
+function encodeCursor(entry: MessageListEntry): string {
+  return Buffer.from(JSON.stringify([entry.cursorAt, entry.message.id])).toString('base64url');
 }
 
 function decodeCursor(cursor: string): { at: string; id: string } {

@@ -17,6 +17,7 @@ import {
   MessageQueriesRepository,
 } from '../delivery-status/message-queries.repository';
 import { type TimelineEvent, toTimelineEntry } from '../delivery-status/message-timeline';
+import { iso, toMessageCore } from '../delivery-status/message-view';
 import { withoutCredentials } from './callback-url';
 import {
   buildIntakeRecord,
@@ -292,10 +293,6 @@ function toDispatched(m: StoredNewMessage): NewlyAccepted {
   };
 }
 
-function iso(date: Date | null): string | null {
-  return date ? date.toISOString() : null;
-}
-
 function summary(
   n: Notification,
   counts: Record<string, number>,
@@ -337,20 +334,11 @@ function toView(
 
 export function toMessageView(m: Message, events: readonly TimelineEvent[]): MessageView {
   return {
-    id: m.id,
-    to: m.recipient,
-    status: m.status,
-    provider_message_id: m.providerMessageId,
-    error: m.errorCode ? { code: m.errorCode, message: m.errorMessage ?? m.errorCode } : null,
-    attempts: m.attempts,
-    segments: m.segments,
+    ...toMessageCore(m),
     encoding: m.encoding,
     characters: m.characters,
     credits_used: m.creditsUsed,
-    submitted_at: m.submittedAt.toISOString(),
-    queued_at: iso(m.queuedAt),
     sent_at: iso(m.sentAt),
-    delivered_at: iso(m.deliveredAt),
     updated_at: m.updatedAt.toISOString(),
     events: events.map(toTimelineEntry),
   };
