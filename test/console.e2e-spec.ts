@@ -12,7 +12,7 @@ import {
 /**
  * The web console in a real browser (Debian's Chromium driven by playwright-core) against the
  * real service, sandbox, PostgreSQL and Redis. With CONSOLE_SCREENSHOTS set to a folder, each
- * page is also photographed there (docs/console/ holds the README's).
+ * page is also photographed there (docs/console/ holds the ones docs/operations.md shows).
  */
 /** Debian's Chromium (scripts/test-tools.sh installs it for npm test), or CHROMIUM_PATH. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -23,7 +23,8 @@ export class MetricsController {
   @Get()
   @ApiProduces('text/plain')
   @ApiOkResponse({
-    description: 'Prometheus text format 0.0.4 (see README, Metrics)',
+    description:
+      'Prometheus text format 0.0.4 (the metrics are listed in docs/operations.md, Metrics)',
     content: { 'text/plain': { schema: { type: 'string', example: 'notify_sending_paused 0' } } },
   })
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')

@@ -1332,7 +1332,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text format 0.0.4 (see README, Metrics) */
+            /** @description Prometheus text format 0.0.4 (the metrics are listed in docs/operations.md, Metrics) */
             200: {
                 headers: {
                     [name: string]: unknown;
