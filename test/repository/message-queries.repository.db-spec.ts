@@ -164,4 +164,81 @@ describe(MessageQueriesRepository.name, () => {
     expect(found).toMatchObject({ id, status: 'queued', recipient: '+14155550100', segments: 1 });
     expect(await queries.findById('00000000-0000-4000-8000-000000000000')).toBeNull();
   });
+
+  describe("a notification's messages, their counts and timelines", () => {
+    /** A notification with `count` messages to distinct numbers, each with a second event. */
+    async function withMessages(count: number, status = 'pending'): Promise<string> {
+      const n = await notification();
+      await db.query(
+        `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+                               status, priority, submitted_at)
+         SELECT $1, '+1415555' || lpad(i::text, 4, '0'), 'x', 1, 'GSM-7', 1, $2, 2,
+                $3::timestamptz + i * interval '1 ms'
+         FROM generate_series(1, $4) AS i`,
+        [n, status, now, count],
+      );
+      await db.query(
+        `INSERT INTO message_events (message_id, type, status, source, occurred_at)
+         SELECT id, t.type, t.status, 'api', submitted_at + t.after
+         FROM messages, (VALUES ('accepted', $2, interval '0'), ('note', NULL, interval '1 s'))
+           AS t(type, status, after)
+         WHERE notification_id = $1`,
+        [n, status],
+      );
+      return n;
+    }
+
+    it('lists the first messages by submission, bounded, while the counts cover them all', async () => {
+      const n = await withMessages(5);
+      const other = await withMessages(2, 'queued');
+      const first = await queries.forNotification(n, 3);
+      expect(first.map((m) => m.recipient)).toEqual([
+        '+14155550001',
+        '+14155550002',
+        '+14155550003',
+      ]);
+      expect(first.every((m) => m.notificationId === n && m.status === 'pending')).toBe(true);
+      const counts = await queries.statusCounts([n, other]);
+      expect(counts.get(n)).toEqual({ pending: 5 });
+      expect(counts.get(other)).toEqual({ queued: 2 });
+      expect(await queries.statusCounts([])).toEqual(new Map());
+    });
+
+    it("reads the listed messages' timelines oldest first, at most the bound per message", async () => {
+      const n = await withMessages(3);
+      const ids = (await queries.forNotification(n, 3)).map((m) => m.id);
+      const events = await queries.timelines(ids, 2);
+      expect(events).toHaveLength(6);
+      for (const id of ids) {
+        expect(events.filter((e) => e.messageId === id).map((e) => e.type)).toEqual([
+          'accepted',
+          'note',
+        ]);
+      }
+      expect(await queries.timelines(ids, 1)).toHaveLength(3);
+      expect(await queries.timelines([], 20)).toEqual([]);
+    });
+
+    it('searches newest first with each notification beside its message, and pages by cursor', async () => {
+      const n = await withMessages(3);
+      const found = await queries.search({ team: 'alpha', notificationId: n }, 10);
+      expect(found.map((f) => f.message.recipient)).toEqual([
+        '+14155550003',
+        '+14155550002',
+        '+14155550001',
+      ]);
+      expect(found[0]).toMatchObject({ team: 'alpha', templateKey: 'tpl', resentAs: null });
+      expect(found[0].cursorAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
+      const after = await queries.search(
+        {
+          team: 'alpha',
+          notificationId: n,
+          before: { at: found[0].cursorAt, id: found[0].message.id },
+        },
+        10,
+      );
+      expect(after.map((f) => f.message.recipient)).toEqual(['+14155550002', '+14155550001']);
+      expect(await queries.search({ team: 'beta', notificationId: n }, 10)).toEqual([]);
+    });
+  });
 });
