@@ -1,3 +1,4 @@
+import { isUuid } from '../common/uuid';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
 import { ForbiddenError, NotFoundError } from '../common/errors/api-error';
@@ -13,7 +14,6 @@ import { type CallbackDelivery, CallbacksRepository } from './callbacks.reposito
 
 /** The failed callbacks list is a work queue for a person: the most recent hundred is plenty. */
 const MAX_FAILED_LISTED = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The API side of status callbacks: the teams' signing secrets and the delivery log. */
 @Injectable()
@@ -81,7 +81,7 @@ export class CallbacksService {
 
   /** Another team's notification is reported as missing, as GET /v1/notifications/{id} does. */
   private async assertVisible(principal: Principal, notificationId: string): Promise<void> {
-    const team = UUID.test(notificationId)
+    const team = isUuid(notificationId)
       ? await this.callbacks.findNotificationTeam(notificationId)
       : null;
     if (team === null || (!principal.isAdmin && team !== principal.team)) {

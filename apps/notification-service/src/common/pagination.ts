@@ -10,6 +10,9 @@ export interface Page<T> {
 /** A sort position: the values that order a row, last row of a page first to last. */
 export type CursorPosition = readonly (string | number)[];
 
+/** The notifications list and the message search: 50 rows unless asked, 200 at most. */
+export const LIST_LIMITS = { fallback: 50, max: 200 } as const;
+
 /**
  * The `limit` of a list request, checked before any query: `fallback` when absent, 422
  * `invalid_limit` outside 1..`max`. The DTO has already refused anything but 1–3 digits.

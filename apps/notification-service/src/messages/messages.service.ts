@@ -1,3 +1,11 @@
+import {
+  type CursorPosition,
+  decodeCursor,
+  LIST_LIMITS,
+  pageLimit,
+  toPage,
+} from '../common/pagination';
+import { isUuid } from '../common/uuid';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
@@ -23,7 +31,6 @@ import {
 
 /** One bulk call resends at most this many; `remaining` tells the caller to call again. */
 export const MAX_BULK_RESEND = 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class MessagesService {
@@ -36,10 +43,7 @@ export class MessagesService {
   ) {}
 
   async search(principal: Principal, query: SearchMessagesQuery): Promise<MessagePage> {
-    const limit = query.limit === undefined ? 50 : Number(query.limit);
-    if (limit < 1 || limit > 200) {
-      throw new UnprocessableError('invalid_limit', 'limit must be between 1 and 200');
-    }
+    const limit = pageLimit(query.limit, LIST_LIMITS);
     const rows = await this.messages.search(
       {
         ...filterOf(principal, query),
@@ -47,16 +51,11 @@ export class MessagesService {
         providerMessageId: query.provider_message_id,
         notificationId: query.notification_id,
         reference: query.reference,
-        before: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+        before: query.cursor === undefined ? undefined : decodeCursor(query.cursor, readPosition),
       },
       limit + 1,
     );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map(toSummary),
-      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
-    };
+    return toPage(rows, limit, positionOf, toSummary);
   }
 
   async get(principal: Principal, id: string): Promise<MessageDetail> {
@@ -137,7 +136,7 @@ export class MessagesService {
 
   /** Another team's message is reported as missing, not forbidden: ids don't leak. */
   private async findVisible(principal: Principal, id: string): Promise<MessageListEntry> {
-    const [row] = UUID.test(id)
+    const [row] = isUuid(id)
       ? await this.messages.search({ team: principal.isAdmin ? null : principal.team, id }, 1)
       : [];
     if (!row) throw new NotFoundError('message_not_found', `No message with id ${id}`);
@@ -173,25 +172,17 @@ export function toSummary(entry: MessageListEntry): MessageSummary {
   };
 }
 
-function encodeCursor(entry: MessageListEntry): string {
-  return Buffer.from(JSON.stringify([entry.cursorAt, entry.message.id])).toString('base64url');
+/** The search's sort position: submitted_at to the microsecond, then id. */
+function positionOf(entry: MessageListEntry): CursorPosition {
+  return [entry.cursorAt, entry.message.id];
 }
 
-function decodeCursor(cursor: string): { at: string; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (
-      typeof at === 'string' &&
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at) &&
-      // A real time PostgreSQL takes (no month 13, no year 0).
-      parseInstant(at) !== null &&
-      typeof id === 'string' &&
-      UUID.test(id)
-    ) {
-      return { at, id };
-    }
-  } catch {
-    // fall through to the 422 below
-  }
-  throw new UnprocessableError('invalid_cursor', 'cursor is not one this API returned');
+function readPosition([at, id]: unknown[]): { at: string; id: string } | null {
+  return typeof at === 'string' &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at) &&
+    // A real time PostgreSQL takes (no month 13, no year 0).
+    parseInstant(at) !== null &&
+    isUuid(id)
+    ? { at, id }
+    : null;
 }

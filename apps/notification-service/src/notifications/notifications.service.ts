@@ -1,3 +1,11 @@
+import {
+  type CursorPosition,
+  decodeCursor,
+  LIST_LIMITS,
+  pageLimit,
+  toPage,
+} from '../common/pagination';
+import { isUuid } from '../common/uuid';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
@@ -234,10 +242,8 @@ export class NotificationsService {
     principal: Principal,
     query: ListNotificationsQuery,
   ): Promise<{ data: Omit<NotificationView, 'messages'>[]; next_cursor: string | null }> {
-    const limit = query.limit ? Number(query.limit) : 50;
-    if (limit < 1 || limit > 200) {
-      throw new UnprocessableError('invalid_limit', 'limit must be between 1 and 200');
-    }
+    // An empty limit means the default here, as it always has.
+    const limit = pageLimit(query.limit || undefined, LIST_LIMITS);
     const rows = await this.notifications.list({
       team: principal.isAdmin ? null : principal.team,
       status: query.status,
@@ -245,16 +251,11 @@ export class NotificationsService {
       reference: query.reference,
       since: query.since ? (parseInstant(query.since) ?? undefined) : undefined,
       until: query.until ? (parseInstant(query.until) ?? undefined) : undefined,
-      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      after: query.cursor ? decodeCursor(query.cursor, readPosition) : undefined,
       limit: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const counts = await this.messages.statusCounts(page.map((n) => n.id));
-    const last = page[page.length - 1];
-    return {
-      data: page.map((n) => summary(n, counts.get(n.id) ?? {})),
-      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
-    };
+    const counts = await this.messages.statusCounts(rows.slice(0, limit).map((n) => n.id));
+    return toPage(rows, limit, positionOf, (n) => summary(n, counts.get(n.id) ?? {}));
   }
 
   async cancel(principal: Principal, id: string): Promise<CancelResult> {
@@ -273,15 +274,13 @@ export class NotificationsService {
 
   /** Another team's notification is reported as missing, not forbidden: ids don't leak. */
   private async findVisible(principal: Principal, id: string): Promise<Notification> {
-    const notification = UUID.test(id) ? await this.notifications.findNotification(id) : null;
+    const notification = isUuid(id) ? await this.notifications.findNotification(id) : null;
     if (!notification || (!principal.isAdmin && notification.team !== principal.team)) {
       throw new NotFoundError('notification_not_found', `No notification with id ${id}`);
     }
     return notification;
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toDispatched(m: StoredNewMessage): NewlyAccepted {
   return {
@@ -347,19 +346,12 @@ export function toMessageView(m: Message, events: readonly TimelineEvent[]): Mes
 /** How long intake waits for the queue after committing before leaving the job to the sweeper. */
 export const ENQUEUE_BUDGET_MS = 100;
 
-function encodeCursor(n: Notification): string {
-  return Buffer.from(JSON.stringify([n.createdAt.toISOString(), n.id])).toString('base64url');
+/** The list's sort position: created_at, then id. */
+function positionOf(n: Notification): CursorPosition {
+  return [n.createdAt.toISOString(), n.id];
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const createdAt = typeof at === 'string' ? parseInstant(at) : null;
-    if (typeof id === 'string' && UUID.test(id) && createdAt !== null) {
-      return { createdAt, id };
-    }
-  } catch {
-    // fall through to the 422 below
-  }
-  throw new UnprocessableError('invalid_cursor', 'cursor is not one this API returned');
+function readPosition([at, id]: unknown[]): { createdAt: Date; id: string } | null {
+  const createdAt = typeof at === 'string' ? parseInstant(at) : null;
+  return isUuid(id) && createdAt !== null ? { createdAt, id } : null;
 }
