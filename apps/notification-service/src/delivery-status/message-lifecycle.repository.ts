@@ -88,19 +88,20 @@ export type ClaimRelease =
   /** Claims whose owner's lease has lapsed: that process is dead. */
   | { ownerLeaseLapsed: true };
 
-export interface NewMessage {
-  recipient: string;
-  body: string;
-  senderId: string | null;
-  characters: number;
-  encoding: string;
-  segments: number;
-  status: MessageStatus;
-  priority: number;
-  scheduledAt: Date | null;
-  expiresAt: Date | null;
-  nextAttemptAt: Date;
-}
+/** What a new message is stored with: the row's own columns, its next attempt always due. */
+export type NewMessage = Pick<
+  Message,
+  | 'recipient'
+  | 'body'
+  | 'senderId'
+  | 'characters'
+  | 'encoding'
+  | 'segments'
+  | 'status'
+  | 'priority'
+  | 'scheduledAt'
+  | 'expiresAt'
+> & { nextAttemptAt: Date };
 
 /** A new message with the id its caller gave it, ready for insertNew(). */
 export interface StoredNewMessage extends NewMessage {
