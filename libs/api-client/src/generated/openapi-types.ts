@@ -4797,3 +4797,35 @@ export interface operations {
         };
     };
 }
+type FlattenedDeepRequired<T> = {
+    [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
+};
+type ReadonlyArray<T> = [
+    Exclude<T, undefined>
+] extends [
+    unknown[]
+] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
+export const pathsV1AuthBlocksKindValueDeleteParametersPathKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/auth/blocks/{kind}/{value}"]["delete"]["parameters"]["path"]["kind"]> = ["address", "key_prefix"];
+export const pathsHealthLiveGetResponses200ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/health/live"]["get"]["responses"]["200"]["content"]["application/json"]["status"]> = ["ok"];
+export const pathsHealthReadyGetResponses200ContentApplicationJsonStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/health/ready"]["get"]["responses"]["200"]["content"]["application/json"]["status"]> = ["ok"];
+export const pathsHealthReadyGetResponses200ContentApplicationJsonInfoDatabaseStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/health/ready"]["get"]["responses"]["200"]["content"]["application/json"]["info"]["database"]["status"]> = ["up", "down"];
+export const pathsHealthReadyGetResponses200ContentApplicationJsonInfoRedisStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/health/ready"]["get"]["responses"]["200"]["content"]["application/json"]["info"]["redis"]["status"]> = ["up", "down"];
+export const pathsV1NotificationsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/notifications"]["get"]["parameters"]["query"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const pathsV1MessagesGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/messages"]["get"]["parameters"]["query"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const pathsV1ReportsDeliveryGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/reports/delivery"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
+export const createApiKeyDtoScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateApiKeyDto"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "admin"];
+export const createdApiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatedApiKeyResponse"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "admin"];
+export const apiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApiKeyResponse"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "admin"];
+export const authBlockResponseKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuthBlockResponse"]["kind"]> = ["address", "key_prefix"];
+export const renderedTemplateResponseEncodingValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RenderedTemplateResponse"]["encoding"]> = ["GSM-7", "UCS-2"];
+export const sendNotificationDtoPriorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SendNotificationDto"]["priority"]> = ["high", "normal", "low"];
+export const acceptedMessageStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AcceptedMessage"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const acceptedNotificationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AcceptedNotification"]["status"]> = ["accepted", "scheduled"];
+export const notificationSummaryPriorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NotificationSummary"]["priority"]> = ["high", "normal", "low"];
+export const messageViewStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageView"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const notificationViewPriorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NotificationView"]["priority"]> = ["high", "normal", "low"];
+export const messageSummaryStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageSummary"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const bulkResendDtoStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BulkResendDto"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const messageDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageDetail"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const callbackDeliveryViewStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CallbackDeliveryView"]["status"]> = ["pending", "delivered", "failed"];
+export const failedCallbackViewStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FailedCallbackView"]["status"]> = ["pending", "delivered", "failed"];
