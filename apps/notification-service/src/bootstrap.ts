@@ -39,7 +39,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bodyLimit: BODY_LIMIT_BYTES,
     // X-Forwarded-For believed only for the hops (or addresses) the operator names: the client is
     // the rightmost address not trusted, never the leftmost a client can write itself.
-    trustProxy: config.trustProxy === false ? false : (config.trustProxy as number | string[]),
+    trustProxy: config.trustProxy as false | number | string[],
     // A client that is slow or idle cannot hold a socket: 408 and closed (clientErrorReply).
     ...serverTimeouts(config.http),
     requestIdHeader: false,

@@ -44,11 +44,10 @@ export function capConnections(
   /** Addresses the per-address cap does not count (trusted proxies). */
   isExempt: (address: string) => boolean,
   refusals: ConnectionRefusals,
-): { openFrom(address: string): number; maxConnections: number } {
+): void {
   const open = new Map<string, number>();
-  const maxConnections = Math.min(limits.maxConnections, descriptorBudget());
   // Node refuses (destroys) connections past this itself, before 'connection' is emitted.
-  server.maxConnections = maxConnections;
+  server.maxConnections = Math.min(limits.maxConnections, descriptorBudget());
   let refused = 0;
   let reportedAt = 0;
   server.on('drop', (data?: { remoteAddress?: string }) => {
@@ -83,7 +82,6 @@ export function capConnections(
       });
     });
   }
-  return { openFrom: (address) => open.get(address) ?? 0, maxConnections };
 }
 
 /**
