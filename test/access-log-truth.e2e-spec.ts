@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { callApi } from '../tools/stack';
-import { ADMIN_KEY, freePort, type Harness, startHarness, waitFor } from './support/harness';
-import { type ServiceProcess, spawnService } from './support/service-process';
+import { ADMIN_KEY, type Harness, startHarness, waitFor } from './support/harness';
+import {
+  type LoggedService,
+  type ServiceProcess,
+  startLoggedService,
+} from './support/service-process';
 
 type Line = Record<string, any>;
 
@@ -21,14 +22,9 @@ function spelledAnyWay(digits: string): RegExp {
 describe('Access lines tell the truth and keep secrets (e2e, the service as a process)', () => {
   let h: Harness;
   let service: ServiceProcess;
-  let dir: string;
+  let logged: LoggedService;
 
-  const lines = (): Line[] =>
-    service
-      .output()
-      .split('\n')
-      .filter((l) => l.trim().startsWith('{'))
-      .map((l) => JSON.parse(l) as Line);
+  const lines = (): Line[] => logged.lines();
   const accessLine = (requestId: string) =>
     waitFor(() => lines().find((l) => l.request_id === requestId && 'res' in l) ?? null, {
       what: `the access line of ${requestId}`,
@@ -36,25 +32,18 @@ describe('Access lines tell the truth and keep secrets (e2e, the service as a pr
 
   beforeAll(async () => {
     h = await startHarness({ env: { APP_ROLE: 'api' } });
-    dir = mkdtempSync(join(tmpdir(), 'notify-access-'));
-    service = await spawnService(
-      {
-        ...h.env,
-        PORT: String(await freePort()),
-        APP_ROLE: 'api',
-        LOG_LEVEL: 'info',
-        HTTP_HEADERS_TIMEOUT_MS: '1000',
-        HTTP_REQUEST_TIMEOUT_MS: '1500',
-      },
-      { logPath: join(dir, 'service.log') },
-    );
+    logged = await startLoggedService(h, {
+      APP_ROLE: 'api',
+      LOG_LEVEL: 'info',
+      HTTP_HEADERS_TIMEOUT_MS: '1000',
+      HTTP_REQUEST_TIMEOUT_MS: '1500',
+    });
+    service = logged.service;
   });
 
   afterAll(async () => {
-    if (process.env.KEEP_LOG) console.log(service?.output());
-    await service?.kill('SIGTERM');
+    await logged?.close();
     await h?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   describe('masking', () => {

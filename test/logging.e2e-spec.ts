@@ -1,16 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { callApi } from '../tools/stack';
+import { ADMIN_KEY, createTemplate, type Harness, startHarness, waitFor } from './support/harness';
 import {
-  ADMIN_KEY,
-  createTemplate,
-  freePort,
-  type Harness,
-  startHarness,
-  waitFor,
-} from './support/harness';
-import { type ServiceProcess, spawnService } from './support/service-process';
+  type LoggedService,
+  type ServiceProcess,
+  startLoggedService,
+} from './support/service-process';
 
 // Numbers that must never appear in the log, in any form: the digits alone are searched for.
 const IN_BODY = '+14155550101';
@@ -23,38 +17,26 @@ type Line = Record<string, any>;
 describe('Logs (e2e, the service as a process writing JSON)', () => {
   let h: Harness;
   let service: ServiceProcess;
-  let dir: string;
+  let logged: LoggedService;
 
-  const lines = (): Line[] =>
-    service
-      .output()
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as Line);
+  const lines = (): Line[] => logged.lines();
 
   beforeAll(async () => {
     // The harness's own instance only serves the API for set-up; the process under test sends.
     h = await startHarness({ env: { APP_ROLE: 'api' } });
     await createTemplate(h, 'log_probe', 'Your code is {{code}}');
-    dir = mkdtempSync(join(tmpdir(), 'notify-logs-'));
-    service = await spawnService(
-      {
-        ...h.env,
-        PORT: String(await freePort()),
-        APP_ROLE: 'all',
-        LOG_LEVEL: 'debug',
-        // Failed authentications are summarised once per window: a short one to see the summary.
-        AUTH_FAILURE_WINDOW_MS: '2000',
-      },
-      { logPath: join(dir, 'service.log') },
-    );
+    logged = await startLoggedService(h, {
+      APP_ROLE: 'all',
+      LOG_LEVEL: 'debug',
+      // Failed authentications are summarised once per window: a short one to see the summary.
+      AUTH_FAILURE_WINDOW_MS: '2000',
+    });
+    service = logged.service;
   });
 
   afterAll(async () => {
-    if (process.env.KEEP_LOG) console.log(service?.output());
-    await service?.kill('SIGTERM');
+    await logged?.close();
     await h?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('writes only JSON, with the level as text, from the first line on', () => {
