@@ -1,29 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-
-const ROOT = join(__dirname, '..');
-
-/** Runs main.ts with `env` (nothing else of the test's environment) until it exits. */
-function start(env: Record<string, string>) {
-  return spawnSync(
-    process.execPath,
-    [
-      '-r',
-      'ts-node/register/transpile-only',
-      '-r',
-      'tsconfig-paths/register',
-      'apps/notification-service/src/main.ts',
-    ],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      encoding: 'utf8',
-      // A service that starts (the bug) is stopped here instead of holding the test.
-      timeout: 60_000,
-      killSignal: 'SIGKILL',
-    },
-  );
-}
+import { runMainUntilExit } from './support/service-process';
 
 /**
  * The Docker image sets NODE_ENV=production; an operator who forgets the provider variables used
@@ -37,7 +12,7 @@ describe('Production refuses published credentials (e2e, the service as a proces
   ])('stops at once on %j with one fatal line naming %s', (given, variable) => {
     // Nothing listens at these: a service that got past its configuration would hang or fail
     // later, with other lines.
-    const run = start({
+    const run = runMainUntilExit({
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
       REDIS_URL: 'redis://127.0.0.1:1',

@@ -1,31 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { MIGRATIONS } from '../apps/notification-service/src/database/entities';
 import { freePort } from './support/harness';
-import { spawnService } from './support/service-process';
+import { runMainUntilExit, spawnService } from './support/service-process';
 import { databasePrefix, databaseUrl, REDIS_URL, redisPrefix } from './support/test-env';
-
-const ROOT = join(__dirname, '..');
 
 describe('Service start-up (e2e)', () => {
   it('stops on a bad setting with one JSON line naming the variable', () => {
-    const run = spawnSync(
-      process.execPath,
-      [
-        '-r',
-        'ts-node/register/transpile-only',
-        '-r',
-        'tsconfig-paths/register',
-        'apps/notification-service/src/main.ts',
-      ],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', SMS_PROVIDER_PLAN: 'gold' },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    const run = runMainUntilExit({ SMS_PROVIDER_PLAN: 'gold' });
     expect(run.status).toBe(1);
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,4 +44,28 @@ export async function startLoggedService(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs the service's main.ts with `env` and nothing else of the test's environment (but PATH)
+ * until it exits: for start-up refusals. One that starts anyway is killed after a minute.
+ */
+export function runMainUntilExit(env: Record<string, string>) {
+  return spawnSync(
+    process.execPath,
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      'apps/notification-service/src/main.ts',
+    ],
+    {
+      cwd: join(__dirname, '..', '..'),
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+      killSignal: 'SIGKILL',
+    },
+  );
 }
