@@ -7,7 +7,7 @@ const SRC = '^apps/notification-service/src';
 const ALLOWED = {
   // Lower layer: depends on nothing of the service's features.
   common: [],
-  config: [],
+  config: ['common'],
   logging: ['common', 'config'],
   redis: ['config'],
   // Row caches that every instance invalidates through Redis.
@@ -19,12 +19,14 @@ const ALLOWED = {
   console: ['common', 'config'],
   health: ['auth', 'common', 'redis'],
   // The database wiring lists every entity and migration.
-  database: ['auth', 'config', 'delivery-status', 'notifications', 'templates'],
+  database: ['auth', 'config', 'delivery-status', 'notifications', 'suppressions', 'templates'],
   // Features, in the order they may build on each other.
   provider: ['common', 'config', 'metrics', 'redis'],
   // config: how many provider events for unknown messages may be parked (PARKED_EVENTS_*).
   'delivery-status': ['common', 'config', 'metrics'],
   templates: ['auth', 'cache', 'common', 'config'],
+  'recipient-protection': ['common', 'config', 'metrics', 'redis'],
+  suppressions: ['auth', 'common', 'config'],
   callbacks: ['auth', 'common', 'config', 'logging', 'metrics', 'tracing'],
   sending: [
     'common',
@@ -33,12 +35,23 @@ const ALLOWED = {
     'logging',
     'metrics',
     'provider',
+    'recipient-protection',
     'redis',
     'tracing',
   ],
   reconcile: ['common', 'config', 'delivery-status', 'provider'],
   webhooks: ['auth', 'common', 'config', 'delivery-status', 'metrics', 'tracing'],
-  notifications: ['auth', 'common', 'config', 'delivery-status', 'metrics', 'sending', 'templates'],
+  notifications: [
+    'auth',
+    'common',
+    'config',
+    'delivery-status',
+    'metrics',
+    'recipient-protection',
+    'sending',
+    'suppressions',
+    'templates',
+  ],
   messages: ['auth', 'common', 'delivery-status', 'logging', 'sending', 'templates'],
   operations: ['auth', 'common', 'config', 'delivery-status', 'provider', 'sending'],
   reports: ['auth', 'common', 'delivery-status', 'templates'],

@@ -31,6 +31,7 @@ describe('Templates API (e2e)', () => {
       expect(res.body).toEqual({
         key: 'order_shipped',
         version: 1,
+        category: 'transactional',
         body: 'Hi {{name}}, order {{order.id}} has shipped. {{#if tracking}}Track: {{tracking}}{{/if}}',
         variables: ['name', 'order.id', 'tracking'],
         sender_id: 'AcmeShop',

@@ -32,6 +32,7 @@ describe(TemplatesRepository.name, () => {
     variables: [],
     senderId: null,
     description: null,
+    category: 'transactional',
   });
 
   async function create(

@@ -1,3 +1,4 @@
+import type { MessageCategory } from '../common/message-category';
 import { PLAN_RATE_LIMITS, type ProviderPlan } from '@app/sms-provider/helpers';
 import type { RedisTarget } from './redis-url';
 
@@ -98,6 +99,18 @@ export class AppConfig {
     scheduleLookaheadMs: number;
   };
 
+  /** Recipient protection per message category (recipient-protection/). */
+  protection!: {
+    /** At most so many messages per number per window; null: no cap. */
+    caps: Record<MessageCategory, RecipientCap | null>;
+    /** Local hours in which a message of the category is not sent; null: none. */
+    quietHours: Record<MessageCategory, QuietHours | null>;
+    /** The zone of a recipient whose request names none and whose country has several. */
+    defaultTimezone: string;
+    /** How long after it is due a message is still worth sending. */
+    validityMs: Record<MessageCategory, number>;
+  };
+
   reconcile!: {
     intervalMs: number;
     /** A queued/sent message with no news for this long is polled. */
@@ -138,4 +151,15 @@ export class AppConfig {
   get runsWorker(): boolean {
     return this.appRole !== 'api';
   }
+}
+
+export interface RecipientCap {
+  limit: number;
+  windowMs: number;
+}
+
+/** Minutes after local midnight; the window wraps past midnight when end < start. */
+export interface QuietHours {
+  startMinute: number;
+  endMinute: number;
 }

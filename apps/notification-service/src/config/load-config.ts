@@ -1,7 +1,16 @@
 import { resolve } from 'node:path';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { MESSAGE_CATEGORIES, type MessageCategory } from '../common/message-category';
 import { isCidr } from './cidr';
-import { AppConfig, type AppRole, PROVIDER_WEBHOOK_PATH, type TrustProxy } from './app-config';
+import {
+  AppConfig,
+  type AppRole,
+  PROVIDER_WEBHOOK_PATH,
+  type QuietHours,
+  type RecipientCap,
+  type TrustProxy,
+} from './app-config';
 import { productionRefusals } from './production-warnings';
 import { parseRedisUrl, type RedisTarget, RedisUrlError } from './redis-url';
 
@@ -126,6 +135,69 @@ const redisTarget: FromText<RedisTarget> = text.transform((value, ctx) => {
   }
 });
 
+const DURATION_UNITS: Record<string, number> = { s: SECOND, m: MINUTE, h: HOUR, d: 24 * HOUR };
+
+/** `90s`, `10m`, `24h`, `3d`: a duration in milliseconds, between `min` and `max`. */
+function duration(min: number, max: number): FromText<number> {
+  return text.transform((raw, ctx) => {
+    const match = /^(\d+)([smhd])$/.exec(raw);
+    const ms = match ? Number(match[1]) * DURATION_UNITS[match[2]] : NaN;
+    if (!(ms >= min && ms <= max)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a duration like 10m, 24h or 3d between ${describeMs(min)} and ${describeMs(max)}, got "${raw}"`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+function describeMs(ms: number): string {
+  const [unit, size] = Object.entries(DURATION_UNITS)
+    .reverse()
+    .find(([, size]) => ms % size === 0) ?? ['s', SECOND];
+  return `${ms / size}${unit}`;
+}
+
+/** `5/1h` (at most 5 per hour), or `0` for no cap. */
+const recipientCap: FromText<RecipientCap | null> = text.transform((raw, ctx) => {
+  if (raw === '0' || raw.toLowerCase() === 'off') return null;
+  const match = /^(\d+)\/(\d+[smhd])$/.exec(raw);
+  const limit = match ? Number(match[1]) : NaN;
+  const window = match ? duration(SECOND, 31 * 24 * HOUR).safeParse(match[2]) : null;
+  if (!(limit >= 1 && limit <= 1_000_000) || !window?.success) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be messages per window like 5/1h or 2/24h (1-1000000 per 1s-31d), or 0 for no cap, got "${raw}"`,
+    });
+    return z.NEVER;
+  }
+  return { limit, windowMs: window.data };
+});
+
+/** `21:00-08:00` (local time, may wrap past midnight), or `off`. */
+const quietHours: FromText<QuietHours | null> = text.transform((raw, ctx) => {
+  if (raw.toLowerCase() === 'off') return null;
+  const match = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(raw);
+  const start = match ? Number(match[1]) * 60 + Number(match[2]) : NaN;
+  const end = match ? Number(match[3]) * 60 + Number(match[4]) : NaN;
+  if (!match || start === end) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a local window like 21:00-08:00 (start and end differ), or off, got "${raw}"`,
+    });
+    return z.NEVER;
+  }
+  return { startMinute: start, endMinute: end };
+});
+
+/** An IANA time zone name the runtime knows (Europe/Berlin, UTC). */
+const timeZone: FromText<string> = text.refine((zone) => IANAZone.isValidZone(zone), {
+  error: (issue) =>
+    `must be an IANA time zone name like Europe/Berlin or UTC, got "${String(issue.input)}"`,
+});
+
 /** proxy-addr's names for address ranges, accepted beside addresses and CIDRs. */
 const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
@@ -231,6 +303,17 @@ const fields = z.object({
   RECONCILE_BATCH_SIZE: setting(integer(1, 10_000), 100),
   PARKED_EVENTS_MAX: setting(integer(0, 10_000_000), 100_000),
   PARKED_EVENTS_PER_SECOND: setting(integer(0, 100_000), 100),
+
+  RECIPIENT_CAP_OTP: setting(recipientCap, { limit: 5, windowMs: HOUR }),
+  RECIPIENT_CAP_TRANSACTIONAL: setting(recipientCap, { limit: 30, windowMs: HOUR }),
+  RECIPIENT_CAP_MARKETING: setting(recipientCap, { limit: 2, windowMs: 24 * HOUR }),
+  QUIET_HOURS_OTP: setting(quietHours, null),
+  QUIET_HOURS_TRANSACTIONAL: setting(quietHours, null),
+  QUIET_HOURS_MARKETING: setting(quietHours, { startMinute: 21 * 60, endMinute: 8 * 60 }),
+  QUIET_HOURS_DEFAULT_TIMEZONE: setting(timeZone, 'UTC'),
+  MESSAGE_VALIDITY_OTP: setting(duration(MINUTE, 35 * 24 * HOUR), 10 * MINUTE),
+  MESSAGE_VALIDITY_TRANSACTIONAL: setting(duration(MINUTE, 35 * 24 * HOUR), 24 * HOUR),
+  MESSAGE_VALIDITY_MARKETING: setting(duration(MINUTE, 35 * 24 * HOUR), 72 * HOUR),
 
   CALLBACK_MAX_ATTEMPTS: setting(integer(1, 50), 8),
   CALLBACK_RETRY_BASE_MS: setting(integer(1, HOUR), 5 * SECOND),
@@ -367,7 +450,24 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
       deniedCidrs: env.CALLBACK_DENIED_CIDRS,
     },
   };
+  config.protection = {
+    caps: byCategory((c) => env[`RECIPIENT_CAP_${upper(c)}`]),
+    quietHours: byCategory((c) => env[`QUIET_HOURS_${upper(c)}`]),
+    defaultTimezone: env.QUIET_HOURS_DEFAULT_TIMEZONE,
+    validityMs: byCategory((c) => env[`MESSAGE_VALIDITY_${upper(c)}`]),
+  };
   return config;
+}
+
+function upper<C extends MessageCategory>(category: C): Uppercase<C> {
+  return category.toUpperCase() as Uppercase<C>;
+}
+
+function byCategory<T>(value: (category: MessageCategory) => T): Record<MessageCategory, T> {
+  return Object.fromEntries(MESSAGE_CATEGORIES.map((c) => [c, value(c)])) as Record<
+    MessageCategory,
+    T
+  >;
 }
 
 /** Reads and validates the environment; throws a ConfigError naming the first bad variable. */

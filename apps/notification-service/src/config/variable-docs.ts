@@ -150,6 +150,52 @@ export const VARIABLE_DOCS: Record<Variable, { meaning: string; unset?: string }
       'Events parked per second per instance (a burst of one second\'s worth); the excess is acknowledged and dropped (`reason="rate"`). Only a webhook that beats our commit of the send is parked legitimately, a few a second at the enterprise plan.',
   },
 
+  RECIPIENT_CAP_OTP: {
+    meaning:
+      'At most so many one-time codes to one number per window (`N/window`, e.g. `5/1h`; `0`: no cap), across all teams and instances. A code over it ends `failed` with `recipient_rate_limited`, never sent: a script hammering a sign-in form gets 5 texts per number per hour, not thousands. See [recipient protection](recipient-protection.md).',
+    unset: '`5/1h`',
+  },
+  RECIPIENT_CAP_TRANSACTIONAL: {
+    meaning:
+      'The same cap for transactional messages: a loop in a caller stops at 30 texts an hour to one person.',
+    unset: '`30/1h`',
+  },
+  RECIPIENT_CAP_MARKETING: {
+    meaning: 'The same cap for marketing messages: two campaigns a day reach one person at most.',
+    unset: '`2/24h`',
+  },
+  QUIET_HOURS_OTP: {
+    meaning:
+      'Local hours (`HH:MM-HH:MM`, may wrap past midnight; `off`) in which one-time codes wait. Off: a code is asked for now, whatever the hour.',
+    unset: '`off`',
+  },
+  QUIET_HOURS_TRANSACTIONAL: {
+    meaning:
+      'The same for transactional messages. Off: an order or a password change is news at any hour.',
+    unset: '`off`',
+  },
+  QUIET_HOURS_MARKETING: {
+    meaning:
+      "The same for marketing: a message due inside the window in the recipient's time zone waits until it ends (`scheduled`, with a `deferred` timeline entry).",
+    unset: '`21:00-08:00`',
+  },
+  QUIET_HOURS_DEFAULT_TIMEZONE: {
+    meaning:
+      "The recipient's zone when the request names no `timezone` and the number's country has more than one zone (IANA name).",
+  },
+  MESSAGE_VALIDITY_OTP: {
+    meaning:
+      "A one-time code not handed to the provider within this of being due ends `expired` (`validity_elapsed`): a code arriving after the sign-in gave up only confuses. A request's earlier `expires_at` wins.",
+    unset: '`10m`',
+  },
+  MESSAGE_VALIDITY_TRANSACTIONAL: {
+    meaning: 'The same for transactional messages.',
+    unset: '`24h`',
+  },
+  MESSAGE_VALIDITY_MARKETING: {
+    meaning: 'The same for marketing: a promotion days late is worse than none.',
+    unset: '`72h`',
+  },
   CALLBACK_MAX_ATTEMPTS: {
     meaning: 'Attempts per caller status callback ([callbacks](callbacks.md)).',
   },

@@ -11,6 +11,7 @@ import { TemplateOwner1764000000900 } from './migrations/1764000000900-template-
 import { MessageSearchResend1764000001100 } from './migrations/1764000001100-message-search-resend';
 import { QueueState1764000001200 } from './migrations/1764000001200-queue-state';
 import { TemplateNamespaces1764000001330 } from './migrations/1764000001330-template-namespaces';
+import { RecipientProtection1764000001400 } from './migrations/1764000001400-recipient-protection';
 
 export const ENTITIES = [ApiKey, Template, TemplateVersion, Notification, IdempotencyRecord];
 
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   MessageSearchResend1764000001100,
   QueueState1764000001200,
   TemplateNamespaces1764000001330,
+  RecipientProtection1764000001400,
 ];

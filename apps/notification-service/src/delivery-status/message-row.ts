@@ -1,3 +1,4 @@
+import type { MessageCategory } from '../common/message-category';
 import type { Message } from './message';
 import type { MessageStatus } from './message-status';
 
@@ -39,6 +40,8 @@ const COLUMNS = [
   'last_checked_at',
   'resend_of',
   'updated_at',
+  'category',
+  'timezone',
 ] as const;
 export const MESSAGE_COLUMNS = COLUMNS.join(', ');
 /** The same list qualified for a statement that names the row `m`. */
@@ -92,6 +95,8 @@ export interface MessageRow {
   last_checked_at: Date | null;
   resend_of: string | null;
   updated_at: Date;
+  category: MessageCategory;
+  timezone: string | null;
 }
 
 export function toMessage(row: MessageRow): Message {
@@ -127,6 +132,8 @@ export function toMessage(row: MessageRow): Message {
     lastCheckedAt: row.last_checked_at,
     resendOf: row.resend_of,
     updatedAt: row.updated_at,
+    category: row.category,
+    timezone: row.timezone,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { MessageCategory } from '../common/message-category';
 import type { MessageStatus } from './message-status';
 
 /*
@@ -51,6 +52,12 @@ export interface Message {
   /** The failed or expired message this one was sent again in place of. */
   resendOf: string | null;
   updatedAt: Date;
+
+  /** Frozen from the template version: decides suppression, cap, quiet hours and validity. */
+  category: MessageCategory;
+
+  /** The recipient's IANA zone, for quiet hours; null when the category has none. */
+  timezone: string | null;
 }
 
 /** Who recorded a timeline row. */

@@ -1,8 +1,14 @@
+import {
+  DEFAULT_CATEGORY,
+  MESSAGE_CATEGORIES,
+  type MessageCategory,
+} from '../common/message-category';
 import { isE164, MAX_MESSAGE_LENGTH } from '@app/sms-provider/helpers';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
+  IsIn,
   IsInt,
   IsObject,
   IsOptional,
@@ -78,6 +84,12 @@ const SENDER_ID_DOC = {
     'A notification request may override it with `from`.',
 };
 
+/** What the category of a template means for its messages (docs/recipient-protection.md). */
+const CATEGORY_DOC =
+  'What the messages are for, frozen on each one: otp (never suppressed, 5 per number per hour, ' +
+  'valid 10 min), transactional (stopped by a suppression of scope all, 30 per hour, valid 24 h) ' +
+  'or marketing (stopped by any suppression, 2 per 24 h, waits out quiet hours 21:00-08:00 local, ' +
+  'valid 72 h); the figures are the defaults.';
 export class CreateTemplateDto {
   @ApiProperty({ example: 'order_shipped', pattern: TEMPLATE_KEY_PATTERN.source })
   @IsString()
@@ -110,6 +122,15 @@ export class CreateTemplateDto {
   @IsString()
   @MaxLength(MAX_DESCRIPTION_LENGTH)
   description?: string | null;
+
+  @ApiPropertyOptional({
+    enum: MESSAGE_CATEGORIES,
+    default: DEFAULT_CATEGORY,
+    description: CATEGORY_DOC,
+  })
+  @IsOptional()
+  @IsIn(MESSAGE_CATEGORIES)
+  category?: MessageCategory;
 
   @ApiPropertyOptional({
     example: 'checkout',
@@ -159,6 +180,14 @@ export class UpdateTemplateDto {
   @IsString()
   @MaxLength(MAX_DESCRIPTION_LENGTH)
   description?: string | null;
+
+  @ApiPropertyOptional({
+    enum: MESSAGE_CATEGORIES,
+    description: `${CATEGORY_DOC} Omitted: kept.`,
+  })
+  @IsOptional()
+  @IsIn(MESSAGE_CATEGORIES)
+  category?: MessageCategory;
 }
 
 export class PreviewTemplateDto {
@@ -245,6 +274,7 @@ export class TemplateResponse {
   @ApiProperty({ type: [String], example: ['name', 'order.id'] }) variables!: string[];
   @ApiProperty({ type: String, nullable: true }) sender_id!: string | null;
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({ enum: MESSAGE_CATEGORIES, example: 'transactional' }) category!: MessageCategory;
   @ApiProperty({
     type: String,
     nullable: true,
@@ -266,6 +296,7 @@ export class TemplateVersionResponse {
   @ApiProperty({ type: [String], example: ['name', 'order.id'] }) variables!: string[];
   @ApiProperty({ type: String, nullable: true }) sender_id!: string | null;
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({ enum: MESSAGE_CATEGORIES, example: 'transactional' }) category!: MessageCategory;
   @ApiProperty({ description: 'When this version was made.' }) created_at!: string;
   @ApiProperty({ type: String, nullable: true, description: 'As in the template.' })
   owner_team!: string | null;

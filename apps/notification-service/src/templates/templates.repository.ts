@@ -1,3 +1,4 @@
+import type { MessageCategory } from '../common/message-category';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, MoreThan, type Repository } from 'typeorm';
@@ -11,6 +12,7 @@ export interface VersionContent {
   variables: string[];
   senderId: string | null;
   description: string | null;
+  category: MessageCategory;
 }
 
 /** A template with one of its versions (the current one unless said otherwise). */

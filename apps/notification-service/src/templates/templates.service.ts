@@ -1,3 +1,4 @@
+import { DEFAULT_CATEGORY } from '../common/message-category';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
 import { CacheInvalidation } from '../cache/cache-invalidation.service';
@@ -83,6 +84,7 @@ export class TemplatesService {
       variables: [...variables],
       senderId: dto.sender_id ?? null,
       description: dto.description ?? null,
+      category: dto.category ?? DEFAULT_CATEGORY,
     });
     // Intake may have cached "no such template" for this key.
     await this.changed(dto.key);
@@ -103,6 +105,7 @@ export class TemplatesService {
       variables: [...variables],
       senderId: dto.sender_id === undefined ? current.senderId : dto.sender_id,
       description: dto.description === undefined ? current.description : dto.description,
+      category: dto.category ?? current.category,
     }));
     if (!updated) throw await this.notEditable(principal, key, ownerTeam);
     await this.changed(key);
@@ -319,5 +322,6 @@ function versionFields(template: Template, version: TemplateVersion) {
     variables: version.variables,
     sender_id: version.senderId,
     description: version.description,
+    category: version.category,
   };
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_CATEGORY, type MessageCategory } from '../../common/message-category';
 import {
   Column,
   CreateDateColumn,
@@ -35,6 +36,10 @@ export class TemplateVersion {
 
   @Column('text', { nullable: true })
   description!: string | null;
+
+  /** Frozen on every message rendered from this version (recipient-protection/). */
+  @Column('text', { default: DEFAULT_CATEGORY })
+  category!: MessageCategory;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
