@@ -1,3 +1,4 @@
+import { RECIPIENT_SUPPRESSED } from '../apps/notification-service/src/common/recipient-error-codes';
 import { type ApiResponse, type Harness, startHarness } from './support/harness';
 
 /**
@@ -18,6 +19,7 @@ const COLUMNS = [
   'failed',
   'expired',
   'canceled',
+  'suppressed',
   'delivery_rate',
   'p50_delivery_seconds',
   'p95_delivery_seconds',
@@ -36,6 +38,7 @@ interface Figures {
   failed: number;
   expired: number;
   canceled: number;
+  suppressed: number;
   delivery_rate: number | null;
   p50_delivery_seconds: number | null;
   p95_delivery_seconds: number | null;
@@ -54,6 +57,7 @@ const ZERO: Figures = {
   failed: 0,
   expired: 0,
   canceled: 0,
+  suppressed: 0,
   delivery_rate: null,
   p50_delivery_seconds: null,
   p95_delivery_seconds: null,
@@ -260,6 +264,7 @@ describe('Delivery reports (e2e)', () => {
         group_by: 'template',
         team: null,
         template: null,
+        category: null,
         rows: [
           { template: 'otp', ...OTP },
           { template: 'welcome', ...WELCOME },
@@ -472,8 +477,8 @@ describe('Delivery reports (e2e)', () => {
       );
       expect(csv.text).toBe(
         `since,until,team,${COLUMNS.join(',')}\r\n` +
-          '2025-03-03T00:00:00.000Z,2025-03-04T00:00:00.000Z,alpha,2,1,1,0,0,0,0,0,0,,,,,,0\r\n' +
-          '2025-03-03T00:00:00.000Z,2025-03-04T00:00:00.000Z,beta,2,0,0,0,0,2,0,0,0,1,4.117,6.712,,,2\r\n',
+          '2025-03-03T00:00:00.000Z,2025-03-04T00:00:00.000Z,alpha,2,1,1,0,0,0,0,0,0,0,,,,,,0\r\n' +
+          '2025-03-03T00:00:00.000Z,2025-03-04T00:00:00.000Z,beta,2,0,0,0,0,2,0,0,0,0,1,4.117,6.712,,,2\r\n',
       );
     });
 
@@ -570,8 +575,127 @@ describe('Delivery reports (e2e)', () => {
       expect(header).toBe(`since,until,template,hour,${COLUMNS.join(',')}`);
       expect(first).toBe(
         '2025-05-01T10:00:00.000Z,2025-05-01T13:00:00.000Z,otp,2025-05-01T10:00:00Z,' +
-          '2,0,0,0,0,2,0,0,0,1,5,5.9,2,2.9,2',
+          '2,0,0,0,0,2,0,0,0,0,1,5,5.9,2,2.9,2',
       );
+    });
+  });
+
+  describe('categories and suppressed messages', () => {
+    const JUNE = 'since=2025-06-01T00:00:00Z&until=2025-06-02T00:00:00Z&team=epsilon';
+
+    /** template, category, status, submitted (2025-06-01, UTC), error code. */
+    const ROWS: [string, string, string, string, string | null][] = [
+      ['login_code', 'otp', 'delivered', '08:00:00', null],
+      ['login_code', 'otp', 'failed', '08:10:00', 'recipient_rate_limited'],
+      ['receipt', 'transactional', 'delivered', '09:00:00', null],
+      ['receipt', 'transactional', 'failed', '09:10:00', RECIPIENT_SUPPRESSED],
+      ['promo', 'marketing', 'delivered', '10:00:00', null],
+      ['promo', 'marketing', 'failed', '10:05:00', 'undeliverable'],
+      ['promo', 'marketing', 'failed', '10:10:00', RECIPIENT_SUPPRESSED],
+      ['promo', 'marketing', 'failed', '10:20:00', RECIPIENT_SUPPRESSED],
+    ];
+
+    beforeAll(async () => {
+      for (const [template, category, status, at, errorCode] of ROWS) {
+        const notificationId = await notification('epsilon', template);
+        const sent = errorCode !== RECIPIENT_SUPPRESSED;
+        await h.sql(
+          `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+             status, priority, submitted_at, queued_at, delivered_at, provider_message_id,
+             error_code, category, next_attempt_at)
+           VALUES ($1, '+14155550100', 'category test', 13, 'GSM-7', 1, $2, 2, $3::timestamptz,
+             CASE WHEN $6::boolean THEN $3::timestamptz END,
+             CASE WHEN $2 = 'delivered' THEN $3::timestamptz + interval '2 seconds' END,
+             CASE WHEN $6::boolean THEN 'msg_category_' || gen_random_uuid() END,
+             $4, $5, '2099-01-01T00:00:00Z')`,
+          [notificationId, status, `2025-06-01T${at}Z`, errorCode, category, sent],
+        );
+      }
+    });
+
+    it('counts suppressed messages in their own column, outside failed and the delivery rate', async () => {
+      const res = await report(`${JUNE}&group_by=category`);
+      expect(res.status).toBe(200);
+      const pick = (row: Figures & { category?: string }) => ({
+        category: row.category,
+        total: row.total,
+        delivered: row.delivered,
+        failed: row.failed,
+        suppressed: row.suppressed,
+        delivery_rate: row.delivery_rate,
+        segments: row.segments,
+      });
+      // Categories in byte order. Marketing: 1 delivered of 2 attempts (the 2 suppressed never
+      // went out, cost nothing, and are not outcomes); a capped OTP is an ordinary failure.
+      expect(res.body.rows.map(pick)).toEqual([
+        {
+          category: 'marketing',
+          total: 4,
+          delivered: 1,
+          failed: 1,
+          suppressed: 2,
+          delivery_rate: 0.5,
+          segments: 2,
+        },
+        {
+          category: 'otp',
+          total: 2,
+          delivered: 1,
+          failed: 1,
+          suppressed: 0,
+          delivery_rate: 0.5,
+          segments: 2,
+        },
+        {
+          category: 'transactional',
+          total: 2,
+          delivered: 1,
+          failed: 0,
+          suppressed: 1,
+          delivery_rate: 1,
+          segments: 1,
+        },
+      ]);
+      expect(pick(res.body.totals)).toEqual({
+        category: undefined,
+        total: 8,
+        delivered: 3,
+        failed: 2,
+        suppressed: 3,
+        delivery_rate: 0.6,
+        segments: 5,
+      });
+      // The failures list adds up to `failed`: suppression is not among them.
+      expect(res.body.failures).toEqual([
+        { error_code: 'recipient_rate_limited', failed: 1, expired: 0 },
+        { error_code: 'undeliverable', failed: 1, expired: 0 },
+      ]);
+    });
+
+    it('reports one category when asked, and echoes the filter', async () => {
+      const res = await report(`${JUNE}&category=marketing&group_by=template,category`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ category: 'marketing', group_by: 'template,category' });
+      expect(res.body.rows).toEqual([
+        expect.objectContaining({ template: 'promo', category: 'marketing', suppressed: 2 }),
+      ]);
+      expect(res.body.totals).toMatchObject({ total: 4, failed: 1, suppressed: 2 });
+    });
+
+    it('groups by category and hour over the whole window, and writes it as CSV', async () => {
+      const res = await report(`${JUNE}&group_by=category,hour`);
+      expect(res.status).toBe(200);
+      // Three categories × 24 hours, zero-filled.
+      expect(res.body.rows).toHaveLength(72);
+      const csv = await report(`${JUNE}&group_by=category,hour&format=csv`);
+      const lines = csv.text.split('\r\n');
+      expect(lines[0]).toBe(`since,until,category,hour,${COLUMNS.join(',')}`);
+      // marketing, 10:00: 4 messages, 1 delivered, 1 failed, 2 suppressed.
+      expect(lines).toContain(
+        '2025-06-01T00:00:00.000Z,2025-06-02T00:00:00.000Z,marketing,2025-06-01T10:00:00Z,' +
+          '4,0,0,0,0,1,1,0,0,2,0.5,2,2,2,2,2',
+      );
+      expect(lines).toHaveLength(1 + 72 + 1);
     });
   });
 
@@ -675,6 +799,8 @@ describe('Delivery reports (e2e)', () => {
       ['team=Not%20A%20Team', 400, 'validation_failed'],
       ['template=%3DHYPERLINK()', 400, 'validation_failed'],
       ['colour=blue', 400, 'validation_failed'],
+      ['category=promo', 400, 'validation_failed'],
+      ['group_by=category,category', 422, 'invalid_group_by'],
       ['since=2025-03-02T00:00:00Z&until=2025-03-01T00:00:00Z', 422, 'invalid_window'],
       ['since=2025-03-01T00:00:00Z&until=2025-03-01T00:00:00Z', 422, 'invalid_window'],
       ['since=2099-01-01T00:00:00Z', 422, 'invalid_window'],
@@ -693,8 +819,9 @@ describe('Delivery reports (e2e)', () => {
         operation.parameters.map((p: { name: string; schema: unknown }) => [p.name, p.schema]),
       );
       expect(Object.keys(params).sort()).toEqual(
-        ['format', 'group_by', 'since', 'team', 'template', 'until'].sort(),
+        ['category', 'format', 'group_by', 'since', 'team', 'template', 'until'].sort(),
       );
+      expect(params.category).toMatchObject({ enum: ['otp', 'transactional', 'marketing'] });
       expect(params.group_by).toMatchObject({ type: 'string', default: 'template' });
       expect(new RegExp(params.group_by.pattern).test('template,hour')).toBe(true);
       expect(new RegExp(params.group_by.pattern).test('week')).toBe(false);

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { MessageCategory } from '../../apps/notification-service/src/common/message-category';
+import { RECIPIENT_SUPPRESSED } from '../../apps/notification-service/src/common/recipient-error-codes';
 import type { MessageStatus } from '../../apps/notification-service/src/delivery-status/message-status';
 import type { ReportGroup } from '../../apps/notification-service/src/reports/report-groups';
 import {
@@ -32,6 +34,7 @@ describe(ReportsRepository.name, () => {
   interface Fixture {
     team?: string;
     template?: string;
+    category?: MessageCategory;
     status: MessageStatus;
     submitted?: number;
     queuedAfter?: number | null;
@@ -57,8 +60,9 @@ describe(ReportsRepository.name, () => {
       const handedOver = f.handedOver ?? !['scheduled', 'pending', 'canceled'].includes(f.status);
       await scratch.db.query(
         `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
-           status, priority, submitted_at, queued_at, delivered_at, error_code, provider_message_id)
-         VALUES ($1, '+14155550100', 'x', 1, 'GSM-7', $2, $3, 2, $4, $5, $6, $7, $8)`,
+           status, priority, submitted_at, queued_at, delivered_at, error_code, provider_message_id,
+           category)
+         VALUES ($1, '+14155550100', 'x', 1, 'GSM-7', $2, $3, 2, $4, $5, $6, $7, $8, $9)`,
         [
           n.id,
           f.segments ?? 1,
@@ -68,6 +72,7 @@ describe(ReportsRepository.name, () => {
           after(f.deliveredAfter),
           f.errorCode ?? null,
           handedOver ? `msg_${randomUUID()}` : null,
+          f.category ?? 'transactional',
         ],
       );
     }
@@ -78,6 +83,7 @@ describe(ReportsRepository.name, () => {
     until: at(24 * HOUR),
     team: null,
     template: null,
+    category: null,
     groupBy,
     ...more,
   });
@@ -119,6 +125,60 @@ describe(ReportsRepository.name, () => {
     );
     const { groups } = await aggregate(filter(['template']));
     expect(groups.map((g) => g.figures.delivery_rate)).toEqual([0.75, null]);
+  });
+
+  it('counts suppressed messages on their own: not failed, not in the delivery rate', async () => {
+    await messages(
+      { template: 'promo', status: 'delivered', deliveredAfter: 1 },
+      { template: 'promo', status: 'failed', errorCode: 'carrier_rejected' },
+      { template: 'promo', status: 'failed', errorCode: RECIPIENT_SUPPRESSED, handedOver: false },
+      { template: 'promo', status: 'failed', errorCode: RECIPIENT_SUPPRESSED, handedOver: false },
+      // A capped message is a failure like any other.
+      { template: 'promo', status: 'failed', errorCode: 'recipient_rate_limited' },
+      { template: 'quiet', status: 'failed', errorCode: RECIPIENT_SUPPRESSED, handedOver: false },
+    );
+    const { groups, totals, failures } = await aggregate(filter(['template']));
+    expect(groups.map((g) => [g.keys[0], g.figures])).toEqual([
+      [
+        'promo',
+        expect.objectContaining({ total: 5, failed: 2, suppressed: 2, delivery_rate: 0.3333 }),
+      ],
+      // Only suppressed: no outcome, so no rate.
+      [
+        'quiet',
+        expect.objectContaining({ total: 1, failed: 0, suppressed: 1, delivery_rate: null }),
+      ],
+    ]);
+    expect(totals).toMatchObject({ total: 6, failed: 2, suppressed: 3, delivery_rate: 0.3333 });
+    expect(failures.map((f) => f.error_code).sort()).toEqual([
+      'carrier_rejected',
+      'recipient_rate_limited',
+    ]);
+  });
+
+  it('groups by category and reports one category when asked', async () => {
+    await messages(
+      { template: 'code', category: 'otp', status: 'delivered', deliveredAfter: 1 },
+      { template: 'promo', category: 'marketing', status: 'pending' },
+      {
+        template: 'promo',
+        category: 'marketing',
+        status: 'failed',
+        errorCode: RECIPIENT_SUPPRESSED,
+      },
+      { template: 'receipt', status: 'pending' },
+    );
+    const byCategory = await aggregate(filter(['category']));
+    expect(
+      byCategory.groups.map((g) => [...g.keys, g.figures.total, g.figures.suppressed]),
+    ).toEqual([
+      ['marketing', 2, 1],
+      ['otp', 1, 0],
+      ['transactional', 1, 0],
+    ]);
+    const marketing = await aggregate(filter(['template', 'category'], { category: 'marketing' }));
+    expect(marketing.groups.map((g) => g.keys)).toEqual([['promo', 'marketing']]);
+    expect(marketing.totals).toMatchObject({ total: 2, suppressed: 1 });
   });
 
   it('takes delivery and hand-over percentiles over delivered messages only', async () => {

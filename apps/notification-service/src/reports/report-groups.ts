@@ -1,8 +1,17 @@
 import { UnprocessableError } from '../common/errors/api-error';
+import { MESSAGE_CATEGORIES } from '../common/message-category';
 import type { ReportWindow } from './report-window';
 
-export const REPORT_GROUPS = ['template', 'team', 'day', 'hour'] as const;
+export const REPORT_GROUPS = ['template', 'team', 'category', 'day', 'hour'] as const;
 export type ReportGroup = (typeof REPORT_GROUPS)[number];
+
+/**
+ * Non-time groups with a fixed, small set of keys: how many there can be is known without
+ * counting the messages.
+ */
+export const BOUNDED_GROUPS: Partial<Record<ReportGroup, number>> = {
+  category: MESSAGE_CATEGORIES.length,
+};
 
 /** Time groups get a row for every bucket of the window, messages or not. */
 export const TIME_GROUPS: ReadonlySet<ReportGroup> = new Set<ReportGroup>(['day', 'hour']);

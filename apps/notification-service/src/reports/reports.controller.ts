@@ -43,6 +43,7 @@ export class ReportsController {
       group_by: 'template',
       team: 'checkout',
       template: null,
+      category: null,
       rows: [{ ...FIGURES, template: 'order_shipped' }],
       totals: FIGURES,
       failures: [{ error_code: 'invalid_number', failed: 15, expired: 0 }],
@@ -50,16 +51,18 @@ export class ReportsController {
     textExamples: {
       'text/csv':
         'since,until,template,total,scheduled,pending,queued,sent,delivered,failed,expired,' +
-        'canceled,delivery_rate,p50_delivery_seconds,p95_delivery_seconds,' +
+        'canceled,suppressed,delivery_rate,p50_delivery_seconds,p95_delivery_seconds,' +
         'p50_handover_seconds,p95_handover_seconds,segments\r\n' +
-        '2026-11-30T00:00:00.000Z,2026-12-01T00:00:00.000Z,order_shipped,1200,0,0,0,12,1170,' +
-        '15,3,0,0.985,3.1,7.4,0.4,1.9,1320\r\n',
+        '2026-11-30T00:00:00.000Z,2026-12-01T00:00:00.000Z,order_shipped,1204,0,0,0,12,1170,' +
+        '15,3,0,4,0.985,3.1,7.4,0.4,1.9,1320\r\n',
     },
   })
   @Get('delivery')
   @RequireScope('reports:read')
   @ApiOperation({
-    summary: 'Delivery figures of messages submitted in a window, grouped by template, team or day',
+    summary:
+      'Delivery figures of messages submitted in a window, grouped by template, team, category, ' +
+      'day or hour',
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({
@@ -68,7 +71,7 @@ export class ReportsController {
       'JSON by default; format=csv answers text/csv (attachment delivery-report.csv) with the rows only',
   })
   @ApiBadRequestResponse({
-    description: 'validation_failed: bad since/until/group_by/format/team/template',
+    description: 'validation_failed: bad since/until/group_by/format/team/template/category',
   })
   @ApiForbiddenResponse({
     description: 'Missing reports:read scope, or a non-admin key naming another team',
@@ -77,7 +80,7 @@ export class ReportsController {
     description:
       'invalid_window (until ≤ since), window_too_large (> 366 days), invalid_group_by, ' +
       `too_many_buckets (> ${MAX_BUCKETS}), or report_too_large: more than ` +
-      `${MAX_REPORT_ROWS.toLocaleString('en-US')} rows (template/team combinations × time ` +
+      `${MAX_REPORT_ROWS.toLocaleString('en-US')} rows (template/team/category combinations × time ` +
       'buckets), refused before the figures are computed; details give rows, max_rows and ' +
       'how to narrow',
   })

@@ -2,6 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { TEMPLATE_KEY_PATTERN } from '../templates/templates.dto';
 import { IsIsoInstant } from '../common/iso-instant';
+import { MESSAGE_CATEGORIES, type MessageCategory } from '../common/message-category';
+import { RECIPIENT_SUPPRESSED } from '../common/recipient-error-codes';
 import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS } from './report-window';
 
 import { GROUP_BY_PATTERN, MAX_BUCKETS, REPORT_GROUPS } from './report-groups';
@@ -41,6 +43,15 @@ export class DeliveryReportQuery {
   template?: string;
 
   @ApiPropertyOptional({
+    enum: MESSAGE_CATEGORIES,
+    example: 'marketing',
+    description: 'Only messages of this category (frozen from the template version they used).',
+  })
+  @IsOptional()
+  @IsIn(MESSAGE_CATEGORIES)
+  category?: MessageCategory;
+
+  @ApiPropertyOptional({
     example: 'payments',
     description:
       'Only this team. Admin keys: any team, default all teams. Other keys always report on ' +
@@ -56,16 +67,18 @@ export class DeliveryReportQuery {
     default: 'template',
     example: 'template,day',
     description:
-      `One row per template key, team, UTC calendar day (YYYY-MM-DD) or UTC hour ` +
-      `(YYYY-MM-DDTHH:00:00Z), or per combination of several: comma-separated, from ` +
+      `One row per template key, team, message category (${MESSAGE_CATEGORIES.join(', ')}), UTC ` +
+      `calendar day (YYYY-MM-DD) or UTC hour (YYYY-MM-DDTHH:00:00Z), or per combination of ` +
+      `several: comma-separated, from ` +
       `${REPORT_GROUPS.join(', ')}; day and hour not together. Day and hour rows cover every ` +
       `bucket the window touches, with zero figures where nothing was submitted (at most ` +
       `${MAX_BUCKETS} buckets, else 422 too_many_buckets). A report has at most ` +
       `${MAX_REPORT_ROWS.toLocaleString('en-US')} rows, zero-filled ones included: the distinct ` +
-      `template/team combinations with messages in the window × the time buckets (e.g. 13 ` +
-      `templates × 720 hours of 30 days). Larger is 422 report_too_large, decided by a bounded ` +
-      `count before any figure is computed, in JSON and CSV alike; its details give the rows, ` +
-      `the limit and how to narrow (a shorter window, day instead of hour, one template or team).`,
+      `template/team/category combinations with messages in the window × the time buckets (e.g. ` +
+      `13 templates × 720 hours of 30 days; category has at most ${MESSAGE_CATEGORIES.length} ` +
+      `keys). Larger is 422 report_too_large, decided by a bounded count before any figure is ` +
+      `computed, in JSON and CSV alike; its details give the rows, the limit and how to narrow ` +
+      `(a shorter window, day instead of hour, one template, team or category).`,
   })
   @IsOptional()
   @IsString()
@@ -94,9 +107,21 @@ export class DeliveryFigures {
   @ApiProperty() queued!: number;
   @ApiProperty() sent!: number;
   @ApiProperty() delivered!: number;
-  @ApiProperty() failed!: number;
+  @ApiProperty({
+    description: `Failed messages, not counting those stopped by the suppression list (suppressed)`,
+  })
+  failed!: number;
   @ApiProperty() expired!: number;
   @ApiProperty() canceled!: number;
+
+  @ApiProperty({
+    example: 4,
+    description:
+      `Messages stopped by the suppression list (failed with error code ${RECIPIENT_SUPPRESSED}): ` +
+      'never sent, no attempt and no cost. Counted in total but not in failed, and left out of ' +
+      'delivery_rate.',
+  })
+  suppressed!: number;
 
   @ApiProperty({
     type: Number,
@@ -104,7 +129,8 @@ export class DeliveryFigures {
     example: 0.9821,
     description:
       'delivered / (delivered + failed + expired), 4 decimals: the share of messages with a ' +
-      'final provider outcome that arrived. Canceled and in-flight messages are left out. ' +
+      'final provider outcome that arrived. Canceled, suppressed and in-flight messages are ' +
+      'left out. ' +
       'null when no message has reached one of those three states.',
   })
   delivery_rate!: number | null;
@@ -157,6 +183,11 @@ export class DeliveryFigures {
 export class DeliveryReportRow extends DeliveryFigures {
   @ApiPropertyOptional({ description: 'Group key with group_by=template' }) template?: string;
   @ApiPropertyOptional({ description: 'Group key with group_by=team' }) team?: string;
+  @ApiPropertyOptional({
+    enum: MESSAGE_CATEGORIES,
+    description: 'Group key with group_by=category',
+  })
+  category?: MessageCategory;
   @ApiPropertyOptional({ description: 'Group key with group_by=day (UTC, YYYY-MM-DD)' })
   day?: string;
   @ApiPropertyOptional({ description: 'Group key with group_by=hour (UTC, YYYY-MM-DDTHH:00:00Z)' })
@@ -187,6 +218,12 @@ export class DeliveryReport {
   @ApiProperty({ type: String, nullable: true, description: 'Template filter; null = all' })
   template!: string | null;
   @ApiProperty({
+    enum: MESSAGE_CATEGORIES,
+    nullable: true,
+    description: 'Category filter; null = all',
+  })
+  category!: MessageCategory | null;
+  @ApiProperty({
     type: DeliveryReportRow,
     isArray: true,
     description:
@@ -205,7 +242,8 @@ export class DeliveryReport {
     type: FailureCount,
     isArray: true,
     description:
-      'Failed and expired messages by error code over the whole report, most first (top 20)',
+      'Failed and expired messages by error code over the whole report, most first (top 20); ' +
+      `suppressed messages (${RECIPIENT_SUPPRESSED}) are in their own column instead`,
   })
   failures!: FailureCount[];
 }

@@ -8,6 +8,8 @@ import {
   STATUS_SQL,
   statusListSql,
 } from '../delivery-status/message-status';
+import type { MessageCategory } from '../common/message-category';
+import { RECIPIENT_SUPPRESSED } from '../common/recipient-error-codes';
 import type { ReportGroup } from './report-groups';
 import type { DeliveryFigures, FailureCount } from './reports.dto';
 
@@ -18,6 +20,8 @@ export interface DeliveryFilter {
   team: string | null;
   /** null: every template. */
   template: string | null;
+  /** null: every category. */
+  category: MessageCategory | null;
   groupBy: ReportGroup[];
 }
 
@@ -58,6 +62,7 @@ export const REPORT_STATEMENT_TIMEOUT_MS = 30_000;
 const GROUP_KEY: Record<ReportGroup, string> = {
   template: 'n.template_key',
   team: 'n.team',
+  category: 'm.category',
   day: `to_char(m.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   hour: `to_char(m.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":00:00Z"')`,
 };
@@ -66,6 +71,18 @@ const DELIVERY_SECONDS = `greatest(extract(epoch FROM m.delivered_at - m.submitt
 const HANDOVER_SECONDS = `greatest(extract(epoch FROM m.delivered_at - m.queued_at), 0)::float8`;
 const DELIVERED = `m.status = ${STATUS_SQL.delivered} AND m.delivered_at IS NOT NULL`;
 const HANDED_OVER_AND_DELIVERED = `${DELIVERED} AND m.queued_at IS NOT NULL`;
+/**
+ * Stopped by the suppression list: never sent and no attempt, so it is neither a failure of
+ * delivery nor part of the delivery rate; it has its own column. Never NULL (status is NOT NULL),
+ * so NOT (...) is safe.
+ */
+const SUPPRESSED = `m.status = ${STATUS_SQL.failed} AND m.error_code IS NOT DISTINCT FROM '${RECIPIENT_SUPPRESSED}'`;
+
+/** A status column's condition: `failed` leaves out the suppressed, counted on their own. */
+function statusCondition(status: (typeof MESSAGE_STATUSES)[number]): string {
+  const condition = `m.status = ${STATUS_SQL[status]}`;
+  return status === 'failed' ? `${condition} AND NOT (${SUPPRESSED})` : condition;
+}
 
 /** Top error codes listed with a report; the long tail is what the messages search is for. */
 export const MAX_FAILURE_CODES = 20;
@@ -86,6 +103,7 @@ interface RawRow {
   failed: number;
   expired: number;
   canceled: number;
+  suppressed: number;
   delivery_rate: number | null;
   p50_delivery_seconds: number | null;
   p95_delivery_seconds: number | null;
@@ -117,6 +135,10 @@ export class ReportsRepository {
       params.push(filter.template);
       where.push(`n.template_key = $${params.length}`);
     }
+    if (filter.category !== null) {
+      params.push(filter.category);
+      where.push(`m.category = $${params.length}`);
+    }
     const keyList = keys.join(', ');
     const sql = `
       SELECT
@@ -124,12 +146,14 @@ export class ReportsRepository {
         ${keys.map((key, i) => `${key} AS g${i}`).join(',\n        ')},
         count(*)::float8 AS total,
         ${MESSAGE_STATUSES.map(
-          (status) =>
-            `count(*) FILTER (WHERE m.status = ${STATUS_SQL[status]})::float8 AS ${status}`,
+          (status) => `count(*) FILTER (WHERE ${statusCondition(status)})::float8 AS ${status}`,
         ).join(',\n        ')},
+        count(*) FILTER (WHERE ${SUPPRESSED})::float8 AS suppressed,
         round(
           count(*) FILTER (WHERE m.status = ${STATUS_SQL.delivered})::numeric
-            / nullif(count(*) FILTER (WHERE m.status IN (${statusListSql(OUTCOME_STATUSES)})), 0),
+            / nullif(count(*) FILTER (
+              WHERE m.status IN (${statusListSql(OUTCOME_STATUSES)}) AND NOT (${SUPPRESSED})
+            ), 0),
           4
         )::float8 AS delivery_rate,
         round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ${DELIVERY_SECONDS})
@@ -166,6 +190,7 @@ export class ReportsRepository {
       FROM messages m
       JOIN notifications n ON n.id = m.notification_id
       WHERE ${where.join(' AND ')} AND m.status IN (${statusListSql(FAILURE_STATUSES)})
+        AND NOT (${SUPPRESSED})
       GROUP BY 1
       ORDER BY count(*) DESC, coalesce(m.error_code, 'unknown') COLLATE "C"
       LIMIT ${MAX_FAILURE_CODES}`;
@@ -230,6 +255,7 @@ function figures(row: RawRow): DeliveryFigures {
     failed: row.failed,
     expired: row.expired,
     canceled: row.canceled,
+    suppressed: row.suppressed,
     delivery_rate: row.delivery_rate,
     p50_delivery_seconds: row.p50_delivery_seconds,
     p95_delivery_seconds: row.p95_delivery_seconds,
@@ -250,6 +276,7 @@ export function emptyFigures(): DeliveryFigures {
     failed: 0,
     expired: 0,
     canceled: 0,
+    suppressed: 0,
     delivery_rate: null,
     p50_delivery_seconds: null,
     p95_delivery_seconds: null,

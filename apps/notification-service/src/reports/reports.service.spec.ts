@@ -8,7 +8,7 @@ import type {
   DeliveryOutcome,
   ReportsRepository,
 } from './reports.repository';
-import { MAX_REPORT_ROWS } from './report-size';
+import { groupsToCount, MAX_REPORT_ROWS } from './report-size';
 import { ReportsService } from './reports.service';
 
 function figures(overrides: Partial<DeliveryFigures> = {}): DeliveryFigures {
@@ -22,6 +22,7 @@ function figures(overrides: Partial<DeliveryFigures> = {}): DeliveryFigures {
     failed: 0,
     expired: 0,
     canceled: 0,
+    suppressed: 0,
     delivery_rate: null,
     p50_delivery_seconds: null,
     p95_delivery_seconds: null,
@@ -109,6 +110,7 @@ describe(ReportsService.name, () => {
       group_by: 'day',
       team: null,
       template: 'otp',
+      category: null,
       rows: [
         { day: '2026-01-01', ...figures({ total: 2, delivered: 2 }) },
         { day: '2026-01-02', ...figures() },
@@ -191,6 +193,62 @@ describe(ReportsService.name, () => {
       ]);
     });
 
+    it('counts no categories: at most three of them, so their combinations are known to fit', async () => {
+      await service.delivery(principal('platform', true), {
+        ...MONTH_OF_HOURS,
+        group_by: 'category,hour',
+      });
+      await service.delivery(principal('platform', true), {
+        ...MONTH_OF_HOURS,
+        group_by: 'template,category,hour',
+      });
+      await service.delivery(principal('platform', true), {
+        ...MONTH_OF_HOURS,
+        group_by: 'template,category,hour',
+        category: 'otp',
+      });
+      expect(limits.map((limit) => limit.countKeys)).toEqual([
+        [],
+        ['template', 'category'],
+        ['template'],
+      ]);
+      expect(calls.map((call) => call.category)).toEqual([null, null, 'otp']);
+    });
+
+    it('counts categories when even three of them would not fit the buckets', () => {
+      // 9,999 hours cannot happen (744 at most), so the rule is checked on its own.
+      expect(
+        groupsToCount(
+          {
+            groupBy: ['category', 'hour'],
+            window: { since: new Date(0), until: new Date(1) },
+            team: null,
+            template: null,
+            category: null,
+          },
+          2,
+        ),
+      ).toEqual(['category']);
+    });
+
+    it('names category=<category> among the ways to narrow', async () => {
+      oversized = { combinations: 20, exact: true };
+      await expect(
+        service.delivery(principal('payments'), {
+          ...MONTH_OF_HOURS,
+          group_by: 'template,category,hour',
+        }),
+      ).rejects.toMatchObject({
+        message: expect.stringContaining('(20 template/category × 720 hours)'),
+        details: {
+          narrow: expect.arrayContaining([
+            'template=<key>: one template',
+            'category=<category>: one category',
+          ]),
+        },
+      });
+    });
+
     it('refuses with 422 report_too_large naming rows, limit and ways to narrow', async () => {
       oversized = { combinations: 300, exact: true };
       const refusal = service.delivery(principal('payments'), MONTH_OF_HOURS);
@@ -248,6 +306,7 @@ describe(ReportsService.name, () => {
       group_by: 'team',
       team: null,
       template: null,
+      category: null,
       failures: [],
       rows: [
         {
@@ -256,6 +315,7 @@ describe(ReportsService.name, () => {
             total: 3,
             delivered: 2,
             failed: 1,
+            suppressed: 5,
             delivery_rate: 0.6667,
             p50_delivery_seconds: 1.5,
             p95_delivery_seconds: 2.95,
@@ -267,9 +327,9 @@ describe(ReportsService.name, () => {
     });
     expect(csv).toBe(
       'since,until,team,total,scheduled,pending,queued,sent,delivered,failed,expired,canceled,' +
-        'delivery_rate,p50_delivery_seconds,p95_delivery_seconds,p50_handover_seconds,' +
+        'suppressed,delivery_rate,p50_delivery_seconds,p95_delivery_seconds,p50_handover_seconds,' +
         'p95_handover_seconds,segments\r\n' +
-        '2026-01-01T00:00:00.000Z,2026-01-02T00:00:00.000Z,growth,3,0,0,0,0,2,1,0,0,0.6667,1.5,2.95,,,4\r\n',
+        '2026-01-01T00:00:00.000Z,2026-01-02T00:00:00.000Z,growth,3,0,0,0,0,2,1,0,0,5,0.6667,1.5,2.95,,,4\r\n',
     );
   });
 
@@ -284,6 +344,7 @@ describe(ReportsService.name, () => {
       group_by: 'day',
       team: null,
       template: null,
+      category: null,
       failures: [],
       rows,
       totals: figures(),

@@ -5,7 +5,7 @@ import { ForbiddenError, ServiceUnavailableError } from '../common/errors/api-er
 import { csvHeader, csvLines } from './csv';
 import { resolveWindow } from './report-window';
 import { parseGroups, TIME_GROUPS, timeBuckets, type ReportGroup } from './report-groups';
-import { MAX_REPORT_ROWS, maxCombinations, openGroups, reportTooLarge } from './report-size';
+import { groupsToCount, MAX_REPORT_ROWS, maxCombinations, reportTooLarge } from './report-size';
 import type {
   DeliveryFigures,
   DeliveryReport,
@@ -19,6 +19,7 @@ import { MESSAGE_STATUSES } from '../delivery-status/message-status';
 const FIGURE_COLUMNS = [
   'total',
   ...MESSAGE_STATUSES,
+  'suppressed',
   'delivery_rate',
   'p50_delivery_seconds',
   'p95_delivery_seconds',
@@ -44,15 +45,17 @@ export class ReportsService {
     // Refuse an oversized bucket list before running the query.
     const buckets = timeGroup === undefined ? [] : timeBuckets(timeGroup, window);
     const template = query.template ?? null;
-    const shape = { groupBy, window, team, template };
+    const category = query.category ?? null;
+    const shape = { groupBy, window, team, template, category };
     const bucketsPerGroup = Math.max(buckets.length, 1);
+    const fitting = maxCombinations(bucketsPerGroup);
 
     const outcome = await this.reports
       .delivery(
-        { ...window, team, template, groupBy },
+        { ...window, team, template, category, groupBy },
         {
-          maxCombinations: maxCombinations(bucketsPerGroup),
-          countKeys: openGroups(shape),
+          maxCombinations: fitting,
+          countKeys: groupsToCount(shape, fitting),
           maxRows: MAX_REPORT_ROWS,
         },
       )
@@ -88,6 +91,7 @@ export class ReportsService {
       group_by: groupBy.join(','),
       team,
       template,
+      category,
       rows,
       totals: aggregate.totals,
       failures: aggregate.failures,

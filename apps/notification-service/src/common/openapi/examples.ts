@@ -102,7 +102,7 @@ export const CALLBACK_DELIVERY = {
 };
 
 export const FIGURES = {
-  total: 1200,
+  total: 1204,
   scheduled: 0,
   pending: 0,
   queued: 0,
@@ -111,6 +111,7 @@ export const FIGURES = {
   failed: 15,
   expired: 3,
   canceled: 0,
+  suppressed: 4,
   delivery_rate: 0.985,
   p50_delivery_seconds: 3.1,
   p95_delivery_seconds: 7.4,
