@@ -208,6 +208,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly recipientCapRefusals = new Counter({
+    name: 'notify_recipient_cap_refusals_total',
+    help: 'Messages refused by the flood cap per number, by category',
+    labelNames: ['category'] as const,
+    registers: [this.registry],
+  });
+
   private throttleStats: (() => Readonly<Record<string, number>>) | undefined;
 
   /** Read from the limiter at scrape time: it keeps its own counts, which only ever grow. */
