@@ -89,6 +89,25 @@ describe('Messages: search and resend (e2e)', () => {
       );
     });
 
+    it('finds by category, frozen on each message', async () => {
+      // Set on the row directly: the filter is what is tested, not how a template sets it.
+      await h.sql(`UPDATE messages SET category = 'marketing' WHERE id = $1`, [undeliverable.id]);
+      try {
+        const ids = async (query: string) =>
+          (await search(`notification_id=${notificationId}&${query}`)).body.data.map(
+            (m: { id: string }) => m.id,
+          );
+        expect(await ids('category=marketing')).toEqual([undeliverable.id]);
+        expect(await ids('category=transactional')).toEqual([delivered.id]);
+        expect(await ids('category=otp')).toEqual([]);
+        expect(await ids('category=marketing&status=delivered')).toEqual([]);
+      } finally {
+        await h.sql(`UPDATE messages SET category = 'transactional' WHERE id = $1`, [
+          undeliverable.id,
+        ]);
+      }
+    });
+
     it('pages newest first by cursor, each message once', async () => {
       const first = await search('notification_id=' + notificationId + '&limit=1');
       expect(first.body.data).toHaveLength(1);
@@ -116,6 +135,7 @@ describe('Messages: search and resend (e2e)', () => {
       ['to=4155550666', 400],
       ['to=%2B1%20415%20555%200666', 400],
       ['status=lost', 400],
+      ['category=promo', 400],
       ['since=yesterday', 400],
       ['colour=blue', 400],
       ['limit=0', 422],

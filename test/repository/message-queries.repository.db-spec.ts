@@ -240,5 +240,21 @@ describe(MessageQueriesRepository.name, () => {
       expect(after.map((f) => f.message.recipient)).toEqual(['+14155550002', '+14155550001']);
       expect(await queries.search({ team: 'beta', notificationId: n }, 10)).toEqual([]);
     });
+
+    it('searches by category', async () => {
+      const n = await withMessages(3);
+      await db.query(
+        `UPDATE messages SET category = 'marketing'
+         WHERE notification_id = $1 AND recipient = '+14155550002'`,
+        [n],
+      );
+      const recipients = async (category: 'otp' | 'transactional' | 'marketing') =>
+        (await queries.search({ team: 'alpha', notificationId: n, category }, 10)).map(
+          (f) => f.message.recipient,
+        );
+      expect(await recipients('marketing')).toEqual(['+14155550002']);
+      expect(await recipients('transactional')).toEqual(['+14155550003', '+14155550001']);
+      expect(await recipients('otp')).toEqual([]);
+    });
   });
 });

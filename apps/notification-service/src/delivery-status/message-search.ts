@@ -1,3 +1,4 @@
+import type { MessageCategory } from '../common/message-category';
 import type { Message } from './message';
 /*
  * The search over messages for people looking for one (GET /v1/messages, one message, bulk
@@ -16,6 +17,7 @@ export interface MessageQuery {
   statuses?: readonly string[];
   errorCode?: string;
   template?: string;
+  category?: MessageCategory;
   since?: Date;
   until?: Date;
   /** Only messages no other message resends yet. */
@@ -63,6 +65,7 @@ export function searchConditions(query: MessageQuery): { where: string[]; params
   if (query.statuses !== undefined) add((p) => `m.status = ANY(${p}::text[])`, query.statuses);
   if (query.errorCode !== undefined) add((p) => `m.error_code = ${p}`, query.errorCode);
   if (query.template !== undefined) add((p) => `n.template_key = ${p}`, query.template);
+  if (query.category !== undefined) add((p) => `m.category = ${p}`, query.category);
   if (query.since !== undefined) add((p) => `m.submitted_at >= ${p}`, query.since);
   if (query.until !== undefined) add((p) => `m.submitted_at < ${p}`, query.until);
   if (query.notResent) {

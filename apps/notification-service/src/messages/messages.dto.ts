@@ -1,3 +1,4 @@
+import { MESSAGE_CATEGORIES, type MessageCategory } from '../common/message-category';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { IsIsoInstant } from '../common/iso-instant';
@@ -63,6 +64,15 @@ export class SearchMessagesQuery extends MessageFilter {
   @IsString()
   @MaxLength(128)
   reference?: string;
+
+  @ApiPropertyOptional({
+    enum: MESSAGE_CATEGORIES,
+    example: 'marketing',
+    description: 'Messages of this category (frozen from their template version)',
+  })
+  @IsOptional()
+  @IsIn(MESSAGE_CATEGORIES)
+  category?: MessageCategory;
 
   @ApiPropertyOptional({ default: 50, description: '1-200' })
   @IsOptional()

@@ -51,6 +51,7 @@ export class MessagesService {
         providerMessageId: query.provider_message_id,
         notificationId: query.notification_id,
         reference: query.reference,
+        category: query.category,
         before: query.cursor === undefined ? undefined : decodeCursor(query.cursor, readPosition),
       },
       limit + 1,
