@@ -26,7 +26,8 @@ const ALLOWED = {
   'delivery-status': ['common', 'config', 'metrics'],
   templates: ['auth', 'cache', 'common', 'config'],
   'recipient-protection': ['common', 'config', 'metrics', 'redis'],
-  suppressions: ['auth', 'common', 'config'],
+  // logging: maskPhone, the lists show numbers as the logs do.
+  suppressions: ['auth', 'common', 'config', 'logging'],
   callbacks: ['auth', 'common', 'config', 'logging', 'metrics', 'tracing'],
   sending: [
     'common',
@@ -52,7 +53,7 @@ const ALLOWED = {
     'suppressions',
     'templates',
   ],
-  messages: ['auth', 'common', 'delivery-status', 'logging', 'sending', 'templates'],
+  messages: ['auth', 'common', 'config', 'delivery-status', 'logging', 'sending', 'templates'],
   operations: ['auth', 'common', 'config', 'delivery-status', 'provider', 'sending'],
   reports: ['auth', 'common', 'delivery-status', 'templates'],
   // The OpenAPI document: the controllers' decorators (with @Operation, common/openapi) plus what

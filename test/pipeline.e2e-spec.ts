@@ -176,7 +176,7 @@ describe('Pipeline: idempotency, scheduling, cancel, expiry, priority, recovery 
         const r = await h.api('GET', `/v1/notifications/${res.body.id}`);
         return r.body.messages[0].status === 'expired' ? r.body : null;
       });
-      expect(view.messages[0].error.code).toBe('expired');
+      expect(view.messages[0].error.code).toBe('validity_elapsed');
     } finally {
       await h.api('POST', '/v1/queue/resume');
     }

@@ -60,6 +60,8 @@ describe(MessageLifecycleRepository.name, () => {
       priority: 2,
       scheduledAt: null,
       expiresAt: null,
+      category: 'transactional',
+      timezone: null,
       nextAttemptAt: new Date(),
     };
     await db.transaction((manager) => lifecycle.insertNew(manager, [fields]));

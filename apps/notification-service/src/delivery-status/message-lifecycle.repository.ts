@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service';
+import { type MessageCategory, SUPPRESSED_BY } from '../common/message-category';
 import type { EventSource } from './message';
 import type { Message } from './message';
 import {
@@ -14,6 +15,7 @@ import {
   STATUS_SQL,
   statusesBefore,
   statusListSql,
+  UNSENT_STATUSES,
 } from './message-status';
 import {
   DISPATCH_COLUMNS,
@@ -101,13 +103,85 @@ export type NewMessage = Pick<
   | 'priority'
   | 'scheduledAt'
   | 'expiresAt'
-> & { nextAttemptAt: Date };
+  | 'category'
+  | 'timezone'
+> & {
+  nextAttemptAt: Date;
+  /** Why a message stored `failed` never went (recipient protection at intake). */
+  error?: { code: string; message: string };
+  /** Held back out of the recipient's quiet hours: recorded on its timeline. */
+  deferred?: { reason: string; until: Date; timezone: string };
+};
 
 /** A new message with the id its caller gave it, ready for insertNew(). */
 export interface StoredNewMessage extends NewMessage {
   id: string;
   notificationId: string;
 }
+
+/** One row of a new message's first timeline entries. */
+interface FirstEvent {
+  id: string;
+  type: string;
+  status: MessageStatus;
+  details: Record<string, unknown> | null;
+  statusChange: boolean;
+}
+
+/**
+ * The timeline a message starts with: accepted (or scheduled), deferred when quiet hours moved
+ * it, or failed (a status change, so its callback goes out) when intake stopped it.
+ */
+function firstEvents(m: StoredNewMessage): FirstEvent[] {
+  if (m.error) {
+    return [
+      {
+        id: m.id,
+        type: m.status,
+        status: m.status,
+        details: { error: m.error },
+        statusChange: true,
+      },
+    ];
+  }
+  if (m.status !== INITIAL_SCHEDULED_STATUS) {
+    return [{ id: m.id, type: 'accepted', status: m.status, details: null, statusChange: false }];
+  }
+  const events: FirstEvent[] = [
+    {
+      id: m.id,
+      type: 'scheduled',
+      status: m.status,
+      details: m.scheduledAt ? { scheduled_at: m.scheduledAt.toISOString() } : null,
+      statusChange: false,
+    },
+  ];
+  if (m.deferred) {
+    events.push({
+      id: m.id,
+      type: 'deferred',
+      status: m.status,
+      details: {
+        reason: m.deferred.reason,
+        until: m.deferred.until.toISOString(),
+        timezone: m.deferred.timezone,
+      },
+      statusChange: false,
+    });
+  }
+  return events;
+}
+
+/**
+ * The suppression scopes that stop a message of the row's category (`m.category`), as SQL built
+ * from SUPPRESSED_BY: constants only, never input.
+ */
+const SUPPRESSING_SCOPES_SQL = `CASE m.category ${Object.entries(SUPPRESSED_BY)
+  .map(
+    ([category, scopes]) =>
+      `WHEN '${category}' THEN ARRAY[${scopes.map((scope) => `'${scope}'`).join(', ')}]::text[]`,
+  )
+  .join(' ')} END`;
 
 /** Collects positional parameters while a statement is assembled. */
 class Params {
@@ -144,17 +218,24 @@ export class MessageLifecycleRepository {
   async insertNew(manager: EntityManager, messages: readonly StoredNewMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const column = <K extends keyof StoredNewMessage>(key: K) => messages.map((m) => m[key]);
+    const events = messages.flatMap(firstEvents);
     await manager.query(
       `WITH stored AS (
          INSERT INTO messages (id, notification_id, recipient, body, sender_id, characters,
-           encoding, segments, status, priority, scheduled_at, expires_at, next_attempt_at)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+           encoding, segments, status, priority, scheduled_at, expires_at, next_attempt_at,
+           category, timezone, error_code, error_message, completed_at)
+         SELECT i.*, CASE WHEN i.error_code IS NULL THEN NULL ELSE now() END
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
            $6::int[], $7::text[], $8::int[], $9::text[], $10::smallint[], $11::timestamptz[],
-           $12::timestamptz[], $13::timestamptz[])
+           $12::timestamptz[], $13::timestamptz[], $14::text[], $15::text[], $16::text[],
+           $17::text[]) AS i(id, notification_id, recipient, body, sender_id, characters,
+             encoding, segments, status, priority, scheduled_at, expires_at, next_attempt_at,
+             category, timezone, error_code, error_message)
        )
-       INSERT INTO message_events (message_id, type, status, source, details)
-       SELECT id, type, status, 'api', details
-       FROM unnest($1::uuid[], $14::text[], $9::text[], $15::jsonb[]) AS e(id, type, status, details)`,
+       INSERT INTO message_events (message_id, type, status, source, details, status_change)
+       SELECT id, type, status, 'api', details, status_change
+       FROM unnest($18::uuid[], $19::text[], $20::text[], $21::jsonb[], $22::boolean[])
+         AS e(id, type, status, details, status_change)`,
       [
         column('id'),
         column('notificationId'),
@@ -169,12 +250,22 @@ export class MessageLifecycleRepository {
         column('scheduledAt'),
         column('expiresAt'),
         column('nextAttemptAt'),
-        messages.map((m) => (m.status === INITIAL_SCHEDULED_STATUS ? 'scheduled' : 'accepted')),
-        messages.map((m) =>
-          m.scheduledAt ? JSON.stringify({ scheduled_at: m.scheduledAt.toISOString() }) : null,
-        ),
+        column('category'),
+        column('timezone'),
+        messages.map((m) => m.error?.code ?? null),
+        messages.map((m) => m.error?.message ?? null),
+        events.map((e) => e.id),
+        events.map((e) => e.type),
+        events.map((e) => e.status),
+        events.map((e) => (e.details ? JSON.stringify(e.details) : null)),
+        events.map((e) => e.statusChange),
       ],
     );
+    for (const m of messages) {
+      if (!m.error) continue;
+      this.metrics.messageTransitions.inc({ status: m.status });
+      this.metrics.countFailure(m.error.code);
+    }
   }
 
   /**
@@ -186,16 +277,20 @@ export class MessageLifecycleRepository {
   async createResends(
     ids: readonly string[],
     details: Record<string, unknown>,
+    validityMs: Record<MessageCategory, number>,
   ): Promise<Message[]> {
     if (ids.length === 0) return [];
     const rows: MessageRow[] = await this.db.query(
       `WITH created AS (
          INSERT INTO messages (notification_id, recipient, body, sender_id, characters, encoding,
-           segments, status, priority, expires_at, next_attempt_at, resend_of)
+           segments, status, priority, expires_at, next_attempt_at, resend_of, category, timezone)
          SELECT m.notification_id, m.recipient, m.body, m.sender_id, m.characters, m.encoding,
            m.segments, ${STATUS_SQL.pending}, m.priority,
-           -- A validity that has already run out would expire the new message at once.
-           CASE WHEN m.expires_at > now() THEN m.expires_at END, now(), m.id
+           -- A validity that has already run out would expire the new message at once: the
+           -- resend gets its category's validity from now.
+           CASE WHEN m.expires_at > now() THEN m.expires_at
+             ELSE now() + ($3::jsonb ->> m.category)::bigint * interval '1 millisecond' END,
+           now(), m.id, m.category, m.timezone
          FROM messages m
          WHERE m.id = ANY($1::uuid[]) AND m.status IN (${statusListSql(FAILURE_STATUSES)})
          ORDER BY m.submitted_at, m.id
@@ -211,7 +306,7 @@ export class MessageLifecycleRepository {
          FROM created c JOIN messages old ON old.id = c.resend_of
        )
        SELECT * FROM created`,
-      [ids, JSON.stringify(details)],
+      [ids, JSON.stringify(details), JSON.stringify(validityMs)],
     );
     return rows.map(toMessage);
   }
@@ -423,23 +518,66 @@ export class MessageLifecycleRepository {
   /**
    * Takes the message for one provider call on behalf of the lease `owner`. Only a pending,
    * unclaimed, unexpired message can be claimed, so two workers holding jobs for the same message
-   * never both send it.
+   * never both send it. A message whose recipient the suppression list now stops for its category
+   * is not claimed (`suppressed`): the list is read in the same statement, so an entry added while
+   * the message waited costs the hot path no round trip of its own.
    */
-  async claim(id: string, token: string, owner: string): Promise<Message | null> {
-    const rows: MessageRow[] = await this.db.query(
+  async claim(
+    id: string,
+    token: string,
+    owner: string,
+  ): Promise<{ message: Message } | { suppressed: true } | null> {
+    const rows: (MessageRow & { is_suppressed: boolean })[] = await this.db.query(
       // Wrapped in a CTE so the driver returns plain rows (a bare UPDATE … RETURNING comes back
       // as [rows, count]).
-      `WITH claimed AS (
-         UPDATE messages SET claimed_at = now(), claim_token = $2, claim_owner = $3,
+      `WITH target AS (
+         SELECT m.id, EXISTS (
+           SELECT 1 FROM suppressions s
+           WHERE s.recipient = m.recipient AND s.removed_at IS NULL
+             AND s.scope = ANY(${SUPPRESSING_SCOPES_SQL})
+         ) AS is_suppressed
+         FROM messages m WHERE m.id = $1
+       ), claimed AS (
+         UPDATE messages m SET claimed_at = now(), claim_token = $2, claim_owner = $3,
            attempts = attempts + 1, updated_at = now()
-         WHERE id = $1 AND status = $4 AND claimed_at IS NULL
-           AND (expires_at IS NULL OR expires_at > now())
-         RETURNING ${MESSAGE_COLUMNS}
+         FROM target t
+         WHERE m.id = t.id AND NOT t.is_suppressed AND m.status = $4 AND m.claimed_at IS NULL
+           AND (m.expires_at IS NULL OR m.expires_at > now())
+         RETURNING ${M_COLUMNS}
        )
-       SELECT * FROM claimed`,
+       SELECT t.is_suppressed, c.* FROM target t LEFT JOIN claimed c ON true`,
       [id, token, owner, CLAIMABLE_STATUS],
     );
-    return rows.length ? toMessage(rows[0]) : null;
+    const [row] = rows;
+    if (!row) return null;
+    if (row.is_suppressed) return { suppressed: true };
+    return row.id === null ? null : { message: toMessage(row) };
+  }
+
+  /**
+   * Moves an unclaimed, unsent message's next attempt to `until` (out of its recipient's quiet
+   * hours), with a new dispatch sequence so its job id is new, and says so on its timeline.
+   */
+  async defer(
+    id: string,
+    until: Date,
+    details: Record<string, unknown>,
+  ): Promise<DispatchRef | null> {
+    const rows: DispatchRow[] = await this.db.query(
+      `WITH updated AS (
+         UPDATE messages SET next_attempt_at = $2, dispatch_seq = dispatch_seq + 1,
+           scheduled_at = CASE WHEN status = ${STATUS_SQL.scheduled} THEN $2 ELSE scheduled_at END,
+           updated_at = now()
+         WHERE id = $1 AND claimed_at IS NULL AND status IN (${statusListSql(UNSENT_STATUSES)})
+         RETURNING id, dispatch_seq, priority, next_attempt_at, status
+       ), event AS (
+         INSERT INTO message_events (message_id, type, status, source, details)
+         SELECT id, 'deferred', status, 'worker', $3::jsonb FROM updated
+       )
+       SELECT ${DISPATCH_COLUMNS} FROM updated`,
+      [id, until, JSON.stringify(details)],
+    );
+    return rows.length ? toDispatchRef(rows[0]) : null;
   }
 
   /**

@@ -18,6 +18,8 @@ export interface MessageCore {
   error: { code: string; message: string } | null;
   attempts: number;
   segments: number;
+  category: string;
+  expires_at: string | null;
   submitted_at: string;
   queued_at: string | null;
   delivered_at: string | null;
@@ -38,6 +40,8 @@ export function toMessageCore(m: Message, mask: Masking = UNMASKED): MessageCore
       : null,
     attempts: m.attempts,
     segments: m.segments,
+    category: m.category,
+    expires_at: iso(m.expiresAt),
     submitted_at: m.submittedAt.toISOString(),
     queued_at: iso(m.queuedAt),
     delivered_at: iso(m.deliveredAt),

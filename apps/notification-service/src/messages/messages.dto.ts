@@ -113,6 +113,15 @@ export class MessageSummary {
   @ApiProperty({ type: MessageErrorSummary, nullable: true }) error!: MessageErrorSummary | null;
   @ApiProperty() attempts!: number;
   @ApiProperty() segments!: number;
+  @ApiProperty({ enum: MESSAGE_CATEGORIES, description: 'Frozen from the template version' })
+  category!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed)",
+  })
+  expires_at!: string | null;
   @ApiProperty() submitted_at!: string;
   @ApiProperty({ type: String, nullable: true }) queued_at!: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at!: string | null;

@@ -1,3 +1,4 @@
+import { AppConfig } from '../config/app-config';
 import {
   type CursorPosition,
   decodeCursor,
@@ -40,6 +41,7 @@ export class MessagesService {
     private readonly messages: MessageQueriesRepository,
     private readonly lifecycle: MessageLifecycleRepository,
     private readonly dispatch: DispatchService,
+    private readonly config: AppConfig,
   ) {}
 
   async search(principal: Principal, query: SearchMessagesQuery): Promise<MessagePage> {
@@ -127,7 +129,11 @@ export class MessagesService {
   }
 
   private async createAndDispatch(principal: Principal, ids: string[]) {
-    const created = await this.lifecycle.createResends(ids, { requested_by: principal.keyId });
+    const created = await this.lifecycle.createResends(
+      ids,
+      { requested_by: principal.keyId },
+      this.config.protection.validityMs,
+    );
     // After the commit, as intake does: if Redis is down the sweeper enqueues them later.
     await this.dispatch.dispatchNew(created).catch((error: unknown) => {
       this.logger.warn(`Enqueue after resend failed; the sweeper will retry: ${String(error)}`);

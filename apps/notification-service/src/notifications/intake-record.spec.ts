@@ -1,3 +1,4 @@
+import { loadConfig } from '../config/load-config';
 import { ADMIN_TEAM, type Principal } from '../auth/scopes';
 import { ApiError } from '../common/errors/api-error';
 import type { ActiveTemplateVersion } from '../templates/templates.service';
@@ -62,13 +63,21 @@ describe(buildIntakeRecord.name, () => {
       templateKey: 'welcome',
       version: 3,
       senderId: 'ACME',
+      category: 'transactional',
     } as ActiveTemplateVersion;
-    const record = buildIntakeRecord(principal, dto({ priority: 'high' }), {
-      version,
-      recipients: ['+14155550100', '+14155550101'],
-      rendered: { text: 'Hi', characters: 2, encoding: 'GSM-7', segments: 1 },
-      timing: resolveTiming(dto(), NOW),
-    });
+    const record = buildIntakeRecord(
+      principal,
+      dto({ priority: 'high' }),
+      {
+        version,
+        recipients: ['+14155550100', '+14155550101'],
+        rendered: { text: 'Hi', characters: 2, encoding: 'GSM-7', segments: 1 },
+        timing: resolveTiming(dto(), NOW),
+        suppressions: new Map(),
+      },
+      loadConfig({}).protection,
+      NOW,
+    );
     expect(record.messages.map((m) => [m.recipient, m.body, m.priority, m.status])).toEqual([
       ['+14155550100', 'Hi', 1, 'pending'],
       ['+14155550101', 'Hi', 1, 'pending'],

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/scopes';
-import { UnprocessableError } from '../common/errors/api-error';
+import { BadRequestError, UnprocessableError } from '../common/errors/api-error';
+import type { SuppressionScope } from '../common/message-category';
+import { RECIPIENT_RATE_LIMITED } from '../common/recipient-error-codes';
+import type { AppConfig } from '../config/app-config';
+import type { StoredNewMessage } from '../delivery-status/message-lifecycle.repository';
+import { planDelivery } from '../recipient-protection/delivery-plan';
+import { isKnownTimezone } from '../recipient-protection/recipient-timezone';
 import { parseInstant } from '../common/iso-instant';
 import type { RenderedMessage } from '../templates/template-renderer';
 import type { ActiveTemplateVersion } from '../templates/templates.service';
@@ -41,6 +47,19 @@ export interface ValidatedRequest {
   recipients: string[];
   rendered: RenderedMessage;
   timing: Timing;
+  /** The live suppression entries of those recipients that have any. */
+  suppressions: ReadonlyMap<string, ReadonlySet<SuppressionScope>>;
+}
+
+/** 400 `invalid_timezone` for a `timezone` that is no IANA zone name the service knows. */
+export function checkTimezone(dto: SendNotificationDto): void {
+  if (dto.timezone !== undefined && !isKnownTimezone(dto.timezone)) {
+    throw new BadRequestError(
+      `timezone must be an IANA time zone name such as Europe/Berlin or America/New_York, got "${dto.timezone.slice(0, 64)}"`,
+      { field: 'timezone' },
+      'invalid_timezone',
+    );
+  }
 }
 
 /** 422 `callback_url_credentials` for a callback URL with a user name or password. */
@@ -112,16 +131,33 @@ function checkScheduledAt(scheduledAt: Date, now: Date): void {
   }
 }
 
-/** The rows a validated request becomes: its notification and one message per recipient. */
+/**
+ * The rows a validated request becomes: its notification and one message per recipient, each
+ * planned by the recipient-protection rules (planDelivery).
+ */
 export function buildIntakeRecord(
   principal: Principal,
   dto: SendNotificationDto,
-  { version, recipients, rendered, timing }: ValidatedRequest,
+  { version, recipients, rendered, timing, suppressions }: ValidatedRequest,
+  protection: AppConfig['protection'],
+  now: Date,
 ): IntakeRecord {
   const priority = dto.priority ?? 'normal';
   const senderId = dto.from ?? version.senderId ?? null;
-  const status = timing.scheduledAt ? 'scheduled' : 'pending';
   const notificationId = randomUUID();
+  const plan = (recipient: string) =>
+    planDelivery(
+      {
+        recipient,
+        category: version.category,
+        due: timing.scheduledAt ?? now,
+        scheduled: timing.scheduledAt !== null,
+        requestedExpiry: timing.expiresAt,
+        requestedTimezone: dto.timezone,
+        suppressedScopes: suppressions.get(recipient),
+      },
+      protection,
+    );
   return {
     notification: {
       id: notificationId,
@@ -137,22 +173,57 @@ export function buildIntakeRecord(
       reference: dto.reference ?? null,
       recipientCount: recipients.length,
     },
-    messages: recipients.map((recipient) => ({
-      id: randomUUID(),
-      notificationId,
-      recipient,
-      body: rendered.text,
-      senderId,
-      characters: rendered.characters,
-      encoding: rendered.encoding,
-      segments: rendered.segments,
-      status,
-      priority: PRIORITY_RANK[priority],
-      scheduledAt: timing.scheduledAt,
-      expiresAt: timing.expiresAt,
-      nextAttemptAt: timing.nextAttemptAt,
-    })),
+    messages: recipients.map((recipient) => {
+      const { status, scheduledAt, nextAttemptAt, expiresAt, timezone, error, deferred } =
+        plan(recipient);
+      return {
+        id: randomUUID(),
+        notificationId,
+        recipient,
+        body: rendered.text,
+        senderId,
+        characters: rendered.characters,
+        encoding: rendered.encoding,
+        segments: rendered.segments,
+        status,
+        priority: PRIORITY_RANK[priority],
+        scheduledAt,
+        expiresAt,
+        nextAttemptAt,
+        category: version.category,
+        timezone,
+        ...(error ? { error } : {}),
+        ...(deferred ? { deferred } : {}),
+      };
+    }),
   };
+}
+
+/**
+ * Fails the messages the per-number cap refused (`allowed[i]` false for `messages[i]`): over
+ * the cap for their category, they are never sent.
+ */
+export function refuseOverCap(
+  messages: StoredNewMessage[],
+  allowed: readonly boolean[],
+  caps: AppConfig['protection']['caps'],
+): void {
+  messages.forEach((m, i) => {
+    if (allowed[i] !== false) return;
+    const cap = caps[m.category];
+    m.status = 'failed';
+    m.error = {
+      code: RECIPIENT_RATE_LIMITED,
+      message: cap
+        ? `The recipient already had ${cap.limit} ${m.category} message(s) in ${describeWindow(cap.windowMs)}`
+        : `The recipient is over its ${m.category} cap`,
+    };
+  });
+}
+
+function describeWindow(ms: number): string {
+  const hours = ms / 3_600_000;
+  return Number.isInteger(hours) ? `${hours} h` : `${Math.round(ms / 60_000)} min`;
 }
 
 /** The 202 answer for a stored record (also what a repeat with its Idempotency-Key gets). */
@@ -163,6 +234,14 @@ export function toAccepted({ notification, messages }: IntakeRecord): AcceptedNo
     template: notification.templateKey,
     template_version: notification.templateVersion,
     scheduled_at: notification.scheduledAt?.toISOString() ?? null,
-    messages: messages.map((m) => ({ id: m.id, to: m.recipient, status: m.status })),
+    messages: messages.map((m) => ({
+      id: m.id,
+      to: m.recipient,
+      status: m.status,
+      category: m.category,
+      scheduled_at: m.scheduledAt?.toISOString() ?? null,
+      expires_at: m.expiresAt?.toISOString() ?? null,
+      error: m.error ?? null,
+    })),
   };
 }

@@ -20,6 +20,7 @@ import {
 import { NotificationsService } from './notifications.service';
 import {
   ACCEPTED_MESSAGE,
+  MESSAGE_STATE,
   AT,
   LATER,
   MESSAGE_ID,
@@ -42,7 +43,7 @@ export class NotificationsController {
     id: 'sendNotification',
     summary: 'Send an SMS notification from a template',
     errors: {
-      400: ['invalid_idempotency_key'],
+      400: ['invalid_idempotency_key', 'invalid_timezone'],
       404: ['template_not_found'],
       409: ['idempotency_in_progress'],
       422: [
@@ -62,7 +63,20 @@ export class NotificationsController {
       template: 'order_shipped',
       template_version: 2,
       scheduled_at: null,
-      messages: [ACCEPTED_MESSAGE],
+      messages: [
+        ACCEPTED_MESSAGE,
+        {
+          ...ACCEPTED_MESSAGE,
+          id: '5b0e2c1d-7a4f-4e0b-9c2d-3f6a8b1e4d77',
+          to: '+4915112345678',
+          status: 'failed',
+          error: {
+            code: 'recipient_suppressed',
+            message:
+              'The recipient is on the suppression list (scope all) for transactional messages',
+          },
+        },
+      ],
     },
   })
   @Post()
@@ -150,7 +164,7 @@ export class NotificationsController {
     example: {
       id: NOTIFICATION_ID,
       canceled: 1,
-      messages: [{ ...ACCEPTED_MESSAGE, status: 'canceled' }],
+      messages: [{ ...MESSAGE_STATE, status: 'canceled' }],
     },
   })
   @Post(':id/cancel')

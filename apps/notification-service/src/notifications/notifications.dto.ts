@@ -1,3 +1,4 @@
+import { MESSAGE_CATEGORIES } from '../common/message-category';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import {
   IsIn,
@@ -91,6 +92,17 @@ export class SendNotificationDto {
   priority?: 'high' | 'normal' | 'low';
 
   @ApiPropertyOptional({
+    example: 'Europe/Berlin',
+    maxLength: 64,
+    description:
+      "The recipients' IANA time zone, for quiet hours (marketing: 21:00-08:00 local by default). Left out: the number's country when it has one zone, else QUIET_HOURS_DEFAULT_TIMEZONE. An unknown name is 400 invalid_timezone.",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  timezone?: string;
+
+  @ApiPropertyOptional({
     example: 'https://orders.internal/sms-status',
     description:
       'Where status callbacks go (signed, see docs/callbacks.md). No user name or password in it: 422 callback_url_credentials',
@@ -161,10 +173,37 @@ export class ListNotificationsQuery {
   cursor?: string;
 }
 
-export class AcceptedMessage {
+/** One message and where it stands. */
+export class MessageStateView {
   @ApiProperty() id!: string;
   @ApiProperty() to!: string;
   @ApiProperty({ enum: MESSAGE_STATUSES }) status!: string;
+}
+
+export class AcceptedMessage {
+  @ApiProperty() id!: string;
+  @ApiProperty() to!: string;
+  @ApiProperty({
+    enum: MESSAGE_STATUSES,
+    description:
+      "pending (due now), scheduled (a later scheduled_at, or held out of the recipient's quiet hours), or failed when recipient protection stopped it (error says why)",
+  })
+  status!: string;
+  @ApiProperty({ enum: MESSAGE_CATEGORIES }) category!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "When it is due if not now: the request's scheduled_at, or the end of the recipient's quiet hours",
+  })
+  scheduled_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) expires_at!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: () => MessageErrorView,
+    description: 'recipient_suppressed or recipient_rate_limited: the message will never be sent',
+  })
+  error!: MessageErrorView | null;
 }
 
 export class AcceptedNotification {
@@ -198,6 +237,15 @@ export class MessageView {
   @ApiProperty({ nullable: true, type: MessageErrorView }) error!: MessageErrorView | null;
   @ApiProperty() attempts!: number;
   @ApiProperty() segments!: number;
+  @ApiProperty({ enum: MESSAGE_CATEGORIES, description: 'Frozen from the template version' })
+  category!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed)",
+  })
+  expires_at!: string | null;
   @ApiProperty() encoding!: string;
   @ApiProperty() characters!: number;
   @ApiProperty({ nullable: true, type: Number }) credits_used!: number | null;
@@ -246,9 +294,9 @@ export class CancelResult {
   @ApiProperty() id!: string;
   @ApiProperty({ description: 'Messages canceled by this call' }) canceled!: number;
   @ApiProperty({
-    type: AcceptedMessage,
+    type: MessageStateView,
     isArray: true,
     description: `The notification's messages after the call, oldest first, at most ${MAX_MESSAGES_LISTED.toLocaleString('en-US')}`,
   })
-  messages!: AcceptedMessage[];
+  messages!: MessageStateView[];
 }

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
+import { RecipientProtectionModule } from '../recipient-protection/recipient-protection.module';
 import { SendQueueModule } from '../sending/send-queue.module';
+import { SuppressionsStoreModule } from '../suppressions/suppressions-store.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { NotificationsStoreModule } from './notifications-store.module';
 import { NotificationsController } from './notifications.controller';
@@ -9,7 +11,14 @@ import { IdempotencyPurge } from './idempotency-purge.service';
 import { NotificationsService } from './notifications.service';
 
 @Module({
-  imports: [NotificationsStoreModule, DeliveryStatusModule, TemplatesModule, SendQueueModule],
+  imports: [
+    NotificationsStoreModule,
+    DeliveryStatusModule,
+    TemplatesModule,
+    SendQueueModule,
+    SuppressionsStoreModule,
+    RecipientProtectionModule,
+  ],
   controllers: [NotificationsController],
   providers: [NotificationsService, IntakeWriter, IdempotencyPurge],
 })

@@ -6,6 +6,9 @@ import {
   toPage,
 } from '../common/pagination';
 import { isUuid } from '../common/uuid';
+import { SUPPRESSED_BY, type SuppressionScope } from '../common/message-category';
+import { RecipientCap } from '../recipient-protection/recipient-cap.service';
+import { SuppressionLookupRepository } from '../suppressions/suppression-lookup.repository';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
@@ -31,6 +34,8 @@ import {
   buildIntakeRecord,
   checkCallbackUrl,
   checkedRecipients,
+  checkTimezone,
+  refuseOverCap,
   resolveTiming,
   toAccepted,
   type ValidatedRequest,
@@ -67,6 +72,8 @@ export class NotificationsService {
     private readonly writer: IntakeWriter,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
+    private readonly suppressions: SuppressionLookupRepository,
+    private readonly cap: RecipientCap,
   ) {}
 
   /**
@@ -79,6 +86,7 @@ export class NotificationsService {
     idempotencyKey: string | undefined,
   ): Promise<AcceptedNotification> {
     checkCallbackUrl(dto);
+    checkTimezone(dto);
     // Only a request with a key is ever compared with another.
     const hash = idempotencyKey ? requestHash(dto) : '';
     const earlier = idempotencyKey
@@ -86,7 +94,15 @@ export class NotificationsService {
       : null;
     if (earlier) return earlier;
 
-    const record = buildIntakeRecord(principal, dto, await this.validate(principal, dto));
+    const now = new Date();
+    const record = buildIntakeRecord(
+      principal,
+      dto,
+      await this.validate(principal, dto, now),
+      this.config.protection,
+      now,
+    );
+    await this.applyCaps(record);
     const replayed = await this.store(principal, record, idempotencyKey, hash);
     if (replayed) return replayed;
 
@@ -113,11 +129,41 @@ export class NotificationsService {
   private async validate(
     principal: Principal,
     dto: SendNotificationDto,
+    now: Date,
   ): Promise<ValidatedRequest> {
     const version = await this.templates.getActiveVersion(principal, dto.template);
     const recipients = checkedRecipients(dto.to);
     const rendered = this.templates.render(version, dto.variables ?? {});
-    return { version, recipients, rendered, timing: resolveTiming(dto, new Date()) };
+    const timing = resolveTiming(dto, now);
+    // A one-time code is never suppressed: no lookup for it.
+    const suppressions =
+      SUPPRESSED_BY[version.category].length === 0
+        ? new Map<string, Set<SuppressionScope>>()
+        : await this.suppressions.activeScopes(recipients);
+    return { version, recipients, rendered, timing, suppressions };
+  }
+
+  /**
+   * Counts the messages due now against their numbers' caps, and fails those over it. Bounded:
+   * with Redis slow or away the request is not held up; the send path counts every message again
+   * before its claim (the count is per message id, so never twice), and refuses it there.
+   */
+  private async applyCaps(record: IntakeRecord): Promise<void> {
+    const due = record.messages.filter((m) => m.status === 'pending');
+    if (due.length === 0) return;
+    const allowed = await raceTimeout(
+      this.cap
+        .take(due.map((m) => ({ messageId: m.id, recipient: m.recipient, category: m.category })))
+        .catch((error: unknown) => {
+          this.logger.warn(
+            `Recipient cap unavailable at intake; the send path will apply it: ${String(error)}`,
+          );
+          return null;
+        }),
+      CAP_BUDGET_MS,
+    );
+    if (allowed === 'timeout' || allowed === null) return;
+    refuseOverCap(due, allowed, this.config.protection.caps);
   }
 
   /**
@@ -342,6 +388,9 @@ export function toMessageView(m: Message, events: readonly TimelineEvent[]): Mes
     events: events.map(toTimelineEntry),
   };
 }
+
+/** How long intake waits for the per-number cap before leaving it to the send path. */
+export const CAP_BUDGET_MS = 250;
 
 /** How long intake waits for the queue after committing before leaving the job to the sweeper. */
 export const ENQUEUE_BUDGET_MS = 100;

@@ -27,6 +27,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   api_key_not_found: 'No API key with this id',
   auth_block_not_found: 'No block on address 203.0.113.7',
   callback_secret_not_found: 'This team has no callback secret yet',
+  suppression_not_found: 'No live suppression of this number with scope marketing',
   payload_too_large: 'The body is larger than 1 MiB',
   unsupported_media_type: 'The body must be application/json',
   idempotency_in_progress: 'A request with this Idempotency-Key is still being processed',
@@ -36,6 +37,8 @@ export const ERROR_MESSAGES: Record<string, string> = {
   invalid_phone_number: 'to[1] is not a valid phone number',
   too_many_recipients: 'At most 1000 distinct recipients per request, got 1200',
   invalid_expiry: 'expires_at must be later than now and than scheduled_at',
+  invalid_timezone:
+    'timezone must be an IANA time zone name such as Europe/Berlin or America/New_York, got "Mars/Olympus"',
   scheduled_at_in_past: 'scheduled_at is more than 5 minutes in the past',
   scheduled_at_too_far: 'scheduled_at is more than 30 days ahead',
   callback_url_credentials:
@@ -44,6 +47,9 @@ export const ERROR_MESSAGES: Record<string, string> = {
   invalid_variables: 'Invalid template variables: name must be a string, number or boolean',
   message_too_long: 'Rendered message is 1650 characters long; the maximum is 1600',
   invalid_template: 'Invalid template: unclosed {{#each}}',
+  invalid_csv:
+    'The file has 2 problem(s), nothing was imported; line 3: to is not a valid phone number in E.164 (+14155550100)',
+  too_many_rows: 'An import has at most 100,000 rows; split the file',
   invalid_cursor: 'cursor is not a cursor this API issued',
   invalid_limit: 'limit must be between 1 and 200',
   invalid_window: 'from must be before to',

@@ -13,7 +13,15 @@ import { maskPhone, maskPhonesIn } from '../logging/mask';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../delivery-status/message';
 import { CallAbandonedError, ProviderGateway, SmsProviderError } from '../provider';
+import {
+  RECIPIENT_RATE_LIMITED,
+  RECIPIENT_SUPPRESSED,
+  VALIDITY_ELAPSED,
+} from '../common/recipient-error-codes';
+import { quietUntil } from '../recipient-protection/quiet-hours';
+import { RecipientCap } from '../recipient-protection/recipient-cap.service';
 import { DispatchService } from './dispatch.service';
+import { VALIDITY_ELAPSED_MESSAGE } from './sending.constants';
 import { PauseService } from './pause.service';
 import type { SendJobData } from './sending.constants';
 import { WorkerLease } from './worker-lease.service';
@@ -41,6 +49,7 @@ export class SendService {
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
     private readonly traceLinks: TraceLinks,
+    private readonly cap: RecipientCap,
   ) {}
 
   async handle(job: SendJobData): Promise<void> {
@@ -67,6 +76,16 @@ export class SendService {
       await this.expire(message);
       return;
     }
+    // A retry or a late job may fall into the recipient's quiet hours: it waits them out.
+    if (await this.deferIfQuiet(message)) return;
+    // Counted per message id, so a message intake counted is not counted again; one script call.
+    const [allowed] = await this.cap.take([
+      { messageId: message.id, recipient: message.recipient, category: message.category },
+    ]);
+    if (!allowed) {
+      await this.refuse(message, RECIPIENT_RATE_LIMITED, capMessage(message, this.config));
+      return;
+    }
     if (message.status === 'scheduled') {
       message = await this.lifecycle.move({ id: message.id }, { to: 'pending', source: 'worker' });
       if (!message) return;
@@ -77,6 +96,14 @@ export class SendService {
     if (!this.lease.isHeld()) return;
     const token = randomUUID();
     const claimed = await this.lifecycle.claim(message.id, token, this.lease.id);
+    if (claimed && 'suppressed' in claimed) {
+      await this.refuse(
+        message,
+        RECIPIENT_SUPPRESSED,
+        `The recipient was added to the suppression list for ${message.category} messages while the message waited`,
+      );
+      return;
+    }
     if (!claimed) {
       const current = await this.queries.findById(message.id);
       if (current && current.status === 'pending' && !current.claimedAt && isExpired(current)) {
@@ -84,7 +111,31 @@ export class SendService {
       }
       return;
     }
-    await this.attempt(claimed, token);
+    await this.attempt(claimed.message, token);
+  }
+
+  /** Moves a message due inside its recipient's quiet hours to their end; true when it did. */
+  private async deferIfQuiet(message: Message): Promise<boolean> {
+    const window = this.config.protection.quietHours[message.category];
+    if (window === null) return false;
+    const timezone = message.timezone ?? this.config.protection.defaultTimezone;
+    const until = quietUntil(new Date(), window, timezone);
+    if (until === null) return false;
+    const ref = await this.lifecycle.defer(message.id, until, {
+      reason: 'quiet_hours',
+      until: until.toISOString(),
+      timezone,
+    });
+    if (ref) await this.dispatch.dispatchMany([ref]);
+    return true;
+  }
+
+  /** Ends an unsent message that recipient protection stops: never sent, no attempt. */
+  private async refuse(message: Message, code: string, reason: string): Promise<void> {
+    await this.lifecycle.transition(
+      { id: message.id, from: UNSENT_STATUSES, unclaimed: true },
+      { to: 'failed', source: 'worker', error: { code, message: reason } },
+    );
   }
 
   private async attempt(message: Message, token: string): Promise<void> {
@@ -270,10 +321,17 @@ export class SendService {
       {
         to: 'expired',
         source: 'worker',
-        error: { code: 'expired', message: 'expires_at passed before the message was sent' },
+        error: { code: VALIDITY_ELAPSED, message: VALIDITY_ELAPSED_MESSAGE },
       },
     );
   }
+}
+
+function capMessage(message: Message, config: AppConfig): string {
+  const cap = config.protection.caps[message.category];
+  return cap
+    ? `The recipient already had ${cap.limit} ${message.category} message(s) in the cap's window`
+    : `The recipient is over its ${message.category} cap`;
 }
 
 function isExpired(message: Message): boolean {

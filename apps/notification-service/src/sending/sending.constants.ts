@@ -13,3 +13,7 @@ export interface SendJobData {
 
 /** A delayed job is released this much before its time; the worker waits out the rest precisely. */
 export const SCHEDULE_EARLY_MS = 400;
+
+/** Why a message its validity ran out for was never sent (category validity or expires_at). */
+export const VALIDITY_ELAPSED_MESSAGE =
+  "Its validity (its category's, or the request's expires_at) ran out before it could be sent";

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
 import { ProviderModule } from '../provider';
+import { RecipientProtectionModule } from '../recipient-protection/recipient-protection.module';
 import { TraceLinks } from '../tracing/trace-links.service';
 import { CreditsMonitorService } from './credits-monitor.service';
 import { SendQueueModule } from './send-queue.module';
@@ -12,7 +13,7 @@ import { WorkerLease } from './worker-lease.service';
 
 /** The worker side: consumes the send queue and runs the periodic repair jobs. */
 @Module({
-  imports: [SendQueueModule, ProviderModule, DeliveryStatusModule],
+  imports: [SendQueueModule, ProviderModule, DeliveryStatusModule, RecipientProtectionModule],
   providers: [
     SendService,
     SendWorker,

@@ -1,3 +1,5 @@
+import { VALIDITY_ELAPSED } from '../common/recipient-error-codes';
+import { VALIDITY_ELAPSED_MESSAGE } from './sending.constants';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { LOCKS } from '../common/exclusive';
@@ -100,8 +102,8 @@ export class SweeperService {
       {
         to: 'expired',
         source: 'sweeper',
-        error: { code: 'expired', message: 'expires_at passed before the message was sent' },
-        details: { reason: 'expires_at passed before sending' },
+        error: { code: VALIDITY_ELAPSED, message: VALIDITY_ELAPSED_MESSAGE },
+        details: { reason: 'its validity ran out before it could be sent' },
       },
     );
     const expired = expiredRows.length;

@@ -11,7 +11,17 @@ export const RESENT_ID = 'c4fae8b2-6d3a-4f9c-b7e5-2a4d6f8bac31';
 export const DELIVERY_ID = 'd5abf9c3-7e4b-4a0d-88f6-3b5e7a9cbd42';
 export const KEY_ID = 'e6bca0d4-8f5c-4b1e-99a7-4c6f8babce53';
 
-export const ACCEPTED_MESSAGE = { id: MESSAGE_ID, to: '+1415555****', status: 'pending' };
+/** One message in a cancel answer. */
+export const MESSAGE_STATE = { id: MESSAGE_ID, to: '+1415555****', status: 'pending' };
+
+/** One message in a 202: due now, held out of quiet hours, or stopped by recipient protection. */
+export const ACCEPTED_MESSAGE = {
+  ...MESSAGE_STATE,
+  category: 'transactional',
+  scheduled_at: null,
+  expires_at: '2026-12-02T09:30:00.000Z',
+  error: null,
+};
 
 export const TEMPLATE = {
   key: 'order_shipped',
@@ -60,6 +70,8 @@ export const MESSAGE_SUMMARY = {
   error: null,
   attempts: 1,
   segments: 1,
+  category: 'transactional',
+  expires_at: '2026-12-02T09:30:00.000Z',
   submitted_at: AT,
   queued_at: AT,
   delivered_at: LATER,
