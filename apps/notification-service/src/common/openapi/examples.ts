@@ -31,6 +31,7 @@ export const TEMPLATE = {
   sender_id: 'ACME',
   description: 'Sent when the warehouse hands an order to the carrier',
   owner_team: 'checkout',
+  category: 'transactional',
   created_at: AT,
   updated_at: AT,
   archived: false,
@@ -142,7 +143,26 @@ export const PAUSE = {
 
 /** A template's version view: the template without what only the current version has. */
 export function versionOf(template: typeof TEMPLATE) {
-  const { key, version, body, variables, sender_id, description, owner_team, created_at } =
-    template;
-  return { key, version, body, variables, sender_id, description, owner_team, created_at };
+  const {
+    key,
+    version,
+    body,
+    variables,
+    sender_id,
+    description,
+    owner_team,
+    category,
+    created_at,
+  } = template;
+  return {
+    key,
+    version,
+    body,
+    variables,
+    sender_id,
+    description,
+    owner_team,
+    category,
+    created_at,
+  };
 }
