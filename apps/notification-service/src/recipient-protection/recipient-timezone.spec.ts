@@ -23,6 +23,12 @@ describe(recipientTimezone.name, () => {
     expect(recipientTimezone('+4915112345678', 'Asia/Tokyo', FALLBACK)).toBe('Asia/Tokyo');
   });
 
+  it("keeps the request's zone as the IANA database spells it, whatever its case", () => {
+    expect(recipientTimezone('+14155550100', 'america/new_york', FALLBACK)).toBe(
+      'America/New_York',
+    );
+  });
+
   it.each([
     ['DE', '+4915112345678', 'Europe/Berlin'],
     ['FR', '+33612345678', 'Europe/Paris'],

@@ -19,9 +19,17 @@ export function recipientTimezone(
   requested: string | undefined | null,
   fallback: string,
 ): string {
-  if (requested) return requested;
+  if (requested) return canonicalName(requested);
   const country = parsePhoneNumberFromString(to)?.country;
   return (country && zoneOfCountry(country)) ?? fallback;
+}
+
+/**
+ * The zone's name as the runtime spells it (`europe/berlin` → `Europe/Berlin`): zone names are
+ * matched without regard to case, and the stored one should read as the IANA database writes it.
+ */
+function canonicalName(zone: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
 }
 
 const zoneByCountry = new Map<string, string | null>();
