@@ -21,6 +21,7 @@ import { ReconcileModule } from './reconcile/reconcile.module';
 import { BullConnections, RedisModule } from './redis/redis.module';
 import { ReportsModule } from './reports/reports.module';
 import { SendingModule } from './sending/sending.module';
+import { SuppressionsModule } from './suppressions/suppressions.module';
 import { TemplatesModule } from './templates/templates.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -60,6 +61,7 @@ export class AppModule {
         OperationsModule,
         WebhooksModule,
         ReportsModule,
+        SuppressionsModule,
       );
     }
     if (config.runsWorker) {

@@ -17,6 +17,7 @@ import { type AppConfig, PROVIDER_WEBHOOK_PATH } from './config/app-config';
 import { productionWarnings } from './config/production-warnings';
 import { trustedProxyMatcher } from './config/trusted-proxies';
 import { serveConsole } from './console/serve-console';
+import { installCsvImportBody } from './suppressions/csv-import-body';
 import { REQUEST_ID_HEADER, requestIdOf } from './logging/root-logger';
 import { MetricsService } from './metrics/metrics.service';
 import { buildOpenApiDocument } from './openapi/document';
@@ -79,6 +80,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   installRequestRules(fastify, {
     unparsedBodyPaths: [PROVIDER_WEBHOOK_PATH],
   });
+  installCsvImportBody(fastify);
   installAuthenticationGate(fastify, app.get(RequestAuthenticator));
   installWebhookGate(fastify);
   const httpLogger = new NestLogger('Http');

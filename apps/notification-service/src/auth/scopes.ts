@@ -4,6 +4,8 @@ export const SCOPES = [
   'notifications:send',
   'notifications:read',
   'reports:read',
+  'suppressions:read',
+  'suppressions:write',
   'admin',
 ] as const;
 
