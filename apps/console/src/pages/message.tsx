@@ -2,7 +2,7 @@ import { ErrorAlert, Notice } from '../alerts';
 import { useEffect, useState } from 'preact/hooks';
 import { FINAL_STATUSES, type MessageStatus, type Schemas } from '@app/api-client';
 import { ApiError, api, unwrap } from '../api';
-import { dateTime } from '../format';
+import { dateTime, eventSummary, PROTECTION_ERRORS } from '../format';
 
 type Detail = Schemas['MessageDetail'];
 type Callback = Schemas['CallbackDeliveryView'];
@@ -89,9 +89,20 @@ export function MessagePage({ id }: { id: string }) {
                 <>
                   {' '}
                   <code>{message.error.code}</code>: {message.error.message}
+                  {PROTECTION_ERRORS[message.error.code] && (
+                    <p class="hint" data-testid="protection-note">
+                      {PROTECTION_ERRORS[message.error.code]}
+                    </p>
+                  )}
                 </>
               )}
             </dd>
+            <dt>Category</dt>
+            <dd data-testid="message-category">{message.category}</dd>
+            <dt title="Past this instant it is no longer handed to the provider: it ends expired">
+              Valid until
+            </dt>
+            <dd data-testid="message-expires-at">{dateTime(message.expires_at)}</dd>
             <dt>To</dt>
             <dd>{message.to}</dd>
             <dt>Template</dt>
@@ -150,7 +161,12 @@ export function MessagePage({ id }: { id: string }) {
                     <td>{e.status ?? '—'}</td>
                     <td>{e.source}</td>
                     <td>
-                      {e.details ? <code class="details">{JSON.stringify(e.details)}</code> : '—'}
+                      {eventSummary(e.type, e.details) ??
+                        (e.details ? (
+                          <code class="details">{JSON.stringify(e.details)}</code>
+                        ) : (
+                          '—'
+                        ))}
                     </td>
                   </tr>
                 ))}

@@ -7,9 +7,10 @@ import {
   type Schemas,
 } from '@app/api-client';
 import { api, query, unwrap } from '../api';
-import { dateTime } from '../format';
+import { CATEGORIES, categoryOf, dateTime } from '../format';
 
 type Filters = NonNullable<operations['searchMessages']['parameters']['query']>;
+type Row = Schemas['MessageSummary'];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -35,14 +36,16 @@ export function MessagesPage({ route }: { route: string }) {
   const initial = new URLSearchParams(route.split('?')[1] ?? '');
   const [text, setText] = useState(initial.get('q') ?? '');
   const [status, setStatus] = useState(statusOf(initial.get('status')));
+  const [category, setCategory] = useState(categoryOf(initial.get('category')));
   const errorCode = initial.get('error_code') ?? '';
-  const [rows, setRows] = useState<Schemas['MessageSummary'][] | null>(null);
+  const [rows, setRows] = useState<Row[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const filters = (): Filters => ({
     ...searchParams(text),
     status: status || undefined,
+    category: category || undefined,
     error_code: errorCode || undefined,
   });
 
@@ -83,7 +86,7 @@ export function MessagesPage({ route }: { route: string }) {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          const next = `#/messages?${query({ q: text.trim(), status, error_code: errorCode })}`;
+          const next = `#/messages?${query({ q: text.trim(), status, category, error_code: errorCode })}`;
           if (location.hash === next) void run();
           else location.hash = next;
         }}
@@ -104,6 +107,17 @@ export function MessagesPage({ route }: { route: string }) {
             {MESSAGE_STATUSES.map((s) => (
               <option key={s} value={s}>
                 {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Category
+          <select value={category} onChange={(e) => setCategory(categoryOf(e.currentTarget.value))}>
+            <option value="">any</option>
+            {CATEGORIES.map((c) => (
+              <option key={c} value={c}>
+                {c}
               </option>
             ))}
           </select>
@@ -130,6 +144,7 @@ export function MessagesPage({ route }: { route: string }) {
               <th scope="col">Submitted</th>
               <th scope="col">To</th>
               <th scope="col">Template</th>
+              <th scope="col">Category</th>
               <th scope="col">Reference</th>
               <th scope="col">Status</th>
               <th scope="col">Error</th>
@@ -143,6 +158,7 @@ export function MessagesPage({ route }: { route: string }) {
                 </td>
                 <td>{m.to}</td>
                 <td>{m.template}</td>
+                <td>{m.category}</td>
                 <td>{m.reference ?? '—'}</td>
                 <td>
                   <span class={`status status-${m.status}`}>{m.status}</span>

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { operations, Schemas } from '@app/api-client';
 import { api, hoursAgo, query, unwrap } from '../api';
 import { type Bucket, DeliveryChart } from '../chart';
-import { count, percent, seconds } from '../format';
+import { CATEGORIES, categoryOf, count, percent, seconds } from '../format';
 
 const WINDOWS = {
   '24h': { label: 'Last 24 hours, by hour', hours: 24, group: 'hour' },
@@ -17,8 +17,10 @@ export function OverviewPage() {
   const [windowName, setWindowName] = useState<WindowName>('24h');
   const [team, setTeam] = useState('');
   const [template, setTemplate] = useState('');
-  const [applied, setApplied] = useState({ windowName, team, template, at: Date.now() });
+  const [category, setCategory] = useState(categoryOf(null));
+  const [applied, setApplied] = useState({ windowName, team, template, category, at: Date.now() });
   const [report, setReport] = useState<Schemas['DeliveryReport'] | null>(null);
+  const [byCategory, setByCategory] = useState<Schemas['DeliveryReport'] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const window = WINDOWS[applied.windowName];
@@ -28,14 +30,23 @@ export function OverviewPage() {
     group_by: window.group,
     team: applied.team || undefined,
     template: applied.template || undefined,
+    category: applied.category || undefined,
   };
 
   useEffect(() => {
     setError(null);
+    // The operation answers JSON or, with format=csv, text: these calls ask for JSON.
+    const json = (answer: Schemas['DeliveryReport'] | string) =>
+      typeof answer === 'string' ? null : answer;
     unwrap(api.GET('/v1/reports/delivery', { params: { query: filters } }))
-      // The operation answers JSON or, with format=csv, text: this call asks for JSON.
-      .then((answer) => setReport(typeof answer === 'string' ? null : answer))
+      .then((answer) => setReport(json(answer)))
       .catch((e: Error) => setError(e.message));
+    // The same window and filters once more, a row per category: at most three rows.
+    unwrap(
+      api.GET('/v1/reports/delivery', { params: { query: { ...filters, group_by: 'category' } } }),
+    )
+      .then((answer) => setByCategory(json(answer)))
+      .catch(() => setByCategory(null));
     // The same filters, whatever the object: ask again only when one of them changes.
   }, [query(filters)]);
 
@@ -53,7 +64,7 @@ export function OverviewPage() {
     URL.revokeObjectURL(link.href);
   };
 
-  const buckets: Bucket[] = (report?.rows ?? []).map((row) => {
+  const buckets: (Bucket & { suppressed: number })[] = (report?.rows ?? []).map((row) => {
     const label = row.hour ?? row.day ?? '';
     const at = Date.parse(row.hour ?? `${row.day}T00:00:00Z`) / 1000;
     return {
@@ -62,6 +73,7 @@ export function OverviewPage() {
       delivered: row.delivered,
       failed: row.failed,
       expired: row.expired,
+      suppressed: row.suppressed,
       deliveryRate: row.delivery_rate,
     };
   });
@@ -74,7 +86,7 @@ export function OverviewPage() {
         class="filters"
         onSubmit={(e) => {
           e.preventDefault();
-          setApplied({ windowName, team, template, at: Date.now() });
+          setApplied({ windowName, team, template, category, at: Date.now() });
         }}
       >
         <label>
@@ -106,6 +118,17 @@ export function OverviewPage() {
             onInput={(e) => setTemplate(e.currentTarget.value.trim())}
           />
         </label>
+        <label>
+          Category
+          <select value={category} onChange={(e) => setCategory(categoryOf(e.currentTarget.value))}>
+            <option value="">all</option>
+            {CATEGORIES.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </label>
         <button type="submit">Show</button>
         <button type="button" class="secondary" onClick={() => void exportCsv()} disabled={!report}>
           Export CSV
@@ -118,7 +141,8 @@ export function OverviewPage() {
             Messages submitted from {report.since.slice(0, 16).replace('T', ' ')} to{' '}
             {report.until.slice(0, 16).replace('T', ' ')} UTC
             {report.team ? `, team ${report.team}` : ''}
-            {report.template ? `, template ${report.template}` : ''}.
+            {report.template ? `, template ${report.template}` : ''}
+            {report.category ? `, category ${report.category}` : ''}.
           </p>
           <dl class="tiles" aria-label="Totals">
             <div>
@@ -136,6 +160,12 @@ export function OverviewPage() {
             <div>
               <dt>Expired</dt>
               <dd>{count(t.expired)}</dd>
+            </div>
+            <div>
+              <dt title="Stopped by the suppression list: never sent, not failures, not in the delivery rate">
+                Suppressed
+              </dt>
+              <dd data-testid="suppressed">{count(t.suppressed)}</dd>
             </div>
             <div>
               <dt>Delivery rate</dt>
@@ -170,6 +200,7 @@ export function OverviewPage() {
                     <th scope="col">Delivered</th>
                     <th scope="col">Failed</th>
                     <th scope="col">Expired</th>
+                    <th scope="col">Suppressed</th>
                     <th scope="col">Delivery rate</th>
                   </tr>
                 </thead>
@@ -180,6 +211,7 @@ export function OverviewPage() {
                       <td>{b.delivered}</td>
                       <td>{b.failed}</td>
                       <td>{b.expired}</td>
+                      <td>{b.suppressed}</td>
                       <td>{percent(b.deliveryRate)}</td>
                     </tr>
                   ))}
@@ -187,6 +219,45 @@ export function OverviewPage() {
               </table>
             </details>
           </section>
+          {byCategory && (
+            <section aria-labelledby="categories-heading">
+              <h2 id="categories-heading">By category</h2>
+              {byCategory.rows.length === 0 ? (
+                <p>No messages in this window.</p>
+              ) : (
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Category</th>
+                      <th scope="col">Messages</th>
+                      <th scope="col">Delivered</th>
+                      <th scope="col">Failed</th>
+                      <th scope="col">Expired</th>
+                      <th scope="col">Suppressed</th>
+                      <th scope="col">Delivery rate</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {byCategory.rows.map((row) => (
+                      <tr key={row.category}>
+                        <th scope="row">
+                          <a href={`#/messages?${query({ category: row.category })}`}>
+                            {row.category}
+                          </a>
+                        </th>
+                        <td>{count(row.total)}</td>
+                        <td>{count(row.delivered)}</td>
+                        <td>{count(row.failed)}</td>
+                        <td>{count(row.expired)}</td>
+                        <td>{count(row.suppressed)}</td>
+                        <td>{percent(row.delivery_rate)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </section>
+          )}
           <section aria-labelledby="errors-heading">
             <h2 id="errors-heading">Top error codes</h2>
             {report.failures.length === 0 ? (
@@ -213,7 +284,7 @@ export function OverviewPage() {
                       <td>{f.expired}</td>
                       <td>
                         <a
-                          href={`#/messages?${query({ error_code: f.error_code === 'unknown' ? undefined : f.error_code, status: f.failed >= f.expired ? 'failed' : 'expired' })}`}
+                          href={`#/messages?${query({ error_code: f.error_code === 'unknown' ? undefined : f.error_code, status: f.failed >= f.expired ? 'failed' : 'expired', category: report.category ?? undefined })}`}
                         >
                           See messages
                         </a>

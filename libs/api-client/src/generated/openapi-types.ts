@@ -506,13 +506,103 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Delivery figures of messages submitted in a window, grouped by template, team or day
+         * Delivery figures of messages submitted in a window, grouped by template, team, category, day or hour
          * @description Requires an API key with the scope `reports:read` (or `admin`).
          */
         get: operations["getDeliveryReport"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The suppression list, newest first, or one number’s entries
+         * @description Keyset-paged (next_cursor). Numbers are masked, except for an exact lookup (to=), whose caller knows the number. Live entries only unless include_removed=true.
+         *
+         *     Requires an API key with the scope `suppressions:read` (or `admin`).
+         */
+        get: operations["listSuppressions"];
+        put?: never;
+        /**
+         * Stop messages to a number: marketing only, or all but one-time codes
+         * @description 201 with the new entry; 200 with the live entry when the number already has one for this scope (adding twice, or at once, keeps one entry). The list is company-wide.
+         *
+         *     Requires an API key with the scope `suppressions:write` (or `admin`).
+         */
+        post: operations["addSuppression"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every live entry as CSV (to,scope,reason,source,created_at), numbers unmasked
+         * @description Requires an API key with the scope `suppressions:read` (or `admin`).
+         */
+        get: operations["exportSuppressions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add many entries from a CSV file, all or nothing
+         * @description Body text/csv (at most 8 MiB): a header naming the columns to, scope and optionally reason and source (created_at is read and ignored: an export imports as it is), then at most 100,000 rows. One transaction: any bad line refuses the whole file with 422 invalid_csv, whose details list the problems with their line numbers (line 1 is the header). Numbers and scopes already listed are skipped. A row without a source gets the source parameter (csv_import by default).
+         *
+         *     Requires an API key with the scope `suppressions:write` (or `admin`).
+         */
+        post: operations["importSuppressions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions/{to}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Let messages reach a number again; the entry is kept as history
+         * @description Requires an API key with the scope `suppressions:write` (or `admin`).
+         */
+        delete: operations["removeSuppression"];
         options?: never;
         head?: never;
         patch?: never;
@@ -614,13 +704,13 @@ export interface components {
              * @example payments
              */
             team: string;
-            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "admin")[];
+            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "suppressions:read" | "suppressions:write" | "admin")[];
         };
         CreatedApiKeyResponse: {
             id: string;
             name: string;
             team: string;
-            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "admin")[];
+            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "suppressions:read" | "suppressions:write" | "admin")[];
             key_prefix: string;
             created_at: string;
             last_used_at: string | null;
@@ -632,7 +722,7 @@ export interface components {
             id: string;
             name: string;
             team: string;
-            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "admin")[];
+            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "suppressions:read" | "suppressions:write" | "admin")[];
             key_prefix: string;
             created_at: string;
             last_used_at: string | null;
@@ -675,6 +765,12 @@ export interface components {
             sender_id?: string | null;
             description?: string | null;
             /**
+             * @description What the messages are for, frozen on each one: otp (never suppressed, 5 per number per hour, valid 10 min), transactional (stopped by a suppression of scope all, 30 per hour, valid 24 h) or marketing (stopped by any suppression, 2 per 24 h, waits out quiet hours 21:00-08:00 local, valid 72 h); the figures are the defaults.
+             * @default transactional
+             * @enum {string}
+             */
+            category?: "otp" | "transactional" | "marketing";
+            /**
              * @description The namespace to create in. Admin keys: a team's name makes the template that team's; left out, it is shared. Team keys: their own team or left out (another team is 403). Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. A team's key may not be one the shared templates hold (409).
              * @example checkout
              */
@@ -698,6 +794,11 @@ export interface components {
             variables: string[];
             sender_id: string | null;
             description: string | null;
+            /**
+             * @example transactional
+             * @enum {string}
+             */
+            category: "otp" | "transactional" | "marketing";
             /** @description The namespace of the template: the team that owns it (only it and admins see it), or null for a shared one (every team sends with it, only admins change it). */
             owner_team: string | null;
             /** @description When the template (version 1) was created. */
@@ -717,6 +818,11 @@ export interface components {
             sender_id?: string | null;
             /** @description Omitted: kept; null: cleared. */
             description?: string | null;
+            /**
+             * @description What the messages are for, frozen on each one: otp (never suppressed, 5 per number per hour, valid 10 min), transactional (stopped by a suppression of scope all, 30 per hour, valid 24 h) or marketing (stopped by any suppression, 2 per 24 h, waits out quiet hours 21:00-08:00 local, valid 72 h); the figures are the defaults. Omitted: kept.
+             * @enum {string}
+             */
+            category?: "otp" | "transactional" | "marketing";
         };
         TemplatePage: {
             /** @description By key, then owner (shared first), in code-point order. Admin keys see every namespace (or owner_team's); team keys see each key once, as it resolves for them. */
@@ -739,6 +845,11 @@ export interface components {
             variables: string[];
             sender_id: string | null;
             description: string | null;
+            /**
+             * @example transactional
+             * @enum {string}
+             */
+            category: "otp" | "transactional" | "marketing";
             /** @description When this version was made. */
             created_at: string;
             /** @description As in the template. */
@@ -813,6 +924,11 @@ export interface components {
              */
             priority?: "high" | "normal" | "low";
             /**
+             * @description The recipients' IANA time zone, for quiet hours (marketing: 21:00-08:00 local by default). Left out: the number's country when it has one zone, else QUIET_HOURS_DEFAULT_TIMEZONE. An unknown name is 400 invalid_timezone.
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+            /**
              * @description Where status callbacks go (signed, see docs/callbacks.md). No user name or password in it: 422 callback_url_credentials
              * @example https://orders.internal/sms-status
              */
@@ -820,11 +936,25 @@ export interface components {
             /** @example order-42 */
             reference?: string;
         };
+        MessageErrorView: {
+            code: string;
+            message: string;
+        };
         AcceptedMessage: {
             id: string;
             to: string;
-            /** @enum {string} */
+            /**
+             * @description pending (due now), scheduled (a later scheduled_at, or held out of the recipient's quiet hours), or failed when recipient protection stopped it (error says why)
+             * @enum {string}
+             */
             status: "scheduled" | "pending" | "queued" | "sent" | "delivered" | "failed" | "expired" | "canceled";
+            /** @enum {string} */
+            category: "otp" | "transactional" | "marketing";
+            /** @description When it is due if not now: the request's scheduled_at, or the end of the recipient's quiet hours */
+            scheduled_at: string | null;
+            expires_at: string | null;
+            /** @description recipient_suppressed or recipient_rate_limited: the message will never be sent */
+            error: components["schemas"]["MessageErrorView"] | (never | null);
         };
         AcceptedNotification: {
             id: string;
@@ -856,10 +986,6 @@ export interface components {
             /** @description Pass as cursor for the next page */
             next_cursor: string | null;
         };
-        MessageErrorView: {
-            code: string;
-            message: string;
-        };
         MessageEventView: {
             type: string;
             status: string | null;
@@ -878,6 +1004,13 @@ export interface components {
             error: components["schemas"]["MessageErrorView"] | (never | null);
             attempts: number;
             segments: number;
+            /**
+             * @description Frozen from the template version
+             * @enum {string}
+             */
+            category: "otp" | "transactional" | "marketing";
+            /** @description Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed) */
+            expires_at: string | null;
             encoding: string;
             characters: number;
             credits_used: number | null;
@@ -906,12 +1039,18 @@ export interface components {
             /** @description Oldest first, at most 1,000 (a request's recipients). Resends join their notification: when status_counts add up to more, page through all of them with GET /v1/messages?notification_id=. */
             messages: components["schemas"]["MessageView"][];
         };
+        MessageStateView: {
+            id: string;
+            to: string;
+            /** @enum {string} */
+            status: "scheduled" | "pending" | "queued" | "sent" | "delivered" | "failed" | "expired" | "canceled";
+        };
         CancelResult: {
             id: string;
             /** @description Messages canceled by this call */
             canceled: number;
             /** @description The notification's messages after the call, oldest first, at most 1,000 */
-            messages: components["schemas"]["AcceptedMessage"][];
+            messages: components["schemas"]["MessageStateView"][];
         };
         MessageErrorSummary: {
             code: string;
@@ -935,6 +1074,13 @@ export interface components {
             error: components["schemas"]["MessageErrorSummary"] | (never | null);
             attempts: number;
             segments: number;
+            /**
+             * @description Frozen from the template version
+             * @enum {string}
+             */
+            category: "otp" | "transactional" | "marketing";
+            /** @description Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed) */
+            expires_at: string | null;
             submitted_at: string;
             queued_at: string | null;
             delivered_at: string | null;
@@ -1008,6 +1154,13 @@ export interface components {
             error: components["schemas"]["MessageErrorSummary"] | (never | null);
             attempts: number;
             segments: number;
+            /**
+             * @description Frozen from the template version
+             * @enum {string}
+             */
+            category: "otp" | "transactional" | "marketing";
+            /** @description Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed) */
+            expires_at: string | null;
             submitted_at: string;
             queued_at: string | null;
             delivered_at: string | null;
@@ -1104,11 +1257,17 @@ export interface components {
             queued: number;
             sent: number;
             delivered: number;
+            /** @description Failed messages, not counting those stopped by the suppression list (suppressed) */
             failed: number;
             expired: number;
             canceled: number;
             /**
-             * @description delivered / (delivered + failed + expired), 4 decimals: the share of messages with a final provider outcome that arrived. Canceled and in-flight messages are left out. null when no message has reached one of those three states.
+             * @description Messages stopped by the suppression list (failed with error code recipient_suppressed): never sent, no attempt and no cost. Counted in total but not in failed, and left out of delivery_rate.
+             * @example 4
+             */
+            suppressed: number;
+            /**
+             * @description delivered / (delivered + failed + expired), 4 decimals: the share of messages with a final provider outcome that arrived. Canceled, suppressed and in-flight messages are left out. null when no message has reached one of those three states.
              * @example 0.9821
              */
             delivery_rate: number | null;
@@ -1138,6 +1297,11 @@ export interface components {
             template?: string;
             /** @description Group key with group_by=team */
             team?: string;
+            /**
+             * @description Group key with group_by=category
+             * @enum {string}
+             */
+            category?: "otp" | "transactional" | "marketing";
             /** @description Group key with group_by=day (UTC, YYYY-MM-DD) */
             day?: string;
             /** @description Group key with group_by=hour (UTC, YYYY-MM-DDTHH:00:00Z) */
@@ -1151,11 +1315,17 @@ export interface components {
             queued: number;
             sent: number;
             delivered: number;
+            /** @description Failed messages, not counting those stopped by the suppression list (suppressed) */
             failed: number;
             expired: number;
             canceled: number;
             /**
-             * @description delivered / (delivered + failed + expired), 4 decimals: the share of messages with a final provider outcome that arrived. Canceled and in-flight messages are left out. null when no message has reached one of those three states.
+             * @description Messages stopped by the suppression list (failed with error code recipient_suppressed): never sent, no attempt and no cost. Counted in total but not in failed, and left out of delivery_rate.
+             * @example 4
+             */
+            suppressed: number;
+            /**
+             * @description delivered / (delivered + failed + expired), 4 decimals: the share of messages with a final provider outcome that arrived. Canceled, suppressed and in-flight messages are left out. null when no message has reached one of those three states.
              * @example 0.9821
              */
             delivery_rate: number | null;
@@ -1207,12 +1377,82 @@ export interface components {
             team: string | null;
             /** @description Template filter; null = all */
             template: string | null;
+            /**
+             * @description Category filter; null = all
+             * @enum {string|null}
+             */
+            category: "otp" | "transactional" | "marketing" | null;
             /** @description One row per group, sorted by its keys in group_by order (byte order). Template and team groups appear when they have a message in the window; day and hour buckets appear for the whole window, zero-filled for every combination of the other keys. At most 10,000 (else 422 report_too_large). */
             rows: components["schemas"]["DeliveryReportRow"][];
             /** @description The same figures over every row together (percentiles over all messages) */
             totals: components["schemas"]["DeliveryFigures"];
-            /** @description Failed and expired messages by error code over the whole report, most first (top 20) */
+            /** @description Failed and expired messages by error code over the whole report, most first (top 20); suppressed messages (recipient_suppressed) are in their own column instead */
             failures: components["schemas"]["FailureCount"][];
+        };
+        CreateSuppressionDto: {
+            /**
+             * @description The number, in E.164
+             * @example +4915123456789
+             */
+            to: string;
+            /**
+             * @description marketing: stops marketing messages; all: stops marketing and transactional
+             * @example marketing
+             * @enum {string}
+             */
+            scope: "marketing" | "all";
+            /** @example Asked by phone to receive no offers */
+            reason?: string;
+            /**
+             * @description Where the opt-out came from (the system or channel)
+             * @example crm
+             */
+            source?: string;
+        };
+        Suppression: {
+            /** @example 0b7c3f6e-2a51-4f7e-9d0c-5a1e8b2c4d10 */
+            id: string;
+            /**
+             * @description E.164; masked in lists, shown whole for an exact lookup (to=) and to its writer
+             * @example +4915*******89
+             */
+            to: string;
+            /**
+             * @example marketing
+             * @enum {string}
+             */
+            scope: "marketing" | "all";
+            /** @example Asked by phone to receive no offers */
+            reason: string | null;
+            /** @example crm */
+            source: string | null;
+            /** @example 2026-12-01T09:30:00.000Z */
+            created_at: string;
+            /** @description Id of the API key that added it (null: the ADMIN_API_KEY of the environment) */
+            created_by_key: string | null;
+            /** @example crm */
+            created_by_team: string | null;
+            /** @description When it was removed; null: live */
+            removed_at: string | null;
+            removed_by_key: string | null;
+            removed_by_team: string | null;
+            removal_reason: string | null;
+        };
+        SuppressionPage: {
+            data: components["schemas"]["Suppression"][];
+            next_cursor: string | null;
+        };
+        ImportResult: {
+            /**
+             * @description Entries added
+             * @example 980
+             */
+            imported: number;
+            /**
+             * @description Rows already on the list as live entries, or repeated in the file
+             * @example 20
+             */
+            skipped: number;
         };
         CallbackSecretResponse: {
             /** @example payments */
@@ -1908,6 +2148,7 @@ export interface operations {
                      *           "sender_id": "ACME",
                      *           "description": "Sent when the warehouse hands an order to the carrier",
                      *           "owner_team": "checkout",
+                     *           "category": "transactional",
                      *           "created_at": "2026-12-01T09:30:00.000Z",
                      *           "updated_at": "2026-12-01T09:30:00.000Z",
                      *           "archived": false
@@ -2006,6 +2247,7 @@ export interface operations {
                      *       "sender_id": "ACME",
                      *       "description": "Sent when the warehouse hands an order to the carrier",
                      *       "owner_team": "checkout",
+                     *       "category": "transactional",
                      *       "created_at": "2026-12-01T09:30:00.000Z",
                      *       "updated_at": "2026-12-01T09:30:00.000Z",
                      *       "archived": false
@@ -2130,6 +2372,7 @@ export interface operations {
                      *       "sender_id": "ACME",
                      *       "description": "Sent when the warehouse hands an order to the carrier",
                      *       "owner_team": "checkout",
+                     *       "category": "transactional",
                      *       "created_at": "2026-12-01T09:30:00.000Z",
                      *       "updated_at": "2026-12-01T09:30:00.000Z",
                      *       "archived": false
@@ -2230,6 +2473,7 @@ export interface operations {
                      *       "sender_id": "ACME",
                      *       "description": "Sent when the warehouse hands an order to the carrier",
                      *       "owner_team": "checkout",
+                     *       "category": "transactional",
                      *       "created_at": "2026-12-01T09:30:00.000Z",
                      *       "updated_at": "2026-12-01T09:30:00.000Z",
                      *       "archived": false
@@ -2438,6 +2682,7 @@ export interface operations {
                      *           "sender_id": "ACME",
                      *           "description": "Sent when the warehouse hands an order to the carrier",
                      *           "owner_team": "checkout",
+                     *           "category": "transactional",
                      *           "created_at": "2026-12-01T09:30:00.000Z",
                      *           "current": false
                      *         },
@@ -2452,6 +2697,7 @@ export interface operations {
                      *           "sender_id": "ACME",
                      *           "description": "Sent when the warehouse hands an order to the carrier",
                      *           "owner_team": "checkout",
+                     *           "category": "transactional",
                      *           "created_at": "2026-12-01T09:30:00.000Z",
                      *           "current": true
                      *         }
@@ -2561,6 +2807,7 @@ export interface operations {
                      *       "sender_id": "ACME",
                      *       "description": "Sent when the warehouse hands an order to the carrier",
                      *       "owner_team": "checkout",
+                     *       "category": "transactional",
                      *       "created_at": "2026-12-01T09:30:00.000Z",
                      *       "current": true
                      *     }
@@ -2884,7 +3131,23 @@ export interface operations {
                      *         {
                      *           "id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
                      *           "to": "+1415555****",
-                     *           "status": "pending"
+                     *           "status": "pending",
+                     *           "category": "transactional",
+                     *           "scheduled_at": null,
+                     *           "expires_at": "2026-12-02T09:30:00.000Z",
+                     *           "error": null
+                     *         },
+                     *         {
+                     *           "id": "5b0e2c1d-7a4f-4e0b-9c2d-3f6a8b1e4d77",
+                     *           "to": "+4915112345678",
+                     *           "status": "failed",
+                     *           "category": "transactional",
+                     *           "scheduled_at": null,
+                     *           "expires_at": "2026-12-02T09:30:00.000Z",
+                     *           "error": {
+                     *             "code": "recipient_suppressed",
+                     *             "message": "The recipient is on the suppression list (scope all) for transactional messages"
+                     *           }
                      *         }
                      *       ]
                      *     }
@@ -2892,7 +3155,7 @@ export interface operations {
                     "application/json": components["schemas"]["AcceptedNotification"];
                 };
             };
-            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`, `invalid_idempotency_key`) */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`, `invalid_idempotency_key`, `invalid_timezone`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3000,73 +3263,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11",
-                     *       "team": "checkout",
-                     *       "template": "order_shipped",
-                     *       "template_version": 2,
-                     *       "from": "ACME",
-                     *       "priority": "normal",
-                     *       "reference": "order-8812",
-                     *       "callback_url": "https://checkout.internal.example/sms-events",
-                     *       "scheduled_at": null,
-                     *       "expires_at": null,
-                     *       "created_at": "2026-12-01T09:30:00.000Z",
-                     *       "status_counts": {
-                     *         "delivered": 1
-                     *       },
-                     *       "messages": [
-                     *         {
-                     *           "id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
-                     *           "to": "+1415555****",
-                     *           "status": "delivered",
-                     *           "provider_message_id": "msg_8Jq2vX4p",
-                     *           "error": null,
-                     *           "attempts": 1,
-                     *           "segments": 1,
-                     *           "encoding": "GSM-7",
-                     *           "characters": 33,
-                     *           "credits_used": 1,
-                     *           "submitted_at": "2026-12-01T09:30:00.000Z",
-                     *           "queued_at": "2026-12-01T09:30:00.000Z",
-                     *           "sent_at": "2026-12-01T09:30:04.000Z",
-                     *           "delivered_at": "2026-12-01T09:30:04.000Z",
-                     *           "updated_at": "2026-12-01T09:30:04.000Z",
-                     *           "events": [
-                     *             {
-                     *               "type": "status",
-                     *               "status": "pending",
-                     *               "source": "api",
-                     *               "occurred_at": "2026-12-01T09:30:00.000Z",
-                     *               "details": null
-                     *             },
-                     *             {
-                     *               "type": "status",
-                     *               "status": "queued",
-                     *               "source": "worker",
-                     *               "occurred_at": "2026-12-01T09:30:00.000Z",
-                     *               "details": null
-                     *             },
-                     *             {
-                     *               "type": "status",
-                     *               "status": "sent",
-                     *               "source": "webhook",
-                     *               "occurred_at": "2026-12-01T09:30:04.000Z",
-                     *               "details": null
-                     *             },
-                     *             {
-                     *               "type": "status",
-                     *               "status": "delivered",
-                     *               "source": "webhook",
-                     *               "occurred_at": "2026-12-01T09:30:04.000Z",
-                     *               "details": null
-                     *             }
-                     *           ]
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["NotificationView"];
                 };
             };
@@ -3250,6 +3446,8 @@ export interface operations {
                 notification_id?: string;
                 /** @description The notification's caller reference (exact) */
                 reference?: string;
+                /** @description Messages of this category (frozen from their template version) */
+                category?: "otp" | "transactional" | "marketing";
                 /** @description 1-200 */
                 limit?: string;
                 /** @description next_cursor of the previous page */
@@ -3281,6 +3479,8 @@ export interface operations {
                      *           "error": null,
                      *           "attempts": 1,
                      *           "segments": 1,
+                     *           "category": "transactional",
+                     *           "expires_at": "2026-12-02T09:30:00.000Z",
                      *           "submitted_at": "2026-12-01T09:30:00.000Z",
                      *           "queued_at": "2026-12-01T09:30:00.000Z",
                      *           "delivered_at": "2026-12-01T09:30:04.000Z",
@@ -3483,6 +3683,8 @@ export interface operations {
                      *       "error": null,
                      *       "attempts": 1,
                      *       "segments": 1,
+                     *       "category": "transactional",
+                     *       "expires_at": "2026-12-02T09:30:00.000Z",
                      *       "submitted_at": "2026-12-01T09:30:00.000Z",
                      *       "queued_at": "2026-12-01T09:30:00.000Z",
                      *       "delivered_at": "2026-12-01T09:30:04.000Z",
@@ -3611,6 +3813,8 @@ export interface operations {
                      *         "error": null,
                      *         "attempts": 0,
                      *         "segments": 1,
+                     *         "category": "transactional",
+                     *         "expires_at": "2026-12-02T09:30:00.000Z",
                      *         "submitted_at": "2026-12-01T09:30:00.000Z",
                      *         "queued_at": null,
                      *         "delivered_at": null,
@@ -4189,9 +4393,11 @@ export interface operations {
                 until?: string;
                 /** @description Only this template key. */
                 template?: string;
+                /** @description Only messages of this category (frozen from the template version they used). */
+                category?: "otp" | "transactional" | "marketing";
                 /** @description Only this team. Admin keys: any team, default all teams. Other keys always report on their own team; naming another team is 403 forbidden. */
                 team?: string;
-                /** @description One row per template key, team, UTC calendar day (YYYY-MM-DD) or UTC hour (YYYY-MM-DDTHH:00:00Z), or per combination of several: comma-separated, from template, team, day, hour; day and hour not together. Day and hour rows cover every bucket the window touches, with zero figures where nothing was submitted (at most 744 buckets, else 422 too_many_buckets). A report has at most 10,000 rows, zero-filled ones included: the distinct template/team combinations with messages in the window × the time buckets (e.g. 13 templates × 720 hours of 30 days). Larger is 422 report_too_large, decided by a bounded count before any figure is computed, in JSON and CSV alike; its details give the rows, the limit and how to narrow (a shorter window, day instead of hour, one template or team). */
+                /** @description One row per template key, team, message category (otp, transactional, marketing), UTC calendar day (YYYY-MM-DD) or UTC hour (YYYY-MM-DDTHH:00:00Z), or per combination of several: comma-separated, from template, team, category, day, hour; day and hour not together. Day and hour rows cover every bucket the window touches, with zero figures where nothing was submitted (at most 744 buckets, else 422 too_many_buckets). A report has at most 10,000 rows, zero-filled ones included: the distinct template/team/category combinations with messages in the window × the time buckets (e.g. 13 templates × 720 hours of 30 days; category has at most 3 keys). Larger is 422 report_too_large, decided by a bounded count before any figure is computed, in JSON and CSV alike; its details give the rows, the limit and how to narrow (a shorter window, day instead of hour, one template, team or category). */
                 group_by?: string;
                 /** @description csv: text/csv attachment with a header row and one line per row, same columns as the JSON rows; no totals line, so the file stays a plain table. */
                 format?: "json" | "csv";
@@ -4215,9 +4421,10 @@ export interface operations {
                      *       "group_by": "template",
                      *       "team": "checkout",
                      *       "template": null,
+                     *       "category": null,
                      *       "rows": [
                      *         {
-                     *           "total": 1200,
+                     *           "total": 1204,
                      *           "scheduled": 0,
                      *           "pending": 0,
                      *           "queued": 0,
@@ -4226,6 +4433,7 @@ export interface operations {
                      *           "failed": 15,
                      *           "expired": 3,
                      *           "canceled": 0,
+                     *           "suppressed": 4,
                      *           "delivery_rate": 0.985,
                      *           "p50_delivery_seconds": 3.1,
                      *           "p95_delivery_seconds": 7.4,
@@ -4236,7 +4444,7 @@ export interface operations {
                      *         }
                      *       ],
                      *       "totals": {
-                     *         "total": 1200,
+                     *         "total": 1204,
                      *         "scheduled": 0,
                      *         "pending": 0,
                      *         "queued": 0,
@@ -4245,6 +4453,7 @@ export interface operations {
                      *         "failed": 15,
                      *         "expired": 3,
                      *         "canceled": 0,
+                     *         "suppressed": 4,
                      *         "delivery_rate": 0.985,
                      *         "p50_delivery_seconds": 3.1,
                      *         "p95_delivery_seconds": 7.4,
@@ -4263,13 +4472,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["DeliveryReport"];
                     /**
-                     * @example since,until,template,total,scheduled,pending,queued,sent,delivered,failed,expired,canceled,delivery_rate,p50_delivery_seconds,p95_delivery_seconds,p50_handover_seconds,p95_handover_seconds,segments
-                     *     2026-11-30T00:00:00.000Z,2026-12-01T00:00:00.000Z,order_shipped,1200,0,0,0,12,1170,15,3,0,0.985,3.1,7.4,0.4,1.9,1320
+                     * @example since,until,template,total,scheduled,pending,queued,sent,delivered,failed,expired,canceled,suppressed,delivery_rate,p50_delivery_seconds,p95_delivery_seconds,p50_handover_seconds,p95_handover_seconds,segments
+                     *     2026-11-30T00:00:00.000Z,2026-12-01T00:00:00.000Z,order_shipped,1204,0,0,0,12,1170,15,3,0,4,0.985,3.1,7.4,0.4,1.9,1320
                      */
                     "text/csv": string;
                 };
             };
-            /** @description validation_failed: bad since/until/group_by/format/team/template */
+            /** @description validation_failed: bad since/until/group_by/format/team/template/category */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4296,7 +4505,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description invalid_window (until ≤ since), window_too_large (> 366 days), invalid_group_by, too_many_buckets (> 744), or report_too_large: more than 10,000 rows (template/team combinations × time buckets), refused before the figures are computed; details give rows, max_rows and how to narrow */
+            /** @description invalid_window (until ≤ since), window_too_large (> 366 days), invalid_group_by, too_many_buckets (> 744), or report_too_large: more than 10,000 rows (template/team/category combinations × time buckets), refused before the figures are computed; details give rows, max_rows and how to narrow */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4315,6 +4524,500 @@ export interface operations {
                 };
             };
             /** @description A dependency did not answer in time; try again later (`report_timeout`, `database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listSuppressions: {
+        parameters: {
+            query?: {
+                /** @description Exact number in E.164: the answer shows it unmasked (the caller knows it) */
+                to?: string;
+                scope?: "marketing" | "all";
+                /** @description true: removed entries too, with who removed them, when and why */
+                include_removed?: "true" | "false";
+                /** @description 1-200 */
+                limit?: string;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "0b7c3f6e-2a51-4f7e-9d0c-5a1e8b2c4d10",
+                     *           "to": "+4915*******89",
+                     *           "scope": "marketing",
+                     *           "reason": "Asked by phone to receive no offers",
+                     *           "source": "crm",
+                     *           "created_at": "2026-12-01T09:30:00.000Z",
+                     *           "created_by_key": "5d2f8a1c-7b3e-4c9d-8e6f-1a2b3c4d5e6f",
+                     *           "created_by_team": "crm",
+                     *           "removed_at": null,
+                     *           "removed_by_key": null,
+                     *           "removed_by_team": null,
+                     *           "removal_reason": null
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuppressionPage"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope of this operation (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Well-formed, but cannot be done as asked (`invalid_phone_number`, `invalid_cursor`, `invalid_limit`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    addSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSuppressionDto"];
+            };
+        };
+        responses: {
+            /** @description The number and scope were already listed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b7c3f6e-2a51-4f7e-9d0c-5a1e8b2c4d10",
+                     *       "to": "+4915123456789",
+                     *       "scope": "marketing",
+                     *       "reason": "Asked by phone to receive no offers",
+                     *       "source": "crm",
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "created_by_key": "5d2f8a1c-7b3e-4c9d-8e6f-1a2b3c4d5e6f",
+                     *       "created_by_team": "crm",
+                     *       "removed_at": null,
+                     *       "removed_by_key": null,
+                     *       "removed_by_team": null,
+                     *       "removal_reason": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Suppression"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b7c3f6e-2a51-4f7e-9d0c-5a1e8b2c4d10",
+                     *       "to": "+4915123456789",
+                     *       "scope": "marketing",
+                     *       "reason": "Asked by phone to receive no offers",
+                     *       "source": "crm",
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "created_by_key": "5d2f8a1c-7b3e-4c9d-8e6f-1a2b3c4d5e6f",
+                     *       "created_by_team": "crm",
+                     *       "removed_at": null,
+                     *       "removed_by_key": null,
+                     *       "removed_by_team": null,
+                     *       "removal_reason": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Suppression"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope of this operation (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Well-formed, but cannot be done as asked (`invalid_phone_number`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    exportSuppressions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/csv (attachment suppressions.csv), oldest first, written while it is read 5,000 entries at a time: the whole list, whatever its size, in bounded memory. Reason and source cells starting with = + - @ get a leading quote (spreadsheet formulas). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope of this operation (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    importSuppressions: {
+        parameters: {
+            query?: {
+                /** @description Stored as every imported entry’s source */
+                source?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "imported": 980,
+                     *       "skipped": 20
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope of this operation (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Well-formed, but cannot be done as asked (`invalid_csv`, `too_many_rows`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    removeSuppression: {
+        parameters: {
+            query?: {
+                /** @description The scope to remove; without it, both scopes’ entries of the number */
+                scope?: "marketing" | "all";
+                reason?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The number in E.164, its + written as is or as %2B */
+                to: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope of this operation (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id or key (`suppression_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Well-formed, but cannot be done as asked (`invalid_phone_number`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4812,20 +5515,37 @@ export const pathsHealthReadyGetResponses200ContentApplicationJsonInfoDatabaseSt
 export const pathsHealthReadyGetResponses200ContentApplicationJsonInfoRedisStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/health/ready"]["get"]["responses"]["200"]["content"]["application/json"]["info"]["redis"]["status"]> = ["up", "down"];
 export const pathsV1NotificationsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/notifications"]["get"]["parameters"]["query"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
 export const pathsV1MessagesGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/messages"]["get"]["parameters"]["query"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const pathsV1MessagesGetParametersQueryCategoryValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/messages"]["get"]["parameters"]["query"]["category"]> = ["otp", "transactional", "marketing"];
+export const pathsV1ReportsDeliveryGetParametersQueryCategoryValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/reports/delivery"]["get"]["parameters"]["query"]["category"]> = ["otp", "transactional", "marketing"];
 export const pathsV1ReportsDeliveryGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/reports/delivery"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
-export const createApiKeyDtoScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateApiKeyDto"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "admin"];
-export const createdApiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatedApiKeyResponse"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "admin"];
-export const apiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApiKeyResponse"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "admin"];
+export const pathsV1SuppressionsGetParametersQueryScopeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/suppressions"]["get"]["parameters"]["query"]["scope"]> = ["marketing", "all"];
+export const pathsV1SuppressionsGetParametersQueryInclude_removedValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/suppressions"]["get"]["parameters"]["query"]["include_removed"]> = ["true", "false"];
+export const pathsV1SuppressionsToDeleteParametersQueryScopeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/suppressions/{to}"]["delete"]["parameters"]["query"]["scope"]> = ["marketing", "all"];
+export const createApiKeyDtoScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateApiKeyDto"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "suppressions:read", "suppressions:write", "admin"];
+export const createdApiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatedApiKeyResponse"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "suppressions:read", "suppressions:write", "admin"];
+export const apiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApiKeyResponse"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "suppressions:read", "suppressions:write", "admin"];
 export const authBlockResponseKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuthBlockResponse"]["kind"]> = ["address", "key_prefix"];
+export const createTemplateDtoCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateTemplateDto"]["category"]> = ["otp", "transactional", "marketing"];
+export const templateResponseCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TemplateResponse"]["category"]> = ["otp", "transactional", "marketing"];
+export const updateTemplateDtoCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateTemplateDto"]["category"]> = ["otp", "transactional", "marketing"];
+export const templateVersionResponseCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TemplateVersionResponse"]["category"]> = ["otp", "transactional", "marketing"];
 export const renderedTemplateResponseEncodingValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RenderedTemplateResponse"]["encoding"]> = ["GSM-7", "UCS-2"];
 export const sendNotificationDtoPriorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SendNotificationDto"]["priority"]> = ["high", "normal", "low"];
 export const acceptedMessageStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AcceptedMessage"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const acceptedMessageCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AcceptedMessage"]["category"]> = ["otp", "transactional", "marketing"];
 export const acceptedNotificationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AcceptedNotification"]["status"]> = ["accepted", "scheduled"];
 export const notificationSummaryPriorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NotificationSummary"]["priority"]> = ["high", "normal", "low"];
 export const messageViewStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageView"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const messageViewCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageView"]["category"]> = ["otp", "transactional", "marketing"];
 export const notificationViewPriorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NotificationView"]["priority"]> = ["high", "normal", "low"];
+export const messageStateViewStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageStateView"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
 export const messageSummaryStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageSummary"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const messageSummaryCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageSummary"]["category"]> = ["otp", "transactional", "marketing"];
 export const bulkResendDtoStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BulkResendDto"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
 export const messageDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageDetail"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
+export const messageDetailCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageDetail"]["category"]> = ["otp", "transactional", "marketing"];
+export const deliveryReportRowCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryReportRow"]["category"]> = ["otp", "transactional", "marketing"];
+export const createSuppressionDtoScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateSuppressionDto"]["scope"]> = ["marketing", "all"];
+export const suppressionScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Suppression"]["scope"]> = ["marketing", "all"];
 export const callbackDeliveryViewStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CallbackDeliveryView"]["status"]> = ["pending", "delivered", "failed"];
 export const failedCallbackViewStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FailedCallbackView"]["status"]> = ["pending", "delivered", "failed"];
