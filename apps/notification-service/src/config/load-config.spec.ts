@@ -22,6 +22,23 @@ describe(loadConfig.name, () => {
     expect(config.rateLimitPerSecond).toBe(10);
   });
 
+  it('turns a per-number cap and quiet hours off with 0 and off, and keeps the defaults when unset', () => {
+    const off = loadConfig({
+      RECIPIENT_CAP_OTP: '0',
+      RECIPIENT_CAP_MARKETING: 'off',
+      QUIET_HOURS_MARKETING: 'off',
+    });
+    expect(off.protection.caps).toEqual({
+      otp: null,
+      transactional: { limit: 30, windowMs: 3_600_000 },
+      marketing: null,
+    });
+    expect(off.protection.quietHours.marketing).toBeNull();
+    const defaults = loadConfig({});
+    expect(defaults.protection.caps.otp).toEqual({ limit: 5, windowMs: 3_600_000 });
+    expect(defaults.protection.quietHours.marketing).toEqual({ startMinute: 1260, endMinute: 480 });
+  });
+
   it('derives the plan rate and the default public URL from other settings', () => {
     const config = loadConfig({ SMS_PROVIDER_PLAN: 'enterprise', PORT: '8080' });
     expect(config.rateLimitPerSecond).toBe(50);

@@ -35,7 +35,8 @@ const unsetWhenBlank = (value: unknown): unknown =>
 type FromText<T> = z.ZodType<T, string>;
 
 function setting<T>(schema: FromText<T>, fallback: NoInfer<T>) {
-  return optionalSetting(schema).transform((value) => value ?? fallback);
+  // Only unset takes the default: null is a value (`off`, `0`: no cap, no quiet hours).
+  return optionalSetting(schema).transform((value) => (value === undefined ? fallback : value));
 }
 
 /** For a setting whose default depends on others: undefined when unset. */
