@@ -32,6 +32,7 @@ export interface Access {
   reports: boolean;
   messages: boolean;
   admin: boolean;
+  suppressions: boolean;
 }
 
 export async function probeAccess(key: string): Promise<Access> {
@@ -45,7 +46,7 @@ export async function probeAccess(key: string): Promise<Access> {
       return false;
     }
   };
-  const [reports, messages, admin] = await Promise.all([
+  const [reports, messages, admin, suppressions] = await Promise.all([
     allowed(
       withKey.GET('/v1/reports/delivery', {
         params: { query: { group_by: 'template', since: hoursAgo(1) } },
@@ -53,8 +54,9 @@ export async function probeAccess(key: string): Promise<Access> {
     ),
     allowed(withKey.GET('/v1/messages', { params: { query: { limit: '1' } } })),
     allowed(withKey.GET('/v1/queue')),
+    allowed(withKey.GET('/v1/suppressions', { params: { query: { limit: '1' } } })),
   ]);
-  return { reports, messages, admin };
+  return { reports, messages, admin, suppressions };
 }
 
 export function hoursAgo(hours: number, now = Date.now()): string {

@@ -6,6 +6,7 @@ import { MessagePage } from './pages/message';
 import { MessagesPage } from './pages/messages';
 import { OperationsPage } from './pages/operations';
 import { OverviewPage } from './pages/overview';
+import { SuppressionsPage } from './pages/suppressions';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 
@@ -103,6 +104,7 @@ function App() {
   const pages = [
     access.reports && { path: '/', label: 'Overview' },
     access.messages && { path: '/messages', label: 'Messages' },
+    access.suppressions && { path: '/suppressions', label: 'Suppressions' },
     access.admin && { path: '/operations', label: 'Operations' },
   ].filter((p): p is { path: string; label: string } => Boolean(p));
   const current = route.split('?')[0];
@@ -114,9 +116,15 @@ function App() {
   if (messageId && access.messages) page = <MessagePage id={messageId} />;
   else if (current === '/messages' && access.messages) page = <MessagesPage route={route} />;
   else if (current === '/operations' && access.admin) page = <OperationsPage />;
+  else if (current === '/suppressions' && access.suppressions) page = <SuppressionsPage />;
   else if (current === '/' && access.reports) page = <OverviewPage />;
   else if (pages.length) page = <p>This key cannot open that page. Pick one above.</p>;
-  else page = <p>This key has none of the scopes the console shows (reports, messages, admin).</p>;
+  else
+    page = (
+      <p>
+        This key has none of the scopes the console shows (reports, messages, suppressions, admin).
+      </p>
+    );
 
   return (
     <>
