@@ -19,6 +19,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
 /** What a page may take to show a change the API has already made (refresh and polling). */
 const UI_WAIT_MS = 15_000;
+/** Where quiet hours end for the deferred marketing message: 08:00 in Berlin (summer time). */
+const QUIET_UNTIL = '2099-06-01T06:00:00.000Z';
 
 describe('Web console in a browser (e2e)', () => {
   let h: Harness;
@@ -31,6 +33,9 @@ describe('Web console in a browser (e2e)', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   }
+
+  /** The category picker (its label's name runs on into the options' text). */
+  const categoryPicker = () => page.getByRole('combobox', { name: /^Category/ });
 
   const go = (name: string) =>
     page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name }).click();
@@ -73,6 +78,47 @@ describe('Web console in a browser (e2e)', () => {
          'provider_error', 'upstream 503', now())`,
       [sent.body.id],
     );
+    // Two marketing messages as recipient protection leaves them, written directly so that the
+    // figures and texts below are exact: one stopped by the suppression list (never sent, not a
+    // failure), one moved out of the recipient's quiet hours (08:00 in Berlin is 06:00 UTC).
+    const [suppressed] = await h.sql<{ id: string }>(
+      `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+         status, priority, attempts, error_code, error_message, completed_at, category)
+       VALUES ($1, '+14155550201', 'Sale today', 10, 'GSM-7', 1, 'failed', 2, 0,
+         'recipient_suppressed', 'The recipient is on the suppression list', now(), 'marketing')
+       RETURNING id`,
+      [sent.body.id],
+    );
+    await h.sql(
+      `INSERT INTO message_events (message_id, type, status, source, details)
+       VALUES ($1, 'failed', 'failed', 'api', $2)`,
+      [
+        suppressed.id,
+        {
+          error: {
+            code: 'recipient_suppressed',
+            message: 'The recipient is on the suppression list',
+          },
+        },
+      ],
+    );
+    const [deferred] = await h.sql<{ id: string }>(
+      `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+         status, priority, scheduled_at, next_attempt_at, category)
+       VALUES ($1, '+14155550202', 'Sale today', 10, 'GSM-7', 1, 'scheduled', 2,
+         $2, $2, 'marketing')
+       RETURNING id`,
+      [sent.body.id, QUIET_UNTIL],
+    );
+    await h.sql(
+      `INSERT INTO message_events (message_id, type, status, source, details)
+       VALUES ($1, 'scheduled', 'scheduled', 'api', $2), ($1, 'deferred', 'scheduled', 'api', $3)`,
+      [
+        deferred.id,
+        { scheduled_at: QUIET_UNTIL },
+        { reason: 'quiet_hours', until: QUIET_UNTIL, timezone: 'Europe/Berlin' },
+      ],
+    );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -101,19 +147,95 @@ describe('Web console in a browser (e2e)', () => {
 
   it('shows the messages just sent in the overview: totals, chart and its table', async () => {
     await go('Overview');
-    await page.getByTestId('total').filter({ hasText: '4' }).waitFor();
+    // 4 sent through the API, the resendable failure, the suppressed and the deferred message.
+    await page.getByTestId('total').filter({ hasText: '6' }).waitFor();
     expect(await page.getByTestId('delivered').textContent()).toBe('2');
+    // The suppressed message is not a failure: it has its own count.
     expect(await page.getByTestId('failed').textContent()).toBe('2');
+    expect(await page.getByTestId('suppressed').textContent()).toBe('1');
+    const categories = page.getByRole('region', { name: 'By category' });
+    await categories.getByRole('row', { name: /^marketing/ }).waitFor();
+    expect(
+      await categories
+        .getByRole('row', { name: /^marketing/ })
+        .locator('td')
+        .allTextContents(),
+    ).toEqual(['2', '0', '0', '0', '1', '—']);
+    expect(
+      await categories
+        .getByRole('row', { name: /^transactional/ })
+        .locator('td')
+        .allTextContents(),
+    ).toEqual(['4', '2', '2', '0', '0', '50.0 %']);
     expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
     await page.getByRole('row', { name: /undeliverable/ }).waitFor();
     await shot('overview');
     await page.getByText('The chart as a table').click();
-    // The current hour's bucket is the last row: 2 delivered, 2 failed, 0 expired, 50 %.
+    // The current hour's bucket is the last row: 2 delivered, 2 failed, 0 expired, 1 suppressed,
+    // 50 %.
     const lastRow = page.locator('details table tbody tr').last();
-    expect(await lastRow.locator('td').allTextContents()).toEqual(['2', '2', '0', '50.0 %']);
+    expect(await lastRow.locator('td').allTextContents()).toEqual(['2', '2', '0', '1', '50.0 %']);
     // 24 hours back from now touch 25 clock hours, each a row even when empty.
     expect(await page.locator('details table tbody tr').count()).toBe(25);
     expect(await page.getByRole('row', { name: /provider_error/ }).count()).toBe(1);
+
+    // One category: the figures and the table follow it.
+    await categoryPicker().selectOption('marketing');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByText(/, category marketing\./).waitFor();
+    expect(await page.getByTestId('total').textContent()).toBe('2');
+    expect(await page.getByTestId('suppressed').textContent()).toBe('1');
+    await categoryPicker().selectOption('');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByTestId('total').filter({ hasText: '6' }).waitFor();
+  });
+
+  it('filters messages by category, shows it in a column, and explains suppression and quiet hours', async () => {
+    await go('Messages');
+    await categoryPicker().selectOption('marketing');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('2 shown, newest first.').waitFor();
+    expect(page.url()).toContain('category=marketing');
+    const table = page.locator('table');
+    const headers = await table.locator('thead th').allTextContents();
+    const column = headers.indexOf('Category') + 1;
+    expect(column).toBeGreaterThan(0);
+    expect(await table.locator(`tbody td:nth-child(${column})`).allTextContents()).toEqual([
+      'marketing',
+      'marketing',
+    ]);
+    await categoryPicker().selectOption('otp');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No messages found.').waitFor();
+
+    await categoryPicker().selectOption('marketing');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page
+      .getByRole('row', { name: /recipient_suppressed/ })
+      .getByRole('link')
+      .click();
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    expect(await page.getByTestId('message-category').textContent()).toBe('marketing');
+    expect(await page.getByTestId('message-expires-at').count()).toBe(1);
+    expect(await page.getByTestId('protection-note').textContent()).toContain('Never sent');
+    await page
+      .getByRole('region', { name: 'Timeline' })
+      .getByText('Suppressed: the number is on the suppression list for this category.', {
+        exact: false,
+      })
+      .waitFor();
+    await shot('message-suppressed');
+
+    await page.goBack();
+    await page
+      .getByRole('row', { name: /\*\*02/ })
+      .getByRole('link')
+      .click();
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await page
+      .getByRole('region', { name: 'Timeline' })
+      .getByText('Deferred for quiet hours until 2099-06-01 06:00:00 UTC (08:00 in Europe/Berlin)')
+      .waitFor();
   });
 
   it('finds a message by phone number and opens its timeline', async () => {
