@@ -192,9 +192,10 @@ describe('Web console: suppressions (e2e)', () => {
     await openPage();
     await lookUp('+4915100000001');
     await page.getByRole('row', { name: /Complained by email/ }).waitFor();
+    // How far the page scrolls sideways (a string: the tests are compiled without the DOM types).
     const overflow = () =>
-      page.evaluate(
-        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
       );
     expect(await overflow()).toBeLessThanOrEqual(0);
     await page.getByRole('button', { name: 'Remove all entry' }).click();
