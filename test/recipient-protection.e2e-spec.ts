@@ -633,3 +633,24 @@ describe('Recipient protection: quiet hours (e2e)', () => {
     expect(await sentTo(h, dueNow)).toHaveLength(0);
   });
 });
+describe('Recipient protection: a cap set to 0 (e2e)', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness({ env: { RECIPIENT_CAP_OTP: '0' } });
+    await createTemplate(h, 'code', 'Your code is {{code}}', { category: 'otp' });
+  });
+  afterAll(() => h?.close());
+
+  it('caps nothing', async () => {
+    const [to] = numbers(500, 1);
+    const accepted: { id: string; messages: AcceptedMessage[] }[] = [];
+    for (let i = 0; i < 7; i += 1) {
+      accepted.push(await send(h, 'code', to, { variables: { code: String(i) } }));
+    }
+    expect(accepted.every((n) => n.messages[0].status === 'pending')).toBe(true);
+    const final = await Promise.all(accepted.map((n) => waitForFinal(h, n.id)));
+    expect(final.map((n) => n.messages[0].status)).toEqual(Array(7).fill('delivered'));
+    expect(await sentTo(h, to)).toHaveLength(7);
+  });
+});

@@ -164,8 +164,7 @@ describe(MessageLifecycleRepository.name, () => {
     const token = randomUUID();
     const owner = randomUUID();
     expect(await lifecycle.claim(id, token, owner)).toMatchObject({
-      claimOwner: owner,
-      attempts: 1,
+      message: { claimOwner: owner, attempts: 1 },
     });
     // A second claim, or a move under another token, does nothing.
     expect(await lifecycle.claim(id, randomUUID(), owner)).toBeNull();
@@ -429,6 +428,54 @@ describe(MessageLifecycleRepository.name, () => {
         );
       }
     }
+  });
+
+  it('claims no message the suppression list now stops for its category, and says so', async () => {
+    const transactional = await newMessage('pending');
+    const [{ recipient }] = await db.query<{ recipient: string }[]>(
+      `SELECT recipient FROM messages WHERE id = $1`,
+      [transactional],
+    );
+    await db.query(`INSERT INTO suppressions (recipient, scope) VALUES ($1, 'marketing')`, [
+      recipient,
+    ]);
+    // Scope marketing leaves a transactional message alone; scope all stops it.
+    expect(await lifecycle.claim(transactional, randomUUID(), randomUUID())).toHaveProperty(
+      'message',
+    );
+    const next = await newMessage('pending');
+    await db.query(`UPDATE messages SET recipient = $2 WHERE id = $1`, [next, recipient]);
+    await db.query(`INSERT INTO suppressions (recipient, scope) VALUES ($1, 'all')`, [recipient]);
+    expect(await lifecycle.claim(next, randomUUID(), randomUUID())).toEqual({ suppressed: true });
+    const [row] = await db.query<{ claimed_at: Date | null; attempts: number }[]>(
+      `SELECT claimed_at, attempts FROM messages WHERE id = $1`,
+      [next],
+    );
+    expect(row).toEqual({ claimed_at: null, attempts: 0 });
+    // A one-time code is never suppressed; a removed entry stops nothing.
+    const otp = await newMessage('pending');
+    await db.query(`UPDATE messages SET recipient = $2, category = 'otp' WHERE id = $1`, [
+      otp,
+      recipient,
+    ]);
+    expect(await lifecycle.claim(otp, randomUUID(), randomUUID())).toHaveProperty('message');
+    await db.query(`UPDATE suppressions SET removed_at = now() WHERE recipient = $1`, [recipient]);
+    expect(await lifecycle.claim(next, randomUUID(), randomUUID())).toHaveProperty('message');
+  });
+
+  it('defers an unclaimed message to a later time with a new job id, and records why', async () => {
+    const id = await newMessage('pending');
+    const until = new Date(Date.now() + 3_600_000);
+    const ref = await lifecycle.defer(id, until, { reason: 'quiet_hours' });
+    expect(ref).toEqual({ id, dispatchSeq: 1, priority: 2, nextAttemptAt: until });
+    const events = await db.query<{ type: string; details: unknown }[]>(
+      `SELECT type, details FROM message_events WHERE message_id = $1 ORDER BY id`,
+      [id],
+    );
+    expect(events.at(-1)).toEqual({ type: 'deferred', details: { reason: 'quiet_hours' } });
+    // A claimed message is being sent: it is not moved.
+    await lifecycle.claim(id, randomUUID(), randomUUID());
+    expect(await lifecycle.defer(id, until, { reason: 'quiet_hours' })).toBeNull();
   });
 
   it('lets two claims race for one message: exactly one wins', async () => {

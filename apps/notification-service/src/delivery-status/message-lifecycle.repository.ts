@@ -130,7 +130,8 @@ interface FirstEvent {
 
 /**
  * The timeline a message starts with: accepted (or scheduled), deferred when quiet hours moved
- * it, or failed (a status change, so its callback goes out) when intake stopped it.
+ * it, or failed (a status change, so its callback goes out) when intake stopped it. The first
+ * entry names the category the message was accepted under.
  */
 function firstEvents(m: StoredNewMessage): FirstEvent[] {
   if (m.error) {
@@ -139,20 +140,31 @@ function firstEvents(m: StoredNewMessage): FirstEvent[] {
         id: m.id,
         type: m.status,
         status: m.status,
-        details: { error: m.error },
+        details: { category: m.category, error: m.error },
         statusChange: true,
       },
     ];
   }
   if (m.status !== INITIAL_SCHEDULED_STATUS) {
-    return [{ id: m.id, type: 'accepted', status: m.status, details: null, statusChange: false }];
+    return [
+      {
+        id: m.id,
+        type: 'accepted',
+        status: m.status,
+        details: { category: m.category },
+        statusChange: false,
+      },
+    ];
   }
   const events: FirstEvent[] = [
     {
       id: m.id,
       type: 'scheduled',
       status: m.status,
-      details: m.scheduledAt ? { scheduled_at: m.scheduledAt.toISOString() } : null,
+      details: {
+        category: m.category,
+        ...(m.scheduledAt ? { scheduled_at: m.scheduledAt.toISOString() } : {}),
+      },
       statusChange: false,
     },
   ];
@@ -566,7 +578,7 @@ export class MessageLifecycleRepository {
     const rows: DispatchRow[] = await this.db.query(
       `WITH updated AS (
          UPDATE messages SET next_attempt_at = $2, dispatch_seq = dispatch_seq + 1,
-           scheduled_at = CASE WHEN status = ${STATUS_SQL.scheduled} THEN $2 ELSE scheduled_at END,
+           scheduled_at = $2,
            updated_at = now()
          WHERE id = $1 AND claimed_at IS NULL AND status IN (${statusListSql(UNSENT_STATUSES)})
          RETURNING id, dispatch_seq, priority, next_attempt_at, status

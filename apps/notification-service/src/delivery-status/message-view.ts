@@ -19,6 +19,7 @@ export interface MessageCore {
   attempts: number;
   segments: number;
   category: string;
+  scheduled_at: string | null;
   expires_at: string | null;
   submitted_at: string;
   queued_at: string | null;
@@ -41,6 +42,7 @@ export function toMessageCore(m: Message, mask: Masking = UNMASKED): MessageCore
     attempts: m.attempts,
     segments: m.segments,
     category: m.category,
+    scheduled_at: iso(m.scheduledAt),
     expires_at: iso(m.expiresAt),
     submitted_at: m.submittedAt.toISOString(),
     queued_at: iso(m.queuedAt),

@@ -119,6 +119,13 @@ export class MessageSummary {
     nullable: true,
     type: String,
     description:
+      "When it was due if not at once: the request's scheduled_at, or the end of the recipient's quiet hours it was held to",
+  })
+  scheduled_at!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
       "Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed)",
   })
   expires_at!: string | null;

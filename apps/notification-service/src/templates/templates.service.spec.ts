@@ -46,6 +46,7 @@ function row(key: string, n: number, content: Partial<VersionContent> = {}): Tem
     variables: ['name'],
     senderId: null,
     description: null,
+    category: 'transactional',
     createdAt: UPDATED,
     ...content,
   });
@@ -109,6 +110,7 @@ describe(TemplatesService.name, () => {
         variables: ['order.id', 'name'],
         senderId: 'Acme',
         description: null,
+        category: 'transactional',
       });
       expect(response).toEqual({
         key: 'order_shipped',
@@ -117,6 +119,7 @@ describe(TemplatesService.name, () => {
         variables: ['order.id', 'name'],
         sender_id: 'Acme',
         description: null,
+        category: 'transactional',
         owner_team: null,
         created_at: CREATED.toISOString(),
         updated_at: UPDATED.toISOString(),

@@ -72,6 +72,7 @@ export const MESSAGE_SUMMARY = {
   attempts: 1,
   segments: 1,
   category: 'transactional',
+  scheduled_at: null,
   expires_at: '2026-12-02T09:30:00.000Z',
   submitted_at: AT,
   queued_at: AT,
