@@ -280,6 +280,14 @@ describe('Suppressions (e2e)', () => {
         415,
         'unsupported_media_type',
       ]);
+      // The import's own limit is 8 MiB; JSON keeps the service-wide 1 MiB, there too.
+      const huge = await importCsv(`to,scope\n${'x'.repeat(9 * 1024 * 1024)}`);
+      expect([huge.status, huge.body.error.code]).toEqual([413, 'payload_too_large']);
+      const bigJson = await h.api('POST', '/v1/suppressions/import', {
+        key: writeKey,
+        rawBody: JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }),
+      });
+      expect([bigJson.status, bigJson.body.error.code]).toEqual([413, 'payload_too_large']);
     });
 
     it('imports 100,000 rows in one go, and refuses one row more', async () => {
