@@ -1009,6 +1009,8 @@ export interface components {
              * @enum {string}
              */
             category: "otp" | "transactional" | "marketing";
+            /** @description When it was due if not at once: the request's scheduled_at, or the end of the recipient's quiet hours it was held to */
+            scheduled_at: string | null;
             /** @description Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed) */
             expires_at: string | null;
             encoding: string;
@@ -1079,6 +1081,8 @@ export interface components {
              * @enum {string}
              */
             category: "otp" | "transactional" | "marketing";
+            /** @description When it was due if not at once: the request's scheduled_at, or the end of the recipient's quiet hours it was held to */
+            scheduled_at: string | null;
             /** @description Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed) */
             expires_at: string | null;
             submitted_at: string;
@@ -1159,6 +1163,8 @@ export interface components {
              * @enum {string}
              */
             category: "otp" | "transactional" | "marketing";
+            /** @description When it was due if not at once: the request's scheduled_at, or the end of the recipient's quiet hours it was held to */
+            scheduled_at: string | null;
             /** @description Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed) */
             expires_at: string | null;
             submitted_at: string;
@@ -3263,6 +3269,76 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11",
+                     *       "team": "checkout",
+                     *       "template": "order_shipped",
+                     *       "template_version": 2,
+                     *       "from": "ACME",
+                     *       "priority": "normal",
+                     *       "reference": "order-8812",
+                     *       "callback_url": "https://checkout.internal.example/sms-events",
+                     *       "scheduled_at": null,
+                     *       "expires_at": null,
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "status_counts": {
+                     *         "delivered": 1
+                     *       },
+                     *       "messages": [
+                     *         {
+                     *           "id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *           "to": "+1415555****",
+                     *           "status": "delivered",
+                     *           "provider_message_id": "msg_8Jq2vX4p",
+                     *           "error": null,
+                     *           "attempts": 1,
+                     *           "segments": 1,
+                     *           "category": "transactional",
+                     *           "scheduled_at": null,
+                     *           "expires_at": "2026-12-02T09:30:00.000Z",
+                     *           "encoding": "GSM-7",
+                     *           "characters": 33,
+                     *           "credits_used": 1,
+                     *           "submitted_at": "2026-12-01T09:30:00.000Z",
+                     *           "queued_at": "2026-12-01T09:30:00.000Z",
+                     *           "sent_at": "2026-12-01T09:30:04.000Z",
+                     *           "delivered_at": "2026-12-01T09:30:04.000Z",
+                     *           "updated_at": "2026-12-01T09:30:04.000Z",
+                     *           "events": [
+                     *             {
+                     *               "type": "status",
+                     *               "status": "pending",
+                     *               "source": "api",
+                     *               "occurred_at": "2026-12-01T09:30:00.000Z",
+                     *               "details": null
+                     *             },
+                     *             {
+                     *               "type": "status",
+                     *               "status": "queued",
+                     *               "source": "worker",
+                     *               "occurred_at": "2026-12-01T09:30:00.000Z",
+                     *               "details": null
+                     *             },
+                     *             {
+                     *               "type": "status",
+                     *               "status": "sent",
+                     *               "source": "webhook",
+                     *               "occurred_at": "2026-12-01T09:30:04.000Z",
+                     *               "details": null
+                     *             },
+                     *             {
+                     *               "type": "status",
+                     *               "status": "delivered",
+                     *               "source": "webhook",
+                     *               "occurred_at": "2026-12-01T09:30:04.000Z",
+                     *               "details": null
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["NotificationView"];
                 };
             };
@@ -3480,6 +3556,7 @@ export interface operations {
                      *           "attempts": 1,
                      *           "segments": 1,
                      *           "category": "transactional",
+                     *           "scheduled_at": null,
                      *           "expires_at": "2026-12-02T09:30:00.000Z",
                      *           "submitted_at": "2026-12-01T09:30:00.000Z",
                      *           "queued_at": "2026-12-01T09:30:00.000Z",
@@ -3684,6 +3761,7 @@ export interface operations {
                      *       "attempts": 1,
                      *       "segments": 1,
                      *       "category": "transactional",
+                     *       "scheduled_at": null,
                      *       "expires_at": "2026-12-02T09:30:00.000Z",
                      *       "submitted_at": "2026-12-01T09:30:00.000Z",
                      *       "queued_at": "2026-12-01T09:30:00.000Z",
@@ -3814,6 +3892,7 @@ export interface operations {
                      *         "attempts": 0,
                      *         "segments": 1,
                      *         "category": "transactional",
+                     *         "scheduled_at": null,
                      *         "expires_at": "2026-12-02T09:30:00.000Z",
                      *         "submitted_at": "2026-12-01T09:30:00.000Z",
                      *         "queued_at": null,
