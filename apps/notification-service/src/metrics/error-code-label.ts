@@ -1,3 +1,8 @@
+import {
+  RECIPIENT_RATE_LIMITED,
+  RECIPIENT_SUPPRESSED,
+  VALIDITY_ELAPSED,
+} from '../common/recipient-error-codes';
 import { PROVIDER_ERROR_CODES, type ProviderErrorCode } from '@app/sms-provider/helpers';
 
 /** Failures on our side of the wire (the provider client's own codes). */
@@ -19,6 +24,10 @@ export const ERROR_CODE_LABELS: ReadonlySet<string> = new Set([
   ...CLIENT_CODES,
   // Ours: expired before sending, no final status in time, a failure the provider gave no code.
   'expired',
+  // Recipient protection: stopped by the suppression list or a per-number cap, validity run out.
+  RECIPIENT_SUPPRESSED,
+  RECIPIENT_RATE_LIMITED,
+  VALIDITY_ELAPSED,
   'status_timeout',
   'provider_failed',
   'provider_expired',

@@ -40,6 +40,10 @@ export class RecipientProtection1764000001400 implements MigrationInterface {
        WHERE removed_at IS NULL`,
     );
     await q.query(`CREATE INDEX suppressions_created_idx ON suppressions (created_at, id)`);
+    // A number's history (removed entries too), newest first: the console's lookup.
+    await q.query(
+      `CREATE INDEX suppressions_recipient_history_idx ON suppressions (recipient, created_at DESC, id DESC)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
