@@ -371,6 +371,35 @@ describe('Recipient protection: categories, suppression, cap, validity (e2e)', (
       expect(await sentTo(h, to)).toHaveLength(5);
       expect(await sentTo(h, other)).toHaveLength(1);
     });
+
+    it('counts a request retried concurrently with one Idempotency-Key once', async () => {
+      const [to] = numbers(320, 1);
+      const body = { template: 'code', to, variables: { code: '4242' } };
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          h.api('POST', '/v1/notifications', {
+            body,
+            headers: { 'Idempotency-Key': 'code-retry-4242' },
+          }),
+        ),
+      );
+      const stored = answers.filter((a) => a.status === 202);
+      // Whoever waited on the key got the one answer: one message, due, not refused.
+      expect(new Set(stored.map((a) => a.body.id)).size).toBe(1);
+      expect(stored[0].body.messages[0]).toMatchObject({ status: 'pending', error: null });
+      // Ten copies took one place under the cap: four more codes still go, the fifth does not.
+      const more = [];
+      for (let i = 0; i < 5; i += 1) {
+        more.push(await send(h, 'code', to, { variables: { code: String(5000 + i) } }));
+      }
+      expect(more.map((n) => n.messages[0].status)).toEqual([
+        'pending',
+        'pending',
+        'pending',
+        'pending',
+        'failed',
+      ]);
+    });
   });
 
   describe('validity', () => {

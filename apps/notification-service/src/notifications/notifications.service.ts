@@ -102,7 +102,6 @@ export class NotificationsService {
       this.config.protection,
       now,
     );
-    await this.applyCaps(record);
     const replayed = await this.store(principal, record, idempotencyKey, hash);
     if (replayed) return replayed;
 
@@ -177,6 +176,7 @@ export class NotificationsService {
     hash: string,
   ): Promise<AcceptedNotification | null> {
     if (!idempotencyKey) {
+      await this.applyCaps(record);
       await this.writer.write(record);
       return null;
     }
@@ -229,6 +229,9 @@ export class NotificationsService {
           requestHash: hash,
           expiresAt: new Date(Date.now() + IDEMPOTENCY_TTL_MS),
         });
+        // Counted only once the key is ours: concurrent duplicates of one request wait on the key
+        // above and replay the winner's answer, so they take no one's place under the cap.
+        await this.applyCaps(record);
         await this.writer.insert(manager, [record]);
         const response = toAccepted(record);
         await this.notifications.completeIdempotency(
