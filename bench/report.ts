@@ -11,6 +11,7 @@ import { type CeilingResult, ceilingLines } from './ceiling';
 import { INTAKE_TABLE_HEADER, type IntakeResult, intakeRow, WARM_UP_SECONDS } from './intake';
 import { type LargeRequestResult, largeRequestLines } from './large-request';
 import { type PipelineResult, pipelineLines } from './pipeline';
+import { type ProtectionResult, protectionLines } from './recipient-protection';
 import { type ScheduleResult, SCHEDULE_TABLE_HEADER, scheduleRow } from './schedule';
 import { fmt, type Machine, type ProcessPeak } from './support';
 import {
@@ -25,6 +26,7 @@ export interface SuiteResults {
   ceiling: CeilingResult;
   intake: IntakeResult;
   'intake-x2': IntakeResult;
+  'recipient-protection': ProtectionResult;
   'large-request': LargeRequestResult;
   webhooks: WebhooksResult;
   'pipeline-slow': PipelineResult;
@@ -39,6 +41,7 @@ export const STEP_TITLES: Record<StepId, string> = {
   ceiling: 'bare Nest-on-Fastify ceiling',
   intake: 'intake, one api instance',
   'intake-x2': 'intake, two api instances',
+  'recipient-protection': 'intake, recipient protection on vs off',
   'large-request': '1,000-recipient request',
   webhooks: 'webhooks',
   'pipeline-fast': 'sending, fast provider',
@@ -81,6 +84,8 @@ export interface SuiteRun {
   settings: SuiteSettings;
   /** Benches left out of this run (`--only`). */
   skipped: StepId[];
+  /** Benches run again later and merged into this run (`--only … --merge`), with when. */
+  merged?: { step: StepId; at: string }[];
   steps: Steps;
 }
 
@@ -155,6 +160,18 @@ function targets(run: SuiteRun): Target[] {
       ? `${perSecond(two.load.perSecond)}, p99 ${ms(two.load.p99Ms)}${intake ? ` = ${fmt(two.load.perSecond / intake.load.perSecond, 2)} × one instance` : ''}`
       : failure(s['intake-x2']),
     met: null,
+  });
+
+  const protection = s['recipient-protection']?.result;
+  rows.push({
+    id: 'recipient-protection',
+    figure: 'intake with recipient protection on (defaults) vs off',
+    now: 'not measured',
+    target: 'on stays within 10% of off (requests/s)',
+    result: protection
+      ? `on ${perSecond(protection.on.requestsPerSecond)} (${perSecond(protection.on.messagesPerSecond)} messages), p50 ${ms(protection.on.p50Ms)}, p95 ${ms(protection.on.p95Ms)}; off ${perSecond(protection.off.requestsPerSecond)} (${perSecond(protection.off.messagesPerSecond)} messages), p50 ${ms(protection.off.p50Ms)}, p95 ${ms(protection.off.p95Ms)}; overhead ${fmt(protection.throughputOverheadPct, 1)}%`
+      : failure(s['recipient-protection']),
+    met: protection ? protection.throughputOverheadPct <= 10 : undefined,
   });
 
   const large = s['large-request']?.result;
@@ -319,6 +336,14 @@ function methodAndFigures(run: SuiteRun): string[] {
     ['ceiling', 'intake', 'intake-x2'],
   );
 
+  const protection = s['recipient-protection']?.result;
+  section(
+    'Intake with recipient protection on and off',
+    `\`bench/recipient-protection.ts\`: two \`APP_ROLE=api\` instances, each on a fresh database and Redis prefix: one with the default protections (per-number caps, marketing quiet hours 21:00-08:00, and ${protection ? protection.suppressionEntries.toLocaleString('en-US') : '10,000'} live suppression entries inserted by SQL, 70% scope marketing, 30% all), one with \`RECIPIENT_CAP_*=0\`, \`QUIET_HOURS_*=off\` and no suppression entries. Both get the same request sequence over ${protection?.connections ?? c.connections} keep-alive closed-loop connections: 40% one-time codes to 1 number, 40% transactional to 2, 20% marketing to 5; numbers of the US, Germany, France, Australia and Japan in turn (the US and Australia have several zones); \`timezone\` on every third request; one number of every tenth transactional or marketing request from the suppression list; all due now, so the cap counts them at intake. A ${WARM_UP_SECONDS} s warm-up per instance, then ${protection?.rounds ?? 3} rounds of ${protection?.seconds ?? 8} s per instance, the order swapped each round. How many marketing messages quiet hours defer depends on the hour of the run. SQL checks that every 202 stored its notification and all its messages, that some messages were suppressed with the protections on and none failed with them off.`,
+    () => (protection ? protectionLines(protection) : []),
+    ['recipient-protection'],
+  );
+
   section(
     '1,000-recipient request',
     `One \`APP_ROLE=api\` instance on a fresh database. ${c.largeWarmUp} warm-up requests, then ${c.largeCount} requests one after another over one keep-alive connection, each with 1,000 distinct recipients scheduled a day ahead; the time is from writing the request to the end of its 202 answer. With ${c.largeCount} samples the p99 (nearest rank) is the maximum. SQL checks that every 202 stored its notification and its 1,000 messages.`,
@@ -416,6 +441,11 @@ const SCRIPTS: [string, string, string][] = [
     '`… bench/ceiling.ts`',
   ],
   [
+    '`bench/recipient-protection.ts`',
+    'suite: intake with the recipient protections on (defaults, 10,000 suppression entries) and off',
+    '`… bench/recipient-protection.ts [--profile]`',
+  ],
+  [
     '`bench/large-request.ts`',
     'suite: one request with 1,000 recipients, time to its 202',
     '`… bench/large-request.ts`',
@@ -474,6 +504,12 @@ export function renderResults(run: SuiteRun, notes: Map<string, string> = readNo
     `- Node ${m.node}; PostgreSQL ${m.postgres}; Redis ${m.redis}; all on 127.0.0.1.`,
     "- Everything shares the same cores: service, sandbox, PostgreSQL, Redis and the load generator (the suite's own process). Other work on the box shows as the load average before each bench.",
     '',
+    ...(run.merged?.length
+      ? [
+          `Run again later and merged in (\`--only … --merge\`): ${run.merged.map((m) => `${STEP_TITLES[m.step]} (${m.at.replace('T', ' ').slice(0, 16)} UTC)`).join(', ')}.`,
+          '',
+        ]
+      : []),
     '| bench | started (UTC) | took s | load avg 1 min before | outcome |',
     '|---|---|---:|---:|---|',
   ];
@@ -490,7 +526,7 @@ export function renderResults(run: SuiteRun, notes: Map<string, string> = readNo
         ? `**check failed**: ${cell(problems.join('; '))}`
         : 'ok';
     out.push(
-      `| ${STEP_TITLES[id]} | ${record.startedAt.slice(11, 19)} | ${fmt(record.durationS)} | ${fmt(record.loadBefore, 2)} | ${outcome} |`,
+      `| ${STEP_TITLES[id]} | ${record.startedAt.slice(0, 10) === run.startedAt.slice(0, 10) ? record.startedAt.slice(11, 19) : record.startedAt.replace('T', ' ').slice(0, 19)} | ${fmt(record.durationS)} | ${fmt(record.loadBefore, 2)} | ${outcome} |`,
     );
   }
   out.push(
@@ -508,7 +544,7 @@ export function renderResults(run: SuiteRun, notes: Map<string, string> = readNo
     '',
     '## Notes and profiles',
     '',
-    'Hand-written, one file per figure in `bench/notes/` (`intake.md`, `intake-x2.md`, `large-request.md`, `webhooks.md`, `sending.md`, `schedule.md`, `memory.md`): what a profile shows, why a target is missed, what was tried. The generator copies them here unchanged.',
+    'Hand-written, one file per figure in `bench/notes/` (`intake.md`, `intake-x2.md`, `recipient-protection.md`, `large-request.md`, `webhooks.md`, `sending.md`, `schedule.md`, `memory.md`): what a profile shows, why a target is missed, what was tried. The generator copies them here unchanged.',
     '',
   );
   const ids = new Set(rows.map((t) => t.id));
@@ -541,6 +577,10 @@ export function summaryLine(id: StepId, result: SuiteResults[StepId]): string {
     case 'intake-x2': {
       const { load } = result as CeilingResult | IntakeResult;
       return `${perSecond(load.perSecond)}, p50 ${ms(load.p50Ms)}, p99 ${ms(load.p99Ms)}, ${load.other} non-202`;
+    }
+    case 'recipient-protection': {
+      const r = result as ProtectionResult;
+      return `on ${perSecond(r.on.requestsPerSecond)}, p95 ${ms(r.on.p95Ms)}; off ${perSecond(r.off.requestsPerSecond)}, p95 ${ms(r.off.p95Ms)}; overhead ${fmt(r.throughputOverheadPct, 1)}%`;
     }
     case 'large-request': {
       const r = result as LargeRequestResult;

@@ -7,6 +7,7 @@
  *
  *   npm run bench                              # everything
  *   npm run bench -- --only intake,webhooks    # a subset; the others show as "not run"
+ *   npm run bench -- --only recipient-protection --merge   # re-run some, keep the others' figures
  *   npm run bench -- --report-only             # RESULTS.md again from results.json and notes
  *
  * Exits non-zero when a bench failed or one of its correctness checks (lost or duplicate rows)
@@ -15,7 +16,8 @@
  * Env (suite durations; the scripts run alone keep their own defaults): INTAKE_BENCH_SECONDS (10),
  * INTAKE_BENCH_CONNECTIONS (50), LARGE_REQUEST_COUNT (20), WEBHOOK_BENCH_SECONDS (10),
  * WEBHOOK_BENCH_MESSAGES (100000), PIPELINE_BENCH_SECONDS (20), BENCH_FAST_LATENCY_MS (2),
- * SCHEDULE_BENCH_COUNT (50), BENCH_PG_URL, BENCH_REDIS_URL.
+ * SCHEDULE_BENCH_COUNT (50), PROTECTION_BENCH_SECONDS (8), PROTECTION_BENCH_ROUNDS (3),
+ * BENCH_PG_URL, BENCH_REDIS_URL.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -25,6 +27,7 @@ import { runCeiling } from './ceiling';
 import { runIntake } from './intake';
 import { runLargeRequest } from './large-request';
 import { runPipeline } from './pipeline';
+import { runRecipientProtection } from './recipient-protection';
 import {
   renderResults,
   STEP_ORDER,
@@ -78,6 +81,7 @@ const RUNNERS: Runners = {
       connections: SETTINGS.connections,
       progress,
     }),
+  'recipient-protection': (progress) => runRecipientProtection({ progress }),
   'large-request': (progress) =>
     runLargeRequest({ count: SETTINGS.largeCount, warmUp: SETTINGS.largeWarmUp, progress }),
   webhooks: (progress) =>
@@ -146,6 +150,28 @@ function failed(run: SuiteRun): boolean {
   );
 }
 
+function readPreviousRun(): SuiteRun {
+  return JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as SuiteRun;
+}
+
+/** The last run with `chosen` replaced by this run's figures, each named as merged in. */
+function mergedInto(previous: SuiteRun, run: SuiteRun, chosen: StepId[]): SuiteRun {
+  const steps = { ...previous.steps } as Record<StepId, StepRecord<unknown>>;
+  for (const id of chosen) {
+    const record = run.steps[id];
+    if (record) steps[id] = record;
+  }
+  return {
+    ...previous,
+    steps: steps as SuiteRun['steps'],
+    skipped: previous.skipped.filter((id) => !chosen.includes(id)),
+    merged: [
+      ...(previous.merged ?? []).filter((m) => !chosen.includes(m.step)),
+      ...chosen.map((step) => ({ step, at: run.startedAt })),
+    ],
+  };
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--report-only')) {
     const run = JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as SuiteRun;
@@ -161,6 +187,8 @@ async function main(): Promise<void> {
     throw new Error(`unknown bench ${unknown.join(', ')}; pick from ${STEP_ORDER.join(', ')}`);
   }
   const chosen = only.length ? STEP_ORDER.filter((id) => only.includes(id)) : STEP_ORDER;
+  // --merge: the chosen benches replace theirs in the last run; the others keep their figures.
+  const merge = only.length > 0 && process.argv.includes('--merge');
   const suiteStart = Date.now();
   const run: SuiteRun = {
     startedAt: new Date(suiteStart).toISOString(),
@@ -181,8 +209,9 @@ async function main(): Promise<void> {
   }
   run.finishedAt = new Date().toISOString();
   run.durationS = (Date.now() - suiteStart) / 1000;
-  writeFileSync(RESULTS_JSON, `${JSON.stringify(run, null, 1)}\n`);
-  writeFileSync(RESULTS_MD, renderResults(run));
+  const written = merge ? mergedInto(readPreviousRun(), run, chosen) : run;
+  writeFileSync(RESULTS_JSON, `${JSON.stringify(written, null, 1)}\n`);
+  writeFileSync(RESULTS_MD, renderResults(written));
   process.stdout.write(
     `[${clock(Date.now() - suiteStart)}] wrote ${RESULTS_MD} and ${RESULTS_JSON}\n`,
   );
