@@ -5,7 +5,7 @@ import type { SuppressionScope } from '../common/message-category';
 import { RECIPIENT_RATE_LIMITED } from '../common/recipient-error-codes';
 import type { AppConfig } from '../config/app-config';
 import type { StoredNewMessage } from '../delivery-status/message-lifecycle.repository';
-import { planDelivery } from '../recipient-protection/delivery-plan';
+import { planDelivery, type QuietEnds } from '../recipient-protection/delivery-plan';
 import { isKnownTimezone } from '../recipient-protection/recipient-timezone';
 import { parseInstant } from '../common/iso-instant';
 import type { RenderedMessage } from '../templates/template-renderer';
@@ -145,6 +145,7 @@ export function buildIntakeRecord(
   const priority = dto.priority ?? 'normal';
   const senderId = dto.from ?? version.senderId ?? null;
   const notificationId = randomUUID();
+  const quietEnds: QuietEnds = new Map();
   const plan = (recipient: string) =>
     planDelivery(
       {
@@ -157,6 +158,7 @@ export function buildIntakeRecord(
         suppressedScopes: suppressions.get(recipient),
       },
       protection,
+      quietEnds,
     );
   return {
     notification: {

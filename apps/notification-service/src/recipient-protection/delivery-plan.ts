@@ -26,6 +26,12 @@ export interface PlanInput {
   suppressedScopes: ReadonlySet<SuppressionScope> | undefined;
 }
 
+/**
+ * The end of quiet hours per zone for one request (one category, one due time): its recipients
+ * share a handful of zones, so each is worked out once rather than per recipient.
+ */
+export type QuietEnds = Map<string, Date | null>;
+
 /** How one message is stored: when it goes and until when, or why it never will. */
 export interface DeliveryPlan {
   status: 'pending' | 'scheduled' | 'failed';
@@ -45,7 +51,11 @@ export interface DeliveryPlan {
  * counts from when it is due (after any deferral), capped by the request's own `expires_at`.
  * (The per-number cap needs Redis and is applied after this plan, to messages due now.)
  */
-export function planDelivery(input: PlanInput, protection: Protection): DeliveryPlan {
+export function planDelivery(
+  input: PlanInput,
+  protection: Protection,
+  quietEnds: QuietEnds = new Map(),
+): DeliveryPlan {
   const scopes = input.suppressedScopes;
   const suppressedBy = scopes && SUPPRESSED_BY[input.category].find((scope) => scopes.has(scope));
   const window = protection.quietHours[input.category];
@@ -53,8 +63,12 @@ export function planDelivery(input: PlanInput, protection: Protection): Delivery
     window === null
       ? null
       : recipientTimezone(input.recipient, input.requestedTimezone, protection.defaultTimezone);
-  const until =
-    window !== null && timezone !== null ? quietUntil(input.due, window, timezone) : null;
+  let until: Date | null = null;
+  if (window !== null && timezone !== null) {
+    const known = quietEnds.get(timezone);
+    until = known === undefined ? quietUntil(input.due, window, timezone) : known;
+    quietEnds.set(timezone, until);
+  }
   const due = until ?? input.due;
   const expiresAt = earlier(
     new Date(due.getTime() + protection.validityMs[input.category]),
