@@ -1,3 +1,4 @@
+import { MESSAGE_CATEGORIES } from '../common/message-category';
 import type { Message } from './message';
 
 /** How a view hides what it must not show in full: each answer chooses, none maps twice. */
@@ -49,6 +50,26 @@ export function toMessageCore(m: Message, mask: Masking = UNMASKED): MessageCore
     delivered_at: iso(m.deliveredAt),
   };
 }
+
+/**
+ * The OpenAPI description of the MessageCore fields recipient protection added, for each answer's
+ * class (`@ApiProperty(MESSAGE_FIELD_DOCS.category)`), so the answers describe them alike.
+ */
+export const MESSAGE_FIELD_DOCS = {
+  category: { enum: MESSAGE_CATEGORIES, description: 'Frozen from the template version' },
+  scheduled_at: {
+    nullable: true,
+    type: String,
+    description:
+      "When it was due if not at once: the request's scheduled_at, or the end of the recipient's quiet hours it was held to",
+  },
+  expires_at: {
+    nullable: true,
+    type: String,
+    description:
+      "Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed)",
+  },
+} as const;
 
 export function iso(date: Date | null): string | null {
   return date ? date.toISOString() : null;

@@ -1,3 +1,4 @@
+import { MESSAGE_FIELD_DOCS } from '../delivery-status/message-view';
 import { MESSAGE_CATEGORIES, type MessageCategory } from '../common/message-category';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
@@ -113,22 +114,9 @@ export class MessageSummary {
   @ApiProperty({ type: MessageErrorSummary, nullable: true }) error!: MessageErrorSummary | null;
   @ApiProperty() attempts!: number;
   @ApiProperty() segments!: number;
-  @ApiProperty({ enum: MESSAGE_CATEGORIES, description: 'Frozen from the template version' })
-  category!: string;
-  @ApiProperty({
-    nullable: true,
-    type: String,
-    description:
-      "When it was due if not at once: the request's scheduled_at, or the end of the recipient's quiet hours it was held to",
-  })
-  scheduled_at!: string | null;
-  @ApiProperty({
-    nullable: true,
-    type: String,
-    description:
-      "Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed)",
-  })
-  expires_at!: string | null;
+  @ApiProperty(MESSAGE_FIELD_DOCS.category) category!: string;
+  @ApiProperty(MESSAGE_FIELD_DOCS.scheduled_at) scheduled_at!: string | null;
+  @ApiProperty(MESSAGE_FIELD_DOCS.expires_at) expires_at!: string | null;
   @ApiProperty() submitted_at!: string;
   @ApiProperty({ type: String, nullable: true }) queued_at!: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at!: string | null;

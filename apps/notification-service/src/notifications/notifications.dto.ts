@@ -1,3 +1,4 @@
+import { MESSAGE_FIELD_DOCS } from '../delivery-status/message-view';
 import { MESSAGE_CATEGORIES } from '../common/message-category';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import {
@@ -237,22 +238,9 @@ export class MessageView {
   @ApiProperty({ nullable: true, type: MessageErrorView }) error!: MessageErrorView | null;
   @ApiProperty() attempts!: number;
   @ApiProperty() segments!: number;
-  @ApiProperty({ enum: MESSAGE_CATEGORIES, description: 'Frozen from the template version' })
-  category!: string;
-  @ApiProperty({
-    nullable: true,
-    type: String,
-    description:
-      "When it was due if not at once: the request's scheduled_at, or the end of the recipient's quiet hours it was held to",
-  })
-  scheduled_at!: string | null;
-  @ApiProperty({
-    nullable: true,
-    type: String,
-    description:
-      "Until when it may still be handed to the provider: its category's validity from when it is due, or the request's earlier expires_at; past it the message ends expired (validity_elapsed)",
-  })
-  expires_at!: string | null;
+  @ApiProperty(MESSAGE_FIELD_DOCS.category) category!: string;
+  @ApiProperty(MESSAGE_FIELD_DOCS.scheduled_at) scheduled_at!: string | null;
+  @ApiProperty(MESSAGE_FIELD_DOCS.expires_at) expires_at!: string | null;
   @ApiProperty() encoding!: string;
   @ApiProperty() characters!: number;
   @ApiProperty({ nullable: true, type: Number }) credits_used!: number | null;
