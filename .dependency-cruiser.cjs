@@ -28,6 +28,7 @@ const ALLOWED = {
   'recipient-protection': ['common', 'config', 'metrics', 'redis'],
   // logging: maskPhone, the lists show numbers as the logs do.
   suppressions: ['auth', 'common', 'config', 'logging'],
+  teams: ['auth', 'common', 'config', 'delivery-status'],
   callbacks: ['auth', 'common', 'config', 'logging', 'metrics', 'tracing'],
   sending: [
     'common',
@@ -38,6 +39,7 @@ const ALLOWED = {
     'provider',
     'recipient-protection',
     'redis',
+    'teams',
     'tracing',
   ],
   reconcile: ['common', 'config', 'delivery-status', 'provider'],
@@ -51,6 +53,7 @@ const ALLOWED = {
     'recipient-protection',
     'sending',
     'suppressions',
+    'teams',
     'templates',
   ],
   messages: ['auth', 'common', 'config', 'delivery-status', 'logging', 'sending', 'templates'],

@@ -62,6 +62,7 @@ describe(MessageLifecycleRepository.name, () => {
       expiresAt: null,
       category: 'transactional',
       timezone: null,
+      team: 'alpha',
       nextAttemptAt: new Date(),
     };
     await db.transaction((manager) => lifecycle.insertNew(manager, [fields]));
@@ -467,7 +468,7 @@ describe(MessageLifecycleRepository.name, () => {
     const id = await newMessage('pending');
     const until = new Date(Date.now() + 3_600_000);
     const ref = await lifecycle.defer(id, until, { reason: 'quiet_hours' });
-    expect(ref).toEqual({ id, dispatchSeq: 1, priority: 2, nextAttemptAt: until });
+    expect(ref).toEqual({ id, dispatchSeq: 1, priority: 2, nextAttemptAt: until, team: 'alpha' });
     const events = await db.query<{ type: string; details: unknown }[]>(
       `SELECT type, details FROM message_events WHERE message_id = $1 ORDER BY id`,
       [id],

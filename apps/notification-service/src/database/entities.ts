@@ -12,6 +12,7 @@ import { MessageSearchResend1764000001100 } from './migrations/1764000001100-mes
 import { QueueState1764000001200 } from './migrations/1764000001200-queue-state';
 import { TemplateNamespaces1764000001330 } from './migrations/1764000001330-template-namespaces';
 import { RecipientProtection1764000001400 } from './migrations/1764000001400-recipient-protection';
+import { TeamFairShare1764000001500 } from './migrations/1764000001500-team-fair-share';
 
 export const ENTITIES = [ApiKey, Template, TemplateVersion, Notification, IdempotencyRecord];
 
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   QueueState1764000001200,
   TemplateNamespaces1764000001330,
   RecipientProtection1764000001400,
+  TeamFairShare1764000001500,
 ];

@@ -105,6 +105,7 @@ export type NewMessage = Pick<
   | 'expiresAt'
   | 'category'
   | 'timezone'
+  | 'team'
 > & {
   nextAttemptAt: Date;
   /** Why a message stored `failed` never went (recipient protection at intake). */
@@ -235,18 +236,18 @@ export class MessageLifecycleRepository {
       `WITH stored AS (
          INSERT INTO messages (id, notification_id, recipient, body, sender_id, characters,
            encoding, segments, status, priority, scheduled_at, expires_at, next_attempt_at,
-           category, timezone, error_code, error_message, completed_at)
+           category, timezone, team, error_code, error_message, completed_at)
          SELECT i.*, CASE WHEN i.error_code IS NULL THEN NULL ELSE now() END
          FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
            $6::int[], $7::text[], $8::int[], $9::text[], $10::smallint[], $11::timestamptz[],
            $12::timestamptz[], $13::timestamptz[], $14::text[], $15::text[], $16::text[],
-           $17::text[]) AS i(id, notification_id, recipient, body, sender_id, characters,
-             encoding, segments, status, priority, scheduled_at, expires_at, next_attempt_at,
-             category, timezone, error_code, error_message)
+           $17::text[], $18::text[]) AS i(id, notification_id, recipient, body, sender_id,
+             characters, encoding, segments, status, priority, scheduled_at, expires_at,
+             next_attempt_at, category, timezone, team, error_code, error_message)
        )
        INSERT INTO message_events (message_id, type, status, source, details, status_change)
        SELECT id, type, status, 'api', details, status_change
-       FROM unnest($18::uuid[], $19::text[], $20::text[], $21::jsonb[], $22::boolean[])
+       FROM unnest($19::uuid[], $20::text[], $21::text[], $22::jsonb[], $23::boolean[])
          AS e(id, type, status, details, status_change)`,
       [
         column('id'),
@@ -264,6 +265,7 @@ export class MessageLifecycleRepository {
         column('nextAttemptAt'),
         column('category'),
         column('timezone'),
+        column('team'),
         messages.map((m) => m.error?.code ?? null),
         messages.map((m) => m.error?.message ?? null),
         events.map((e) => e.id),
@@ -295,14 +297,15 @@ export class MessageLifecycleRepository {
     const rows: MessageRow[] = await this.db.query(
       `WITH created AS (
          INSERT INTO messages (notification_id, recipient, body, sender_id, characters, encoding,
-           segments, status, priority, expires_at, next_attempt_at, resend_of, category, timezone)
+           segments, status, priority, expires_at, next_attempt_at, resend_of, category, timezone,
+           team)
          SELECT m.notification_id, m.recipient, m.body, m.sender_id, m.characters, m.encoding,
            m.segments, ${STATUS_SQL.pending}, m.priority,
            -- A validity that has already run out would expire the new message at once: the
            -- resend gets its category's validity from now.
            CASE WHEN m.expires_at > now() THEN m.expires_at
              ELSE now() + ($3::jsonb ->> m.category)::bigint * interval '1 millisecond' END,
-           now(), m.id, m.category, m.timezone
+           now(), m.id, m.category, m.timezone, m.team
          FROM messages m
          WHERE m.id = ANY($1::uuid[]) AND m.status IN (${statusListSql(FAILURE_STATUSES)})
          ORDER BY m.submitted_at, m.id
@@ -581,7 +584,7 @@ export class MessageLifecycleRepository {
            scheduled_at = $2,
            updated_at = now()
          WHERE id = $1 AND claimed_at IS NULL AND status IN (${statusListSql(UNSENT_STATUSES)})
-         RETURNING id, dispatch_seq, priority, next_attempt_at, status
+         RETURNING id, dispatch_seq, priority, next_attempt_at, team, status
        ), event AS (
          INSERT INTO message_events (message_id, type, status, source, details)
          SELECT id, 'deferred', status, 'worker', $3::jsonb FROM updated
@@ -627,7 +630,7 @@ export class MessageLifecycleRepository {
            attempts = CASE WHEN ${p.add(plan.countsAsAttempt, '::boolean')} THEN attempts ELSE attempts - 1 END,
            updated_at = now()
          FROM target WHERE m.id = target.id
-         RETURNING m.id, m.dispatch_seq, m.priority, m.next_attempt_at, m.status
+         RETURNING m.id, m.dispatch_seq, m.priority, m.next_attempt_at, m.team, m.status
        ), event AS (
          INSERT INTO message_events (message_id, type, status, source, details)
          SELECT id, ${p.add(event.type)}, status, ${p.add(event.source)}, ${p.add(JSON.stringify(event.details), '::jsonb')}

@@ -9,6 +9,7 @@ import {
   STATUS_SQL,
   statusListSql,
   UNFINISHED_STATUSES,
+  UNSENT_STATUSES,
 } from './message-status';
 import {
   DISPATCH_COLUMNS,
@@ -288,6 +289,22 @@ export class MessageQueriesRepository {
       creditsRemaining: row.credits_remaining,
       creditsAsOf: row.credits_as_of,
     };
+  }
+
+  /**
+   * A team's unsent messages (scheduled or pending), through the partial index on them; stops
+   * counting past `atMost`, so a team far over its cap costs no more than one at it.
+   */
+  async unsentOfTeam(team: string, atMost: number): Promise<number> {
+    const [row] = await this.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM (
+         SELECT 1 FROM messages
+         WHERE team = $1 AND status IN (${statusListSql(UNSENT_STATUSES)})
+         LIMIT $2
+       ) AS unsent`,
+      [team, atMost],
+    );
+    return row?.n ?? 0;
   }
 }
 

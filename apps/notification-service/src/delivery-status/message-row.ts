@@ -42,18 +42,21 @@ const COLUMNS = [
   'updated_at',
   'category',
   'timezone',
+  'team',
 ] as const;
 export const MESSAGE_COLUMNS = COLUMNS.join(', ');
 /** The same list qualified for a statement that names the row `m`. */
 export const M_COLUMNS = COLUMNS.map((c) => `m.${c}`).join(', ');
 /** What the dispatcher needs to (re)enqueue a message's job. */
-export const DISPATCH_COLUMNS = 'id, dispatch_seq, priority, next_attempt_at';
+export const DISPATCH_COLUMNS = 'id, dispatch_seq, priority, next_attempt_at, team';
 
 export interface DispatchRef {
   id: string;
   dispatchSeq: number;
   priority: number;
   nextAttemptAt: Date | null;
+  /** Whose share of the send rate the message takes (null: a row from before teams were kept). */
+  team: string | null;
 }
 
 export interface DispatchRow {
@@ -61,6 +64,7 @@ export interface DispatchRow {
   dispatch_seq: number;
   priority: number;
   next_attempt_at: Date | null;
+  team: string | null;
 }
 
 export interface MessageRow {
@@ -97,6 +101,7 @@ export interface MessageRow {
   updated_at: Date;
   category: MessageCategory;
   timezone: string | null;
+  team: string | null;
 }
 
 export function toMessage(row: MessageRow): Message {
@@ -134,6 +139,7 @@ export function toMessage(row: MessageRow): Message {
     updatedAt: row.updated_at,
     category: row.category,
     timezone: row.timezone,
+    team: row.team,
   };
 }
 
@@ -143,5 +149,6 @@ export function toDispatchRef(row: DispatchRow): DispatchRef {
     dispatchSeq: row.dispatch_seq,
     priority: row.priority,
     nextAttemptAt: row.next_attempt_at,
+    team: row.team,
   };
 }

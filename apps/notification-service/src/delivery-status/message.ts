@@ -58,6 +58,9 @@ export interface Message {
 
   /** The recipient's IANA zone, for quiet hours; null when the category has none. */
   timezone: string | null;
+
+  /** The sending team (its notification's), whose share of the send rate the message takes. */
+  team: string | null;
 }
 
 /** Who recorded a timeline row. */

@@ -194,6 +194,7 @@ export function buildIntakeRecord(
         nextAttemptAt,
         category: version.category,
         timezone,
+        team: principal.team,
         ...(error ? { error } : {}),
         ...(deferred ? { deferred } : {}),
       };

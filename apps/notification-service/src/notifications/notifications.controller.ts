@@ -46,6 +46,7 @@ export class NotificationsController {
       400: ['invalid_idempotency_key', 'invalid_timezone'],
       404: ['template_not_found'],
       409: ['idempotency_in_progress'],
+      429: ['team_backlog_full'],
       422: [
         'idempotency_conflict',
         'invalid_phone_number',

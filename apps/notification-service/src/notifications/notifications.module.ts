@@ -3,6 +3,7 @@ import { DeliveryStatusModule } from '../delivery-status/delivery-status.module'
 import { RecipientProtectionModule } from '../recipient-protection/recipient-protection.module';
 import { SendQueueModule } from '../sending/send-queue.module';
 import { SuppressionsStoreModule } from '../suppressions/suppressions-store.module';
+import { TeamsStoreModule } from '../teams/teams-store.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { NotificationsStoreModule } from './notifications-store.module';
 import { NotificationsController } from './notifications.controller';
@@ -18,6 +19,7 @@ import { NotificationsService } from './notifications.service';
     SendQueueModule,
     SuppressionsStoreModule,
     RecipientProtectionModule,
+    TeamsStoreModule,
   ],
   controllers: [NotificationsController],
   providers: [NotificationsService, IntakeWriter, IdempotencyPurge],

@@ -9,6 +9,7 @@ import { isUuid } from '../common/uuid';
 import { SUPPRESSED_BY, type SuppressionScope } from '../common/message-category';
 import { RecipientCap } from '../recipient-protection/recipient-cap.service';
 import { SuppressionLookupRepository } from '../suppressions/suppression-lookup.repository';
+import { TeamBacklog } from '../teams/team-backlog';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
@@ -74,6 +75,7 @@ export class NotificationsService {
     private readonly config: AppConfig,
     private readonly suppressions: SuppressionLookupRepository,
     private readonly cap: RecipientCap,
+    private readonly backlog: TeamBacklog,
   ) {}
 
   /**
@@ -94,6 +96,7 @@ export class NotificationsService {
       : null;
     if (earlier) return earlier;
 
+    await this.backlog.check(principal.team, checkedRecipients(dto.to).length);
     const now = new Date();
     const record = buildIntakeRecord(
       principal,
@@ -338,6 +341,7 @@ function toDispatched(m: StoredNewMessage): NewlyAccepted {
     priority: m.priority,
     status: m.status,
     nextAttemptAt: m.nextAttemptAt,
+    team: m.team,
   };
 }
 

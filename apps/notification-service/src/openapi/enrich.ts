@@ -93,6 +93,7 @@ const STATUS_WORDS: Record<string, string> = {
   '401': 'The request is not authentic',
   '409': 'A conflict with the current state; safe to retry only where the code says so',
   '422': 'Well-formed, but cannot be done as asked',
+  '429': 'Too many: a limit of the caller or its team; `Retry-After` says when to come back',
   '503': 'A dependency did not answer in time; try again later',
 };
 
@@ -126,13 +127,15 @@ function operationErrors(facts: OperationFacts, withDatabase: boolean): Response
   const responses: ResponsesObject = {};
   for (const [status, codes] of Object.entries(facts.errors ?? {})) {
     if (status === '404' || !codes) continue;
-    // A 400 or 503 of its own adds to the shared codes.
+    // A 400, 429 or 503 of its own adds to the shared codes.
     const all =
       status === '400'
         ? [...SHARED[400].codes, ...codes]
-        : status === '503' && withDatabase
-          ? [...codes, ...SHARED[503].codes]
-          : codes;
+        : status === '429'
+          ? [...codes, ...SHARED[429].codes]
+          : status === '503' && withDatabase
+            ? [...codes, ...SHARED[503].codes]
+            : codes;
     responses[status] = error(STATUS_WORDS[status], all);
   }
   return responses;

@@ -37,6 +37,8 @@ export const ERROR_MESSAGES: Record<string, string> = {
   invalid_phone_number: 'to[1] is not a valid phone number',
   too_many_recipients: 'At most 1000 distinct recipients per request, got 1200',
   invalid_expiry: 'expires_at must be later than now and than scheduled_at',
+  team_backlog_full:
+    'Team checkout has 100,000 unsent messages, at most 100,000 (with this request\'s 3): retry once some are sent',
   invalid_timezone:
     'timezone must be an IANA time zone name such as Europe/Berlin or America/New_York, got "Mars/Olympus"',
   scheduled_at_in_past: 'scheduled_at is more than 5 minutes in the past',

@@ -8,6 +8,7 @@ import { AppConfig } from '../config/app-config';
 import { currentRequestId } from '../logging/log-context';
 import { MetricsService } from '../metrics/metrics.service';
 import { currentTraceCarrier } from '../tracing/job-trace';
+import { FairShare } from './fair-share';
 import { SCHEDULE_EARLY_MS, SEND_JOB, SEND_QUEUE, type SendJobData } from './sending.constants';
 
 /**
@@ -17,7 +18,7 @@ import { SCHEDULE_EARLY_MS, SEND_JOB, SEND_QUEUE, type SendJobData } from './sen
 /** What dispatchNew() needs of a message just stored. */
 export type NewlyAccepted = Pick<
   Message,
-  'id' | 'dispatchSeq' | 'priority' | 'status' | 'nextAttemptAt'
+  'id' | 'dispatchSeq' | 'priority' | 'status' | 'nextAttemptAt' | 'team'
 >;
 
 @Injectable()
@@ -25,6 +26,7 @@ export class DispatchService {
   constructor(
     @InjectQueue(SEND_QUEUE) private readonly queue: Queue<SendJobData>,
     private readonly config: AppConfig,
+    private readonly fairShare: FairShare,
     metrics: MetricsService,
   ) {
     metrics.watchQueue('send', () => this.counts());
@@ -48,6 +50,7 @@ export class DispatchService {
         dispatchSeq: m.dispatchSeq,
         priority: m.priority,
         nextAttemptAt: m.nextAttemptAt,
+        team: m.team,
       })),
     );
   }
@@ -61,8 +64,9 @@ export class DispatchService {
     const requestId = currentRequestId();
     const carrier = currentTraceCarrier();
     const trace = Object.keys(carrier).length > 0 ? { trace: carrier } : {};
+    const priorities = await this.fairShare.priorities(refs, front);
     await this.queue.addBulk(
-      refs.map((ref) => ({
+      refs.map((ref, index) => ({
         name: SEND_JOB,
         data: {
           messageId: ref.id,
@@ -70,7 +74,7 @@ export class DispatchService {
           ...(requestId ? { requestId } : {}),
           ...trace,
         },
-        opts: this.jobOptions(ref, front),
+        opts: this.jobOptions(ref, priorities[index]),
       })),
     );
   }
@@ -85,11 +89,11 @@ export class DispatchService {
     return missing.length;
   }
 
-  private jobOptions(ref: DispatchRef, front: boolean): JobOptions {
+  private jobOptions(ref: DispatchRef, priority: number): JobOptions {
     const dueIn = (ref.nextAttemptAt?.getTime() ?? 0) - Date.now();
     return {
       jobId: DispatchService.jobId(ref),
-      priority: bullPriority(ref.priority, front),
+      priority,
       // Released a little early: the worker waits out the rest itself, far more precisely than
       // Bull's delayed-job promotion would.
       delay: dueIn > SCHEDULE_EARLY_MS ? dueIn - SCHEDULE_EARLY_MS : undefined,
@@ -111,12 +115,4 @@ export class DispatchService {
     const counts = await this.queue.getJobCounts();
     return { ...counts, paused: await this.queue.getPausedCount() };
   }
-}
-
-/**
- * Bull runs lower numbers first. Each of our priorities (1 high … 3 low) gets two places: its
- * own, and one just ahead of it for messages sent to the front of their class.
- */
-export function bullPriority(priority: number, front: boolean): number {
-  return priority * 2 - (front ? 1 : 0);
 }

@@ -1,6 +1,8 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
+import { TeamsStoreModule } from '../teams/teams-store.module';
 import { DispatchService } from './dispatch.service';
+import { FairShare } from './fair-share';
 import { PauseService } from './pause.service';
 import { SEND_QUEUE } from './sending.constants';
 
@@ -8,8 +10,8 @@ import { SEND_QUEUE } from './sending.constants';
 const sendQueue = BullModule.registerQueue({ name: SEND_QUEUE });
 
 @Module({
-  imports: [sendQueue],
-  providers: [DispatchService, PauseService],
+  imports: [sendQueue, TeamsStoreModule],
+  providers: [DispatchService, PauseService, FairShare],
   exports: [sendQueue, DispatchService, PauseService],
 })
 export class SendQueueModule {}

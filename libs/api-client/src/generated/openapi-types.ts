@@ -3233,7 +3233,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            /** @description Too many: a limit of the caller or its team; `Retry-After` says when to come back (`team_backlog_full`, `too_many_failed_authentications`) */
             429: {
                 headers: {
                     [name: string]: unknown;
