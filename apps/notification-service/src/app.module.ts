@@ -22,6 +22,7 @@ import { BullConnections, RedisModule } from './redis/redis.module';
 import { ReportsModule } from './reports/reports.module';
 import { SendingModule } from './sending/sending.module';
 import { SuppressionsModule } from './suppressions/suppressions.module';
+import { TeamsModule } from './teams/teams.module';
 import { TemplatesModule } from './templates/templates.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -62,6 +63,7 @@ export class AppModule {
         WebhooksModule,
         ReportsModule,
         SuppressionsModule,
+        TeamsModule,
       );
     }
     if (config.runsWorker) {

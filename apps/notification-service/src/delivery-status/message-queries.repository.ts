@@ -306,6 +306,41 @@ export class MessageQueriesRepository {
     );
     return row?.n ?? 0;
   }
+
+  /**
+   * Each team's unsent messages (scheduled or pending) by priority (1 high, 2 normal, 3 low),
+   * through the partial index on them: its cost follows the backlog, not the history. Only the
+   * `teams` named when given; at most 1,000 teams (the teams list's bound) either way.
+   */
+  async backlogByTeam(
+    teams?: readonly string[],
+  ): Promise<{ team: string; high: number; normal: number; low: number }[]> {
+    return this.db.query(
+      `SELECT team,
+         count(*) FILTER (WHERE priority = 1)::int AS high,
+         count(*) FILTER (WHERE priority = 2)::int AS normal,
+         count(*) FILTER (WHERE priority = 3)::int AS low
+       FROM messages
+       WHERE status IN (${statusListSql(UNSENT_STATUSES)}) AND team IS NOT NULL
+         AND ($1::text[] IS NULL OR team = ANY($1::text[]))
+       GROUP BY team ORDER BY team LIMIT 1000`,
+      [teams ?? null],
+    );
+  }
+
+  /**
+   * Messages handed to the provider in the last `seconds`, by team (null: a message older than
+   * its team column), off the `queued_at` index: what share of the rate each team is getting.
+   * The 1,000 busiest teams (the teams list's bound).
+   */
+  async handedOverByTeam(seconds: number): Promise<{ team: string | null; n: number }[]> {
+    return this.db.query(
+      `SELECT team, count(*)::int AS n FROM messages
+       WHERE queued_at > now() - $1 * interval '1 second'
+       GROUP BY team ORDER BY n DESC LIMIT 1000`,
+      [seconds],
+    );
+  }
 }
 
 type BacklogRow = Partial<Record<MessageStatus, number>> & {

@@ -608,6 +608,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/teams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every team with its share settings, budget, usage, backlog and share of the rate
+         * @description The teams with settings, with API keys or with notifications, alphabetically; at most 1,000 (the first by name). Admin keys only.
+         *
+         *     Requires an API key with the scope `admin` (or `admin`).
+         */
+        get: operations["listTeams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/teams/{team}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One team: its settings, budget, usage, backlog and share of the rate
+         * @description Any key may read its own team; an admin key any team (one never set answers the defaults). Another team answers 404 team_not_found, as other teams’ resources do.
+         */
+        get: operations["getTeam"];
+        /**
+         * Set a team’s weight, high-priority allowance, backlog cap and budget
+         * @description Each field given is set, each left out kept; null sets high_per_minute and max_backlog back to the default and removes the budget. In force on this instance at once, on the others within 2 seconds. Admin keys only.
+         *
+         *     Requires an API key with the scope `admin` (or `admin`).
+         */
+        put: operations["updateTeam"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/callbacks/secret": {
         parameters: {
             query?: never;
@@ -1459,6 +1507,118 @@ export interface components {
              * @example 20
              */
             skipped: number;
+        };
+        TeamUsageView: {
+            /**
+             * @description The calendar month (UTC) counted
+             * @example 2026-12
+             */
+            month: string;
+            /**
+             * @description Credits reserved at intake this month
+             * @example 1250
+             */
+            reserved_credits: number;
+            /**
+             * @description Credits the provider charged this month
+             * @example 41200
+             */
+            used_credits: number;
+            /**
+             * @description used_credits / monthly_credit_budget (1 for a budget of 0); null without a budget
+             * @example 0.824
+             */
+            budget_used_ratio: number | null;
+        };
+        TeamBacklogView: {
+            /**
+             * @description Unsent (scheduled or pending) high-priority messages
+             * @example 0
+             */
+            high: number;
+            /** @example 1840 */
+            normal: number;
+            /** @example 0 */
+            low: number;
+        };
+        TeamView: {
+            /** @example checkout */
+            team: string;
+            /** @example 3 */
+            weight: number;
+            /**
+             * @description In force: the team’s own, or the default
+             * @example 600
+             */
+            high_per_minute: number;
+            /**
+             * @description high_per_minute is the default (none set)
+             * @example true
+             */
+            high_per_minute_is_default: boolean;
+            /**
+             * @description In force: the team’s own, or the default
+             * @example 100000
+             */
+            max_backlog: number;
+            /**
+             * @description max_backlog is the default (none set)
+             * @example true
+             */
+            max_backlog_is_default: boolean;
+            /**
+             * @description null: no budget
+             * @example 50000
+             */
+            monthly_credit_budget: number | null;
+            /** @example false */
+            budget_hard_stop: boolean;
+            usage: components["schemas"]["TeamUsageView"];
+            backlog: components["schemas"]["TeamBacklogView"];
+            /**
+             * @description The team’s fraction of the messages handed to the provider in the last 60 seconds; null when none were
+             * @example 0.25
+             */
+            current_share: number | null;
+            /**
+             * @description The team’s messages handed over in the last 60 s
+             * @example 150
+             */
+            handed_over_last_60s: number;
+            /**
+             * @description When an admin last changed the settings; null: never (all defaults)
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            updated_at: string | null;
+            /** @description Id of the API key that last changed them (null: never, or ADMIN_API_KEY) */
+            updated_by_key: string | null;
+        };
+        UpdateTeamDto: {
+            /**
+             * @description Send slots in proportion to it while several teams have messages due at one priority
+             * @example 3
+             */
+            weight?: number;
+            /**
+             * @description High-priority messages per minute beyond which the team’s high waits as normal; null: the default (a tenth of the plan’s rate per minute)
+             * @example 600
+             */
+            high_per_minute?: number | null;
+            /**
+             * @description Unsent messages the team may have; past it intake answers 429 team_backlog_full. null: the default (100,000)
+             * @example 100000
+             */
+            max_backlog?: number | null;
+            /**
+             * @description Provider credits per calendar month (UTC); null: no budget
+             * @example 50000
+             */
+            monthly_credit_budget?: number | null;
+            /**
+             * @description Over budget: refuse new messages (402 budget_exceeded) and hold waiting ones
+             * @example false
+             */
+            budget_hard_stop?: boolean;
         };
         CallbackSecretResponse: {
             /** @example payments */
@@ -5080,6 +5240,316 @@ export interface operations {
             };
             /** @description Well-formed, but cannot be done as asked (`invalid_phone_number`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listTeams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "team": "checkout",
+                     *         "weight": 3,
+                     *         "high_per_minute": 600,
+                     *         "high_per_minute_is_default": true,
+                     *         "max_backlog": 100000,
+                     *         "max_backlog_is_default": true,
+                     *         "monthly_credit_budget": 50000,
+                     *         "budget_hard_stop": false,
+                     *         "usage": {
+                     *           "month": "2026-12",
+                     *           "reserved_credits": 1250,
+                     *           "used_credits": 41200,
+                     *           "budget_used_ratio": 0.824
+                     *         },
+                     *         "backlog": {
+                     *           "high": 0,
+                     *           "normal": 1840,
+                     *           "low": 0
+                     *         },
+                     *         "current_share": 0.75,
+                     *         "handed_over_last_60s": 450,
+                     *         "updated_at": "2026-12-01T09:30:00.000Z",
+                     *         "updated_by_key": "e6bca0d4-8f5c-4b1e-99a7-4c6f8babce53"
+                     *       },
+                     *       {
+                     *         "team": "marketing",
+                     *         "weight": 1,
+                     *         "high_per_minute": 600,
+                     *         "high_per_minute_is_default": true,
+                     *         "max_backlog": 100000,
+                     *         "max_backlog_is_default": true,
+                     *         "monthly_credit_budget": null,
+                     *         "budget_hard_stop": false,
+                     *         "usage": {
+                     *           "month": "2026-12",
+                     *           "reserved_credits": 0,
+                     *           "used_credits": 9800,
+                     *           "budget_used_ratio": null
+                     *         },
+                     *         "backlog": {
+                     *           "high": 0,
+                     *           "normal": 20000,
+                     *           "low": 0
+                     *         },
+                     *         "current_share": 0.25,
+                     *         "handed_over_last_60s": 150,
+                     *         "updated_at": null,
+                     *         "updated_by_key": null
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["TeamView"][];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope of this operation (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team, as API keys name it (^[a-z0-9][a-z0-9_-]{0,63}$) */
+                team: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "team": "checkout",
+                     *       "weight": 3,
+                     *       "high_per_minute": 600,
+                     *       "high_per_minute_is_default": true,
+                     *       "max_backlog": 100000,
+                     *       "max_backlog_is_default": true,
+                     *       "monthly_credit_budget": 50000,
+                     *       "budget_hard_stop": false,
+                     *       "usage": {
+                     *         "month": "2026-12",
+                     *         "reserved_credits": 1250,
+                     *         "used_credits": 41200,
+                     *         "budget_used_ratio": 0.824
+                     *       },
+                     *       "backlog": {
+                     *         "high": 0,
+                     *         "normal": 1840,
+                     *         "low": 0
+                     *       },
+                     *       "current_share": 0.75,
+                     *       "handed_over_last_60s": 450,
+                     *       "updated_at": "2026-12-01T09:30:00.000Z",
+                     *       "updated_by_key": "e6bca0d4-8f5c-4b1e-99a7-4c6f8babce53"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TeamView"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id or key (`team_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    updateTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team, as API keys name it (^[a-z0-9][a-z0-9_-]{0,63}$) */
+                team: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTeamDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "team": "checkout",
+                     *       "weight": 3,
+                     *       "high_per_minute": 600,
+                     *       "high_per_minute_is_default": true,
+                     *       "max_backlog": 100000,
+                     *       "max_backlog_is_default": true,
+                     *       "monthly_credit_budget": 50000,
+                     *       "budget_hard_stop": false,
+                     *       "usage": {
+                     *         "month": "2026-12",
+                     *         "reserved_credits": 1250,
+                     *         "used_credits": 41200,
+                     *         "budget_used_ratio": 0.824
+                     *       },
+                     *       "backlog": {
+                     *         "high": 0,
+                     *         "normal": 1840,
+                     *         "low": 0
+                     *       },
+                     *       "current_share": 0.75,
+                     *       "handed_over_last_60s": 450,
+                     *       "updated_at": "2026-12-01T09:30:00.000Z",
+                     *       "updated_by_key": "e6bca0d4-8f5c-4b1e-99a7-4c6f8babce53"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TeamView"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope of this operation (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id or key (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
