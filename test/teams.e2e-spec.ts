@@ -85,6 +85,10 @@ describe('Teams (e2e)', () => {
     it('lets a key read its own team, hides other teams, and keeps the list to admins', async () => {
       const own = await get('checkout', checkoutKey);
       expect([own.status, own.body.team]).toEqual([200, 'checkout']);
+      // A key that does not know its team's name asks for @me (as the console does).
+      expect((await get('@me', checkoutKey)).body).toEqual(own.body);
+      expect((await get('%40me', checkoutKey)).body).toEqual(own.body);
+      expect((await get('@me', marketingKey)).body.team).toBe('marketing');
 
       const other = await get('marketing', checkoutKey);
       expect([other.status, other.body.error.code]).toEqual([404, 'team_not_found']);

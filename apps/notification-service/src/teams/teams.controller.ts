@@ -4,7 +4,7 @@ import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/scopes';
 import { AT, KEY_ID } from '../common/openapi/examples';
 import { Operation } from '../common/openapi/operation.decorator';
-import { TeamParams, TeamView, UpdateTeamDto } from './teams.dto';
+import { OWN_TEAM, TeamParams, TeamView, UpdateTeamDto } from './teams.dto';
 import { MAX_TEAMS, TeamsService } from './teams.service';
 
 const TEAM: TeamView = {
@@ -76,11 +76,12 @@ export class TeamsController {
     summary: 'One team: its settings, budget, usage, backlog and share of the rate',
     description:
       'Any key may read its own team; an admin key any team (one never set answers the ' +
-      'defaults). Another team answers 404 team_not_found, as other teams’ resources do.',
+      'defaults). Another team answers 404 team_not_found, as other teams’ resources do. ' +
+      `${OWN_TEAM} names the key's own team (the console asks so: a key does not know its team).`,
   })
   @ApiOkResponse({ type: TeamView })
   get(@CurrentPrincipal() principal: Principal, @Param() params: TeamParams): Promise<TeamView> {
-    return this.teams.get(principal, params.team);
+    return this.teams.get(principal, teamOf(principal, params));
   }
 
   @Operation({
@@ -102,7 +103,7 @@ export class TeamsController {
     @Param() params: TeamParams,
     @Body() dto: UpdateTeamDto,
   ): Promise<TeamView> {
-    return this.teams.update(principal, params.team, {
+    return this.teams.update(principal, teamOf(principal, params), {
       weight: dto.weight,
       highPerMinute: dto.high_per_minute,
       maxBacklog: dto.max_backlog,
@@ -110,4 +111,8 @@ export class TeamsController {
       budgetHardStop: dto.budget_hard_stop,
     });
   }
+}
+
+function teamOf(principal: Principal, params: TeamParams): string {
+  return params.team === OWN_TEAM ? principal.team : params.team;
 }

@@ -13,12 +13,17 @@ export const MAX_MONTHLY_BUDGET = 2_000_000_000;
 /** Given: validated, even null (which fields that take null read as "back to the default"). */
 const given = (_: object, value: unknown) => value !== undefined;
 
+/** The caller's own team, whatever it is called: what a key that does not know its team asks. */
+export const OWN_TEAM = '@me';
+
 export class TeamParams {
   @ApiProperty({
     example: 'checkout',
-    description: `The team, as API keys name it (${TEAM_PATTERN.source})`,
+    description: `The team, as API keys name it (${TEAM_PATTERN.source}), or ${OWN_TEAM}: the key's own team`,
   })
-  @Matches(TEAM_PATTERN, { message: `team must match ${TEAM_PATTERN.source}` })
+  @Matches(new RegExp(`${TEAM_PATTERN.source}|^${OWN_TEAM}$`), {
+    message: `team must match ${TEAM_PATTERN.source} or be ${OWN_TEAM}`,
+  })
   team!: string;
 }
 

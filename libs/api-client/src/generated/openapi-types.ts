@@ -639,7 +639,7 @@ export interface paths {
         };
         /**
          * One team: its settings, budget, usage, backlog and share of the rate
-         * @description Any key may read its own team; an admin key any team (one never set answers the defaults). Another team answers 404 team_not_found, as other teams’ resources do.
+         * @description Any key may read its own team; an admin key any team (one never set answers the defaults). Another team answers 404 team_not_found, as other teams’ resources do. @me names the key's own team (the console asks so: a key does not know its team).
          */
         get: operations["getTeam"];
         /**
@@ -5390,7 +5390,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The team, as API keys name it (^[a-z0-9][a-z0-9_-]{0,63}$) */
+                /** @description The team, as API keys name it (^[a-z0-9][a-z0-9_-]{0,63}$), or @me: the key's own team */
                 team: string;
             };
             cookie?: never;
@@ -5457,7 +5457,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The team, as API keys name it (^[a-z0-9][a-z0-9_-]{0,63}$) */
+                /** @description The team, as API keys name it (^[a-z0-9][a-z0-9_-]{0,63}$), or @me: the key's own team */
                 team: string;
             };
             cookie?: never;
