@@ -28,7 +28,8 @@ const ALLOWED = {
   'recipient-protection': ['common', 'config', 'metrics', 'redis'],
   // logging: maskPhone, the lists show numbers as the logs do.
   suppressions: ['auth', 'common', 'config', 'logging'],
-  teams: ['auth', 'common', 'config', 'delivery-status'],
+  // metrics: the teams' budget gauge, read at scrape.
+  teams: ['auth', 'common', 'config', 'delivery-status', 'metrics'],
   callbacks: ['auth', 'common', 'config', 'logging', 'metrics', 'tracing'],
   sending: [
     'common',

@@ -97,6 +97,22 @@ export class MetricsService {
     },
   });
 
+  private teamBudgets: (() => Promise<{ team: string; ratio: number }[]>) | undefined;
+
+  /** Read at scrape from the teams' budgets (teams/ owns them): the same on every instance. */
+  readonly teamBudgetUsedRatio = new Gauge({
+    name: 'notify_team_budget_used_ratio',
+    help: 'Provider credits a team used this month over its monthly budget (teams with a budget)',
+    labelNames: ['team'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      const ratios = await this.teamBudgets?.();
+      if (!ratios) return;
+      this.teamBudgetUsedRatio.reset();
+      for (const { team, ratio } of ratios) this.teamBudgetUsedRatio.set({ team }, ratio);
+    },
+  });
+
   readonly httpDuration = new Histogram({
     name: 'notify_http_request_duration_seconds',
     help: 'HTTP requests served, by method, route template and status class (2xx, 4xx, 5xx)',
@@ -249,6 +265,11 @@ export class MetricsService {
   /** The shared pause record, read at scrape time (sending/ owns it). */
   watchPause(state: () => Promise<{ paused: boolean; reason: string | null }>): void {
     this.pauseState = state;
+  }
+
+  /** Each budgeted team's used share of its budget, read at scrape time (teams/ owns it). */
+  watchTeamBudgets(read: () => Promise<{ team: string; ratio: number }[]>): void {
+    this.teamBudgets = read;
   }
 
   /** Job counts of a queue by state, read at scrape time (the queue's owner registers it). */

@@ -44,6 +44,7 @@ export class NotificationsController {
     summary: 'Send an SMS notification from a template',
     errors: {
       400: ['invalid_idempotency_key', 'invalid_timezone'],
+      402: ['budget_exceeded'],
       404: ['template_not_found'],
       409: ['idempotency_in_progress'],
       429: ['team_backlog_full'],

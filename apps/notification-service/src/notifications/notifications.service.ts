@@ -10,6 +10,7 @@ import { SUPPRESSED_BY, type SuppressionScope } from '../common/message-category
 import { RecipientCap } from '../recipient-protection/recipient-cap.service';
 import { SuppressionLookupRepository } from '../suppressions/suppression-lookup.repository';
 import { TeamBacklog } from '../teams/team-backlog';
+import { TeamBudgets } from '../teams/team-budgets';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors/api-error';
@@ -76,6 +77,7 @@ export class NotificationsService {
     private readonly suppressions: SuppressionLookupRepository,
     private readonly cap: RecipientCap,
     private readonly backlog: TeamBacklog,
+    private readonly budgets: TeamBudgets,
   ) {}
 
   /**
@@ -105,7 +107,11 @@ export class NotificationsService {
       this.config.protection,
       now,
     );
-    const replayed = await this.store(principal, record, idempotencyKey, hash);
+    // Reserved before the store (402 budget_exceeded past a hard-stop budget, nothing stored),
+    // given back if the store fails or a concurrent duplicate stored the request first.
+    const replayed = await this.budgets.reserving(record, () =>
+      this.store(principal, record, idempotencyKey, hash),
+    );
     if (replayed) return replayed;
 
     this.metrics.notificationsAccepted.inc({ template: record.notification.templateKey });

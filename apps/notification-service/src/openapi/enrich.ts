@@ -91,6 +91,7 @@ export const SHARED_ERROR_CODES: readonly string[] = Object.values(SHARED).flatM
 const STATUS_WORDS: Record<string, string> = {
   '400': SHARED[400].what,
   '401': 'The request is not authentic',
+  '402': 'Over a budget: the team has used or reserved its provider credits for the month',
   '409': 'A conflict with the current state; safe to retry only where the code says so',
   '422': 'Well-formed, but cannot be done as asked',
   '429': 'Too many: a limit of the caller or its team; `Retry-After` says when to come back',

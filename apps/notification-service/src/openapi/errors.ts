@@ -38,6 +38,8 @@ export const ERROR_MESSAGES: Record<string, string> = {
   invalid_phone_number: 'to[1] is not a valid phone number',
   too_many_recipients: 'At most 1000 distinct recipients per request, got 1200',
   invalid_expiry: 'expires_at must be later than now and than scheduled_at',
+  budget_exceeded:
+    'Team checkout has 9,990 of its 10,000 credits this month reserved or used; this request needs 20',
   team_backlog_full:
     'Team checkout has 100,000 unsent messages, at most 100,000 (with this request\'s 3): retry once some are sent',
   invalid_timezone:

@@ -20,6 +20,7 @@ import {
 } from '../common/recipient-error-codes';
 import { quietUntil } from '../recipient-protection/quiet-hours';
 import { RecipientCap } from '../recipient-protection/recipient-cap.service';
+import { TeamBudgets } from '../teams/team-budgets';
 import { DispatchService } from './dispatch.service';
 import { VALIDITY_ELAPSED_MESSAGE } from './sending.constants';
 import { PauseService } from './pause.service';
@@ -50,6 +51,7 @@ export class SendService {
     private readonly config: AppConfig,
     private readonly traceLinks: TraceLinks,
     private readonly cap: RecipientCap,
+    private readonly budgets: TeamBudgets,
   ) {}
 
   async handle(job: SendJobData): Promise<void> {
@@ -78,6 +80,8 @@ export class SendService {
     }
     // A retry or a late job may fall into the recipient's quiet hours: it waits them out.
     if (await this.deferIfQuiet(message)) return;
+    // A team over its hard-stop budget: the message waits (looked at again each minute), kept.
+    if (await this.deferIfHeld(message)) return;
     // Counted per message id, so a message intake counted is not counted again; one script call.
     const [allowed] = await this.cap.take([
       { messageId: message.id, recipient: message.recipient, category: message.category },
@@ -126,6 +130,15 @@ export class SendService {
       until: until.toISOString(),
       timezone,
     });
+    if (ref) await this.dispatch.dispatchMany([ref]);
+    return true;
+  }
+
+  /** Defers a message of a team whose hard-stop budget is used up; true when it did. */
+  private async deferIfHeld(message: Message): Promise<boolean> {
+    const held = await this.budgets.hold(message.team);
+    if (!held) return false;
+    const ref = await this.lifecycle.defer(message.id, held.until, held.details);
     if (ref) await this.dispatch.dispatchMany([ref]);
     return true;
   }
@@ -193,6 +206,10 @@ export class SendService {
       return;
     }
     this.logger.debug(`Provider accepted message ${message.id} as ${data.message_id}`);
+    // Counted once per accepted send; a lost addition under-counts the team, never the message.
+    await this.budgets.recordUsed(message.team, data.credits_used).catch((error: unknown) => {
+      this.logger.warn(`Counting team credits failed: ${String(error)}`);
+    });
     // For the webhooks to come: their spans link to this send's (tracing on only).
     await this.traceLinks.remember(data.message_id, message.id).catch(() => undefined);
     // The provider may have reported on it before this commit: apply what was parked.

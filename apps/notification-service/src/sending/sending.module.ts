@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
 import { ProviderModule } from '../provider';
 import { RecipientProtectionModule } from '../recipient-protection/recipient-protection.module';
+import { TeamsStoreModule } from '../teams/teams-store.module';
 import { TraceLinks } from '../tracing/trace-links.service';
 import { CreditsMonitorService } from './credits-monitor.service';
 import { SendQueueModule } from './send-queue.module';
@@ -13,7 +14,13 @@ import { WorkerLease } from './worker-lease.service';
 
 /** The worker side: consumes the send queue and runs the periodic repair jobs. */
 @Module({
-  imports: [SendQueueModule, ProviderModule, DeliveryStatusModule, RecipientProtectionModule],
+  imports: [
+    SendQueueModule,
+    ProviderModule,
+    DeliveryStatusModule,
+    RecipientProtectionModule,
+    TeamsStoreModule,
+  ],
   providers: [
     SendService,
     SendWorker,

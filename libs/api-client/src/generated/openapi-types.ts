@@ -3339,6 +3339,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Over a budget: the team has used or reserved its provider credits for the month (`budget_exceeded`) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
                 headers: {

@@ -2,7 +2,7 @@ import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiExtension, ApiOperation } from '@nestjs/swagger';
 
 /** The statuses an operation adds codes to beyond the ones every operation of its kind shares. */
-export type ErrorStatus = 400 | 401 | 404 | 409 | 422 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 402 | 404 | 409 | 422 | 429 | 503;
 
 /** What the OpenAPI document says of one operation that the route and its DTOs cannot. */
 export interface OperationFacts {
