@@ -139,7 +139,11 @@ describe('Web console in a browser (e2e)', () => {
 
     await signIn(leadKey);
     const nav = page.getByRole('navigation', { name: 'Console' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Overview', 'Messages']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Overview',
+      'Messages',
+      'Teams',
+    ]);
     expect(await page.evaluate("sessionStorage.getItem('notify-console-key')")).toBe(leadKey);
     expect(await page.evaluate('localStorage.length')).toBe(0);
     expect(page.url()).not.toContain(leadKey);

@@ -7,6 +7,7 @@ import { MessagesPage } from './pages/messages';
 import { OperationsPage } from './pages/operations';
 import { OverviewPage } from './pages/overview';
 import { SuppressionsPage } from './pages/suppressions';
+import { TeamsPage } from './pages/teams';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 
@@ -105,6 +106,8 @@ function App() {
     access.reports && { path: '/', label: 'Overview' },
     access.messages && { path: '/messages', label: 'Messages' },
     access.suppressions && { path: '/suppressions', label: 'Suppressions' },
+    // Every key sees its own team; an admin key every team.
+    { path: '/teams', label: 'Teams' },
     access.admin && { path: '/operations', label: 'Operations' },
   ].filter((p): p is { path: string; label: string } => Boolean(p));
   const current = route.split('?')[0];
@@ -117,6 +120,7 @@ function App() {
   else if (current === '/messages' && access.messages) page = <MessagesPage route={route} />;
   else if (current === '/operations' && access.admin) page = <OperationsPage />;
   else if (current === '/suppressions' && access.suppressions) page = <SuppressionsPage />;
+  else if (current === '/teams') page = <TeamsPage admin={access.admin} />;
   else if (current === '/' && access.reports) page = <OverviewPage />;
   else if (pages.length) page = <p>This key cannot open that page. Pick one above.</p>;
   else
