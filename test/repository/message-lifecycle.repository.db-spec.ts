@@ -474,6 +474,24 @@ describe(MessageLifecycleRepository.name, () => {
       [id],
     );
     expect(events.at(-1)).toEqual({ type: 'deferred', details: { reason: 'quiet_hours' } });
+    // Deferred again for the same reason: moved, but the timeline says it once.
+    const later = new Date(until.getTime() + 60_000);
+    expect(await lifecycle.defer(id, later, { reason: 'quiet_hours' })).toMatchObject({
+      dispatchSeq: 2,
+      nextAttemptAt: later,
+    });
+    const [{ n }] = await db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM message_events WHERE message_id = $1 AND type = 'deferred'`,
+      [id],
+    );
+    expect(n).toBe(1);
+    // A hold leaves the scheduled time the caller asked for.
+    await lifecycle.defer(id, until, { reason: 'budget_exceeded' }, { reschedule: false });
+    const [row] = await db.query<{ scheduled_at: Date | null }[]>(
+      `SELECT scheduled_at FROM messages WHERE id = $1`,
+      [id],
+    );
+    expect(row.scheduled_at).toEqual(later);
     // A claimed message is being sent: it is not moved.
     await lifecycle.claim(id, randomUUID(), randomUUID());
     expect(await lifecycle.defer(id, until, { reason: 'quiet_hours' })).toBeNull();

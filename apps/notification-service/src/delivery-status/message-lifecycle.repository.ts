@@ -570,27 +570,38 @@ export class MessageLifecycleRepository {
   }
 
   /**
-   * Moves an unclaimed, unsent message's next attempt to `until` (out of its recipient's quiet
-   * hours), with a new dispatch sequence so its job id is new, and says so on its timeline.
+   * Moves an unclaimed, unsent message's next attempt to `until`, with a new dispatch sequence so
+   * its job id is new, and says why on its timeline: once per reason in a row, so a message held
+   * again and again (a team over its budget, checked every minute) does not grow its timeline
+   * without end. `reschedule` also makes `until` its scheduled time (quiet hours: the time it is
+   * now due); a hold leaves the scheduled time the caller asked for.
    */
   async defer(
     id: string,
     until: Date,
-    details: Record<string, unknown>,
+    details: Record<string, unknown> & { reason: string },
+    { reschedule = true }: { reschedule?: boolean } = {},
   ): Promise<DispatchRef | null> {
     const rows: DispatchRow[] = await this.db.query(
       `WITH updated AS (
          UPDATE messages SET next_attempt_at = $2, dispatch_seq = dispatch_seq + 1,
-           scheduled_at = $2,
+           scheduled_at = CASE WHEN $4 THEN $2 ELSE scheduled_at END,
            updated_at = now()
          WHERE id = $1 AND claimed_at IS NULL AND status IN (${statusListSql(UNSENT_STATUSES)})
          RETURNING id, dispatch_seq, priority, next_attempt_at, team, status
        ), event AS (
          INSERT INTO message_events (message_id, type, status, source, details)
-         SELECT id, 'deferred', status, 'worker', $3::jsonb FROM updated
+         SELECT u.id, 'deferred', u.status, 'worker', $3::jsonb FROM updated u
+         WHERE NOT EXISTS (
+           SELECT 1 FROM (
+             SELECT type, details FROM message_events WHERE message_id = u.id
+             ORDER BY id DESC LIMIT 1
+           ) last
+           WHERE last.type = 'deferred' AND last.details->>'reason' = $3::jsonb->>'reason'
+         )
        )
        SELECT ${DISPATCH_COLUMNS} FROM updated`,
-      [id, until, JSON.stringify(details)],
+      [id, until, JSON.stringify(details), reschedule],
     );
     return rows.length ? toDispatchRef(rows[0]) : null;
   }

@@ -41,7 +41,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   budget_exceeded:
     'Team checkout has 9,990 of its 10,000 credits this month reserved or used; this request needs 20',
   team_backlog_full:
-    'Team checkout has 100,000 unsent messages, at most 100,000 (with this request\'s 3): retry once some are sent',
+    "Team checkout has 100,000 unsent messages, at most 100,000 (with this request's 3): retry once some are sent",
   invalid_timezone:
     'timezone must be an IANA time zone name such as Europe/Berlin or America/New_York, got "Mars/Olympus"',
   scheduled_at_in_past: 'scheduled_at is more than 5 minutes in the past',

@@ -138,7 +138,9 @@ export class SendService {
   private async deferIfHeld(message: Message): Promise<boolean> {
     const held = await this.budgets.hold(message.team);
     if (!held) return false;
-    const ref = await this.lifecycle.defer(message.id, held.until, held.details);
+    const ref = await this.lifecycle.defer(message.id, held.until, held.details, {
+      reschedule: false,
+    });
     if (ref) await this.dispatch.dispatchMany([ref]);
     return true;
   }

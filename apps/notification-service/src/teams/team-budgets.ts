@@ -126,7 +126,7 @@ export class TeamBudgets implements OnModuleInit {
    */
   async hold(
     team: string | null,
-  ): Promise<{ until: Date; details: Record<string, unknown> } | null> {
+  ): Promise<{ until: Date; details: Record<string, unknown> & { reason: string } } | null> {
     if (team === null) return null;
     const state = await this.state(team);
     if (!state || !state.hardStop || state.used < state.budget) return null;
