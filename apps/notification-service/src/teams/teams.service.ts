@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/scopes';
 import { NotFoundError } from '../common/errors/api-error';
 import { MessageQueriesRepository } from '../delivery-status/message-queries.repository';
+import { TeamBudgets } from './team-budgets';
 import { TeamSettings, type TeamShare } from './team-settings';
 import type { TeamView } from './teams.dto';
 import {
@@ -40,6 +41,7 @@ export class TeamsService {
   constructor(
     private readonly teams: TeamsRepository,
     private readonly settings: TeamSettings,
+    private readonly budgets: TeamBudgets,
     private readonly messages: MessageQueriesRepository,
   ) {}
 
@@ -60,6 +62,7 @@ export class TeamsService {
     await this.teams.upsert(team, changes, principal.keyId);
     // This instance's dispatcher and intake apply the change at once; others within the TTL.
     this.settings.invalidate();
+    this.budgets.invalidate();
     return view(team, await this.facts([team]));
   }
 
