@@ -125,15 +125,16 @@ async function simulate(s: Scenario): Promise<Pop[]> {
           nextAttemptAt: null,
           team: teamName(batch.team),
         }));
-        const priorities = await fair.priorities(refs, false);
-        const add = redis.pipeline();
-        refs.forEach((ref, i) => {
-          add.zadd(set, priorities[i], ref.id);
-          const order = (posted[batch.team][batch.priority] += 1);
-          jobs.set(ref.id, { team: batch.team, priority: batch.priority, order });
-          waiting[batch.team][batch.priority] += 1;
+        await fair.enqueue(refs, false, async (priorities) => {
+          const add = redis.pipeline();
+          refs.forEach((ref, i) => {
+            add.zadd(set, priorities[i], ref.id);
+            const order = (posted[batch.team][batch.priority] += 1);
+            jobs.set(ref.id, { team: batch.team, priority: batch.priority, order });
+            waiting[batch.team][batch.priority] += 1;
+          });
+          await add.exec();
         });
-        await add.exec();
       }
       const popped = await redis.zpopmin(set, 1);
       if (popped.length === 0) continue;

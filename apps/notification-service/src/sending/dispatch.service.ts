@@ -64,18 +64,19 @@ export class DispatchService {
     const requestId = currentRequestId();
     const carrier = currentTraceCarrier();
     const trace = Object.keys(carrier).length > 0 ? { trace: carrier } : {};
-    const priorities = await this.fairShare.priorities(refs, front);
-    await this.queue.addBulk(
-      refs.map((ref, index) => ({
-        name: SEND_JOB,
-        data: {
-          messageId: ref.id,
-          seq: ref.dispatchSeq,
-          ...(requestId ? { requestId } : {}),
-          ...trace,
-        },
-        opts: this.jobOptions(ref, priorities[index]),
-      })),
+    await this.fairShare.enqueue(refs, front, (priorities) =>
+      this.queue.addBulk(
+        refs.map((ref, index) => ({
+          name: SEND_JOB,
+          data: {
+            messageId: ref.id,
+            seq: ref.dispatchSeq,
+            ...(requestId ? { requestId } : {}),
+            ...trace,
+          },
+          opts: this.jobOptions(ref, priorities[index]),
+        })),
+      ),
     );
   }
 

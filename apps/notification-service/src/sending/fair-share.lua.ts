@@ -13,16 +13,32 @@
  */
 
 /**
- * KEYS[1] Bull's priority set, KEYS[2] the class's state hash (team → last tag, `~max`).
+ * KEYS[1] Bull's priority set, KEYS[2] the class's state hash (team → last tag, `~max`), KEYS[3]
+ * the class's virtual time while its queue is empty (see below).
  * ARGV: band start, band end (exclusive), team, step (1 / weight), count.
  * Returns the tag before the first of `count` new ones (the i-th is start + i × step).
+ *
+ * Tags are given before their jobs reach Bull (the dispatcher adds them right after), so an empty
+ * priority set does not mean nothing is waiting: two teams posting into an idle queue a few
+ * milliseconds apart would put the second behind the whole of the first's batch if V were read
+ * as `~max` then. The first batch into an empty queue therefore fixes V (KEYS[3]) until its jobs
+ * are in Bull (FairShare.enqueue then drops it, and the head is V again), or two seconds at most,
+ * far longer than any batch takes to be added, should that process die in between.
  */
 export const TAG_LUA = `
 local band = tonumber(ARGV[1])
 local head = redis.call('ZRANGEBYSCORE', KEYS[1], band, '(' .. ARGV[2], 'LIMIT', 0, 1, 'WITHSCORES')
 local max = tonumber(redis.call('HGET', KEYS[2], '~max') or '0')
-local v = max
-if head[2] then v = tonumber(head[2]) - band end
+local v
+if head[2] then
+  v = tonumber(head[2]) - band
+else
+  v = tonumber(redis.call('GET', KEYS[3]) or '')
+  if not v then
+    v = max
+    redis.call('SET', KEYS[3], string.format('%.17g', v), 'PX', 2000)
+  end
+end
 local last = tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or '0')
 local start = math.max(v, last)
 local finish = start + tonumber(ARGV[4]) * tonumber(ARGV[5])

@@ -39,8 +39,24 @@ export class FairShare {
     private readonly config: AppConfig,
     private readonly teams: TeamSettings,
   ) {
-    redis.defineCommand(TAG_COMMAND, { numberOfKeys: 2, lua: TAG_LUA });
+    redis.defineCommand(TAG_COMMAND, { numberOfKeys: 3, lua: TAG_LUA });
     redis.defineCommand(ALLOWANCE_COMMAND, { numberOfKeys: 1, lua: ALLOWANCE_LUA });
+  }
+
+  /**
+   * Enqueues `refs` through `add` with their fair-share priorities, then ends the idle queue's
+   * fixed virtual time of their classes (fair-share.lua.ts): their jobs are in Bull now, so the
+   * head of the queue says where it stands.
+   */
+  async enqueue(
+    refs: readonly DispatchRef[],
+    front: boolean,
+    add: (priorities: number[]) => Promise<unknown>,
+  ): Promise<void> {
+    if (refs.length === 0) return;
+    await add(await this.priorities(refs, front));
+    const classes = [...new Set(refs.map((ref) => ref.priority)), NORMAL];
+    await this.redis.del(...classes.map((priority) => this.idleKey(priority)));
   }
 
   /** The Bull priority of each of `refs`, in order. Two pipelined round trips at most. */
@@ -69,6 +85,7 @@ export class FairShare {
         pipeline,
         this.priorityKey(),
         this.stateKey(group.priority),
+        this.idleKey(group.priority),
         band,
         band + BAND,
         group.team,
@@ -127,6 +144,10 @@ export class FairShare {
 
   private stateKey(priority: number): string {
     return redisKey(this.config, 'fair', 'tags', String(priority));
+  }
+
+  private idleKey(priority: number): string {
+    return redisKey(this.config, 'fair', 'idle', String(priority));
   }
 }
 
