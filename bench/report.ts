@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CeilingResult, ceilingLines } from './ceiling';
+import { fairShareLines, type FairShareResult, rowMet as fairShareMet } from './fair-share';
 import { INTAKE_TABLE_HEADER, type IntakeResult, intakeRow, WARM_UP_SECONDS } from './intake';
 import { type LargeRequestResult, largeRequestLines } from './large-request';
 import { type PipelineResult, pipelineLines } from './pipeline';
@@ -31,6 +32,7 @@ export interface SuiteResults {
   webhooks: WebhooksResult;
   'pipeline-slow': PipelineResult;
   'pipeline-fast': PipelineResult;
+  'fair-share': FairShareResult;
   schedule: ScheduleResult;
 }
 
@@ -46,6 +48,7 @@ export const STEP_TITLES: Record<StepId, string> = {
   webhooks: 'webhooks',
   'pipeline-fast': 'sending, fast provider',
   'pipeline-slow': 'sending, 200 ms provider',
+  'fair-share': "teams' fair share of the send rate",
   schedule: 'scheduling',
 };
 
@@ -233,6 +236,36 @@ function targets(run: SuiteRun): Target[] {
     });
   }
 
+  const fair = s['fair-share']?.result;
+  {
+    const row = (name: string) => fair?.rows.find((r) => r.scenario.name === name);
+    const equal = row('equal');
+    const weighted = row('weighted');
+    const enterprise = row('enterprise-x2');
+    const rates = fair?.rows.map((r) => r.rateWhole) ?? [];
+    const describe = (r: NonNullable<typeof equal>, label: string): string =>
+      `${label}: B's last at the provider ${fmt(r.bLastS, 1)} s after its post (target ${fmt(r.targetS, 1)} s; A ${r.aMessages.toLocaleString('en-US')}, FCFS would be ~${fmt(r.fcfsS)} s), B's share ${fmt(r.bShare, 3)} while both due`;
+    rows.push({
+      id: 'fair-share',
+      figure: "teams' fair share: A's backlog, 2 s later B posts 50 normal messages",
+      now: "first come, first served: B's last after all of A's (~300 s with A 3,000 at 10/s)",
+      target:
+        "B's last ≤ 50 / (B's share × plan) + 2 s (12 s at 10/s, 1:1); B's share 0.75 ± 0.05 at 3:1; all of A sent; send rate ≥ 0.97 of the plan",
+      result: fair
+        ? `${[
+            equal && describe(equal, '1:1 at 10/s'),
+            weighted && describe(weighted, '3:1 at 10/s'),
+            enterprise && describe(enterprise, '1:1 at 50/s, two processes'),
+          ]
+            .filter(Boolean)
+            .join(
+              '; ',
+            )}; send rate ${fmt(Math.min(...rates), 3)}–${fmt(Math.max(...rates), 3)} of the plan over the drain; all sent once: ${fair.rows.every((r) => r.aSent === r.aMessages && r.bSent === r.bMessages && r.duplicates === 0 && r.notDelivered === 0) ? 'yes' : '**no**'}`
+        : failure(s['fair-share']),
+      met: fair ? fair.rows.every(fairShareMet) : undefined,
+    });
+  }
+
   const schedule = s.schedule?.result;
   {
     const staggered = schedule?.rows.filter((r) => r.test.staggered) ?? [];
@@ -382,6 +415,13 @@ function methodAndFigures(run: SuiteRun): string[] {
   );
 
   section(
+    "Teams' fair share",
+    `\`bench/fair-share.ts\`: per scenario a fresh sandbox (${s['fair-share']?.result?.latencyMs ?? 2} ms latency), database, Redis prefix and service processes; two keys of teams \`team-a\` and \`team-b\`, weights set by SQL in \`teams\` (read by the service within 2 s). Team A posts its backlog of normal messages in requests of 100 recipients; 2 s after A's first POST, team B posts 50 in one request. Everything drains until final (delivered through the sandbox's webhooks). From the sandbox's request log: B's first and last arrival after B's POST left; B's share = B's sends ÷ all sends from B's first to its last arrival; the send rate over the whole drain ((sends − 1) ÷ (last − first)) and its lowest over windows of 50 sends' worth (5 s at 10/s, 1 s at 50/s), over the drain and while both were due; arrivals per second while both were due. Scenarios: standard plan (10/s), one process, 1:1 and 3:1 (B 3); enterprise plan (50/s), two processes (\`all\` + \`worker\`), 1:1. A's backlog is 1,000 at 10/s (the issue's 3,000 would take 5 min per scenario; B's target does not depend on it while A is still due) and 3,000 at 50/s. Each scenario waits (up to 2 min) for the 1-minute load average to drop below 1.5 and records it.`,
+    () => (s['fair-share']?.result ? fairShareLines(s['fair-share'].result) : []),
+    ['fair-share'],
+  );
+
+  section(
     'Scheduling',
     `\`bench/schedule.ts\`: per row a fresh sandbox (200 ms latency), database and one \`APP_ROLE=all\` process; ${c.scheduleCount} single-recipient notifications with \`scheduled_at\` spread evenly 2–10 s after the start of posting (within either budget), on each plan, and a burst of ${c.scheduleCount} all at +5 s on the enterprise plan (spread over ~1 s by the budget itself, late by design: not part of the target). Lateness = arrival in the sandbox's request log − \`scheduled_at\`; early = negative.`,
     () => {
@@ -456,6 +496,11 @@ const SCRIPTS: [string, string, string][] = [
     '`bench/pipeline.ts`',
     'suite: end-to-end sending at 10/s and 50/s, 1–2 processes',
     '`… bench/pipeline.ts [standard] [standard-x2] [enterprise] [enterprise-x2]`',
+  ],
+  [
+    '`bench/fair-share.ts`',
+    "suite: teams' fair share: B's 50 messages behind A's backlog, 1:1 and 3:1 at 10/s, 1:1 at 50/s with two processes",
+    '`… bench/fair-share.ts [equal] [weighted] [enterprise-x2]`',
   ],
   [
     '`bench/schedule.ts`',
@@ -545,7 +590,7 @@ export function renderResults(run: SuiteRun, notes: Map<string, string> = readNo
     '',
     '## Notes and profiles',
     '',
-    'Hand-written, one file per figure in `bench/notes/` (`intake.md`, `intake-x2.md`, `recipient-protection.md`, `large-request.md`, `webhooks.md`, `sending.md`, `schedule.md`, `memory.md`): what a profile shows, why a target is missed, what was tried. The generator copies them here unchanged.',
+    'Hand-written, one file per figure in `bench/notes/` (`intake.md`, `intake-x2.md`, `recipient-protection.md`, `large-request.md`, `webhooks.md`, `sending.md`, `fair-share.md`, `schedule.md`, `memory.md`): what a profile shows, why a target is missed, what was tried. The generator copies them here unchanged.',
     '',
   );
   const ids = new Set(rows.map((t) => t.id));
@@ -605,6 +650,15 @@ export function summaryLine(id: StepId, result: SuiteResults[StepId]): string {
             `${row.scenario.name} ${fmt(row.utilisation, 3)} (429s ${row.rateLimited}, max ${row.maxInSecond}/s)`,
         )
         .join(', ');
+    }
+    case 'fair-share': {
+      const r = result as FairShareResult;
+      return r.rows
+        .map(
+          (row) =>
+            `${row.scenario.name}: B's last ${fmt(row.bLastS, 1)} s (target ${fmt(row.targetS, 1)}), share ${fmt(row.bShare, 3)}, rate ${fmt(row.rateWhole, 3)}`,
+        )
+        .join('; ');
     }
     case 'schedule': {
       const r = result as ScheduleResult;
