@@ -65,6 +65,12 @@ describe('Web console: teams (e2e)', () => {
        ON CONFLICT (team, month) DO UPDATE SET used_credits = team_usage.used_credits + 800`,
       [month],
     );
+    // The month's chart: 300 credits on its first day.
+    await h.sql(
+      `INSERT INTO team_usage_daily (team, day, used_credits) VALUES ('marketing', $1, 300)
+       ON CONFLICT (team, day) DO UPDATE SET used_credits = team_usage_daily.used_credits + 300`,
+      [month],
+    );
     const sent = await h.api('POST', '/v1/notifications', {
       key: marketingKey,
       body: { template: 'hello', to: numbers(200, 2), variables: { name: 'B' } },
@@ -108,6 +114,13 @@ describe('Web console: teams (e2e)', () => {
     expect(await checkout.getByTestId('share').textContent()).toBe('0.0 %');
     // At least the 800 credits team_usage holds (the sends may add what the provider charged).
     expect(Number(await meter.getAttribute('value'))).toBeGreaterThanOrEqual(800);
+    // The month's credits per day, described in words for a screen reader.
+    await marketing
+      .getByRole('img', { name: /^Credits used per day in \d{4}-\d{2}: 1: 300/ })
+      .waitFor();
+    expect(
+      await marketing.getByTestId('usage-chart-marketing').locator('rect[height="0"]').count(),
+    ).toBeGreaterThan(0);
   });
 
   it('lets an admin change a team’s weight, budget and hard stop', async () => {

@@ -116,6 +116,12 @@ describe('Team budgets in provider credits (e2e)', () => {
       Array(5).fill('delivered'),
     );
     await waitFor(async () => (await usage('soft')).used === 5, { what: 'used credits to be 5' });
+    // Today's part of the month's chart (Teams page) holds the same credits.
+    const [today] = await h.sql<{ used_credits: string }>(
+      `SELECT used_credits FROM team_usage_daily
+       WHERE team = 'soft' AND day = (now() AT TIME ZONE 'UTC')::date`,
+    );
+    expect(Number(today?.used_credits)).toBe(5);
 
     // The gauge the alert rule reads: used over budget, 2.5 here.
     await waitFor(

@@ -64,6 +64,7 @@ describe('Teams (e2e)', () => {
           reserved_credits: expect.any(Number),
           used_credits: expect.any(Number),
           budget_used_ratio: null,
+          days: expect.any(Array),
         },
         backlog: { high: 0, normal: 0, low: 0 },
         current_share: null,
@@ -260,12 +261,25 @@ describe('Teams (e2e)', () => {
          VALUES ('quota', ($1::date - interval '1 month')::date, 5, 99999)`,
         [month],
       );
+      // The month's chart: its days with sends, oldest first; last month's days are not in it.
+      await h.sql(
+        `INSERT INTO team_usage_daily (team, day, used_credits) VALUES
+           ('quota', $1::date + 1, 500), ('quota', $1::date, 300),
+           ('quota', ($1::date - interval '1 day')::date, 99999)`,
+        [month],
+      );
       const res = await put('quota', { monthly_credit_budget: 1000 });
+      const second = new Date(`${month}T00:00:00Z`);
+      second.setUTCDate(2);
       expect(res.body.usage).toEqual({
         month: month.slice(0, 7),
         reserved_credits: 120,
         used_credits: 800,
         budget_used_ratio: 0.8,
+        days: [
+          { day: month, used_credits: 300 },
+          { day: second.toISOString().slice(0, 10), used_credits: 500 },
+        ],
       });
     });
   });

@@ -126,6 +126,7 @@ export function TeamsPage({ admin }: { admin: boolean }) {
                 <th scope="col">Weight</th>
                 <th scope="col">Limits</th>
                 <th scope="col">Budget this month</th>
+                <th scope="col">Credits per day</th>
                 <th scope="col">Backlog</th>
                 <th scope="col">Share now</th>
                 {admin && (
@@ -279,6 +280,9 @@ function TeamRow({ team, admin, onEdit }: { team: Team; admin: boolean; onEdit: 
         )}
       </td>
       <td>
+        <UsageChart team={team.team} month={usage.month} days={usage.days} />
+      </td>
+      <td>
         <span data-testid="backlog">
           {count(backlog.high)} high, {count(backlog.normal)} normal, {count(backlog.low)} low
         </span>
@@ -302,5 +306,50 @@ function TeamRow({ team, admin, onEdit }: { team: Team; admin: boolean; onEdit: 
         </td>
       )}
     </tr>
+  );
+}
+
+/**
+ * The month's credits per UTC day as small bars: one per day of the month, empty where nothing
+ * was sent. An image for screen readers, described by its figures in words.
+ */
+function UsageChart({
+  team,
+  month,
+  days,
+}: {
+  team: string;
+  month: string;
+  days: Team['usage']['days'];
+}) {
+  const [year, monthNumber] = month.split('-').map(Number);
+  const length = new Date(Date.UTC(year, monthNumber, 0)).getUTCDate();
+  const byDay = new Map(days.map((d) => [Number(d.day.slice(8, 10)), d.used_credits]));
+  const peak = Math.max(1, ...days.map((d) => d.used_credits));
+  const width = length * 4;
+  const height = 32;
+  const described =
+    days.length === 0
+      ? `No credits used in ${month} yet`
+      : `Credits used per day in ${month}: ${days
+          .map((d) => `${Number(d.day.slice(8, 10))}: ${count(d.used_credits)}`)
+          .join(', ')}`;
+  return (
+    <svg
+      class="usage-chart"
+      role="img"
+      aria-label={described}
+      data-testid={`usage-chart-${team}`}
+      viewBox={`0 0 ${width} ${height}`}
+      width={width}
+      height={height}
+    >
+      <title>{described}</title>
+      {Array.from({ length }, (_, i) => {
+        const used = byDay.get(i + 1) ?? 0;
+        const h = used === 0 ? 0 : Math.max(1, Math.round((used / peak) * height));
+        return <rect key={i} x={i * 4} y={height - h} width={3} height={h} fill="#0550ae" />;
+      })}
+    </svg>
   );
 }

@@ -74,10 +74,19 @@ export class TeamUsageRepository {
     );
   }
 
-  /** Adds credits the provider charged; the month's used credits after the addition. */
+  /**
+   * Adds credits the provider charged, to the month and to today (UTC); the month's used credits
+   * after the addition.
+   */
   async addUsed(team: string, month: string, credits: number): Promise<number> {
     const rows: { used_credits: string }[] = await this.db.query(
-      `INSERT INTO team_usage (team, month, used_credits) VALUES ($1, $2, $3)
+      `WITH daily AS (
+         INSERT INTO team_usage_daily (team, day, used_credits)
+         VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $3)
+         ON CONFLICT (team, day)
+         DO UPDATE SET used_credits = team_usage_daily.used_credits + EXCLUDED.used_credits
+       )
+       INSERT INTO team_usage (team, month, used_credits) VALUES ($1, $2, $3)
        ON CONFLICT (team, month)
        DO UPDATE SET used_credits = team_usage.used_credits + EXCLUDED.used_credits
        RETURNING used_credits`,

@@ -96,6 +96,14 @@ export class UpdateTeamDto {
   budget_hard_stop?: boolean;
 }
 
+export class TeamUsageDay {
+  @ApiProperty({ example: '2026-12-05', description: 'A UTC day of the month' })
+  day!: string;
+
+  @ApiProperty({ example: 1_730, description: 'Credits the provider charged that day' })
+  used_credits!: number;
+}
+
 export class TeamUsageView {
   @ApiProperty({ example: '2026-12', description: 'The calendar month (UTC) counted' })
   month!: string;
@@ -114,6 +122,13 @@ export class TeamUsageView {
       'used_credits / monthly_credit_budget (1 for a budget of 0); null without a budget',
   })
   budget_used_ratio!: number | null;
+
+  @ApiProperty({
+    type: TeamUsageDay,
+    isArray: true,
+    description: 'used_credits per UTC day of the month, days with sends only, oldest first',
+  })
+  days!: TeamUsageDay[];
 }
 
 export class TeamBacklogView {

@@ -125,6 +125,27 @@ export class TeamsRepository {
   }
 
   /** The teams' credits in the month starting `month` (UTC); a team without a row used none. */
+  /** Used credits per UTC day of the month starting `month`, per team (31 rows a team at most). */
+  async dailyUsage(
+    teams: readonly string[],
+    month: string,
+  ): Promise<Map<string, { day: string; usedCredits: number }[]>> {
+    const rows: { team: string; day: string; used_credits: number }[] = await this.db.query(
+      `SELECT team, to_char(day, 'YYYY-MM-DD') AS day, used_credits::float8 AS used_credits
+       FROM team_usage_daily
+       WHERE team = ANY($1::text[]) AND day >= $2::date AND day < ($2::date + interval '1 month')
+       ORDER BY team, day`,
+      [teams, month],
+    );
+    const byTeam = new Map<string, { day: string; usedCredits: number }[]>();
+    for (const row of rows) {
+      const days = byTeam.get(row.team) ?? [];
+      days.push({ day: row.day, usedCredits: row.used_credits });
+      byTeam.set(row.team, days);
+    }
+    return byTeam;
+  }
+
   async usage(teams: readonly string[], month: string): Promise<Map<string, TeamUsage>> {
     const rows: { team: string; reserved_credits: number; used_credits: number }[] =
       await this.db.query(

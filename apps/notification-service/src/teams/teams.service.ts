@@ -26,6 +26,7 @@ interface Facts {
   rows: Map<string, TeamRow>;
   share: (team: string | null) => TeamShare;
   usage: Map<string, TeamUsage>;
+  days: Map<string, { day: string; usedCredits: number }[]>;
   backlog: Map<string, { high: number; normal: number; low: number }>;
   handedOver: Map<string | null, number>;
   handedOverTotal: number;
@@ -68,12 +69,13 @@ export class TeamsService {
 
   private async facts(names: string[]): Promise<Facts> {
     const month = currentMonth();
-    const [rows, share, usage, backlog, handedOver] = await Promise.all([
+    const [rows, share, usage, days, backlog, handedOver] = await Promise.all([
       names.length === 1
         ? this.teams.get(names[0]).then((row) => (row ? [row] : []))
         : this.teams.all(),
       this.settings.current(),
       this.teams.usage(names, `${month}-01`),
+      this.teams.dailyUsage(names, `${month}-01`),
       this.messages.backlogByTeam(names),
       this.messages.handedOverByTeam(SHARE_WINDOW_SECONDS),
     ]);
@@ -81,6 +83,7 @@ export class TeamsService {
       rows: new Map(rows.map((row) => [row.team, row])),
       share,
       usage,
+      days,
       backlog: new Map(backlog.map(({ team, ...counts }) => [team, counts])),
       handedOver: new Map(handedOver.map(({ team, n }) => [team, n])),
       handedOverTotal: handedOver.reduce((sum, { n }) => sum + n, 0),
@@ -109,6 +112,10 @@ function view(team: string, facts: Facts): TeamView {
       reserved_credits: usage.reservedCredits,
       used_credits: usage.usedCredits,
       budget_used_ratio: budgetUsedRatio(usage.usedCredits, budget),
+      days: (facts.days.get(team) ?? []).map(({ day, usedCredits }) => ({
+        day,
+        used_credits: usedCredits,
+      })),
     },
     backlog: facts.backlog.get(team) ?? NO_BACKLOG,
     current_share: facts.handedOverTotal ? round(handedOver / facts.handedOverTotal) : null,

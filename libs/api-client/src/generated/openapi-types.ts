@@ -1508,6 +1508,18 @@ export interface components {
              */
             skipped: number;
         };
+        TeamUsageDay: {
+            /**
+             * @description A UTC day of the month
+             * @example 2026-12-05
+             */
+            day: string;
+            /**
+             * @description Credits the provider charged that day
+             * @example 1730
+             */
+            used_credits: number;
+        };
         TeamUsageView: {
             /**
              * @description The calendar month (UTC) counted
@@ -1529,6 +1541,8 @@ export interface components {
              * @example 0.824
              */
             budget_used_ratio: number | null;
+            /** @description used_credits per UTC day of the month, days with sends only, oldest first */
+            days: components["schemas"]["TeamUsageDay"][];
         };
         TeamBacklogView: {
             /**
@@ -5305,7 +5319,21 @@ export interface operations {
                      *           "month": "2026-12",
                      *           "reserved_credits": 1250,
                      *           "used_credits": 41200,
-                     *           "budget_used_ratio": 0.824
+                     *           "budget_used_ratio": 0.824,
+                     *           "days": [
+                     *             {
+                     *               "day": "2026-12-01",
+                     *               "used_credits": 8100
+                     *             },
+                     *             {
+                     *               "day": "2026-12-02",
+                     *               "used_credits": 12900
+                     *             },
+                     *             {
+                     *               "day": "2026-12-03",
+                     *               "used_credits": 20200
+                     *             }
+                     *           ]
                      *         },
                      *         "backlog": {
                      *           "high": 0,
@@ -5330,7 +5358,13 @@ export interface operations {
                      *           "month": "2026-12",
                      *           "reserved_credits": 0,
                      *           "used_credits": 9800,
-                     *           "budget_used_ratio": null
+                     *           "budget_used_ratio": null,
+                     *           "days": [
+                     *             {
+                     *               "day": "2026-12-01",
+                     *               "used_credits": 9800
+                     *             }
+                     *           ]
                      *         },
                      *         "backlog": {
                      *           "high": 0,
@@ -5425,7 +5459,21 @@ export interface operations {
                      *         "month": "2026-12",
                      *         "reserved_credits": 1250,
                      *         "used_credits": 41200,
-                     *         "budget_used_ratio": 0.824
+                     *         "budget_used_ratio": 0.824,
+                     *         "days": [
+                     *           {
+                     *             "day": "2026-12-01",
+                     *             "used_credits": 8100
+                     *           },
+                     *           {
+                     *             "day": "2026-12-02",
+                     *             "used_credits": 12900
+                     *           },
+                     *           {
+                     *             "day": "2026-12-03",
+                     *             "used_credits": 20200
+                     *           }
+                     *         ]
                      *       },
                      *       "backlog": {
                      *         "high": 0,
@@ -5496,7 +5544,21 @@ export interface operations {
                      *         "month": "2026-12",
                      *         "reserved_credits": 1250,
                      *         "used_credits": 41200,
-                     *         "budget_used_ratio": 0.824
+                     *         "budget_used_ratio": 0.824,
+                     *         "days": [
+                     *           {
+                     *             "day": "2026-12-01",
+                     *             "used_credits": 8100
+                     *           },
+                     *           {
+                     *             "day": "2026-12-02",
+                     *             "used_credits": 12900
+                     *           },
+                     *           {
+                     *             "day": "2026-12-03",
+                     *             "used_credits": 20200
+                     *           }
+                     *         ]
                      *       },
                      *       "backlog": {
                      *         "high": 0,

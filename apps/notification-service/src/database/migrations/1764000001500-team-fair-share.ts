@@ -44,9 +44,18 @@ export class TeamFairShare1764000001500 implements MigrationInterface {
         used_credits bigint NOT NULL DEFAULT 0,
         PRIMARY KEY (team, month)
       )`);
+    // The same used credits per UTC day: the month's chart on the Teams page.
+    await q.query(`
+      CREATE TABLE team_usage_daily (
+        team text NOT NULL,
+        day date NOT NULL,
+        used_credits bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (team, day)
+      )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE team_usage_daily`);
     await q.query(`DROP TABLE team_usage`);
     await q.query(`DROP TABLE teams`);
     await q.query(`DROP INDEX messages_team_unsent_idx`);
