@@ -40,19 +40,23 @@ export class TeamUsageRepository {
    * Adds `credits` to the month's reservation unless the team has a hard-stop budget that the
    * larger of reserved and used would pass. One conditional UPDATE: Postgres re-checks the
    * condition on the row as the previous writer left it, so concurrent reservations never pass
-   * the budget together. Null when reserved; the figures that refused it otherwise.
+   * the budget together. The budget is read once for the statement (not correlated with the
+   * row): a condition correlated with the row through a subquery on `teams` was planned as an
+   * anti-join, whose re-check let up to 9 of 20 concurrent reservations through a budget of 5. Null
+   * when reserved; the figures that refused it otherwise.
    */
   async reserve(team: string, month: string, credits: number): Promise<Refusal | null> {
     await this.ensureRow(team, month);
     // In a CTE so the driver answers with plain rows (a bare UPDATE … RETURNING does not).
     const rows: unknown[] = await this.db.query(
-      `WITH reserved AS (
+      `WITH budget AS (
+         SELECT monthly_credit_budget AS credits FROM teams
+         WHERE team = $1 AND budget_hard_stop AND monthly_credit_budget IS NOT NULL
+       ), reserved AS (
          UPDATE team_usage u SET reserved_credits = u.reserved_credits + $3
          WHERE u.team = $1 AND u.month = $2
-           AND NOT EXISTS (
-             SELECT 1 FROM teams t
-             WHERE t.team = u.team AND t.budget_hard_stop AND t.monthly_credit_budget IS NOT NULL
-               AND GREATEST(u.reserved_credits, u.used_credits) + $3 > t.monthly_credit_budget)
+           AND (NOT EXISTS (SELECT 1 FROM budget)
+             OR GREATEST(u.reserved_credits, u.used_credits) + $3 <= (SELECT credits FROM budget))
          RETURNING u.reserved_credits
        )
        SELECT reserved_credits FROM reserved`,
