@@ -1,3 +1,5 @@
+import { MESSAGE_CATEGORIES, type MessageCategory } from '@app/api-client';
+
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
@@ -16,13 +18,9 @@ export function count(value: number): string {
   return value.toLocaleString('en-US');
 }
 
-/** What a message is for, as the API names it (filters and columns list them in this order). */
-export const CATEGORIES = ['otp', 'transactional', 'marketing'] as const;
-export type Category = (typeof CATEGORIES)[number];
-
 /** A category from a link or a picker; anything else (a stale link) means every category. */
-export function categoryOf(value: string | null | undefined): Category | '' {
-  return CATEGORIES.find((c) => c === value) ?? '';
+export function categoryOf(value: string | null | undefined): MessageCategory | '' {
+  return MESSAGE_CATEGORIES.find((c) => c === value) ?? '';
 }
 
 /** An instant as the recipient's clock showed it: `08:00 in Europe/Berlin`. */

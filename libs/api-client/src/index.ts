@@ -6,7 +6,13 @@
 import type { components } from './generated/openapi-types';
 
 export { ApiError, type ApiClient, type ApiClientOptions, createApiClient, unwrap } from './client';
-export { FINAL_STATUSES, MESSAGE_STATUSES, type MessageStatus } from './message-statuses';
+export {
+  FINAL_STATUSES,
+  MESSAGE_CATEGORIES,
+  MESSAGE_STATUSES,
+  type MessageCategory,
+  type MessageStatus,
+} from './message-statuses';
 export type { components, operations, paths } from './generated/openapi-types';
 
 /** The document's schemas by name: `Schemas['MessageSummary']`. */

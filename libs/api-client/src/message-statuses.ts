@@ -1,4 +1,8 @@
-import { type components, messageSummaryStatusValues } from './generated/openapi-types';
+import {
+  type components,
+  messageSummaryCategoryValues,
+  messageSummaryStatusValues,
+} from './generated/openapi-types';
 
 export type MessageStatus = components['schemas']['MessageSummary']['status'];
 
@@ -12,3 +16,8 @@ export const FINAL_STATUSES = [
   'expired',
   'canceled',
 ] as const satisfies readonly MessageStatus[];
+
+export type MessageCategory = components['schemas']['MessageSummary']['category'];
+
+/** What a message can be for (the document's order), for pickers and filters. */
+export const MESSAGE_CATEGORIES: readonly MessageCategory[] = messageSummaryCategoryValues;

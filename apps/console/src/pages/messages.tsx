@@ -6,8 +6,9 @@ import {
   type operations,
   type Schemas,
 } from '@app/api-client';
+import { CategoryPicker } from '../category-picker';
 import { api, query, unwrap } from '../api';
-import { CATEGORIES, categoryOf, dateTime } from '../format';
+import { categoryOf, dateTime } from '../format';
 
 type Filters = NonNullable<operations['searchMessages']['parameters']['query']>;
 type Row = Schemas['MessageSummary'];
@@ -111,17 +112,7 @@ export function MessagesPage({ route }: { route: string }) {
             ))}
           </select>
         </label>
-        <label>
-          Category
-          <select value={category} onChange={(e) => setCategory(categoryOf(e.currentTarget.value))}>
-            <option value="">any</option>
-            {CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CategoryPicker value={category} every="any" onChange={setCategory} />
         <button type="submit">Search</button>
       </form>
       {errorCode && (

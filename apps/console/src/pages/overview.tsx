@@ -1,9 +1,10 @@
 import { ErrorAlert } from '../alerts';
 import { useEffect, useState } from 'preact/hooks';
 import type { operations, Schemas } from '@app/api-client';
+import { CategoryPicker } from '../category-picker';
 import { api, hoursAgo, query, unwrap } from '../api';
 import { type Bucket, DeliveryChart } from '../chart';
-import { CATEGORIES, categoryOf, count, percent, seconds } from '../format';
+import { categoryOf, count, percent, seconds } from '../format';
 
 const WINDOWS = {
   '24h': { label: 'Last 24 hours, by hour', hours: 24, group: 'hour' },
@@ -118,17 +119,7 @@ export function OverviewPage() {
             onInput={(e) => setTemplate(e.currentTarget.value.trim())}
           />
         </label>
-        <label>
-          Category
-          <select value={category} onChange={(e) => setCategory(categoryOf(e.currentTarget.value))}>
-            <option value="">all</option>
-            {CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CategoryPicker value={category} every="all" onChange={setCategory} />
         <button type="submit">Show</button>
         <button type="button" class="secondary" onClick={() => void exportCsv()} disabled={!report}>
           Export CSV
