@@ -98,7 +98,6 @@ export class NotificationsService {
       : null;
     if (earlier) return earlier;
 
-    await this.backlog.check(principal.team, checkedRecipients(dto.to).length);
     const now = new Date();
     const record = buildIntakeRecord(
       principal,
@@ -133,7 +132,10 @@ export class NotificationsService {
     return null;
   }
 
-  /** The template version, recipients, rendered text and timing of a request, or its 4xx. */
+  /**
+   * The template version, recipients, rendered text and timing of a request, or its 4xx (and 429
+   * team_backlog_full before any rendering or lookup when the team's backlog is full).
+   */
   private async validate(
     principal: Principal,
     dto: SendNotificationDto,
@@ -141,6 +143,7 @@ export class NotificationsService {
   ): Promise<ValidatedRequest> {
     const version = await this.templates.getActiveVersion(principal, dto.template);
     const recipients = checkedRecipients(dto.to);
+    await this.backlog.check(principal.team, recipients.length);
     const rendered = this.templates.render(version, dto.variables ?? {});
     const timing = resolveTiming(dto, now);
     // A one-time code is never suppressed: no lookup for it.
