@@ -138,13 +138,13 @@ export class ProviderGateway implements OnModuleDestroy {
     const stop = this.metrics.providerLatency.startTimer({ operation });
     try {
       const result = await call();
-      void permit.answered();
+      void permit.answered(result.rateLimit);
       this.metrics.providerRequests.inc({ operation, outcome: 'ok' });
       await this.learnLimit(result.rateLimit.limit);
       return result;
     } catch (error) {
       if (error instanceof SmsProviderError) {
-        if (error.httpStatus !== null) void permit.answered();
+        if (error.httpStatus !== null) void permit.answered(error.rateLimit);
         else if (error.neverSent) void permit.unused();
         this.metrics.providerRequests.inc({ operation, outcome: error.code });
         await this.learnLimit(error.rateLimit?.limit ?? null);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Cluster, Redis } from 'ioredis';
+import type { RateLimitInfo } from '@app/sms-provider/helpers';
 import { BACKOFF_LUA, COMMIT_LUA, RESERVE_LUA, SETTLE_LUA } from './gcra.lua';
 
 /** `send` goes first; a `poll` (status check) only uses budget nobody is queued for. */
@@ -49,7 +50,8 @@ export interface RedisRateLimiterOptions {
  * which only costs budget.
  */
 export interface CallPermit {
-  answered(): Promise<void>;
+  /** `rateLimit`: the answer's X-RateLimit-* headers, when it had them. */
+  answered(rateLimit?: RateLimitInfo | null): Promise<void>;
   unused(): Promise<void>;
 }
 
