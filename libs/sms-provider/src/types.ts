@@ -36,19 +36,48 @@ export interface SendMessageRequest {
   callbackUrl?: string;
 }
 
+/** One recipient of an accepted send, as POST /messages answers it. */
+export interface SendRecipientStatus {
+  to: string;
+  status: ProviderMessageStatus;
+}
+
 export interface SendMessageResponse {
   success: true;
+  /** One id for the whole request, whether `to` was one number or an array. */
   message_id: string;
+  /** Segments of the text × recipients. */
   credits_used: number;
   credits_remaining: number;
   status: ProviderMessageStatus;
-  /** Present when `to` was an array: one entry per recipient (sandbox and provider extension). */
-  messages?: { message_id: string; to: string; status: ProviderMessageStatus }[];
+  /**
+   * Present when `to` was an array: every recipient, in request order (sandbox extension; the
+   * provider's document shows none). Each recipient's later statuses come by webhook or
+   * GET /messages/{id} under the same `message_id`, told apart by `to`.
+   */
+  recipients?: SendRecipientStatus[];
 }
 
+/** One recipient's state within a message (GET /messages/{id} `recipients`). */
+export interface ProviderRecipientStatus {
+  to: string;
+  status: ProviderMessageStatus;
+  sent_at?: string | null;
+  delivered_at?: string | null;
+  /** Set when this recipient's status is failed or expired. */
+  error?: { code: string; message: string } | null;
+}
+
+/**
+ * GET /messages/{id}. For a one-number send: the documented shape (`to`, the recipient's
+ * status and times). For a send to an array: no top-level `to`, times or error; `status` is the
+ * least advanced of the recipients' (queued, then sent; once all are final: delivered if all
+ * were, else failed if any failed, else expired), and `recipients` carries each one's state.
+ */
 export interface ProviderMessage {
   message_id: string;
-  to: string;
+  /** The recipient of a one-number send; absent for a send to an array. */
+  to?: string;
   from?: string | null;
   message: string;
   status: ProviderMessageStatus;
@@ -56,6 +85,11 @@ export interface ProviderMessage {
   delivered_at?: string | null;
   /** Extension: set when status is failed or expired. */
   error?: { code: string; message: string } | null;
+  /**
+   * Extension: each recipient's state. The sandbox always sends it (one entry for a one-number
+   * send), so a reader can take per-recipient statuses from here whatever the send's form.
+   */
+  recipients?: ProviderRecipientStatus[];
 }
 
 export interface ProviderAccount {
@@ -92,8 +126,10 @@ export type OpenString<Known extends string> = Known | (string & Record<never, n
 export interface ProviderWebhookPayload {
   /** Open-ended: a provider may add event types, and a receiver must not reject them. */
   event: OpenString<WebhookEventType>;
+  /** The send's id: for a send to an array, shared by all its recipients. */
   message_id: string;
-  to?: string;
+  /** The recipient this event is about; with `message_id` it names one recipient of a batch. */
+  to: string;
   status: OpenString<ProviderMessageStatus>;
   sent_at?: string | null;
   delivered_at?: string | null;

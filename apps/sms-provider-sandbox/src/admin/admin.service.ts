@@ -89,7 +89,7 @@ export class AdminService {
       delivered_at: isoTime(message.deliveredAt),
       finished_at: isoTime(message.finishedAt),
       error: message.error,
-      webhook_attempts: this.deliveryLog.forMessage(message.id),
+      webhook_attempts: this.deliveryLog.forMessage(message.id, message.to),
     };
   }
 }

@@ -1,25 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import type { SandboxMessage } from './message';
 
-/** In-memory message repository: the sandbox forgets everything on restart or reset. */
+/**
+ * In-memory message repository: the sandbox forgets everything on restart or reset. Keyed by the
+ * send's id; a send to an array holds its recipients' messages under that one id.
+ */
 @Injectable()
 export class MessageStore {
-  private readonly messages = new Map<string, SandboxMessage>();
+  private readonly sends = new Map<string, readonly SandboxMessage[]>();
 
-  save(message: SandboxMessage): void {
-    this.messages.set(message.id, message);
+  /** One send's messages, in recipient order. */
+  save(messages: readonly SandboxMessage[]): void {
+    this.sends.set(messages[0].id, messages);
   }
 
-  find(id: string): SandboxMessage | undefined {
-    return this.messages.get(id);
+  find(id: string): readonly SandboxMessage[] | undefined {
+    return this.sends.get(id);
   }
 
-  /** In creation order (Map keeps insertion order). */
+  /** One entry per recipient, sends in creation order (Map keeps insertion order). */
   all(): SandboxMessage[] {
-    return [...this.messages.values()];
+    return [...this.sends.values()].flat();
   }
 
   clear(): void {
-    this.messages.clear();
+    this.sends.clear();
   }
 }

@@ -6,9 +6,14 @@ export interface MessageError {
   message: string;
 }
 
-/** One recipient's message as the sandbox keeps it (times are epoch ms). */
+/**
+ * One recipient's message as the sandbox keeps it (times are epoch ms). A send to an array keeps
+ * one per recipient, all under the send's one `id`: `id` and `to` together name a recipient.
+ */
 export interface SandboxMessage {
   readonly id: string;
+  /** The send's `to` was an array (answers and GET then take the batch form). */
+  readonly batch: boolean;
   readonly accountKey: string;
   readonly to: string;
   readonly from: string;

@@ -26,7 +26,10 @@ export class MessagesService {
     private readonly logger: SandboxLogger,
   ) {}
 
-  /** All or nothing: any invalid recipient or a short balance refuses the whole request. */
+  /**
+   * One message id per request, whatever the number of recipients. All or nothing: any invalid
+   * recipient or a short balance refuses the whole request and debits nothing.
+   */
   send(account: Account, body: unknown): SendMessageResponse {
     const command = parseSendMessage(body);
     const refused = command.to.find((to) => outcomeFor(to) === 'refused');
@@ -40,9 +43,11 @@ export class MessagesService {
     const creditsUsed = command.analysis.segments * command.to.length;
     this.accounts.debit(account, creditsUsed);
 
+    const id = `msg_${randomBytes(8).toString('hex')}`;
     const createdAt = this.clock.now();
     const messages = command.to.map((to): SandboxMessage => ({
-      id: `msg_${randomBytes(8).toString('hex')}`,
+      id,
+      batch: command.batch,
       accountKey: account.key,
       to,
       from: command.from ?? this.config.defaultSender,
@@ -59,38 +64,36 @@ export class MessagesService {
       finishedAt: null,
       error: null,
     }));
-    for (const message of messages) {
-      this.store.save(message);
-      this.lifecycle.start(message);
-      this.logger.debug(
-        `Queued ${message.id} for ${maskPhone(message.to)} (${message.segments} segment(s))`,
-        MessagesService.name,
-      );
-    }
+    this.store.save(messages);
+    for (const message of messages) this.lifecycle.start(message);
+    this.logger.debug(
+      command.batch
+        ? `Queued ${id} for ${messages.length} recipient(s) (${command.analysis.segments} segment(s) each)`
+        : `Queued ${id} for ${maskPhone(command.to[0])} (${command.analysis.segments} segment(s))`,
+      MessagesService.name,
+    );
 
     const response: SendMessageResponse = {
       success: true,
-      message_id: messages[0].id,
+      message_id: id,
       credits_used: creditsUsed,
       credits_remaining: account.credits,
       status: 'queued',
     };
-    if (command.batch) {
-      response.messages = messages.map((m) => ({ message_id: m.id, to: m.to, status: m.status }));
-    }
+    if (command.batch) response.recipients = messages.map((m) => ({ to: m.to, status: m.status }));
     return response;
   }
 
   /** Another account's message is as unknown as a made-up id. */
   get(account: Account, id: string): MessageResponse {
-    const message = this.store.find(id);
-    if (!message || message.accountKey !== account.key) {
+    const messages = this.store.find(id);
+    if (!messages || messages[0].accountKey !== account.key) {
       throw new SandboxError(
         HttpStatus.NOT_FOUND,
         'message_not_found',
         `No message with id "${id}"`,
       );
     }
-    return toMessageResponse(message);
+    return toMessageResponse(messages);
   }
 }

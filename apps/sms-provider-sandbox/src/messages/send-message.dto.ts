@@ -11,7 +11,7 @@ import { parseHttpUrl } from '../common/parse-http-url';
 /** A validated POST /v1/messages body (provider-api.md, "Sending SMS Messages"). */
 export interface SendMessageCommand {
   to: string[];
-  /** `to` was an array: the response then lists every message. */
+  /** `to` was an array: the answer and GET then list every recipient. */
   batch: boolean;
   text: string;
   analysis: MessageAnalysis;
@@ -49,6 +49,13 @@ function parseRecipients(value: unknown): string[] {
         `Phone number format is invalid: "${item}" is not a valid number in E.164 format (e.g. +14155550100)`,
       );
     }
+  }
+  // A send's webhooks and statuses name a recipient by message id and number: a number listed
+  // twice could not be told apart from itself.
+  const seen = new Set<unknown>();
+  for (const item of list) {
+    if (seen.has(item)) throw invalidParameter('to', `lists "${String(item)}" more than once`);
+    seen.add(item);
   }
   return list as string[];
 }

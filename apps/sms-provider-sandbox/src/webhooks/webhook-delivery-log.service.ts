@@ -5,6 +5,8 @@ export interface WebhookAttempt {
   /** Same for every attempt at delivering one event to one URL. */
   delivery_id: string;
   message_id: string;
+  /** The recipient the event is about: a batch's recipients share `message_id`. */
+  to: string;
   event: WebhookEventType;
   url: string;
   attempt: number;
@@ -36,8 +38,10 @@ export class WebhookDeliveryLogService {
     return [...this.attempts];
   }
 
-  forMessage(messageId: string): WebhookAttempt[] {
-    return [...(this.byMessage.get(messageId) ?? [])];
+  /** A send's attempts; with `to`, only those about that recipient. */
+  forMessage(messageId: string, to?: string): WebhookAttempt[] {
+    const attempts = this.byMessage.get(messageId) ?? [];
+    return to === undefined ? [...attempts] : attempts.filter((a) => a.to === to);
   }
 
   clear(): void {

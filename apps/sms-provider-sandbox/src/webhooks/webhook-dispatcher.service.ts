@@ -19,6 +19,7 @@ import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
 interface Delivery {
   id: string;
   messageId: string;
+  to: string;
   event: WebhookEventType;
   url: string;
   body: string;
@@ -44,6 +45,7 @@ export class WebhookDispatcherService implements OnApplicationShutdown {
     private readonly logger: SandboxLogger,
   ) {}
 
+  /** Every event names its recipient (`to`): a batch's recipients share one `message_id`. */
   messageChanged(message: SandboxMessage): void {
     const event = eventFor(message.status);
     const payload: ProviderWebhookPayload = {
@@ -64,6 +66,7 @@ export class WebhookDispatcherService implements OnApplicationShutdown {
       const delivery: Delivery = {
         id: `whd_${randomBytes(8).toString('hex')}`,
         messageId: message.id,
+        to: message.to,
         event,
         url,
         body,
@@ -116,6 +119,7 @@ export class WebhookDispatcherService implements OnApplicationShutdown {
     this.deliveryLog.record({
       delivery_id: delivery.id,
       message_id: delivery.messageId,
+      to: delivery.to,
       event: delivery.event,
       url: delivery.url,
       attempt,
