@@ -2,6 +2,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { Clock } from './common/clock';
+import { FaultsService } from './faults/faults.service';
+import { registerNetworkDelayHooks } from './faults/network-delay.hooks';
 import { resolveSandboxConfig, type SandboxConfig, type SandboxOverrides } from './config';
 import { registerRequestLogHooks, ADMIN_PREFIX } from './request-log/request-log.hooks';
 import { RequestLogService } from './request-log/request-log.service';
@@ -34,6 +36,8 @@ export async function startSandbox(overrides: SandboxOverrides = {}): Promise<Ru
     { abortOnError: false },
   );
   // Before listen() (which runs init and registers the routes), so the hooks cover every route.
+  // The network first: a request is stamped and counted only once it has arrived.
+  registerNetworkDelayHooks(app.getHttpAdapter().getInstance(), app.get(FaultsService));
   registerRequestLogHooks(
     app.getHttpAdapter().getInstance(),
     app.get(Clock),

@@ -6,6 +6,9 @@ export type SandboxLogLevel = 'silent' | 'error' | 'warn' | 'log' | 'debug';
 /** Which routes `errorRate` and `failNext` hit: only POST /v1/messages, or every /v1 route. */
 export type FaultScope = 'send' | 'all';
 
+/** Inclusive bounds in ms of a delay drawn uniformly per request; [0, 0] is none. */
+export type DelayRange = readonly [min: number, max: number];
+
 export interface SandboxAccountSeed {
   key: string;
   plan: ProviderPlan;
@@ -21,6 +24,10 @@ export interface SandboxConfig {
   deliveredDelayMs: number;
   errorRate: number;
   latencyMs: number;
+  /** Network delay before a request reaches the sandbox: it is counted and logged after it. */
+  forwardDelayMs: DelayRange;
+  /** Network delay of the answer, after the sandbox produced it. */
+  returnDelayMs: DelayRange;
   force429: boolean;
   faultScope: FaultScope;
   webhookMaxAttempts: number;
@@ -35,8 +42,13 @@ export interface SandboxConfig {
  * What startSandbox() accepts: any field of SandboxConfig, and `apiKeys` also in the
  * SANDBOX_API_KEYS text form ("key:plan:credits,...") so tests can reuse the env syntax.
  */
-export type SandboxOverrides = Partial<Omit<SandboxConfig, 'apiKeys'>> & {
+export type SandboxOverrides = Partial<
+  Omit<SandboxConfig, 'apiKeys' | 'forwardDelayMs' | 'returnDelayMs'>
+> & {
   apiKeys?: SandboxAccountSeed[] | string;
+  /** A range, or one number for a fixed delay. */
+  forwardDelayMs?: DelayRange | number;
+  returnDelayMs?: DelayRange | number;
 };
 
 export const SANDBOX_CONFIG = Symbol('SANDBOX_CONFIG');
@@ -55,6 +67,8 @@ export const DEFAULT_SANDBOX_CONFIG: Readonly<SandboxConfig> = {
   deliveredDelayMs: 1000,
   errorRate: 0,
   latencyMs: 0,
+  forwardDelayMs: [0, 0],
+  returnDelayMs: [0, 0],
   force429: false,
   faultScope: 'send',
   webhookMaxAttempts: 5,
@@ -77,6 +91,20 @@ const fractionProblem = {
   error: (issue: { input: unknown }) => `must be a number from 0 to 1, got ${String(issue.input)}`,
 };
 const fraction = z.number(fractionProblem).min(0, fractionProblem).max(1, fractionProblem);
+
+/** The longest one-way delay: a minute, like latency_ms. */
+export const MAX_DELAY_MS = 60_000;
+
+/** A fixed delay (one number) or [min, max], read into a range. */
+const delayRange = z
+  .union(
+    [integer(0, MAX_DELAY_MS), z.tuple([integer(0, MAX_DELAY_MS), integer(0, MAX_DELAY_MS)])],
+    {
+      error: `must be an integer or [min, max] from 0 to ${MAX_DELAY_MS}`,
+    },
+  )
+  .transform((value): DelayRange => (typeof value === 'number' ? [value, value] : value))
+  .refine(([min, max]) => min <= max, 'must not have its min above its max');
 
 const notEmpty = z.string({ error: 'must not be empty' }).min(1, 'must not be empty');
 
@@ -147,6 +175,8 @@ const sandboxSchema = z.object({
   deliveredDelayMs: integer(0, DAY),
   errorRate: fraction,
   latencyMs: integer(0, 60_000),
+  forwardDelayMs: delayRange,
+  returnDelayMs: delayRange,
   force429: z.boolean({ error: 'must be a boolean' }),
   faultScope: z.enum(FAULT_SCOPES, { error: `must be one of ${FAULT_SCOPES.join(', ')}` }),
   webhookMaxAttempts: integer(1, 100),
@@ -176,6 +206,17 @@ const asBoolean = z
       error: (issue) => `must be true or false, got "${String(issue.input)}"`,
     }),
   );
+/** `70` or `60-80` (ms). */
+const asDelayRange = z
+  .string()
+  .trim()
+  .regex(/^\d+(\s*-\s*\d+)?$/, {
+    error: (issue) => `must be milliseconds or min-max, got "${String(issue.input)}"`,
+  })
+  .transform((text) => {
+    const [min, max = min] = text.split('-').map((part) => Number(part.trim()));
+    return [min, max];
+  });
 const trimmed = z.string().trim();
 const lowerCase = z.string().trim().toLowerCase();
 const asIs = z.string();
@@ -193,6 +234,8 @@ const FROM_ENV: {
   deliveredDelayMs: ['SANDBOX_DELIVERED_DELAY_MS', asNumber],
   errorRate: ['SANDBOX_ERROR_RATE', asNumber],
   latencyMs: ['SANDBOX_LATENCY_MS', asNumber],
+  forwardDelayMs: ['SANDBOX_FORWARD_DELAY_MS', asDelayRange],
+  returnDelayMs: ['SANDBOX_RETURN_DELAY_MS', asDelayRange],
   force429: ['SANDBOX_FORCE_429', asBoolean],
   faultScope: ['SANDBOX_FAULT_SCOPE', lowerCase],
   webhookMaxAttempts: ['SANDBOX_WEBHOOK_MAX_ATTEMPTS', asNumber],

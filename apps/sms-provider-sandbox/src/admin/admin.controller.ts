@@ -81,6 +81,8 @@ function faultsView(state: Readonly<FaultState>) {
   return {
     error_rate: state.errorRate,
     latency_ms: state.latencyMs,
+    forward_delay_ms: state.forwardDelayMs,
+    return_delay_ms: state.returnDelayMs,
     force_429: state.force429,
     rate_limit_rate: state.rateLimitRate,
     fail_next: state.failNext,

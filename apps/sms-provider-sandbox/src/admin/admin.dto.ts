@@ -1,6 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import { PLAN_RATE_LIMITS, type ProviderPlan } from '@app/sms-provider';
 import { invalidParameter, SandboxError } from '../common/sandbox-error';
+import { type DelayRange, MAX_DELAY_MS } from '../config';
 import type { FaultState } from '../faults/faults.service';
 
 /** Bodies and queries of the /__admin routes, snake_case on the wire like the provider's API. */
@@ -24,7 +25,27 @@ function integerIn(name: string, value: unknown, min: number, max: number): numb
   return value;
 }
 
-/** POST /__admin/faults `{error_rate?, latency_ms?, force_429?, fail_next?, scope?}`. */
+/** `n` or `[min, max]`, whole ms from 0 to MAX_DELAY_MS. */
+function delayRange(name: string, value: unknown): DelayRange {
+  const problem = `must be an integer or [min, max] from 0 to ${MAX_DELAY_MS}`;
+  if (typeof value === 'number') {
+    const ms = integerIn(name, value, 0, MAX_DELAY_MS);
+    return [ms, ms];
+  }
+  if (!Array.isArray(value) || value.length !== 2) throw invalidParameter(name, problem);
+  const [min, max] = value as unknown[];
+  const bounds: DelayRange = [
+    integerIn(name, min, 0, MAX_DELAY_MS),
+    integerIn(name, max, 0, MAX_DELAY_MS),
+  ];
+  if (bounds[0] > bounds[1]) throw invalidParameter(name, 'must not have its min above its max');
+  return bounds;
+}
+
+/**
+ * POST /__admin/faults `{error_rate?, latency_ms?, forward_delay_ms?, return_delay_ms?,
+ * force_429?, rate_limit_rate?, fail_next?, scope?}`.
+ */
 export function parseFaultsPatch(body: unknown): Partial<FaultState> {
   const input = asRecord(body);
   const patch: Partial<FaultState> = {};
@@ -37,6 +58,10 @@ export function parseFaultsPatch(body: unknown): Partial<FaultState> {
   }
   if (input.latency_ms !== undefined)
     patch.latencyMs = integerIn('latency_ms', input.latency_ms, 0, 60_000);
+  if (input.forward_delay_ms !== undefined)
+    patch.forwardDelayMs = delayRange('forward_delay_ms', input.forward_delay_ms);
+  if (input.return_delay_ms !== undefined)
+    patch.returnDelayMs = delayRange('return_delay_ms', input.return_delay_ms);
   if (input.fail_next !== undefined)
     patch.failNext = integerIn('fail_next', input.fail_next, 0, 1_000_000);
   if (input.force_429 !== undefined) {

@@ -1,10 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SANDBOX_CONFIG, type FaultScope, type SandboxConfig } from '../config';
+import { type DelayRange, SANDBOX_CONFIG, type FaultScope, type SandboxConfig } from '../config';
 
 export interface FaultState {
   /** Fraction (0..1) of targeted requests answered 500 server_error. */
   errorRate: number;
+  /** Added after the rate limit, before the handler: the provider's own processing time. */
   latencyMs: number;
+  /** One-way network delay to the sandbox, drawn per request; counted and logged after it. */
+  forwardDelayMs: DelayRange;
+  /** One-way network delay of the answer, drawn per request. */
+  returnDelayMs: DelayRange;
   force429: boolean;
   /** Fraction (0..1) of targeted requests answered 429 rate_limit_exceeded, within the limit. */
   rateLimitRate: number;
@@ -25,6 +30,8 @@ export class FaultsService {
     this.state = {
       errorRate: this.config.errorRate,
       latencyMs: this.config.latencyMs,
+      forwardDelayMs: this.config.forwardDelayMs,
+      returnDelayMs: this.config.returnDelayMs,
       force429: this.config.force429,
       rateLimitRate: 0,
       failNext: 0,
@@ -39,6 +46,16 @@ export class FaultsService {
   update(patch: Partial<FaultState>): Readonly<FaultState> {
     this.state = { ...this.state, ...patch };
     return this.state;
+  }
+
+  /** This request's way to the sandbox, ms. */
+  forwardDelay(): number {
+    return draw(this.state.forwardDelayMs);
+  }
+
+  /** This answer's way back, ms. */
+  returnDelay(): number {
+    return draw(this.state.returnDelayMs);
   }
 
   /** Whether this request should be refused with a 429 although it is within the limit. */
@@ -57,4 +74,8 @@ export class FaultsService {
     }
     return this.state.errorRate > 0 && Math.random() < this.state.errorRate;
   }
+}
+
+function draw([min, max]: DelayRange): number {
+  return min + Math.random() * (max - min);
 }
