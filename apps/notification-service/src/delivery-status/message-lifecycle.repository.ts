@@ -35,7 +35,15 @@ import { boundedError } from './provider-error-code';
  */
 export interface MessageSelector {
   id?: string;
+  /** The messages of one provider request (a batch), by our ids. */
+  ids?: readonly string[];
   providerMessageId?: string;
+  /**
+   * With `providerMessageId`: the recipient the provider's news is about (one id names every
+   * recipient of a batch). Null: the news names none, so it applies only where the provider id
+   * names a single message.
+   */
+  recipient?: string | null;
   notificationId?: string;
   /** Only while this claim is held: the worker that claimed the message. */
   claimToken?: string;
@@ -85,6 +93,8 @@ export interface TransitionResult {
 /** Which claims go back for another attempt. */
 export type ClaimRelease =
   | { id: string; claimToken: string }
+  /** The messages of one provider request, while its claim is held. */
+  | { ids: readonly string[]; claimToken: string }
   /** Claims taken before this time (the backstop for a live worker stuck on a call). */
   | { claimedBefore: Date }
   /** Claims whose owner's lease has lapsed: that process is dead. */
@@ -449,6 +459,7 @@ export class MessageLifecycleRepository {
     const p = new Params();
     const column = <T>(pick: (u: ProviderChange) => T) => group.map((g) => pick(g.update));
     const input = `unnest(${p.add(column((u) => u.providerMessageId))}::text[],
+      ${p.add(column((u) => u.recipient ?? null))}::text[],
       ${p.add(column((u) => u.occurredAt))}::timestamptz[],
       ${p.add(column((u) => u.error?.code ?? null))}::text[],
       ${p.add(column((u) => u.error?.message ?? null))}::text[],
@@ -456,7 +467,7 @@ export class MessageLifecycleRepository {
       ${p.add(column((u) => u.deliveredAt))}::timestamptz[],
       ${p.add(column((u) => (u.error ? JSON.stringify(errorDetails(u.error)) : null)))}::jsonb[],
       ${p.add(group.map((g) => g.ord))}::int[])
-      AS i(provider_message_id, occurred_at, error_code, error_message, sent_at, delivered_at, details, ord)`;
+      AS i(provider_message_id, recipient, occurred_at, error_code, error_message, sent_at, delivered_at, details, ord)`;
     const dedupe = p.add(`provider:${to}`);
     const terminal = p.add(isTerminal(to), '::boolean');
     const from = p.add(statusesBefore(to), '::text[]');
@@ -467,6 +478,10 @@ export class MessageLifecycleRepository {
          -- instead of deadlocking.
          SELECT m.id AS message_id, i.* FROM input i
          JOIN messages m ON m.provider_message_id = i.provider_message_id
+           -- News that names no recipient moves a message only where the id names one alone.
+           AND (m.recipient = i.recipient OR (i.recipient IS NULL AND NOT EXISTS (
+             SELECT 1 FROM messages other
+             WHERE other.provider_message_id = i.provider_message_id AND other.id <> m.id)))
          ORDER BY m.id
          FOR UPDATE OF m
        ),
@@ -570,6 +585,79 @@ export class MessageLifecycleRepository {
   }
 
   /**
+   * Claims, under the leader's claim token and owner, up to `max` other messages that would put
+   * the same request body on the wire apart from `to` and are due within `windowMs`: the same
+   * text, sender, category, priority and team (so the same account and the same share of the
+   * rate) and the same time zone (so quiet hours, checked for the leader just now, hold for them
+   * too). Each recipient appears once in a request, and never the leader's. Only what claim()
+   * would take: unclaimed, unexpired, not stopped by the suppression list; a scheduled one moves
+   * to pending on its timeline as the worker would move it. Rows another statement is changing
+   * are skipped, not waited for.
+   */
+  async claimMates(
+    leader: Message,
+    token: string,
+    owner: string,
+    { max, windowMs }: { max: number; windowMs: number },
+  ): Promise<Message[]> {
+    if (max <= 0) return [];
+    const rows: MessageRow[] = await this.db.query(
+      `WITH locked AS (
+         SELECT m.id, m.recipient, m.status, m.next_attempt_at FROM messages m
+         WHERE md5(m.body) = md5($1) AND m.body = $1
+           AND m.claimed_at IS NULL AND m.status IN (${statusListSql(UNSENT_STATUSES)})
+           AND m.next_attempt_at <= now() + $2 * interval '1 millisecond'
+           AND m.id <> $3 AND m.recipient <> $4
+           AND m.sender_id IS NOT DISTINCT FROM $5 AND m.category = $6 AND m.priority = $7
+           AND m.team IS NOT DISTINCT FROM $8 AND m.timezone IS NOT DISTINCT FROM $9
+           AND (m.expires_at IS NULL OR m.expires_at > now())
+           AND NOT EXISTS (
+             SELECT 1 FROM suppressions s
+             WHERE s.recipient = m.recipient AND s.removed_at IS NULL
+               AND s.scope = ANY(${SUPPRESSING_SCOPES_SQL}))
+         ORDER BY m.next_attempt_at, m.id
+         LIMIT $10
+         FOR UPDATE OF m SKIP LOCKED
+       ), picked AS (
+         SELECT id, status FROM (
+           SELECT l.*, row_number() OVER (PARTITION BY recipient ORDER BY next_attempt_at, id) AS n
+           FROM locked l
+         ) one_each WHERE n = 1
+       ), claimed AS (
+         UPDATE messages m SET status = ${STATUS_SQL.pending}, claimed_at = now(), claim_token = $11,
+           claim_owner = $12, attempts = attempts + 1, updated_at = now()
+         FROM picked WHERE m.id = picked.id
+         RETURNING ${M_COLUMNS}, picked.status AS was
+       ), moved AS (
+         INSERT INTO message_events (message_id, type, status, source, status_change)
+         SELECT id, status, status, 'worker', true FROM claimed WHERE was = ${STATUS_SQL.scheduled}
+       )
+       SELECT * FROM claimed ORDER BY next_attempt_at, id`,
+      [
+        leader.body,
+        windowMs,
+        leader.id,
+        leader.recipient,
+        leader.senderId,
+        leader.category,
+        leader.priority,
+        leader.team,
+        leader.timezone,
+        max,
+        token,
+        owner,
+      ],
+    );
+    const wereScheduled = rows.filter(
+      (r) => (r as MessageRow & { was: string }).was === 'scheduled',
+    );
+    if (wereScheduled.length) {
+      this.metrics.messageTransitions.inc({ status: 'pending' }, wereScheduled.length);
+    }
+    return rows.map(toMessage);
+  }
+
+  /**
    * Moves an unclaimed, unsent message's next attempt to `until`, with a new dispatch sequence so
    * its job id is new, and says why on its timeline: once per reason in a row, so a message held
    * again and again (a team over its budget, checked every minute) does not grow its timeline
@@ -620,7 +708,7 @@ export class MessageLifecycleRepository {
     const conditions = [`claimed_at IS NOT NULL`, `status = ${p.add(CLAIMABLE_STATUS)}`];
     if ('claimToken' in which) {
       conditions.push(
-        `id = ${p.add(which.id)}::uuid`,
+        'ids' in which ? `id = ANY(${p.add(which.ids)}::uuid[])` : `id = ${p.add(which.id)}::uuid`,
         `claim_token = ${p.add(which.claimToken)}::uuid`,
       );
     } else if ('claimedBefore' in which) {
@@ -653,17 +741,32 @@ export class MessageLifecycleRepository {
     return rows.map(toDispatchRef);
   }
 
-  /** Records a poll of the provider about the message, which starts its next quiet time over. */
+  /**
+   * Records a poll of the provider about the message, which starts its next quiet time over: for
+   * every recipient of its provider request, since one poll answers for all of them.
+   */
   async markChecked(id: string): Promise<void> {
-    await this.db.query(`UPDATE messages SET last_checked_at = now() WHERE id = $1`, [id]);
+    await this.db.query(
+      `UPDATE messages SET last_checked_at = now()
+       WHERE id = $1 OR provider_message_id = (SELECT provider_message_id FROM messages WHERE id = $1)`,
+      [id],
+    );
   }
 }
 
 function keyConditions(selector: MessageSelector, p: Params): string[] {
   const keys: string[] = [];
   if (selector.id !== undefined) keys.push(`id = ${p.add(selector.id)}::uuid`);
-  if (selector.providerMessageId !== undefined)
-    keys.push(`provider_message_id = ${p.add(selector.providerMessageId)}`);
+  if (selector.ids !== undefined) keys.push(`id = ANY(${p.add(selector.ids)}::uuid[])`);
+  if (selector.providerMessageId !== undefined) {
+    const pmid = p.add(selector.providerMessageId);
+    keys.push(`provider_message_id = ${pmid}`);
+    if (selector.recipient) keys.push(`recipient = ${p.add(selector.recipient)}`);
+    else if (selector.recipient === null)
+      keys.push(
+        `NOT EXISTS (SELECT 1 FROM messages other WHERE other.provider_message_id = ${pmid} AND other.id <> messages.id)`,
+      );
+  }
   if (selector.notificationId !== undefined)
     keys.push(`notification_id = ${p.add(selector.notificationId)}::uuid`);
   return keys;
@@ -735,6 +838,8 @@ function assignments(v: ChangeValues): string {
 /** One status report from the provider about the message with that provider id. */
 export interface ProviderChange {
   providerMessageId: string;
+  /** The recipient the news is about; absent or null when the provider named none. */
+  recipient?: string | null;
   to: MessageStatus;
   occurredAt: Date;
   sentAt: Date | null;
@@ -750,8 +855,8 @@ export interface ProviderChangeResult {
 }
 
 /**
- * Splits updates into rounds in which each provider id appears once (one UPDATE can move a row
- * only once), each round grouped by the status reported.
+ * Splits updates into rounds in which each provider id and recipient appears once (one UPDATE can
+ * move a row only once), each round grouped by the status reported.
  */
 function providerRounds(
   updates: readonly ProviderChange[],
@@ -759,8 +864,10 @@ function providerRounds(
   const rounds: Map<MessageStatus, { ord: number; update: ProviderChange }[]>[] = [];
   const seen = new Map<string, number>();
   updates.forEach((update, ord) => {
-    const index = seen.get(update.providerMessageId) ?? 0;
-    seen.set(update.providerMessageId, index + 1);
+    // Keyed by id and recipient: the recipients of one batch share the provider id.
+    const key = `${update.providerMessageId}\u0000${update.recipient ?? ''}`;
+    const index = seen.get(key) ?? 0;
+    seen.set(key, index + 1);
     const round = (rounds[index] ??= new Map());
     const group = round.get(update.to) ?? [];
     group.push({ ord, update });

@@ -4,6 +4,10 @@ import { boundedText, storedErrorCode } from './provider-error-code';
 
 /** The longest provider message id we take (ours are ~20 characters). */
 const MAX_PROVIDER_ID_LENGTH = 200;
+/** The longest recipient we read from provider news (E.164 is at most 16 characters). */
+const MAX_RECIPIENT_LENGTH = 32;
+/** Recipients read from one poll answer at most: a request carries at most SEND_BATCH_MAX. */
+const MAX_RECIPIENTS_PER_ANSWER = 1000;
 
 const PROVIDER_TO_MESSAGE: Record<string, MessageStatus> = {
   queued: 'queued',
@@ -21,6 +25,8 @@ export function toMessageStatus(providerStatus: unknown): MessageStatus | null {
 
 export interface ProviderStatusUpdate {
   providerMessageId: string;
+  /** The recipient the news is about (`to`); null when it names none. */
+  recipient: string | null;
   status: MessageStatus;
   occurredAt: Date;
   sentAt: Date | null;
@@ -36,9 +42,36 @@ function date(value: unknown): Date | null {
   return withinRange(d);
 }
 
+function recipientOf(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_RECIPIENT_LENGTH
+    ? value
+    : null;
+}
+
 /**
- * Reads a webhook payload or a GET /messages/{id} answer into one update; null when it doesn't
- * name a message and a status we know.
+ * Reads a GET /messages/{id} answer into an update per recipient: one request to many numbers
+ * has one id and a status per recipient (`recipients`); without that list, the answer itself is
+ * the one recipient's news. Empty when it names no message and status we know.
+ */
+export function parsePollAnswer(body: unknown): ProviderStatusUpdate[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return [];
+  const b = body as Record<string, unknown>;
+  if (!Array.isArray(b.recipients) || b.recipients.length === 0) {
+    const single = parseProviderUpdate(body);
+    return single ? [single] : [];
+  }
+  const updates: ProviderStatusUpdate[] = [];
+  for (const entry of b.recipients.slice(0, MAX_RECIPIENTS_PER_ANSWER)) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) continue;
+    const update = parseProviderUpdate({ ...(entry as object), message_id: b.message_id });
+    if (update?.recipient) updates.push(update);
+  }
+  return updates;
+}
+
+/**
+ * Reads a webhook payload (or one recipient of a poll answer) into one update; null when it
+ * doesn't name a message and a status we know.
  */
 export function parseProviderUpdate(body: unknown): ProviderStatusUpdate | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
@@ -55,6 +88,7 @@ export function parseProviderUpdate(body: unknown): ProviderStatusUpdate | null 
     typeof b.error === 'object' && b.error !== null ? (b.error as Record<string, unknown>) : null;
   return {
     providerMessageId: id,
+    recipient: recipientOf(b.to),
     status,
     occurredAt:
       (status === 'delivered' ? deliveredAt : null) ??
@@ -78,6 +112,8 @@ export function parseProviderUpdate(body: unknown): ProviderStatusUpdate | null 
  */
 export interface ParkedPayload {
   message_id: string;
+  /** Absent in events parked before batches. */
+  to?: string | null;
   status: MessageStatus;
   timestamp: string;
   sent_at: string | null;
@@ -88,6 +124,7 @@ export interface ParkedPayload {
 export function toParkedPayload(update: ProviderStatusUpdate): ParkedPayload {
   return {
     message_id: update.providerMessageId,
+    to: update.recipient,
     status: update.status,
     timestamp: update.occurredAt.toISOString(),
     sent_at: update.sentAt?.toISOString() ?? null,

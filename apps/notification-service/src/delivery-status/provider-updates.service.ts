@@ -7,7 +7,12 @@ import { MessageLifecycleRepository, type ProviderChange } from './message-lifec
 import { isFailure } from './message-status';
 import { ParkedEventsRepository } from './parked-events.repository';
 import { ParkingGate } from './parking-gate';
-import { parseProviderUpdate, type ProviderStatusUpdate, toParkedPayload } from './provider-status';
+import {
+  parsePollAnswer,
+  parseProviderUpdate,
+  type ProviderStatusUpdate,
+  toParkedPayload,
+} from './provider-status';
 
 /** `orphaned`: about a message we don't know yet, parked; `dropped`: the same, not kept. */
 export type ApplyOutcome = 'applied' | 'unchanged' | 'orphaned' | 'dropped';
@@ -63,6 +68,25 @@ export class ProviderUpdatesService {
     const update = parseProviderUpdate(payload);
     if (!update) return 'ignored';
     if (source !== 'webhook') return this.applyUpdate(update, source);
+    return this.applyWebhook(update);
+  }
+
+  /**
+   * A poll's answer: the news of every recipient it lists (a request to many numbers has one id
+   * for all of them), in one transaction. 'applied' when any message moved.
+   */
+  async applyPoll(answer: unknown): Promise<ApplyOutcome | 'ignored'> {
+    const updates = parsePollAnswer(answer);
+    if (!updates.length) return 'ignored';
+    const results = await this.lifecycle.applyProviderUpdates(
+      updates.map(toProviderChange),
+      'poll',
+    );
+    if (results.some((r) => r.changed)) return 'applied';
+    return results.some((r) => r.matched) ? 'unchanged' : 'orphaned';
+  }
+
+  private async applyWebhook(update: ProviderStatusUpdate): Promise<ApplyOutcome> {
     const outcome = await this.webhooks.submit(update);
     if (outcome !== 'orphaned') return outcome;
     const verdict = await this.parking.park(() => this.parked.park(toParkedPayload(update)));
@@ -77,7 +101,7 @@ export class ProviderUpdatesService {
   ): Promise<'applied' | 'unchanged' | 'orphaned'> {
     const change = toProviderChange(update);
     const { matched, changed } = await this.lifecycle.transition(
-      { providerMessageId: update.providerMessageId },
+      { providerMessageId: update.providerMessageId, recipient: update.recipient },
       {
         to: change.to,
         source,
@@ -124,6 +148,7 @@ export class ProviderUpdatesService {
 function toProviderChange(update: ProviderStatusUpdate): ProviderChange {
   return {
     providerMessageId: update.providerMessageId,
+    recipient: update.recipient,
     to: update.status,
     occurredAt: update.occurredAt,
     sentAt: update.sentAt,

@@ -82,7 +82,7 @@ export class ReconcileService {
     try {
       const result = await this.gateway.pollMessage(providerMessageId);
       if (!result) return 'no_budget';
-      await this.updates.apply(result.data, 'poll');
+      await this.updates.applyPoll(result.data);
     } catch (error) {
       if (!(error instanceof SmsProviderError)) throw error;
       this.logger.warn(`Status poll failed: ${error.code}`);
