@@ -19,9 +19,12 @@ const MAIN_KEY = 'sk_test_e2e_client_main';
 const BROKE_KEY = 'sk_test_e2e_client_broke';
 const BURST_KEY = 'sk_test_e2e_client_burst';
 const HOOK_KEY = 'sk_test_e2e_client_hook';
+const BATCH_KEY = 'sk_test_e2e_client_batch';
 const UNKNOWN_KEY = 'sk_test_e2e_client_not_registered_4f2a';
 
 const TO = '+14155550100';
+// The sandbox fails numbers ending in 666 after sending them.
+const FAILS = '+14155550666';
 
 // Nest's start-up lines of the in-process sandbox ("Mapped {/v1/messages, POST} route").
 Logger.overrideLogger(false);
@@ -77,7 +80,7 @@ describe('SmsProviderClient against the sandbox (e2e)', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({
       port: 0,
-      apiKeys: `${MAIN_KEY}:standard:100000,${BROKE_KEY}:standard:0,${BURST_KEY}:standard:100000,${HOOK_KEY}:standard:100000`,
+      apiKeys: `${MAIN_KEY}:standard:100000,${BROKE_KEY}:standard:0,${BURST_KEY}:standard:100000,${HOOK_KEY}:standard:100000,${BATCH_KEY}:standard:100000`,
       sentDelayMs: 50,
       deliveredDelayMs: 100,
       logLevel: 'silent',
@@ -119,6 +122,39 @@ describe('SmsProviderClient against the sandbox (e2e)', () => {
       });
       expect(['queued', 'sent', 'delivered']).toContain(result.data.status);
       expect(result.rateLimit.limit).toBe(10);
+    });
+
+    it('sends to several recipients under one id and reads each one’s status', async () => {
+      const client = await clientFor({ apiKey: BATCH_KEY });
+      const sent = await client.sendMessage({ to: [TO, FAILS], message: 'Batch' });
+      expect(sent.data).toEqual({
+        success: true,
+        message_id: expect.any(String),
+        credits_used: 2,
+        credits_remaining: 99_998,
+        status: 'queued',
+        recipients: [
+          { to: TO, status: 'queued' },
+          { to: FAILS, status: 'queued' },
+        ],
+      });
+
+      // Polled at most 5 times a second: the standard plan allows 10.
+      const final = await waitFor(
+        async () => {
+          const { data } = await client.getMessage(sent.data.message_id);
+          return data.recipients?.every((r) => r.status !== 'queued' && r.status !== 'sent')
+            ? data
+            : null;
+        },
+        { timeoutMs: 5000, intervalMs: 200, what: 'both recipients final' },
+      );
+      expect(final.to).toBeUndefined();
+      expect(final.status).toBe('failed');
+      expect(final.recipients?.map((r) => [r.to, r.status, r.error?.code ?? null])).toEqual([
+        [TO, 'delivered', null],
+        [FAILS, 'failed', 'undeliverable'],
+      ]);
     });
 
     it('gets the account', async () => {

@@ -98,6 +98,15 @@ async function messageIn(key: string, id: string, statuses: string[]) {
   });
 }
 
+/** Waits until recipient `to` of message `id` is in one of `statuses`; returns that entry. */
+async function recipientIn(key: string, id: string, to: string, statuses: string[]) {
+  return waitFor(`${to} of ${id} to reach ${statuses.join('|')}`, async () => {
+    const { body } = await api(key, 'GET', `/messages/${id}`);
+    const entry = body.recipients.find((r: { to: string }) => r.to === to);
+    return statuses.includes(entry.status) ? entry : undefined;
+  });
+}
+
 async function webhookAttempts(messageId: string): Promise<Json[]> {
   return (await admin('GET', `/webhooks?message_id=${messageId}`)).body;
 }
@@ -127,8 +136,10 @@ async function startReceiver(statusFor: (payload: Json) => number = () => 200): 
   };
 }
 
-const hitsFor = (receiver: Receiver, messageId: string) =>
-  receiver.hits.filter((hit) => hit.payload.message_id === messageId);
+const hitsFor = (receiver: Receiver, messageId: string, to?: string) =>
+  receiver.hits.filter(
+    (hit) => hit.payload.message_id === messageId && (to === undefined || hit.payload.to === to),
+  );
 
 /**
  * Runs a burst with a fresh key just after a wall-clock second starts (the sandbox's windows are
@@ -380,6 +391,19 @@ describe('validation', () => {
     ['a number with spaces', { to: '+1 415 555 0100', message: 'hi' }, 'invalid_phone_number'],
     ['one bad number of two', { to: [DELIVERED, '+1415'], message: 'hi' }, 'invalid_phone_number'],
     ['an empty recipient list', { to: [], message: 'hi' }, 'invalid_parameter'],
+    [
+      '1001 recipients',
+      {
+        to: Array.from({ length: 1001 }, (_, i) => `+1415555${String(i).padStart(4, '0')}`),
+        message: 'hi',
+      },
+      'invalid_parameter',
+    ],
+    [
+      'a number listed twice',
+      { to: [DELIVERED, OTHER, DELIVERED], message: 'hi' },
+      'invalid_parameter',
+    ],
     ['a numeric to', { to: 14155550100, message: 'hi' }, 'invalid_parameter'],
     ['an empty message', { to: DELIVERED, message: '' }, 'invalid_parameter'],
     ['1601 characters', { to: DELIVERED, message: 'a'.repeat(1601) }, 'message_too_long'],
@@ -453,12 +477,11 @@ describe('credits', () => {
       credits_used: 4,
       credits_remaining: 1,
       status: 'queued',
-      messages: [
-        { message_id: sent.body.message_id, to: DELIVERED, status: 'queued' },
-        { message_id: expect.stringMatching(/^msg_[0-9a-f]+$/), to: OTHER, status: 'queued' },
+      recipients: [
+        { to: DELIVERED, status: 'queued' },
+        { to: OTHER, status: 'queued' },
       ],
     });
-    expect(sent.body.messages[1].message_id).not.toBe(sent.body.message_id);
 
     const short = await send(key, { to: [DELIVERED, OTHER], message: 'one segment' });
     expect(short.status).toBe(402);
@@ -474,10 +497,26 @@ describe('credits', () => {
 
     const single = await send(key, { to: DELIVERED, message: 'fits' });
     expect(single.body).toMatchObject({ credits_used: 1, credits_remaining: 0 });
-    expect(single.body.messages).toBeUndefined();
+    expect(single.body.recipients).toBeUndefined();
 
     await admin('PUT', `/accounts/${key}`, { credits: 10 });
     expect((await send(key, { to: DELIVERED, message: 'topped up' })).status).toBe(200);
+  });
+
+  it('takes 1000 recipients in one request under one id, one admin row each', async () => {
+    const key = await newKey('enterprise', 1000);
+    // Distinct numbers that all end in 100, a suffix with no special outcome.
+    const numbers = Array.from({ length: 1000 }, (_, i) => `+1415${2000 + i}100`);
+    const sent = await send(key, { to: numbers, message: 'everyone' });
+    expect(sent.status).toBe(200);
+    expect(sent.body).toMatchObject({ credits_used: 1000, credits_remaining: 0 });
+    expect(sent.body.recipients.map((r: { to: string }) => r.to)).toEqual(numbers);
+    const rows: { message_id: string; to: string }[] = (await admin('GET', `/messages?key=${key}`))
+      .body;
+    expect(rows.map((r) => r.to)).toEqual(numbers);
+    expect(new Set(rows.map((r) => r.message_id))).toEqual(new Set([sent.body.message_id]));
+    const log: unknown[] = (await admin('GET', `/requests?key=${key}`)).body;
+    expect(log).toHaveLength(1);
   });
 
   it('counts UCS-2 segments with the library’s arithmetic', async () => {
@@ -519,6 +558,16 @@ describe('lifecycle and webhooks', () => {
       status: 'delivered',
       error: null,
     });
+    // A one-number send lists its recipient too, so a reader can always use `recipients`.
+    expect(delivered.recipients).toEqual([
+      {
+        to: DELIVERED,
+        status: 'delivered',
+        sent_at: delivered.sent_at,
+        delivered_at: delivered.delivered_at,
+        error: null,
+      },
+    ]);
     const sentAt = Date.parse(delivered.sent_at);
     const deliveredAt = Date.parse(delivered.delivered_at);
     expect(deliveredAt).toBeGreaterThanOrEqual(sentAt);
@@ -561,7 +610,12 @@ describe('lifecycle and webhooks', () => {
     expect(refused.body.error.code).toBe('invalid_phone_number');
     const mixed = await send(key, { to: [DELIVERED, REFUSED], message: 'x' });
     expect(mixed.status).toBe(400);
+    expect(mixed.body.error).toEqual({
+      code: 'invalid_phone_number',
+      message: `Phone number "${REFUSED}" cannot receive messages`,
+    });
     expect((await admin('GET', `/messages?key=${key}`)).body).toEqual([]);
+    expect((await api(key, 'GET', '/account')).body.credits_remaining).toBe(100_000);
 
     const sent = await send(key, {
       to: [FAILED, EXPIRED, SILENT, STUCK],
@@ -569,15 +623,14 @@ describe('lifecycle and webhooks', () => {
       callback_url: receiver.url,
     });
     expect(sent.status).toBe(200);
-    const idOf = (to: string): string =>
-      sent.body.messages.find((m: { to: string }) => m.to === to).message_id;
+    const id: string = sent.body.message_id;
 
-    const failed = await messageIn(key, idOf(FAILED), ['failed']);
+    const failed = await recipientIn(key, id, FAILED, ['failed']);
     expect(failed.error).toEqual({ code: 'undeliverable', message: expect.any(String) });
     expect(failed.delivered_at).toBeNull();
-    const expired = await messageIn(key, idOf(EXPIRED), ['expired']);
+    const expired = await recipientIn(key, id, EXPIRED, ['expired']);
     expect(expired.error).toEqual({ code: 'expired', message: expect.any(String) });
-    const silent = await messageIn(key, idOf(SILENT), ['delivered']);
+    const silent = await recipientIn(key, id, SILENT, ['delivered']);
     expect(silent.delivered_at).toEqual(expect.any(String));
 
     // The failed and expired webhooks fire at the same moment as the silent delivery would have.
@@ -587,15 +640,92 @@ describe('lifecycle and webhooks', () => {
       );
       return found.length === 2 ? found : undefined;
     });
-    expect(finals.find((hit) => hit.payload.event === 'message.failed')!.payload.error).toEqual(
-      failed.error,
+    const failedHit = finals.find((hit) => hit.payload.event === 'message.failed')!;
+    expect(failedHit.payload).toMatchObject({ message_id: id, to: FAILED, error: failed.error });
+    const expiredHit = finals.find((hit) => hit.payload.event === 'message.expired')!;
+    expect(expiredHit.payload).toMatchObject({ message_id: id, to: EXPIRED });
+    expect(hitsFor(receiver, id, SILENT)).toEqual([]);
+    expect((await webhookAttempts(id)).filter((a) => a.to === SILENT)).toEqual([]);
+    const stuck = (await api(key, 'GET', `/messages/${id}`)).body;
+    expect(stuck.recipients.find((r: { to: string }) => r.to === STUCK).status).toBe('sent');
+    // The batch is as far as its least advanced recipient, which never gets further.
+    expect(stuck.status).toBe('sent');
+    expect(hitsFor(receiver, id, STUCK).map((hit) => hit.payload.event)).toEqual(['message.sent']);
+  });
+
+  it('gives a send to an array one id, and each recipient its own statuses and webhooks', async () => {
+    const key = await newKey();
+    const sent = await send(key, {
+      to: [DELIVERED, OTHER, FAILED],
+      message: 'Batch',
+      from: 'Acme',
+      callback_url: receiver.url,
+    });
+    expect(sent.body).toEqual({
+      success: true,
+      message_id: expect.stringMatching(/^msg_[0-9a-f]+$/),
+      credits_used: 3,
+      credits_remaining: 99_997,
+      status: 'queued',
+      recipients: [DELIVERED, OTHER, FAILED].map((to) => ({ to, status: 'queued' })),
+    });
+    const id: string = sent.body.message_id;
+
+    const done = await messageIn(key, id, ['delivered', 'failed', 'expired']);
+    const sentAt = expect.stringMatching(/^\d{4}-.*Z$/);
+    expect(done).toEqual({
+      message_id: id,
+      from: 'Acme',
+      message: 'Batch',
+      // Every recipient is final and one failed.
+      status: 'failed',
+      scheduled_at: null,
+      recipients: [
+        { to: DELIVERED, status: 'delivered', sent_at: sentAt, delivered_at: sentAt, error: null },
+        { to: OTHER, status: 'delivered', sent_at: sentAt, delivered_at: sentAt, error: null },
+        {
+          to: FAILED,
+          status: 'failed',
+          sent_at: sentAt,
+          delivered_at: null,
+          error: { code: 'undeliverable', message: expect.any(String) },
+        },
+      ],
+    });
+
+    const hits = await waitFor('six webhooks', () =>
+      hitsFor(receiver, id).length >= 6 ? hitsFor(receiver, id) : undefined,
     );
-    expect(hitsFor(receiver, idOf(SILENT))).toEqual([]);
-    expect(await webhookAttempts(idOf(SILENT))).toEqual([]);
-    expect((await api(key, 'GET', `/messages/${idOf(STUCK)}`)).body.status).toBe('sent');
-    expect(hitsFor(receiver, idOf(STUCK)).map((hit) => hit.payload.event)).toEqual([
-      'message.sent',
+    expect(hits.map((hit) => `${hit.payload.to} ${hit.payload.event}`).sort()).toEqual(
+      [
+        `${DELIVERED} message.sent`,
+        `${DELIVERED} message.delivered`,
+        `${OTHER} message.sent`,
+        `${OTHER} message.delivered`,
+        `${FAILED} message.sent`,
+        `${FAILED} message.failed`,
+      ].sort(),
+    );
+    for (const hit of hits) {
+      const recipient = done.recipients.find((r: { to: string }) => r.to === hit.payload.to);
+      expect(hit.payload.sent_at).toBe(recipient.sent_at);
+      expect(verifyWebhookSignature(hit.body, hit.headers['x-smsprovider-signature'], SECRET)).toBe(
+        true,
+      );
+    }
+
+    const rows: Json[] = await waitFor('two webhook attempts per admin row', async () => {
+      const all: Json[] = (await admin('GET', `/messages?key=${key}`)).body;
+      return all.every((row) => row.webhook_attempts.length === 2) ? all : undefined;
+    });
+    expect(rows.map((row) => [row.message_id, row.to, row.status, row.segments])).toEqual([
+      [id, DELIVERED, 'delivered', 1],
+      [id, OTHER, 'delivered', 1],
+      [id, FAILED, 'failed', 1],
     ]);
+    for (const row of rows) {
+      for (const attempt of row.webhook_attempts) expect(attempt.to).toBe(row.to);
+    }
   });
 
   it('posts to registered webhooks for their events only; registering again is idempotent', async () => {
@@ -636,11 +766,7 @@ describe('lifecycle and webhooks', () => {
     );
     const events = receiver.hits.map((hit) => `${hit.payload.to} ${hit.payload.event}`).sort();
     expect(events).toEqual([`${DELIVERED} message.delivered`, `${FAILED} message.failed`]);
-    for (const message of sent.body.messages) {
-      expect((await api(key, 'GET', `/messages/${message.message_id}`)).body.status).not.toBe(
-        'queued',
-      );
-    }
+    for (const hit of receiver.hits) expect(hit.payload.message_id).toBe(sent.body.message_id);
   });
 
   it('retries a receiver that fails, with the same signed body', async () => {

@@ -139,6 +139,46 @@ describe(SmsProviderClient.name, () => {
       expect(error).toMatchObject({ code: 'unexpected_response', httpStatus: 200 });
     });
 
+    it('returns the recipients of a send to an array under its one message id', async () => {
+      const ctx = setup();
+      client = ctx.client;
+      const recipients = [
+        { to: '+14155550100', status: 'queued' },
+        { to: '+14155550123', status: 'queued' },
+      ];
+      ctx.request.mockReturnValue(
+        response(200, {
+          success: true,
+          message_id: 'msg_1',
+          credits_used: 2,
+          credits_remaining: 8,
+          status: 'queued',
+          recipients,
+        }),
+      );
+      const result = await ctx.client.sendMessage({
+        to: ['+14155550100', '+14155550123'],
+        message: 'Hi',
+      });
+      expect(result.data).toMatchObject({ message_id: 'msg_1', recipients });
+      expect(ctx.configOf().data).toMatchObject({ to: ['+14155550100', '+14155550123'] });
+    });
+
+    it.each([
+      ['not a list', { to: '+14155550100' }],
+      ['an entry without to', [{ status: 'queued' }]],
+      ['an entry without status', [{ to: '+14155550100' }]],
+    ])('keeps an accepted send when recipients is %s, leaving the list out', async (_l, bad) => {
+      const ctx = setup();
+      client = ctx.client;
+      ctx.request.mockReturnValue(
+        response(200, { success: true, message_id: 'msg_1', status: 'queued', recipients: bad }),
+      );
+      const result = await ctx.client.sendMessage({ to: ['+14155550100'], message: 'Hi' });
+      expect(result.data.message_id).toBe('msg_1');
+      expect(result.data).not.toHaveProperty('recipients');
+    });
+
     it('maps a provider envelope to its code', async () => {
       const ctx = setup();
       client = ctx.client;
@@ -161,6 +201,34 @@ describe(SmsProviderClient.name, () => {
       expect(result.data.status).toBe('sent');
       expect(ctx.configOf()).toMatchObject({ method: 'GET', url: '/messages/msg%2F1' });
       expect(ctx.configOf().data).toBeUndefined();
+    });
+
+    it('returns per-recipient statuses of a batch', async () => {
+      const ctx = setup();
+      client = ctx.client;
+      const batch = {
+        message_id: 'msg_2',
+        message: 'Hi',
+        status: 'sent',
+        recipients: [
+          { to: '+14155550100', status: 'delivered', sent_at: 'a', delivered_at: 'b', error: null },
+          { to: '+14155550123', status: 'sent', sent_at: 'a', delivered_at: null, error: null },
+        ],
+      };
+      ctx.request.mockReturnValue(response(200, batch));
+      const result = await ctx.client.getMessage('msg_2');
+      expect(result.data.recipients?.map((r) => [r.to, r.status])).toEqual([
+        ['+14155550100', 'delivered'],
+        ['+14155550123', 'sent'],
+      ]);
+    });
+
+    it('rejects a message whose recipients cannot be read as unexpected_response', async () => {
+      const ctx = setup({ getRetries: 0 });
+      client = ctx.client;
+      ctx.request.mockReturnValue(response(200, { ...message, recipients: [{ status: 'sent' }] }));
+      const error = await rejectionOf(ctx.client.getMessage('msg/1'));
+      expect(error).toMatchObject({ code: 'unexpected_response', httpStatus: 200 });
     });
 
     it('retries server errors and timeouts up to getRetries, then succeeds', async () => {

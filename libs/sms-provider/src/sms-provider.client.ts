@@ -65,12 +65,24 @@ function isSendMessageResponse(data: unknown): data is SendMessageResponse {
   );
 }
 
+/** Every entry names its recipient and status: callers match recipients of a batch by `to`. */
+function isRecipientList(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (entry) =>
+        isRecord(entry) && typeof entry.to === 'string' && typeof entry.status === 'string',
+    )
+  );
+}
+
 function isProviderMessage(data: unknown): data is ProviderMessage {
   return (
     isRecord(data) &&
     data.success !== false &&
     typeof data.message_id === 'string' &&
-    typeof data.status === 'string'
+    typeof data.status === 'string' &&
+    (data.recipients === undefined || isRecipientList(data.recipients))
   );
 }
 
@@ -146,9 +158,12 @@ export class SmsProviderClient implements OnModuleDestroy {
     this.retryBaseDelayMs = retryBaseDelayMs;
   }
 
-  /** POST /messages. Never retried here (see the class comment). */
-  sendMessage(request: SendMessageRequest): Promise<ProviderResult<SendMessageResponse>> {
-    return this.call({
+  /**
+   * POST /messages. Never retried here (see the class comment). A send to an array answers one
+   * `message_id` for all its recipients.
+   */
+  async sendMessage(request: SendMessageRequest): Promise<ProviderResult<SendMessageResponse>> {
+    const result = await this.call({
       method: 'POST',
       path: '/messages',
       operation: 'POST /messages',
@@ -156,9 +171,15 @@ export class SmsProviderClient implements OnModuleDestroy {
       isExpected: isSendMessageResponse,
       retries: 0,
     });
+    // The send was accepted and paid for: a recipients list we cannot read is dropped rather
+    // than turned into a failure (the id alone identifies the batch).
+    if (result.data.recipients !== undefined && !isRecipientList(result.data.recipients)) {
+      delete result.data.recipients;
+    }
+    return result;
   }
 
-  /** GET /messages/{id}. */
+  /** GET /messages/{id}. An unreadable `recipients` list is an unexpected_response. */
   getMessage(messageId: string): Promise<ProviderResult<ProviderMessage>> {
     return this.call({
       method: 'GET',
