@@ -27,7 +27,7 @@ async function inParallel<T, R>(items: T[], width: number, work: (item: T) => Pr
 }
 
 const deliver = (h: Harness, payload: object) => {
-  const signed = generateTestWebhook(payload, h.config.provider.webhookSecret);
+  const signed = generateTestWebhook(payload, h.config.legacyWebhookAccount.webhookSecret);
   return h.api('POST', PATH, { rawBody: signed.body, headers: signed.headers, key: null });
 };
 

@@ -13,7 +13,7 @@ import {
   frameworkErrorReply,
   installRequestRules,
 } from './common/http/fastify-request-rules';
-import { type AppConfig, PROVIDER_WEBHOOK_PATH } from './config/app-config';
+import { ACCOUNT_WEBHOOK_ROUTE, type AppConfig, PROVIDER_WEBHOOK_PATH } from './config/app-config';
 import { productionWarnings } from './config/production-warnings';
 import { trustedProxyMatcher } from './config/trusted-proxies';
 import { serveConsole } from './console/serve-console';
@@ -78,7 +78,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     done();
   });
   installRequestRules(fastify, {
-    unparsedBodyPaths: [PROVIDER_WEBHOOK_PATH],
+    unparsedBodyPaths: [PROVIDER_WEBHOOK_PATH, ACCOUNT_WEBHOOK_ROUTE],
   });
   installCsvImportBody(fastify);
   installAuthenticationGate(fastify, app.get(RequestAuthenticator));

@@ -17,6 +17,8 @@ export interface SmsProviderErrorInit {
   providerCode?: string | null;
   /** The request certainly never reached the provider (no connection was made). */
   neverSent?: boolean;
+  /** The caller's name for the account the call went to, when it holds several. */
+  account?: string | null;
   cause?: unknown;
 }
 
@@ -37,6 +39,7 @@ export class SmsProviderError extends Error {
    * the host did not resolve. The provider cannot have counted it, let alone sent an SMS.
    */
   readonly neverSent: boolean;
+  readonly account: string | null;
 
   constructor(init: SmsProviderErrorInit) {
     super(init.message);
@@ -48,6 +51,21 @@ export class SmsProviderError extends Error {
     this.rateLimit = init.rateLimit ?? null;
     this.providerCode = init.providerCode ?? null;
     this.neverSent = init.neverSent ?? false;
+    this.account = init.account ?? null;
+  }
+
+  /** The same error, naming the account it came from. */
+  withAccount(account: string): SmsProviderError {
+    return new SmsProviderError({
+      code: this.code,
+      message: this.message,
+      httpStatus: this.httpStatus,
+      retryAfterMs: this.retryAfterMs,
+      rateLimit: this.rateLimit,
+      providerCode: this.providerCode,
+      neverSent: this.neverSent,
+      account,
+    });
   }
 
   toJSON(): Record<string, unknown> {
@@ -60,6 +78,7 @@ export class SmsProviderError extends Error {
       retryAfterMs: this.retryAfterMs,
       providerCode: this.providerCode,
       neverSent: this.neverSent,
+      account: this.account,
     };
   }
 }

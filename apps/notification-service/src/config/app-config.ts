@@ -1,5 +1,6 @@
 import type { MessageCategory } from '../common/message-category';
-import { PLAN_RATE_LIMITS, type ProviderPlan } from '@app/sms-provider/helpers';
+import { PLAN_RATE_LIMITS } from '@app/sms-provider/helpers';
+import { DEFAULT_ACCOUNT, type ProviderAccountSettings, totalRateLimit } from './provider-accounts';
 import type { RedisTarget } from './redis-url';
 
 /** The HTTP server's timeouts and caps (the shape common/http/connection-limits takes). */
@@ -23,6 +24,11 @@ export type TrustProxy = false | number | readonly string[];
 
 /** Where instances with the `api` role receive provider webhooks (below PUBLIC_BASE_URL). */
 export const PROVIDER_WEBHOOK_PATH = '/v1/webhooks/sms-provider';
+/** The route of each account's webhooks; the account's secret verifies them. */
+export const ACCOUNT_WEBHOOK_ROUTE = '/v1/webhooks/provider/:account';
+export function providerWebhookPath(account: string): string {
+  return `/v1/webhooks/provider/${account}`;
+}
 
 /**
  * Every setting of the service, validated once at boot (`loadConfig`). Nothing else reads the
@@ -67,14 +73,14 @@ export class AppConfig {
   };
 
   provider!: {
-    baseUrl: string;
-    apiKey: string;
-    plan: ProviderPlan;
-    webhookSecret: string;
+    /** In routing order: a message goes to the first whose categories and teams match it. */
+    accounts: readonly ProviderAccountSettings[];
     timeoutMs: number;
     registerWebhook: boolean;
-    /** PUBLIC_BASE_URL + PROVIDER_WEBHOOK_PATH: sent with every message and registered. */
-    callbackUrl: string;
+    /** The longest an account's circuit stays open before a probe, however long the outage. */
+    circuitMaxOpenMs: number;
+    /** PUBLIC_BASE_URL: each account's webhook path is below it (see callbackUrl). */
+    webhookBaseUrl: string;
   };
 
   sending!: {
@@ -140,8 +146,31 @@ export class AppConfig {
     };
   };
 
+  /** Every account's plan added up: what the fleet may hand to the provider per second. */
   get rateLimitPerSecond(): number {
-    return PLAN_RATE_LIMITS[this.provider.plan];
+    return totalRateLimit(this.provider.accounts);
+  }
+
+  rateLimitOf(account: ProviderAccountSettings): number {
+    return PLAN_RATE_LIMITS[account.plan];
+  }
+
+  /**
+   * The account PROVIDER_WEBHOOK_PATH (the path from before accounts) stands for: the one named
+   * `default` (the only one when SMS_PROVIDER_ACCOUNTS is unset), else the first.
+   */
+  get legacyWebhookAccount(): ProviderAccountSettings {
+    const accounts = this.provider.accounts;
+    return accounts.find((a) => a.name === DEFAULT_ACCOUNT) ?? accounts[0];
+  }
+
+  /** Sent with every message of the account and registered for it: where its webhooks arrive. */
+  callbackUrl(account: string): string {
+    const path =
+      account === this.legacyWebhookAccount.name
+        ? PROVIDER_WEBHOOK_PATH
+        : providerWebhookPath(account);
+    return `${this.provider.webhookBaseUrl}${path}`;
   }
 
   get runsApi(): boolean {

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AppConfig } from './app-config';
 import { ConfigError, loadConfig } from './load-config';
 
@@ -13,13 +16,22 @@ describe(loadConfig.name, () => {
       publicBaseUrl: 'http://127.0.0.1:3000',
       adminApiKey: null,
       provider: {
-        baseUrl: 'http://127.0.0.1:4010/v1',
-        apiKey: 'sk_test_sandbox',
-        plan: 'standard',
-        webhookSecret: 'whsec_sandbox',
+        accounts: [
+          {
+            name: 'default',
+            baseUrl: 'http://127.0.0.1:4010/v1',
+            apiKey: 'sk_test_sandbox',
+            plan: 'standard',
+            webhookSecret: 'whsec_sandbox',
+            categories: null,
+            teams: null,
+          },
+        ],
       },
     });
     expect(config.rateLimitPerSecond).toBe(10);
+    // One account from today's variables: webhooks keep arriving where they always did.
+    expect(config.callbackUrl('default')).toBe('http://127.0.0.1:3000/v1/webhooks/sms-provider');
   });
 
   it('turns a per-number cap and quiet hours off with 0 and off, and keeps the defaults when unset', () => {
@@ -140,9 +152,8 @@ describe(loadConfig.name, () => {
       queuePrefix: 'jobs',
       adminApiKey: null,
       provider: {
-        baseUrl: 'https://provider.example/v1',
+        accounts: [expect.objectContaining({ baseUrl: 'https://provider.example/v1' })],
         registerWebhook: true,
-        callbackUrl: 'http://127.0.0.1:3000/v1/webhooks/sms-provider',
       },
       sending: { throttleSafetyFactor: 0.9, concurrency: 6 },
     });
@@ -172,5 +183,106 @@ describe(loadConfig.name, () => {
     ],
   ])('says what is wrong with %p', (env, problem) => {
     expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${problem}`);
+  });
+
+  describe('SMS_PROVIDER_ACCOUNTS', () => {
+    const otp = {
+      name: 'otp-route',
+      base_url: 'https://otp.example/v1/',
+      api_key: 'sk_live_otp',
+      plan: 'enterprise',
+      webhook_secret: 'whsec_otp',
+      categories: ['otp'],
+    };
+    const main = {
+      name: 'main',
+      base_url: 'https://main.example/v1',
+      api_key: 'sk_live_main',
+      plan: 'standard',
+      webhook_secret: 'whsec_main',
+    };
+
+    it('takes the accounts in order, each with its own webhook path; the plans add up', () => {
+      const config = loadConfig({ SMS_PROVIDER_ACCOUNTS: JSON.stringify([otp, main]) });
+      expect(config.provider.accounts).toEqual([
+        {
+          name: 'otp-route',
+          baseUrl: 'https://otp.example/v1',
+          apiKey: 'sk_live_otp',
+          plan: 'enterprise',
+          webhookSecret: 'whsec_otp',
+          categories: ['otp'],
+          teams: null,
+        },
+        expect.objectContaining({ name: 'main', categories: null, teams: null }),
+      ]);
+      expect(config.rateLimitPerSecond).toBe(60);
+      // No account is named default: the old path is the first account's.
+      expect(config.callbackUrl('otp-route')).toBe(
+        'http://127.0.0.1:3000/v1/webhooks/sms-provider',
+      );
+      expect(config.callbackUrl('main')).toBe('http://127.0.0.1:3000/v1/webhooks/provider/main');
+    });
+
+    it('reads a file when the value is a path', () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'accounts-')), 'accounts.json');
+      writeFileSync(file, JSON.stringify([main]));
+      expect(loadConfig({ SMS_PROVIDER_ACCOUNTS: file }).provider.accounts[0].name).toBe('main');
+    });
+
+    it.each([
+      ['[', 'SMS_PROVIDER_ACCOUNTS is not valid JSON'],
+      [
+        '/nonexistent/accounts.json',
+        'SMS_PROVIDER_ACCOUNTS is neither a JSON array nor a readable file (ENOENT)',
+      ],
+      ['[]', 'SMS_PROVIDER_ACCOUNTS must hold at least one account'],
+      [[{ ...main, api_key: ' ' }], 'SMS_PROVIDER_ACCOUNTS [0].api_key must not be empty'],
+      [
+        [{ ...main, plan: 'gold' }],
+        'SMS_PROVIDER_ACCOUNTS [0].plan must be standard or enterprise',
+      ],
+      [
+        [main, { ...main, base_url: 'ftp://x' }],
+        'SMS_PROVIDER_ACCOUNTS [1].base_url must use http: or https:',
+      ],
+      [[main, { ...main }], 'SMS_PROVIDER_ACCOUNTS [1].name is used twice'],
+      [[{ ...main, name: 'Main Account' }], 'SMS_PROVIDER_ACCOUNTS [0].name must be 1-32 of a-z'],
+      [
+        [{ ...main, categories: ['sms'] }],
+        'SMS_PROVIDER_ACCOUNTS [0].categories[0] must be otp, transactional, marketing',
+      ],
+      [[{ ...main, region: 'eu' }], 'SMS_PROVIDER_ACCOUNTS [0] Unrecognized key: "region"'],
+      [[otp], "SMS_PROVIDER_ACCOUNTS has no account for every team's transactional messages"],
+      [
+        [{ ...main, teams: ['checkout'] }],
+        "SMS_PROVIDER_ACCOUNTS has no account for every team's otp messages",
+      ],
+    ])('says what is wrong with %j', (value, problem) => {
+      const raw = typeof value === 'string' ? value : JSON.stringify(value);
+      expect(() => loadConfig({ SMS_PROVIDER_ACCOUNTS: raw })).toThrow(
+        `Invalid configuration: ${problem}`,
+      );
+    });
+
+    it('never repeats a secret in its complaint', () => {
+      const raw = JSON.stringify([{ ...main, plan: 'gold' }]);
+      expect(() => loadConfig({ SMS_PROVIDER_ACCOUNTS: raw })).not.toThrow(
+        /sk_live_main|whsec_main/,
+      );
+    });
+
+    it("refuses the sandbox's published credentials in an account in production", () => {
+      const raw = JSON.stringify([{ ...main, api_key: 'sk_test_sandbox' }]);
+      expect(() =>
+        loadConfig({
+          NODE_ENV: 'production',
+          ADMIN_API_KEY: 'a'.repeat(32),
+          SMS_PROVIDER_ACCOUNTS: raw,
+        }),
+      ).toThrow(
+        "Invalid configuration: SMS_PROVIDER_ACCOUNTS [0].api_key is the sandbox's published key",
+      );
+    });
   });
 });

@@ -6,12 +6,16 @@ import { isCidr } from './cidr';
 import {
   AppConfig,
   type AppRole,
-  PROVIDER_WEBHOOK_PATH,
   type QuietHours,
   type RecipientCap,
   type TrustProxy,
 } from './app-config';
 import { productionRefusals } from './production-warnings';
+import {
+  DEFAULT_ACCOUNT,
+  parseProviderAccounts,
+  type ProviderAccountSettings,
+} from './provider-accounts';
 import { parseRedisUrl, type RedisTarget, RedisUrlError } from './redis-url';
 
 export class ConfigError extends Error {
@@ -193,6 +197,16 @@ const quietHours: FromText<QuietHours | null> = text.transform((raw, ctx) => {
   return { startMinute: start, endMinute: end };
 });
 
+/** SMS_PROVIDER_ACCOUNTS: a JSON array of accounts, or the path of a file holding one. */
+const providerAccounts: FromText<ProviderAccountSettings[]> = text.transform((raw, ctx) => {
+  const parsed = parseProviderAccounts(raw);
+  if ('problem' in parsed) {
+    ctx.addIssue({ code: 'custom', message: parsed.problem });
+    return z.NEVER;
+  }
+  return parsed.accounts;
+});
+
 /** An IANA time zone name the runtime knows (Europe/Berlin, UTC). */
 const timeZone: FromText<string> = text.refine((zone) => IANAZone.isValidZone(zone), {
   error: (issue) =>
@@ -283,6 +297,8 @@ const fields = z.object({
   SMS_PROVIDER_WEBHOOK_SECRET: setting(text, 'whsec_sandbox'),
   SMS_PROVIDER_TIMEOUT_MS: setting(integer(100, 5 * MINUTE), 10 * SECOND),
   SMS_PROVIDER_REGISTER_WEBHOOK: setting(flag, false),
+  SMS_PROVIDER_ACCOUNTS: optionalSetting(providerAccounts),
+  SMS_PROVIDER_CIRCUIT_MAX_OPEN_MS: setting(integer(1 * SECOND, 10 * MINUTE), 30 * SECOND),
 
   SEND_CONCURRENCY: optionalSetting(integer(1, 500)),
   SEND_MAX_ATTEMPTS: setting(integer(1, 50), 6),
@@ -345,9 +361,29 @@ const environment = fields
       webhookSecret: env.SMS_PROVIDER_WEBHOOK_SECRET,
       adminApiKey: env.ADMIN_API_KEY,
     });
-    for (const { variable, problem } of refusals) {
+    // With SMS_PROVIDER_ACCOUNTS the accounts' own credentials are the ones in use.
+    const inUse = env.SMS_PROVIDER_ACCOUNTS
+      ? refusals.filter((r) => !r.variable.startsWith('SMS_PROVIDER_'))
+      : refusals;
+    for (const { variable, problem } of inUse) {
       ctx.addIssue({ code: 'custom', path: [variable], message: problem });
     }
+    env.SMS_PROVIDER_ACCOUNTS?.forEach((account, index) => {
+      const own = productionRefusals({
+        nodeEnv: env.NODE_ENV,
+        providerApiKey: account.apiKey,
+        webhookSecret: account.webhookSecret,
+        adminApiKey: undefined,
+      });
+      for (const { variable, problem } of own) {
+        const field = variable === 'SMS_PROVIDER_API_KEY' ? 'api_key' : 'webhook_secret';
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SMS_PROVIDER_ACCOUNTS'],
+          message: `[${index}].${field} ${problem}`,
+        });
+      }
+    });
     // Node refuses a request timeout shorter than the headers timeout.
     if (env.HTTP_REQUEST_TIMEOUT_MS < env.HTTP_HEADERS_TIMEOUT_MS) {
       ctx.addIssue({
@@ -403,13 +439,21 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
     serviceName: env.OTEL_SERVICE_NAME,
   };
   config.provider = {
-    baseUrl: env.SMS_PROVIDER_BASE_URL,
-    apiKey: env.SMS_PROVIDER_API_KEY,
-    plan: env.SMS_PROVIDER_PLAN,
-    webhookSecret: env.SMS_PROVIDER_WEBHOOK_SECRET,
+    accounts: env.SMS_PROVIDER_ACCOUNTS ?? [
+      {
+        name: DEFAULT_ACCOUNT,
+        baseUrl: env.SMS_PROVIDER_BASE_URL,
+        apiKey: env.SMS_PROVIDER_API_KEY,
+        plan: env.SMS_PROVIDER_PLAN,
+        webhookSecret: env.SMS_PROVIDER_WEBHOOK_SECRET,
+        categories: null,
+        teams: null,
+      },
+    ],
     timeoutMs: env.SMS_PROVIDER_TIMEOUT_MS,
     registerWebhook: env.SMS_PROVIDER_REGISTER_WEBHOOK,
-    callbackUrl: `${config.publicBaseUrl}${PROVIDER_WEBHOOK_PATH}`,
+    circuitMaxOpenMs: env.SMS_PROVIDER_CIRCUIT_MAX_OPEN_MS,
+    webhookBaseUrl: config.publicBaseUrl,
   };
   config.sending = {
     // Enough in flight to use the whole budget at ~200 ms provider latency, few enough that a

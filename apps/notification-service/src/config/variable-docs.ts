@@ -90,7 +90,16 @@ export const VARIABLE_DOCS: Record<Variable, { meaning: string; unset?: string }
   SMS_PROVIDER_WEBHOOK_SECRET: { meaning: 'HMAC secret of provider webhooks.' },
   SMS_PROVIDER_TIMEOUT_MS: { meaning: 'Per provider request.' },
   SMS_PROVIDER_REGISTER_WEBHOOK: {
-    meaning: 'Register our webhook URL with the provider at start (idempotent).',
+    meaning: 'Register our webhook URL with the provider at start (idempotent), for each account.',
+  },
+  SMS_PROVIDER_ACCOUNTS: {
+    meaning:
+      'Several provider accounts: a JSON array, or the path of a JSON file holding one, of `{"name", "base_url", "api_key", "plan", "webhook_secret", "categories"?, "teams"?}`. A message goes to the first account whose `categories` and `teams` match it (absent: any), and fails over to the next when its account is out of credits, refuses the key, or its circuit is open ([accounts](design.md#provider-accounts)). Each category needs an account without `teams`. Webhooks of account `x` arrive at `/v1/webhooks/provider/x`.',
+    unset: 'one account named `default` from the `SMS_PROVIDER_*` variables above',
+  },
+  SMS_PROVIDER_CIRCUIT_MAX_OPEN_MS: {
+    meaning:
+      "The longest an account's circuit stays open before the next probe: after 5 whole-provider failures in a row (5xx, timeouts, refused connections) it opens for 1 s, doubled after each failed probe up to this.",
   },
 
   SEND_CONCURRENCY: {

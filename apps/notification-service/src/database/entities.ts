@@ -13,6 +13,7 @@ import { QueueState1764000001200 } from './migrations/1764000001200-queue-state'
 import { TemplateNamespaces1764000001330 } from './migrations/1764000001330-template-namespaces';
 import { RecipientProtection1764000001400 } from './migrations/1764000001400-recipient-protection';
 import { TeamFairShare1764000001500 } from './migrations/1764000001500-team-fair-share';
+import { ProviderAccounts1764000001600 } from './migrations/1764000001600-provider-accounts';
 import { ProviderBatches1764000001700 } from './migrations/1764000001700-provider-batches';
 
 export const ENTITIES = [ApiKey, Template, TemplateVersion, Notification, IdempotencyRecord];
@@ -28,5 +29,6 @@ export const MIGRATIONS = [
   TemplateNamespaces1764000001330,
   RecipientProtection1764000001400,
   TeamFairShare1764000001500,
+  ProviderAccounts1764000001600,
   ProviderBatches1764000001700,
 ];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -62,6 +63,8 @@ export interface AcceptedByProvider {
   providerMessageId: string;
   creditsUsed: number | null;
   creditsRemaining: number | null;
+  /** The provider account that took it (SMS_PROVIDER_ACCOUNTS); polls of it go there. */
+  account?: string | null;
 }
 
 export interface StatusChange {
@@ -388,6 +391,7 @@ export class MessageLifecycleRepository {
           providerMessageId: p.add(accepted?.providerMessageId ?? null),
           creditsUsed: p.add(accepted?.creditsUsed ?? null, '::int'),
           creditsRemaining: p.add(accepted?.creditsRemaining ?? null, '::int'),
+          providerAccount: p.add(accepted?.account ?? null),
           fromProvider: p.add(change.fromProvider ?? false, '::boolean'),
         })}
         FROM target
@@ -501,6 +505,7 @@ export class MessageLifecycleRepository {
            providerMessageId: 'NULL',
            creditsUsed: 'NULL::int',
            creditsRemaining: 'NULL::int',
+           providerAccount: 'NULL',
            fromProvider: 'true',
          })}
          FROM target t
@@ -556,8 +561,9 @@ export class MessageLifecycleRepository {
     id: string,
     token: string,
     owner: string,
+    manager: EntityManager = this.db.manager,
   ): Promise<{ message: Message } | { suppressed: true } | null> {
-    const rows: (MessageRow & { is_suppressed: boolean })[] = await this.db.query(
+    const rows: (MessageRow & { is_suppressed: boolean })[] = await manager.query(
       // Wrapped in a CTE so the driver returns plain rows (a bare UPDATE … RETURNING comes back
       // as [rows, count]).
       `WITH target AS (
@@ -585,6 +591,28 @@ export class MessageLifecycleRepository {
   }
 
   /**
+   * claim() and claimMates() in one transaction, one leader at a time per request body: workers
+   * that picked up jobs for messages of one broadcast at the same moment would otherwise each
+   * claim their own message before any of them gathered the rest, and the broadcast would go out
+   * as one request per worker plus one large one. Under the lock the first leader takes its
+   * mates; the others then find their messages claimed and have nothing to send.
+   */
+  async claimBatch(
+    leader: Message,
+    token: string,
+    owner: string,
+    limits: BatchLimits,
+  ): Promise<{ message: Message; mates: Message[] } | { suppressed: true } | null> {
+    return this.db.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock($1::bigint)`, [batchLockKey(leader)]);
+      const claimed = await this.claim(leader.id, token, owner, manager);
+      if (!claimed || 'suppressed' in claimed) return claimed;
+      const mates = await this.claimMates(claimed.message, token, owner, limits, manager);
+      return { message: claimed.message, mates };
+    });
+  }
+
+  /**
    * Claims, under the leader's claim token and owner, up to `max` other messages that would put
    * the same request body on the wire apart from `to` and are due within `windowMs`: the same
    * text, sender, category, priority and team (so the same account and the same share of the
@@ -598,10 +626,11 @@ export class MessageLifecycleRepository {
     leader: Message,
     token: string,
     owner: string,
-    { max, windowMs }: { max: number; windowMs: number },
+    { max, windowMs }: BatchLimits,
+    manager: EntityManager = this.db.manager,
   ): Promise<Message[]> {
     if (max <= 0) return [];
-    const rows: MessageRow[] = await this.db.query(
+    const rows: MessageRow[] = await manager.query(
       `WITH locked AS (
          SELECT m.id, m.recipient, m.status, m.next_attempt_at FROM messages m
          WHERE md5(m.body) = md5($1) AND m.body = $1
@@ -754,6 +783,33 @@ export class MessageLifecycleRepository {
   }
 }
 
+/** How many other messages may join a leader's request, and how far ahead they may be due. */
+export interface BatchLimits {
+  max: number;
+  windowMs: number;
+}
+
+/**
+ * The advisory lock of a request body (what claimMates groups by), as a signed 64-bit number.
+ * Namespaced so that it cannot meet the service's other advisory locks (small constants).
+ */
+function batchLockKey(m: Message): string {
+  const digest = createHash('sha256')
+    .update(
+      JSON.stringify([
+        'batch',
+        m.body,
+        m.senderId,
+        m.category,
+        m.priority,
+        m.team,
+        m.timezone,
+      ]),
+    )
+    .digest();
+  return digest.readBigInt64BE(0).toString();
+}
+
 function keyConditions(selector: MessageSelector, p: Params): string[] {
   const keys: string[] = [];
   if (selector.id !== undefined) keys.push(`id = ${p.add(selector.id)}::uuid`);
@@ -812,6 +868,7 @@ interface ChangeValues {
   providerMessageId: string;
   creditsUsed: string;
   creditsRemaining: string;
+  providerAccount: string;
   fromProvider: string;
 }
 
@@ -830,6 +887,7 @@ function assignments(v: ChangeValues): string {
     provider_message_id = COALESCE(${v.providerMessageId}, m.provider_message_id),
     credits_used = COALESCE(${v.creditsUsed}, m.credits_used),
     credits_remaining = COALESCE(${v.creditsRemaining}, m.credits_remaining),
+    provider_account = COALESCE(${v.providerAccount}, m.provider_account),
     queued_at = CASE WHEN ${v.acceptedFlag} THEN now() ELSE m.queued_at END,
     last_checked_at = CASE WHEN ${v.fromProvider} THEN now() ELSE m.last_checked_at END,
     updated_at = now()`;

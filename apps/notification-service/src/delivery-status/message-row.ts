@@ -43,6 +43,7 @@ const COLUMNS = [
   'category',
   'timezone',
   'team',
+  'provider_account',
 ] as const;
 export const MESSAGE_COLUMNS = COLUMNS.join(', ');
 /** The same list qualified for a statement that names the row `m`. */
@@ -102,6 +103,7 @@ export interface MessageRow {
   category: MessageCategory;
   timezone: string | null;
   team: string | null;
+  provider_account: string | null;
 }
 
 export function toMessage(row: MessageRow): Message {
@@ -140,6 +142,7 @@ export function toMessage(row: MessageRow): Message {
     category: row.category,
     timezone: row.timezone,
     team: row.team,
+    providerAccount: row.provider_account,
   };
 }
 

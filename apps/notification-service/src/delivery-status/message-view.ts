@@ -16,6 +16,7 @@ export interface MessageCore {
   to: string;
   status: string;
   provider_message_id: string | null;
+  provider_account: string | null;
   error: { code: string; message: string } | null;
   attempts: number;
   segments: number;
@@ -37,6 +38,7 @@ export function toMessageCore(m: Message, mask: Masking = UNMASKED): MessageCore
     to: mask.phone(m.recipient),
     status: m.status,
     provider_message_id: m.providerMessageId,
+    provider_account: m.providerAccount,
     error: m.errorCode
       ? { code: m.errorCode, message: mask.text(m.errorMessage ?? m.errorCode) }
       : null,
@@ -56,6 +58,12 @@ export function toMessageCore(m: Message, mask: Masking = UNMASKED): MessageCore
  * class (`@ApiProperty(MESSAGE_FIELD_DOCS.category)`), so the answers describe them alike.
  */
 export const MESSAGE_FIELD_DOCS = {
+  provider_account: {
+    nullable: true,
+    type: String,
+    description:
+      'The provider account (SMS_PROVIDER_ACCOUNTS) that took the message; null until one did, and on messages sent before accounts were kept',
+  },
   category: { enum: MESSAGE_CATEGORIES, description: 'Frozen from the template version' },
   scheduled_at: {
     nullable: true,

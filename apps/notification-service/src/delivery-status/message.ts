@@ -61,6 +61,9 @@ export interface Message {
 
   /** The sending team (its notification's), whose share of the send rate the message takes. */
   team: string | null;
+
+  /** The provider account that took it; null until then (and on rows from before accounts). */
+  providerAccount: string | null;
 }
 
 /** Who recorded a timeline row. */

@@ -111,6 +111,7 @@ export class MessageSummary {
   @ApiProperty({ example: '+1415*****00', description: 'Recipient, masked' }) to!: string;
   @ApiProperty({ enum: MESSAGE_STATUSES }) status!: string;
   @ApiProperty({ type: String, nullable: true }) provider_message_id!: string | null;
+  @ApiProperty(MESSAGE_FIELD_DOCS.provider_account) provider_account!: string | null;
   @ApiProperty({ type: MessageErrorSummary, nullable: true }) error!: MessageErrorSummary | null;
   @ApiProperty() attempts!: number;
   @ApiProperty() segments!: number;

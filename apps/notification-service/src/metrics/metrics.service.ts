@@ -155,7 +155,15 @@ export class MetricsService {
 
   readonly creditsRemaining = new Gauge({
     name: 'notify_provider_credits_remaining',
-    help: 'Provider credits left, as of the last provider answer that said (absent before one)',
+    help: 'Provider credits left per account, as of the last answer that said (absent before one)',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+
+  readonly circuitState = new Gauge({
+    name: 'notify_provider_circuit_state',
+    help: "Each provider account's circuit in this process: 0 closed, 1 half-open (a probe may go), 2 open (its sending paused)",
+    labelNames: ['account'] as const,
     registers: [this.registry],
   });
 

@@ -133,6 +133,7 @@ export class NotificationsController {
           to: '+1415555****',
           status: 'delivered',
           provider_message_id: 'msg_8Jq2vX4p',
+          provider_account: 'default',
           error: null,
           attempts: 1,
           segments: 1,

@@ -235,6 +235,7 @@ export class MessageView {
   @ApiProperty() to!: string;
   @ApiProperty({ enum: MESSAGE_STATUSES }) status!: string;
   @ApiProperty({ nullable: true, type: String }) provider_message_id!: string | null;
+  @ApiProperty(MESSAGE_FIELD_DOCS.provider_account) provider_account!: string | null;
   @ApiProperty({ nullable: true, type: MessageErrorView }) error!: MessageErrorView | null;
   @ApiProperty() attempts!: number;
   @ApiProperty() segments!: number;

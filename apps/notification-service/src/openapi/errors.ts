@@ -29,6 +29,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   callback_secret_not_found: 'This team has no callback secret yet',
   suppression_not_found: 'No live suppression of this number with scope marketing',
   team_not_found: 'No team checkout',
+  provider_account_not_found: 'No provider account named backup is configured',
   payload_too_large: 'The body is larger than 1 MiB',
   unsupported_media_type: 'The body must be application/json',
   idempotency_in_progress: 'A request with this Idempotency-Key is still being processed',

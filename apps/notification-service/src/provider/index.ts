@@ -1,5 +1,14 @@
 // The provider port: the only way the service reaches the SMS provider. Everything else imports
 // from here, never the provider library's client.
-export { CallAbandonedError, ProviderGateway, type SendOptions } from './provider-gateway.service';
+export {
+  type AccountState,
+  CallAbandonedError,
+  type MessageRoute,
+  ProviderGateway,
+  ProviderUnavailableError,
+  type SendOptions,
+  type SendResult,
+} from './provider-gateway.service';
+export type { CircuitSnapshot, CircuitState, OpenReason } from './circuit-breaker';
 export { ProviderModule } from './provider.module';
 export { SmsProviderError } from '@app/sms-provider';

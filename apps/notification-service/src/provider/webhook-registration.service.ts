@@ -4,10 +4,11 @@ import { AppConfig } from '../config/app-config';
 import { ProviderGateway } from './provider-gateway.service';
 
 /**
- * With SMS_PROVIDER_REGISTER_WEBHOOK=true, registers our receiver with the provider at start.
- * The provider keys registrations by URL, so every instance doing it on every boot is harmless.
- * Sends carry the same URL as callback_url anyway: registration is what makes status news reach
- * us for messages someone else's tooling sent on our account, and survives a lost callback_url.
+ * With SMS_PROVIDER_REGISTER_WEBHOOK=true, registers our receiver with each provider account at
+ * start, each at its own path (whose secret verifies what arrives there). The provider keys
+ * registrations by URL, so every instance doing it on every boot is harmless. Sends carry the
+ * same URL as callback_url anyway: registration is what makes status news reach us for messages
+ * someone else's tooling sent on the account, and survives a lost callback_url.
  */
 @Injectable()
 export class WebhookRegistrationService implements OnApplicationBootstrap {
@@ -22,22 +23,29 @@ export class WebhookRegistrationService implements OnApplicationBootstrap {
     // Only an instance that receives webhooks announces the address.
     if (!this.config.provider.registerWebhook || !this.config.runsApi) return;
     // Not awaited: start-up must not hang on the provider; a failure is logged, not fatal.
-    void this.register();
+    void this.registerAll();
   }
 
-  async register(): Promise<boolean> {
-    const url = this.config.provider.callbackUrl;
+  /** The accounts registered, in order; an account that refused is left out (and logged). */
+  async registerAll(): Promise<string[]> {
+    const done: string[] = [];
+    for (const account of this.gateway.accountNames()) {
+      if (await this.register(account)) done.push(account);
+    }
+    return done;
+  }
+
+  async register(account: string): Promise<boolean> {
     try {
-      await this.gateway.registerWebhook({
-        url,
+      const { url } = await this.gateway.registerWebhook(account, {
         events: ['message.sent', 'message.delivered', 'message.failed', 'message.expired'],
       });
-      this.logger.log(`Registered the provider webhook at ${url}`);
+      this.logger.log(`Registered the provider webhook of account ${account} at ${url}`);
       return true;
     } catch (error) {
       const reason = error instanceof SmsProviderError ? error.code : String(error);
       this.logger.warn(
-        `Could not register the provider webhook (${reason}); relying on callback_url and polling`,
+        `Could not register the provider webhook of account ${account} (${reason}); relying on callback_url and polling`,
       );
       return false;
     }

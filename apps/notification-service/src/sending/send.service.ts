@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { retryDelayMs } from '../common/retry-policy';
 import { sleep } from '../common/sleep';
 import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle.repository';
 import { MessageQueriesRepository } from '../delivery-status/message-queries.repository';
@@ -9,7 +8,7 @@ import { UNSENT_STATUSES } from '../delivery-status/message-status';
 import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
 import { runWithLogContext } from '../logging/log-context';
 import { TraceLinks } from '../tracing/trace-links.service';
-import { maskPhone, maskPhonesIn } from '../logging/mask';
+import { maskPhone } from '../logging/mask';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../delivery-status/message';
 import { CallAbandonedError, ProviderGateway, SmsProviderError } from '../provider';
@@ -26,6 +25,7 @@ import { VALIDITY_ELAPSED_MESSAGE } from './sending.constants';
 import { PauseService } from './pause.service';
 import type { SendJobData } from './sending.constants';
 import { WorkerLease } from './worker-lease.service';
+import { decideProviderError } from './provider-error-policy';
 
 /** A job that arrives this early for its message is put back rather than held by a worker. */
 const MAX_HOLD_MS = 2000;
@@ -163,14 +163,16 @@ export class SendService {
           to: message.recipient,
           message: message.body,
           from: message.senderId ?? undefined,
-          callbackUrl: this.config.provider.callbackUrl,
         },
-        { stillValid: () => this.lease.isHeld() },
+        {
+          stillValid: () => this.lease.isHeld(),
+          route: { category: message.category, team: message.team },
+        },
       );
-      await this.recordAccepted(message, token, result.data);
+      await this.recordAccepted(message, token, result.data, result.account);
     } catch (error) {
       if (error instanceof CallAbandonedError) {
-        await this.retry(message, token, 0, false, 'claim_abandoned', { reason: error.message });
+        await this.handleProviderError(message, token, error);
         return;
       }
       if (!(error instanceof SmsProviderError)) throw error;
@@ -182,6 +184,7 @@ export class SendService {
     message: Message,
     token: string,
     data: { message_id: string; credits_used: number; credits_remaining: number },
+    account: string,
   ): Promise<void> {
     // The provider has the message now: losing this write would mean sending it again later, so
     // it is retried for as long as the claim can be ours (a database outage of a minute included).
@@ -195,6 +198,7 @@ export class SendService {
             providerMessageId: data.message_id,
             creditsUsed: data.credits_used ?? null,
             creditsRemaining: data.credits_remaining ?? null,
+            account,
           },
           details: { provider_message_id: data.message_id, credits_used: data.credits_used },
           withAttempt: true,
@@ -248,46 +252,16 @@ export class SendService {
     }
   }
 
+  /** What the error means for the message is decided in provider-error-policy.ts. */
   private async handleProviderError(
     message: Message,
     token: string,
-    error: SmsProviderError,
+    error: SmsProviderError | CallAbandonedError,
   ): Promise<void> {
-    const details = {
-      code: error.code,
-      message: maskPhonesIn(error.message),
-      attempt: message.attempts,
-    };
-    if (error.code === 'rate_limit_exceeded') {
-      // Not the message's fault and not an attempt: wait out the provider's window.
-      const delay = error.retryAfterMs ?? 1000;
-      await this.retry(message, token, delay, false, 'rate_limited', details);
-      return;
-    }
-    if (error.neverSent) {
-      // The provider is unreachable (connection refused, name not resolving): it cannot have
-      // received the message, so this is no attempt, and the message waits as long as the
-      // outage lasts (until it expires), trying again at the base retry interval.
-      await this.retry(
-        message,
-        token,
-        this.config.sending.retryBaseMs,
-        false,
-        'provider_unreachable',
-        details,
-      );
-      return;
-    }
-    if (error.code === 'insufficient_credits') {
-      await this.pause.pause('insufficient_credits');
-      await this.retry(message, token, 0, false, 'paused_insufficient_credits', details);
-      return;
-    }
-    // invalid_phone_number, message_too_long, authentication_failed and anything unexpected
-    // are not retryable: they fail the message at once with the provider's code.
-    if (!error.retryable || message.attempts >= this.config.sending.maxAttempts) {
+    const decision = decideProviderError(error, message.attempts, this.config.sending);
+    if (decision.kind === 'fail') {
       this.logger.warn(
-        `Message ${message.id} to ${maskPhone(message.recipient)} failed: ${error.code} after ${message.attempts} attempt(s)`,
+        `Message ${message.id} to ${maskPhone(message.recipient)} failed: ${decision.code} after ${message.attempts} attempt(s)`,
       );
       await this.untilWritten('recording a failed message', () =>
         this.lifecycle.transition(
@@ -295,22 +269,22 @@ export class SendService {
           {
             to: 'failed',
             source: 'worker',
-            error: { code: error.providerCode ?? error.code, message: maskPhonesIn(error.message) },
+            error: { code: decision.code, message: decision.message },
             withAttempt: true,
           },
         ),
       );
       return;
     }
-    const delay = retryDelayMs(
-      message.attempts,
-      this.config.sending.retryBaseMs,
-      this.config.sending.retryMaxMs,
+    if (decision.pauseForCredits) await this.pause.pause('insufficient_credits');
+    await this.retry(
+      message,
+      token,
+      decision.delayMs,
+      decision.countsAsAttempt,
+      decision.event,
+      decision.details,
     );
-    await this.retry(message, token, delay, true, 'attempt_failed', {
-      ...details,
-      retry_in_ms: delay,
-    });
   }
 
   private async retry(

@@ -1,7 +1,7 @@
 import { isWebhookSignatureShaped } from '@app/sms-provider/helpers';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, UnauthorizedError } from '../common/errors/api-error';
-import { PROVIDER_WEBHOOK_PATH } from '../config/app-config';
+import { ACCOUNT_WEBHOOK_ROUTE, PROVIDER_WEBHOOK_PATH } from '../config/app-config';
 
 /**
  * A provider event is a few hundred bytes; this leaves room for long error texts and future
@@ -18,7 +18,8 @@ export const SIGNATURE_HEADER = 'x-smsprovider-signature';
  */
 export function installWebhookGate(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.url !== PROVIDER_WEBHOOK_PATH) return;
+    const route = request.routeOptions.url;
+    if (route !== PROVIDER_WEBHOOK_PATH && route !== ACCOUNT_WEBHOOK_ROUTE) return;
     if (!isWebhookSignatureShaped(request.headers[SIGNATURE_HEADER])) {
       void reply.header('connection', 'close');
       throw new UnauthorizedError(

@@ -1,8 +1,16 @@
-import { Controller, Headers, HttpCode, Post, type RawBodyRequest, Req } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Controller,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  type RawBodyRequest,
+  Req,
+} from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators';
-import { PROVIDER_WEBHOOK_PATH } from '../config/app-config';
+import { ACCOUNT_WEBHOOK_ROUTE, PROVIDER_WEBHOOK_PATH } from '../config/app-config';
 import { WebhooksService } from './webhooks.service';
 import { Operation } from '../common/openapi/operation.decorator';
 
@@ -18,7 +26,7 @@ export class WebhooksController {
    */
   @Operation({
     id: 'receiveProviderWebhook',
-    summary: "Receiver of the SMS provider's signed status webhooks",
+    summary: "Receiver of the SMS provider's signed status webhooks (the default account's)",
     errors: { 401: ['invalid_signature'] },
     example: { received: true, outcome: 'applied' },
   })
@@ -66,5 +74,60 @@ export class WebhooksController {
     @Headers('x-smsprovider-signature') signature: unknown,
   ): Promise<{ received: true; outcome: string }> {
     return this.webhooks.receive(request.rawBody, signature);
+  }
+
+  /** One account's events, verified with that account's secret (SMS_PROVIDER_ACCOUNTS). */
+  @Operation({
+    id: 'receiveAccountProviderWebhook',
+    summary: "Receiver of one provider account's signed status webhooks",
+    errors: { 401: ['invalid_signature'], 404: ['provider_account_not_found'] },
+    example: { received: true, outcome: 'applied' },
+  })
+  @Post(ACCOUNT_WEBHOOK_ROUTE)
+  @HttpCode(200)
+  @ApiParam({ name: 'account', description: "The account's name in SMS_PROVIDER_ACCOUNTS" })
+  @ApiHeader({
+    name: 'X-SMSProvider-Signature',
+    required: true,
+    description:
+      't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" with the webhook_secret of the account>',
+  })
+  @ApiBody({
+    description: "The provider's status event (docs/provider-api.md), verified before it is parsed",
+    schema: {
+      type: 'object',
+      required: ['event', 'message_id', 'status', 'timestamp'],
+      properties: {
+        event: { type: 'string', example: 'message.delivered' },
+        message_id: { type: 'string', example: 'msg_01c80b8cf41ca9d1' },
+        status: { type: 'string', example: 'delivered' },
+        sent_at: { type: 'string', format: 'date-time', nullable: true },
+        delivered_at: { type: 'string', format: 'date-time', nullable: true },
+        error: {
+          type: 'object',
+          nullable: true,
+          properties: { code: { type: 'string' }, message: { type: 'string' } },
+        },
+        timestamp: { type: 'integer', description: 'Unix seconds' },
+      },
+    },
+  })
+  @ApiOkResponse({
+    description: 'Accepted (also for an event about an unknown or finished message)',
+    schema: {
+      type: 'object',
+      required: ['received', 'outcome'],
+      properties: {
+        received: { type: 'boolean', enum: [true] },
+        outcome: { type: 'string', example: 'applied' },
+      },
+    },
+  })
+  receiveForAccount(
+    @Req() request: RawBodyRequest<FastifyRequest>,
+    @Headers('x-smsprovider-signature') signature: unknown,
+    @Param('account') account: string,
+  ): Promise<{ received: true; outcome: string }> {
+    return this.webhooks.receive(request.rawBody, signature, account);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { verifyWebhookSignature } from '@app/sms-provider/helpers';
-import { UnauthorizedError } from '../common/errors/api-error';
+import { NotFoundError, UnauthorizedError } from '../common/errors/api-error';
 import { parseJsonBody } from '../common/http/request-rules';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -35,8 +35,17 @@ export class WebhooksService {
   async receive(
     rawBody: Buffer | undefined,
     signature: unknown,
+    account: string = this.config.legacyWebhookAccount.name,
   ): Promise<{ received: true; outcome: string }> {
-    const secret = this.config.provider.webhookSecret;
+    // Each account signs with its own secret: an event is only believed at its account's path.
+    const secret = this.config.provider.accounts.find((a) => a.name === account)?.webhookSecret;
+    if (secret === undefined) {
+      this.metrics.webhooks.inc({ outcome: 'rejected' });
+      throw new NotFoundError(
+        'provider_account_not_found',
+        `No provider account named ${account} is configured`,
+      );
+    }
     let body: unknown;
     // The raw bytes are what a correct signer signs; the provider's own recipe signs
     // JSON.stringify(payload), which differs when its serializer spaces or orders keys otherwise,

@@ -490,8 +490,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Receiver of the SMS provider's signed status webhooks */
+        /** Receiver of the SMS provider's signed status webhooks (the default account's) */
         post: operations["receiveProviderWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/provider/{account}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Receiver of one provider account's signed status webhooks */
+        post: operations["receiveAccountProviderWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1049,6 +1066,8 @@ export interface components {
             /** @enum {string} */
             status: "scheduled" | "pending" | "queued" | "sent" | "delivered" | "failed" | "expired" | "canceled";
             provider_message_id: string | null;
+            /** @description The provider account (SMS_PROVIDER_ACCOUNTS) that took the message; null until one did, and on messages sent before accounts were kept */
+            provider_account: string | null;
             error: components["schemas"]["MessageErrorView"] | (never | null);
             attempts: number;
             segments: number;
@@ -1121,6 +1140,8 @@ export interface components {
             /** @enum {string} */
             status: "scheduled" | "pending" | "queued" | "sent" | "delivered" | "failed" | "expired" | "canceled";
             provider_message_id: string | null;
+            /** @description The provider account (SMS_PROVIDER_ACCOUNTS) that took the message; null until one did, and on messages sent before accounts were kept */
+            provider_account: string | null;
             error: components["schemas"]["MessageErrorSummary"] | (never | null);
             attempts: number;
             segments: number;
@@ -1203,6 +1224,8 @@ export interface components {
             /** @enum {string} */
             status: "scheduled" | "pending" | "queued" | "sent" | "delivered" | "failed" | "expired" | "canceled";
             provider_message_id: string | null;
+            /** @description The provider account (SMS_PROVIDER_ACCOUNTS) that took the message; null until one did, and on messages sent before accounts were kept */
+            provider_account: string | null;
             error: components["schemas"]["MessageErrorSummary"] | (never | null);
             attempts: number;
             segments: number;
@@ -3474,6 +3497,7 @@ export interface operations {
                      *           "to": "+1415555****",
                      *           "status": "delivered",
                      *           "provider_message_id": "msg_8Jq2vX4p",
+                     *           "provider_account": "default",
                      *           "error": null,
                      *           "attempts": 1,
                      *           "segments": 1,
@@ -3735,6 +3759,7 @@ export interface operations {
                      *           "to": "+1415555****",
                      *           "status": "delivered",
                      *           "provider_message_id": "msg_8Jq2vX4p",
+                     *           "provider_account": "default",
                      *           "error": null,
                      *           "attempts": 1,
                      *           "segments": 1,
@@ -3940,6 +3965,7 @@ export interface operations {
                      *       "to": "+1415555****",
                      *       "status": "delivered",
                      *       "provider_message_id": "msg_8Jq2vX4p",
+                     *       "provider_account": "default",
                      *       "error": null,
                      *       "attempts": 1,
                      *       "segments": 1,
@@ -4071,6 +4097,7 @@ export interface operations {
                      *         "to": "+1415555****",
                      *         "status": "pending",
                      *         "provider_message_id": null,
+                     *         "provider_account": "default",
                      *         "error": null,
                      *         "attempts": 0,
                      *         "segments": 1,
@@ -4637,6 +4664,110 @@ export interface operations {
             };
             /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    receiveAccountProviderWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" with the webhook_secret of the account> */
+                "X-SMSProvider-Signature": string;
+            };
+            path: {
+                /** @description The account's name in SMS_PROVIDER_ACCOUNTS */
+                account: string;
+            };
+            cookie?: never;
+        };
+        /** @description The provider's status event (docs/provider-api.md), verified before it is parsed */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example message.delivered */
+                    event: string;
+                    /** @example msg_01c80b8cf41ca9d1 */
+                    message_id: string;
+                    /** @example delivered */
+                    status: string;
+                    /** Format: date-time */
+                    sent_at?: string | null;
+                    /** Format: date-time */
+                    delivered_at?: string | null;
+                    error?: {
+                        code?: string;
+                        message?: string;
+                    } | null;
+                    /** @description Unix seconds */
+                    timestamp: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted (also for an event about an unknown or finished message) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "received": true,
+                     *       "outcome": "applied"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        received: true;
+                        /** @example applied */
+                        outcome: string;
+                    };
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request is not authentic (`invalid_signature`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id or key (`provider_account_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
