@@ -796,15 +796,7 @@ export interface BatchLimits {
 function batchLockKey(m: Message): string {
   const digest = createHash('sha256')
     .update(
-      JSON.stringify([
-        'batch',
-        m.body,
-        m.senderId,
-        m.category,
-        m.priority,
-        m.team,
-        m.timezone,
-      ]),
+      JSON.stringify(['batch', m.body, m.senderId, m.category, m.priority, m.team, m.timezone]),
     )
     .digest();
   return digest.readBigInt64BE(0).toString();

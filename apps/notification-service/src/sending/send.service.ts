@@ -8,7 +8,7 @@ import { UNSENT_STATUSES } from '../delivery-status/message-status';
 import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
 import { runWithLogContext } from '../logging/log-context';
 import { TraceLinks } from '../tracing/trace-links.service';
-import { maskPhone } from '../logging/mask';
+import { maskPhone, maskPhonesIn } from '../logging/mask';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../delivery-status/message';
 import { CallAbandonedError, ProviderGateway, SmsProviderError } from '../provider';
@@ -99,7 +99,14 @@ export class SendService {
     // and the sweeper plans the message again once it finds it due without a job.
     if (!this.lease.isHeld()) return;
     const token = randomUUID();
-    const claimed = await this.lifecycle.claim(message.id, token, this.lease.id);
+    const { batchMax, batchWindowMs } = this.config.sending;
+    const claimed: { message: Message; mates?: Message[] } | { suppressed: true } | null =
+      batchMax > 1
+        ? await this.lifecycle.claimBatch(message, token, this.lease.id, {
+            max: batchMax - 1,
+            windowMs: batchWindowMs,
+          })
+        : await this.lifecycle.claim(message.id, token, this.lease.id);
     if (claimed && 'suppressed' in claimed) {
       await this.refuse(
         message,
@@ -115,7 +122,33 @@ export class SendService {
       }
       return;
     }
-    await this.attempt(claimed.message, token);
+    const mates = await this.capMates(claimed.mates ?? [], token);
+    await this.attempt([claimed.message, ...mates], token);
+  }
+
+  /**
+   * The other messages claimed to share the leader's request (see claimBatch in the lifecycle)
+   * are each counted against their recipient's cap like any message before its send (per
+   * message id, so one counted at intake is not counted again); one over its cap ends as it
+   * would have on its own.
+   */
+  private async capMates(mates: Message[], token: string): Promise<Message[]> {
+    if (!mates.length) return [];
+    const allowed = await this.cap.take(
+      mates.map((m) => ({ messageId: m.id, recipient: m.recipient, category: m.category })),
+    );
+    const refused = mates.filter((_, i) => !allowed[i]);
+    for (const mate of refused) {
+      await this.lifecycle.transition(
+        { id: mate.id, claimToken: token },
+        {
+          to: 'failed',
+          source: 'worker',
+          error: { code: RECIPIENT_RATE_LIMITED, message: capMessage(mate, this.config) },
+        },
+      );
+    }
+    return mates.filter((_, i) => allowed[i]);
   }
 
   /** Moves a message due inside its recipient's quiet hours to their end; true when it did. */
@@ -153,77 +186,129 @@ export class SendService {
     );
   }
 
-  private async attempt(message: Message, token: string): Promise<void> {
+  /**
+   * One provider request for the claimed messages: `to` a single number for one, an array for
+   * several (they share the text, sender and category). A refusal that names one recipient of
+   * several fails that one alone and sends the rest again; one that names none is split in halves
+   * until it does, so every other recipient still goes.
+   */
+  private async attempt(batch: Message[], token: string): Promise<void> {
+    const [leader] = batch;
     try {
       // Claimed first; the gateway then takes the slot and calls at once, so no database round
       // trip sits between the slot's time and the request reaching the provider. The slot may
       // take seconds: the lease is checked again right before the call.
       const result = await this.gateway.send(
         {
-          to: message.recipient,
-          message: message.body,
-          from: message.senderId ?? undefined,
+          to: batch.length === 1 ? leader.recipient : batch.map((m) => m.recipient),
+          message: leader.body,
+          from: leader.senderId ?? undefined,
         },
         {
           stillValid: () => this.lease.isHeld(),
-          route: { category: message.category, team: message.team },
+          route: { category: leader.category, team: leader.team },
         },
       );
-      await this.recordAccepted(message, token, result.data, result.account);
+      await this.recordAccepted(batch, token, result.data, result.account);
     } catch (error) {
       if (error instanceof CallAbandonedError) {
-        await this.handleProviderError(message, token, error);
+        await this.handleProviderError(batch, token, error);
         return;
       }
       if (!(error instanceof SmsProviderError)) throw error;
-      await this.handleProviderError(message, token, error);
+      if (batch.length > 1 && error.code === 'invalid_phone_number') {
+        await this.split(batch, token, error);
+        return;
+      }
+      await this.handleProviderError(batch, token, error);
     }
   }
 
+  /** A batch refused whole because of a recipient: that one fails alone, the others go. */
+  private async split(batch: Message[], token: string, error: SmsProviderError): Promise<void> {
+    const named = batch.find((m) => error.message.includes(`"${m.recipient}"`));
+    if (named) {
+      await this.fail([named], token, {
+        code: error.providerCode ?? error.code,
+        message: maskPhonesIn(error.message),
+      });
+      await this.attempt(
+        batch.filter((m) => m !== named),
+        token,
+      );
+      return;
+    }
+    const half = Math.ceil(batch.length / 2);
+    await this.attempt(batch.slice(0, half), token);
+    await this.attempt(batch.slice(half), token);
+  }
+
   private async recordAccepted(
-    message: Message,
+    batch: Message[],
     token: string,
     data: { message_id: string; credits_used: number; credits_remaining: number },
     account: string,
   ): Promise<void> {
-    // The provider has the message now: losing this write would mean sending it again later, so
-    // it is retried for as long as the claim can be ours (a database outage of a minute included).
-    const updated = await this.untilWritten('recording an accepted send', () =>
-      this.lifecycle.move(
-        { id: message.id, claimToken: token },
-        {
-          to: 'queued',
-          source: 'worker',
-          accepted: {
-            providerMessageId: data.message_id,
-            creditsUsed: data.credits_used ?? null,
-            creditsRemaining: data.credits_remaining ?? null,
-            account,
+    const [leader] = batch;
+    // The provider charges each recipient the text's segments: its credits_used is split evenly,
+    // any remainder on the first.
+    const total = typeof data.credits_used === 'number' ? data.credits_used : null;
+    const share = total === null ? null : Math.floor(total / batch.length);
+    const remainder = total === null || share === null ? 0 : total - share * batch.length;
+    const groups = remainder ? [batch.slice(0, 1), batch.slice(1)] : [batch];
+    let recorded = 0;
+    for (const group of groups) {
+      const credits = share === null ? null : share + (group[0] === leader ? remainder : 0);
+      // The provider has the messages now: losing this write would mean sending them again
+      // later, so it is retried for as long as the claim can be ours (a database outage of a
+      // minute included).
+      const { changed } = await this.untilWritten('recording an accepted send', () =>
+        this.lifecycle.transition(
+          { ids: group.map((m) => m.id), claimToken: token },
+          {
+            to: 'queued',
+            source: 'worker',
+            accepted: {
+              providerMessageId: data.message_id,
+              creditsUsed: credits,
+              creditsRemaining: data.credits_remaining ?? null,
+              account,
+            },
+            details: {
+              provider_message_id: data.message_id,
+              credits_used: credits,
+              ...(batch.length > 1 ? { recipients_in_request: batch.length } : {}),
+            },
+            withAttempt: true,
           },
-          details: { provider_message_id: data.message_id, credits_used: data.credits_used },
-          withAttempt: true,
-        },
-      ),
-    );
-    if (!updated) {
-      this.logger.error(
-        `Provider accepted message ${message.id} (${data.message_id}) but its claim was gone`,
+        ),
       );
-      return;
+      recorded += changed.length;
     }
-    this.logger.debug(`Provider accepted message ${message.id} as ${data.message_id}`);
+    if (recorded < batch.length) {
+      this.logger.error(
+        `Provider accepted ${batch.length} message(s) as ${data.message_id} but ${batch.length - recorded} claim(s) were gone`,
+      );
+      if (!recorded) return;
+    }
+    this.logger.debug(
+      `Provider accepted ${batch.length} message(s) from ${leader.id} as ${data.message_id}`,
+    );
     // Counted once per accepted send; a lost addition under-counts the team, never the message.
-    await this.budgets.recordUsed(message.team, data.credits_used).catch((error: unknown) => {
-      this.logger.warn(`Counting team credits failed: ${String(error)}`);
-    });
+    if (total !== null) {
+      await this.budgets.recordUsed(leader.team, total).catch((error: unknown) => {
+        this.logger.warn(`Counting team credits failed: ${String(error)}`);
+      });
+    }
     // For the webhooks to come: their spans link to this send's (tracing on only).
-    await this.traceLinks.remember(data.message_id, message.id).catch(() => undefined);
+    await this.traceLinks.remember(data.message_id, leader.id).catch(() => undefined);
     // The provider may have reported on it before this commit: apply what was parked.
     // A failure here is mended by the reconciler's periodic adoption.
     await this.updates.adoptParked(data.message_id).catch((error: unknown) => {
       this.logger.warn(`Adopting parked events failed: ${String(error)}`);
     });
-    if (message.scheduledAt) {
+    for (const message of batch) {
+      if (!message.scheduledAt) continue;
       this.metrics.scheduleLag.observe(
         Math.max(0, (Date.now() - message.scheduledAt.getTime()) / 1000),
       );
@@ -252,33 +337,20 @@ export class SendService {
     }
   }
 
-  /** What the error means for the message is decided in provider-error-policy.ts. */
+  /** What the error means for the messages is decided in provider-error-policy.ts. */
   private async handleProviderError(
-    message: Message,
+    batch: Message[],
     token: string,
     error: SmsProviderError | CallAbandonedError,
   ): Promise<void> {
-    const decision = decideProviderError(error, message.attempts, this.config.sending);
+    const decision = decideProviderError(error, batch[0].attempts, this.config.sending);
     if (decision.kind === 'fail') {
-      this.logger.warn(
-        `Message ${message.id} to ${maskPhone(message.recipient)} failed: ${decision.code} after ${message.attempts} attempt(s)`,
-      );
-      await this.untilWritten('recording a failed message', () =>
-        this.lifecycle.transition(
-          { id: message.id, claimToken: token },
-          {
-            to: 'failed',
-            source: 'worker',
-            error: { code: decision.code, message: decision.message },
-            withAttempt: true,
-          },
-        ),
-      );
+      await this.fail(batch, token, { code: decision.code, message: decision.message });
       return;
     }
     if (decision.pauseForCredits) await this.pause.pause('insufficient_credits');
     await this.retry(
-      message,
+      batch,
       token,
       decision.delayMs,
       decision.countsAsAttempt,
@@ -287,8 +359,31 @@ export class SendService {
     );
   }
 
+  /** Ends claimed messages `failed` with the provider's code: an error about them, not the call. */
+  private async fail(
+    batch: Message[],
+    token: string,
+    error: { code: string; message: string },
+  ): Promise<void> {
+    const [message] = batch;
+    this.logger.warn(
+      `Message ${message.id} to ${maskPhone(message.recipient)}${batch.length > 1 ? ` and ${batch.length - 1} other(s)` : ''} failed: ${error.code} after ${message.attempts} attempt(s)`,
+    );
+    await this.untilWritten('recording a failed message', () =>
+      this.lifecycle.transition(
+        { ids: batch.map((m) => m.id), claimToken: token },
+        {
+          to: 'failed',
+          source: 'worker',
+          error,
+          withAttempt: true,
+        },
+      ),
+    );
+  }
+
   private async retry(
-    message: Message,
+    batch: Message[],
     token: string,
     delayMs: number,
     countsAsAttempt: boolean,
@@ -297,7 +392,7 @@ export class SendService {
   ): Promise<void> {
     const refs = await this.untilWritten('giving a claim back', () =>
       this.lifecycle.releaseClaims(
-        { id: message.id, claimToken: token },
+        { ids: batch.map((m) => m.id), claimToken: token },
         { nextAttemptAt: new Date(Date.now() + delayMs), countsAsAttempt },
         { type, source: 'worker', details },
       ),
