@@ -90,6 +90,10 @@ export class AppConfig {
     retryMaxMs: number;
     /** A claim older than this with no provider answer recorded is considered in doubt. */
     claimTimeoutMs: number;
+    /** Recipients per provider request at most (1: one request per message). */
+    batchMax: number;
+    /** Messages of one text due within this of each other may share a request. */
+    batchWindowMs: number;
     throttleSafetyFactor: number;
     /** The latest after a call left us that the provider may count it (see RedisRateLimiter). */
     throttleCountedWithinMs: number;

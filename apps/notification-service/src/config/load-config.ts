@@ -305,6 +305,8 @@ const fields = z.object({
   SEND_RETRY_BASE_MS: setting(integer(1, HOUR), 2 * SECOND),
   SEND_RETRY_MAX_MS: setting(integer(1, 24 * HOUR), 5 * MINUTE),
   SEND_CLAIM_TIMEOUT_MS: setting(integer(1 * SECOND, HOUR), 2 * MINUTE),
+  SEND_BATCH_MAX: setting(integer(1, 1000), 100),
+  SEND_BATCH_WINDOW_MS: setting(integer(0, MINUTE), 250),
   THROTTLE_SAFETY_FACTOR: setting(decimal(0.5, 1), 0.995),
   THROTTLE_COUNTED_WITHIN_MS: optionalSetting(integer(1, 10 * MINUTE)),
   WORKER_LEASE_TTL_MS: setting(integer(1 * SECOND, MINUTE), 3 * SECOND),
@@ -463,6 +465,8 @@ function toAppConfig(env: z.output<typeof fields>): AppConfig {
     retryBaseMs: env.SEND_RETRY_BASE_MS,
     retryMaxMs: env.SEND_RETRY_MAX_MS,
     claimTimeoutMs: env.SEND_CLAIM_TIMEOUT_MS,
+    batchMax: env.SEND_BATCH_MAX,
+    batchWindowMs: env.SEND_BATCH_WINDOW_MS,
     throttleSafetyFactor: env.THROTTLE_SAFETY_FACTOR,
     // Unset: until the answer, which always comes within the provider timeout.
     throttleCountedWithinMs: env.THROTTLE_COUNTED_WITHIN_MS ?? env.SMS_PROVIDER_TIMEOUT_MS + SECOND,

@@ -111,6 +111,14 @@ export const VARIABLE_DOCS: Record<Variable, { meaning: string; unset?: string }
     meaning: 'First retry delay; exponential backoff with jitter up to `SEND_RETRY_MAX_MS`.',
   },
   SEND_RETRY_MAX_MS: { meaning: 'The longest retry delay.' },
+  SEND_BATCH_MAX: {
+    meaning:
+      'Recipients per provider request at most: messages with the same text, sender, category, priority and team due together go out as one request with `to: [...]`; 1 sends one request per message.',
+  },
+  SEND_BATCH_WINDOW_MS: {
+    meaning:
+      'Messages due within this of the one a worker sends may join its request (a one-by-one broadcast batches too).',
+  },
   SEND_CLAIM_TIMEOUT_MS: {
     meaning:
       "Backstop: a claim of a _live_ worker with no recorded answer after this is retried (must exceed the provider timeout); a dead worker's claims are released by its lease.",
