@@ -15,6 +15,7 @@ import { type PipelineResult, pipelineLines } from './pipeline';
 import { type ProtectionResult, protectionLines } from './recipient-protection';
 import { type ScheduleResult, SCHEDULE_TABLE_HEADER, scheduleRow } from './schedule';
 import { fmt, type Machine, type ProcessPeak } from './support';
+import { type UtilisationResult, utilisationLines, utilisationMet } from './utilisation';
 import {
   webhookCheckLines,
   webhookPhases,
@@ -32,6 +33,7 @@ export interface SuiteResults {
   webhooks: WebhooksResult;
   'pipeline-slow': PipelineResult;
   'pipeline-fast': PipelineResult;
+  utilisation: UtilisationResult;
   'fair-share': FairShareResult;
   schedule: ScheduleResult;
 }
@@ -48,6 +50,7 @@ export const STEP_TITLES: Record<StepId, string> = {
   webhooks: 'webhooks',
   'pipeline-fast': 'sending, fast provider',
   'pipeline-slow': 'sending, 200 ms provider',
+  utilisation: 'send utilisation at network latency',
   'fair-share': "teams' fair share of the send rate",
   schedule: 'scheduling',
 };
@@ -236,6 +239,35 @@ function targets(run: SuiteRun): Target[] {
     });
   }
 
+  const utilisation = s.utilisation?.result;
+  {
+    const describe = (network: string): string => {
+      const rows = utilisation?.rows.filter((r) => r.network === network) ?? [];
+      if (rows.length === 0) return '';
+      const values = rows.map((r) => r.utilisation);
+      return `${network} ${fmt(Math.min(...values), 3)}–${fmt(Math.max(...values), 3)}`;
+    };
+    const measured = utilisation?.rows ?? [];
+    const limited = measured.reduce((n, r) => n + r.rateLimited, 0);
+    const over = measured.filter((r) => r.maxInSecond > r.limit).length;
+    rows.push({
+      id: 'utilisation',
+      figure: 'send utilisation at network latency, 10/s and 50/s, 1 and 2 processes',
+      now: '0.836 at ~200 ms (forward 60–80 ms, return 120 ms; standard, 300 messages); loopback 0.991 standard, 0.983 enterprise',
+      target:
+        '≥ 0.97 of the plan at 200 ms ± 20 ms, ≥ 0.99 at loopback, zero 429s, never over the limit in any sliding 1 s at the provider',
+      result: utilisation
+        ? `${utilisation.networks
+            .map((n) => describe(n.name))
+            .filter(Boolean)
+            .join(
+              '; ',
+            )}; ${limited} 429s; ${over} of ${measured.length} runs over the limit in a sliding 1 s`
+        : failure(s.utilisation),
+      met: utilisation ? measured.every(utilisationMet) : undefined,
+    });
+  }
+
   const fair = s['fair-share']?.result;
   {
     const row = (name: string) => fair?.rows.find((r) => r.scenario.name === name);
@@ -415,6 +447,13 @@ function methodAndFigures(run: SuiteRun): string[] {
   );
 
   section(
+    'Send utilisation at network latency',
+    `\`bench/utilisation.ts\`: the sandbox plays the network (\`forward_delay_ms\`, \`return_delay_ms\`): it counts and logs a request only once it has arrived, so its request log is the provider's own count, somewhere inside the round trip the service sees. Per network (loopback; ~200 ms with 20 ms jitter: forward 60–80 ms, return 120 ms; 200 ± 20 ms: forward 80–120 ms, return 100 ms), plan (10/s, 50/s) and process count (\`all\`, \`all\` + \`worker\`): a fresh sandbox process, database, Redis prefix and service processes, a warm-up of \`limit\` messages, then a backlog of ${s.utilisation?.result?.seconds ?? 15} s worth of the limit in requests of up to 1,000 recipients, drained until every message is final. Utilisation = (sends − 1) / (last − first backlog send) ÷ limit from the sandbox's log; 429s and the most requests of the key in any sliding 1 s over the whole run; the throttle's counters from each process's \`/metrics\`. Each scenario waits (up to 3 min) for the 1-minute load average to drop below 2 and records it.`,
+    () => (s.utilisation?.result ? utilisationLines(s.utilisation.result) : []),
+    ['utilisation'],
+  );
+
+  section(
     "Teams' fair share",
     `\`bench/fair-share.ts\`: per scenario a fresh sandbox (${s['fair-share']?.result?.latencyMs ?? 2} ms latency), database, Redis prefix and service processes; two keys of teams \`team-a\` and \`team-b\`, weights set by SQL in \`teams\` (read by the service within 2 s). Team A posts its backlog of normal messages in requests of 100 recipients; 2 s after A's first POST, team B posts 50 in one request. Everything drains until final (delivered through the sandbox's webhooks). From the sandbox's request log: B's first and last arrival after B's POST left; B's share = B's sends ÷ all sends from B's first to its last arrival; the send rate over the whole drain ((sends − 1) ÷ (last − first)) and its lowest over windows of 50 sends' worth (5 s at 10/s, 1 s at 50/s), over the drain and while both were due; arrivals per second while both were due. Scenarios: standard plan (10/s), one process, 1:1 and 3:1 (B 3); enterprise plan (50/s), two processes (\`all\` + \`worker\`), 1:1. A's backlog is 1,000 at 10/s (the issue's 3,000 would take 5 min per scenario; B's target does not depend on it while A is still due) and 3,000 at 50/s. Each scenario waits (up to 2 min) for the 1-minute load average to drop below 1.5 and records it.`,
     () => (s['fair-share']?.result ? fairShareLines(s['fair-share'].result) : []),
@@ -496,6 +535,11 @@ const SCRIPTS: [string, string, string][] = [
     '`bench/pipeline.ts`',
     'suite: end-to-end sending at 10/s and 50/s, 1–2 processes',
     '`… bench/pipeline.ts [standard] [standard-x2] [enterprise] [enterprise-x2]`',
+  ],
+  [
+    '`bench/utilisation.ts`',
+    'suite: send utilisation with the provider a network away (loopback, ~200 ms with 20 ms jitter, 200 ± 20 ms), 10/s and 50/s, 1–2 processes',
+    '`… bench/utilisation.ts [loopback] [rtt200] [rtt200pm20]`',
   ],
   [
     '`bench/fair-share.ts`',
@@ -590,7 +634,7 @@ export function renderResults(run: SuiteRun, notes: Map<string, string> = readNo
     '',
     '## Notes and profiles',
     '',
-    'Hand-written, one file per figure in `bench/notes/` (`intake.md`, `intake-x2.md`, `recipient-protection.md`, `large-request.md`, `webhooks.md`, `sending.md`, `fair-share.md`, `schedule.md`, `memory.md`): what a profile shows, why a target is missed, what was tried. The generator copies them here unchanged.',
+    'Hand-written, one file per figure in `bench/notes/` (`intake.md`, `intake-x2.md`, `recipient-protection.md`, `large-request.md`, `webhooks.md`, `sending.md`, `utilisation.md`, `fair-share.md`, `schedule.md`, `memory.md`): what a profile shows, why a target is missed, what was tried. The generator copies them here unchanged.',
     '',
   );
   const ids = new Set(rows.map((t) => t.id));
@@ -648,6 +692,15 @@ export function summaryLine(id: StepId, result: SuiteResults[StepId]): string {
         .map(
           (row) =>
             `${row.scenario.name} ${fmt(row.utilisation, 3)} (429s ${row.rateLimited}, max ${row.maxInSecond}/s)`,
+        )
+        .join(', ');
+    }
+    case 'utilisation': {
+      const r = result as UtilisationResult;
+      return r.rows
+        .map(
+          (row) =>
+            `${row.network} ${row.plan} ×${row.instances} ${fmt(row.utilisation, 3)} (429s ${row.rateLimited}, max ${row.maxInSecond}/s)`,
         )
         .join(', ');
     }

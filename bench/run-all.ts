@@ -1,9 +1,9 @@
 /*
  * The benchmark suite: every bench one after another (intake with its Nest-on-Fastify ceiling and
  * with two api instances, the 1,000-recipient request, webhooks, sending at both plans with 1 and
- * 2 processes at two provider latencies, teams' fair share of the send rate, scheduling; memory of every process throughout), a
+ * 2 processes at two provider latencies, send utilisation with the provider a network away, teams' fair share of the send rate, scheduling; memory of every process throughout), a
  * progress line per phase on the terminal, then bench/results.json (the figures) and
- * bench/RESULTS.md (bench/report.ts). About 13–15 minutes on a 2-core box.
+ * bench/RESULTS.md (bench/report.ts). About 19–21 minutes on a 2-core box.
  *
  *   npm run bench                              # everything
  *   npm run bench -- --only intake,webhooks    # a subset; the others show as "not run"
@@ -17,7 +17,7 @@
  * INTAKE_BENCH_CONNECTIONS (50), LARGE_REQUEST_COUNT (20), WEBHOOK_BENCH_SECONDS (10),
  * WEBHOOK_BENCH_MESSAGES (100000), PIPELINE_BENCH_SECONDS (20), BENCH_FAST_LATENCY_MS (2),
  * SCHEDULE_BENCH_COUNT (50), PROTECTION_BENCH_SECONDS (8), PROTECTION_BENCH_ROUNDS (3),
- * FAIR_SHARE_A_STANDARD (1000), FAIR_SHARE_A_ENTERPRISE (3000), FAIR_SHARE_B (50),
+ * UTILISATION_BENCH_SECONDS (15), FAIR_SHARE_A_STANDARD (1000), FAIR_SHARE_A_ENTERPRISE (3000), FAIR_SHARE_B (50),
  * BENCH_PG_URL, BENCH_REDIS_URL.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -42,6 +42,7 @@ import {
   summaryLine,
 } from './report';
 import { runSchedule } from './schedule';
+import { runUtilisation } from './utilisation';
 import { machine, type Progress, runScript } from './support';
 import { runWebhooks } from './webhooks';
 
@@ -106,6 +107,7 @@ const RUNNERS: Runners = {
       serviceEnv: {},
       progress,
     }),
+  utilisation: (progress) => runUtilisation({ progress }),
   'fair-share': (progress) => runFairShare({ progress }),
   schedule: (progress) => runSchedule({ count: SETTINGS.scheduleCount, progress }),
 };
