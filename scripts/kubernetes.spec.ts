@@ -35,6 +35,7 @@ const SECRET_VARIABLES = [
   'SMS_PROVIDER_API_KEY',
   'SMS_PROVIDER_WEBHOOK_SECRET',
   'ADMIN_API_KEY',
+  'SMS_PROVIDER_ACCOUNTS',
 ];
 /** A variable named like this is a credential: it belongs in SECRET_VARIABLES. */
 const LOOKS_SECRET = /(_KEY|SECRET|PASSWORD|TOKEN|CREDENTIAL)/;

@@ -125,6 +125,40 @@ export function OperationsPage() {
               {state.credits.as_of ? ` (as of ${dateTime(state.credits.as_of)})` : ''}
             </p>
           </section>
+          <section aria-labelledby="accounts-heading">
+            <h2 id="accounts-heading">Provider accounts</h2>
+            <table data-testid="accounts">
+              <thead>
+                <tr>
+                  <th scope="col">Account</th>
+                  <th scope="col">Takes</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Rate / limit</th>
+                  <th scope="col">Credits</th>
+                </tr>
+              </thead>
+              <tbody>
+                {state.accounts.map((a) => (
+                  <tr key={a.name} data-testid={`account-${a.name}`}>
+                    <th scope="row">
+                      {a.name} <span class="hint">({a.plan})</span>
+                    </th>
+                    <td>{routeOf(a)}</td>
+                    <td>
+                      <CircuitState circuit={a.circuit} />
+                    </td>
+                    <td>
+                      {a.per_second} / {a.limit_per_second} per s
+                    </td>
+                    <td>
+                      {a.credits.remaining === null ? '—' : count(a.credits.remaining)}
+                      {a.credits.as_of ? ` (as of ${dateTime(a.credits.as_of)})` : ''}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
           <section aria-labelledby="backlog-heading">
             <h2 id="backlog-heading">Backlog</h2>
             <dl class="tiles">
@@ -218,5 +252,33 @@ export function OperationsPage() {
         )}
       </section>
     </main>
+  );
+}
+
+type Account = Schemas['AccountStateView'];
+
+/** Which messages an account takes: its categories and teams, or any. */
+function routeOf(account: Account): string {
+  const categories = account.categories?.join(', ') ?? 'any category';
+  const teams = account.teams ? `teams ${account.teams.join(', ')}` : 'any team';
+  return `${categories}; ${teams}`;
+}
+
+const REASONS: Record<NonNullable<Account['circuit']['reason']>, string> = {
+  provider_failing: 'the provider is failing',
+  insufficient_credits: 'out of credits',
+  authentication_failed: 'key refused',
+};
+
+/** Sending, or why not and since when: the words carry it, not a colour alone. */
+function CircuitState({ circuit }: { circuit: Account['circuit'] }) {
+  if (circuit.state === 'closed') return <span>Sending</span>;
+  const why = circuit.reason ? REASONS[circuit.reason] : 'probing';
+  return (
+    <span class="paused">
+      <strong>{circuit.state === 'open' ? 'Paused' : 'Probing'}</strong>: {why}
+      {circuit.since ? ` since ${dateTime(circuit.since)}` : ''}
+      {circuit.last_error ? ` (last error ${circuit.last_error})` : ''}
+    </span>
   );
 }

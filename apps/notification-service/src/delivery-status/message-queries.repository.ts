@@ -39,6 +39,8 @@ export interface MessageTimelineEvent extends TimelineEvent {
 export interface PollDue {
   id: string;
   providerMessageId: string;
+  /** The account that took it, which alone knows its id (null: from before accounts). */
+  account: string | null;
 }
 
 /** Every unfinished message counted once, as both GET /v1/queue and the /metrics gauges see it. */
@@ -58,6 +60,15 @@ export interface Backlog {
   handedOverLast10s: number;
   handedOverLast60s: number;
   /** The provider's answer to the latest hand-over carries the account's credits. */
+  creditsRemaining: number | null;
+  creditsAsOf: Date | null;
+}
+
+/** One provider account's recent hand-overs and last known credits. */
+export interface AccountActivity {
+  account: string;
+  handedOverLast10s: number;
+  handedOverLast60s: number;
   creditsRemaining: number | null;
   creditsAsOf: Date | null;
 }
@@ -114,8 +125,9 @@ export class MessageQueriesRepository {
    * latest point passed.
    */
   async findDueForPoll(now: Date, first: number, limit: number): Promise<PollDue[]> {
-    const rows: { id: string; provider_message_id: string }[] = await this.db.query(
-      `SELECT m.id, m.provider_message_id
+    const rows: { id: string; provider_message_id: string; provider_account: string | null }[] =
+      await this.db.query(
+        `SELECT m.id, m.provider_message_id, m.provider_account
        FROM messages m
        CROSS JOIN LATERAL (
          SELECT extract(epoch FROM ($1::timestamptz - m.updated_at)) * 1000 AS quiet_ms
@@ -135,9 +147,13 @@ export class MessageQueriesRepository {
               OR m.last_checked_at < m.updated_at + p.point_ms * interval '1 millisecond')
        ORDER BY m.updated_at + p.point_ms * interval '1 millisecond'
        LIMIT $3`,
-      [now, first, limit, WITH_PROVIDER_STATUSES],
-    );
-    return rows.map((r) => ({ id: r.id, providerMessageId: r.provider_message_id }));
+        [now, first, limit, WITH_PROVIDER_STATUSES],
+      );
+    return rows.map((r) => ({
+      id: r.id,
+      providerMessageId: r.provider_message_id,
+      account: r.provider_account,
+    }));
   }
 
   /** Newest first, keyset-paged on (submitted_at, id). */
@@ -289,6 +305,46 @@ export class MessageQueriesRepository {
       creditsRemaining: row.credits_remaining,
       creditsAsOf: row.credits_as_of,
     };
+  }
+
+  /**
+   * Each account's hand-overs in the last 10 and 60 s (recipients, as `backlog` counts them) and
+   * its credits as of its latest hand-over, off the `queued_at` index. A row from before accounts
+   * (null) counts as `legacy`'s, the account it went through.
+   */
+  async byAccount(accounts: readonly string[], legacy: string): Promise<AccountActivity[]> {
+    const rows: {
+      account: string;
+      last_10s: number;
+      last_60s: number;
+      credits_remaining: number | null;
+      credits_as_of: Date | null;
+    }[] = await this.db.query(
+      `SELECT a.account,
+         (SELECT count(*)::int FROM messages
+           WHERE queued_at > now() - interval '10 seconds'
+             AND COALESCE(provider_account, $2) = a.account) AS last_10s,
+         (SELECT count(*)::int FROM messages
+           WHERE queued_at > now() - interval '60 seconds'
+             AND COALESCE(provider_account, $2) = a.account) AS last_60s,
+         last.credits_remaining, last.queued_at AS credits_as_of
+       FROM unnest($1::text[]) WITH ORDINALITY AS a(account, ord)
+       LEFT JOIN LATERAL (
+         SELECT credits_remaining, queued_at FROM messages
+         WHERE queued_at IS NOT NULL AND credits_remaining IS NOT NULL
+           AND COALESCE(provider_account, $2) = a.account
+         ORDER BY queued_at DESC LIMIT 1
+       ) last ON true
+       ORDER BY a.ord`,
+      [accounts, legacy],
+    );
+    return rows.map((r) => ({
+      account: r.account,
+      handedOverLast10s: r.last_10s,
+      handedOverLast60s: r.last_60s,
+      creditsRemaining: r.credits_remaining,
+      creditsAsOf: r.credits_as_of,
+    }));
   }
 
   /**

@@ -65,12 +65,33 @@ export class OperationsController {
       },
       send_rate: { per_second: 9.8, per_second_last_minute: 9.7, plan_limit_per_second: 10 },
       credits: { remaining: 48210, as_of: AT },
+      accounts: [
+        {
+          name: 'default',
+          plan: 'standard',
+          categories: null,
+          teams: null,
+          circuit: {
+            state: 'closed',
+            reason: null,
+            since: null,
+            last_error: null,
+            last_error_at: null,
+            probe_at: null,
+          },
+          per_second: 9.8,
+          per_second_last_minute: 9.7,
+          limit_per_second: 10,
+          credits: { remaining: 48210, as_of: AT },
+        },
+      ],
       jobs: { waiting: 112, active: 6, delayed: 42, failed: 0 },
     },
   })
   @Get('queue')
   @ApiOperation({
-    summary: 'Backlog by state, oldest pending age, send rate against the plan, credits, pause',
+    summary:
+      'Backlog by state, oldest pending age, send rate against the plan, credits, pause, and each provider account (circuit, rate, credits)',
   })
   @ApiOkResponse({ type: QueueStateView })
   queue(): Promise<QueueStateView> {

@@ -57,7 +57,7 @@ export class SendRateView {
   @ApiProperty({ description: 'Hand-overs per second over the last 10 s' }) per_second!: number;
   @ApiProperty({ description: 'Hand-overs per second over the last 60 s' })
   per_second_last_minute!: number;
-  @ApiProperty({ description: 'The provider plan’s limit, requests per second' })
+  @ApiProperty({ description: 'The accounts’ plans added up, requests per second' })
   plan_limit_per_second!: number;
 }
 
@@ -68,10 +68,72 @@ export class CreditsView {
   as_of!: string | null;
 }
 
+export class AccountCircuitView {
+  @ApiProperty({
+    enum: ['closed', 'open', 'half_open'],
+    description:
+      'closed: sending; open: the account takes no calls (its messages wait, nothing fails); half_open: the next call is a probe',
+  })
+  state!: 'closed' | 'open' | 'half_open';
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    enum: ['provider_failing', 'insufficient_credits', 'authentication_failed'],
+    description:
+      'Why it is open: 5xx/timeouts/refused connections in a row, no credits, key refused',
+  })
+  reason!: 'provider_failing' | 'insufficient_credits' | 'authentication_failed' | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'When it stopped (or resumed) taking calls; null: never stopped since start',
+  })
+  since!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The last failure or refusal code' })
+  last_error!: string | null;
+  @ApiProperty({ type: String, nullable: true }) last_error_at!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'While open: when the next probe may go',
+  })
+  probe_at!: string | null;
+}
+
+export class AccountStateView {
+  @ApiProperty({ example: 'primary' }) name!: string;
+  @ApiProperty({ enum: ['standard', 'enterprise'] }) plan!: string;
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    description: 'Only messages of these categories; null: any',
+  })
+  categories!: string[] | null;
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    description: 'Only messages of these teams; null: any',
+  })
+  teams!: string[] | null;
+  @ApiProperty({ type: AccountCircuitView }) circuit!: AccountCircuitView;
+  @ApiProperty({ description: 'Hand-overs per second through it over the last 10 s' })
+  per_second!: number;
+  @ApiProperty({ description: 'Hand-overs per second through it over the last 60 s' })
+  per_second_last_minute!: number;
+  @ApiProperty({ description: 'Its plan’s limit, requests per second' })
+  limit_per_second!: number;
+  @ApiProperty({ type: CreditsView }) credits!: CreditsView;
+}
+
 export class QueueStateView extends PauseStateView {
   @ApiProperty({ type: BacklogView }) backlog!: BacklogView;
   @ApiProperty({ type: SendRateView }) send_rate!: SendRateView;
   @ApiProperty({ type: CreditsView }) credits!: CreditsView;
+  @ApiProperty({
+    type: [AccountStateView],
+    description: 'Each provider account in routing order (SMS_PROVIDER_ACCOUNTS)',
+  })
+  accounts!: AccountStateView[];
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'number' },

@@ -3,8 +3,9 @@ import { AppConfig } from '../config/app-config';
 import { MessageQueriesRepository } from '../delivery-status/message-queries.repository';
 import { WITH_PROVIDER_STATUSES } from '../delivery-status/message-status';
 import { DispatchService } from '../sending/dispatch.service';
+import { ProviderGateway, type CircuitSnapshot } from '../provider';
 import { PauseService } from '../sending/pause.service';
-import type { QueueStateView } from './operations.dto';
+import type { AccountCircuitView, AccountStateView, QueueStateView } from './operations.dto';
 
 /**
  * The queue as an operator needs it. The database answers what is waiting and how fast it goes
@@ -18,13 +19,15 @@ export class QueueStateService {
     private readonly pause: PauseService,
     private readonly dispatch: DispatchService,
     private readonly config: AppConfig,
+    private readonly gateway: ProviderGateway,
   ) {}
 
   async state(): Promise<QueueStateView> {
-    const [backlog, pause, jobs] = await Promise.all([
+    const [backlog, pause, jobs, accounts] = await Promise.all([
       this.queries.backlog(this.config.schedule.scheduleLookaheadMs),
       this.pause.state(),
       this.dispatch.counts(),
+      this.accounts(),
     ]);
     return {
       ...pause,
@@ -48,9 +51,69 @@ export class QueueStateService {
         remaining: backlog.creditsRemaining,
         as_of: backlog.creditsAsOf ? backlog.creditsAsOf.toISOString() : null,
       },
+      accounts,
       jobs,
     };
   }
+
+  /**
+   * Each account as the fleet sees it: rates and credits from the database, the circuit from
+   * this process when it has stopped the account, else as last published by any instance (an
+   * api instance sends nothing itself).
+   */
+  private async accounts(): Promise<AccountStateView[]> {
+    const names = this.gateway.accountNames();
+    const [activity, published] = await Promise.all([
+      this.queries.byAccount(names, this.config.legacyWebhookAccount.name),
+      this.gateway.publishedCircuits().catch(() => new Map<string, CircuitSnapshot>()),
+    ]);
+    return this.gateway.states().map((local, i) => {
+      const seen = activity[i];
+      const circuit =
+        local.circuit.state !== 'closed' ? local.circuit : (published.get(local.name) ?? null);
+      return {
+        name: local.name,
+        plan: local.plan,
+        categories: local.categories ? [...local.categories] : null,
+        teams: local.teams ? [...local.teams] : null,
+        circuit: circuitView(circuit),
+        per_second: round(seen.handedOverLast10s / 10, 2),
+        per_second_last_minute: round(seen.handedOverLast60s / 60, 2),
+        limit_per_second: local.limitPerSecond,
+        credits: {
+          remaining: seen.creditsRemaining,
+          as_of: seen.creditsAsOf ? seen.creditsAsOf.toISOString() : null,
+        },
+      };
+    });
+  }
+}
+
+function circuitView(circuit: CircuitSnapshot | null): AccountCircuitView {
+  if (!circuit) {
+    return {
+      state: 'closed',
+      reason: null,
+      since: null,
+      last_error: null,
+      last_error_at: null,
+      probe_at: null,
+    };
+  }
+  const at = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  // A published open circuit whose probe time passed takes the next call as its probe.
+  const state =
+    circuit.state === 'open' && circuit.probeAt !== null && circuit.probeAt <= Date.now()
+      ? 'half_open'
+      : circuit.state;
+  return {
+    state,
+    reason: circuit.reason,
+    since: at(circuit.since),
+    last_error: circuit.lastError,
+    last_error_at: at(circuit.lastErrorAt),
+    probe_at: at(circuit.probeAt),
+  };
 }
 
 function round(value: number, decimals: number): number {

@@ -6,7 +6,7 @@ import { MessageLifecycleRepository } from '../delivery-status/message-lifecycle
 import { MessageQueriesRepository } from '../delivery-status/message-queries.repository';
 import { WITH_PROVIDER_STATUSES } from '../delivery-status/message-status';
 import { ProviderUpdatesService } from '../delivery-status/provider-updates.service';
-import { ProviderGateway, SmsProviderError } from '../provider';
+import { CallAbandonedError, ProviderGateway, SmsProviderError } from '../provider';
 
 const INTERVAL = 'reconcile';
 /** Parked events older than this belong to messages we will never know (another system's). */
@@ -51,7 +51,7 @@ export class ReconcileService {
       staleAfterMs,
       batchSize,
     )) {
-      const result = await this.poll(message.providerMessageId);
+      const result = await this.poll(message.providerMessageId, message.account);
       if (result === 'no_budget') break;
       await this.lifecycle.markChecked(message.id);
       polled++;
@@ -78,12 +78,20 @@ export class ReconcileService {
     return { adopted, polled, expired };
   }
 
-  private async poll(providerMessageId: string): Promise<'no_budget' | 'done'> {
+  private async poll(
+    providerMessageId: string,
+    account: string | null,
+  ): Promise<'no_budget' | 'done'> {
     try {
-      const result = await this.gateway.pollMessage(providerMessageId);
+      const result = await this.gateway.pollMessage(providerMessageId, account);
       if (!result) return 'no_budget';
       await this.updates.applyPoll(result.data);
     } catch (error) {
+      // Its account is no longer configured: nothing can be asked; it ends at the maximum age.
+      if (error instanceof CallAbandonedError) {
+        this.logger.warn(`Status poll skipped: ${error.message}`);
+        return 'done';
+      }
       if (!(error instanceof SmsProviderError)) throw error;
       this.logger.warn(`Status poll failed: ${error.code}`);
       if (error.code === 'rate_limit_exceeded') return 'no_budget';

@@ -2,7 +2,7 @@ import { UnprocessableError } from '../common/errors/api-error';
 import { MESSAGE_CATEGORIES } from '../common/message-category';
 import type { ReportWindow } from './report-window';
 
-export const REPORT_GROUPS = ['template', 'team', 'category', 'day', 'hour'] as const;
+export const REPORT_GROUPS = ['template', 'team', 'category', 'account', 'day', 'hour'] as const;
 export type ReportGroup = (typeof REPORT_GROUPS)[number];
 
 /**

@@ -67,7 +67,8 @@ export class DeliveryReportQuery {
     default: 'template',
     example: 'template,day',
     description:
-      `One row per template key, team, message category (${MESSAGE_CATEGORIES.join(', ')}), UTC ` +
+      `One row per template key, team, message category (${MESSAGE_CATEGORIES.join(', ')}), ` +
+      `provider account that took the messages (empty: none did), UTC ` +
       `calendar day (YYYY-MM-DD) or UTC hour (YYYY-MM-DDTHH:00:00Z), or per combination of ` +
       `several: comma-separated, from ` +
       `${REPORT_GROUPS.join(', ')}; day and hour not together. Day and hour rows cover every ` +
@@ -188,6 +189,11 @@ export class DeliveryReportRow extends DeliveryFigures {
     description: 'Group key with group_by=category',
   })
   category?: MessageCategory;
+  @ApiPropertyOptional({
+    description:
+      'Group key with group_by=account: the provider account that took the messages (SMS_PROVIDER_ACCOUNTS); empty for messages no account took (never handed over)',
+  })
+  account?: string;
   @ApiPropertyOptional({ description: 'Group key with group_by=day (UTC, YYYY-MM-DD)' })
   day?: string;
   @ApiPropertyOptional({ description: 'Group key with group_by=hour (UTC, YYYY-MM-DDTHH:00:00Z)' })

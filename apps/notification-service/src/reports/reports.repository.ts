@@ -63,6 +63,9 @@ const GROUP_KEY: Record<ReportGroup, string> = {
   template: 'n.template_key',
   team: 'n.team',
   category: 'm.category',
+  // Empty for a message no account took yet (or ever); a row from before accounts went through
+  // the one account there was, which is what `default` names.
+  account: `CASE WHEN m.queued_at IS NULL THEN '' ELSE COALESCE(m.provider_account, 'default') END`,
   day: `to_char(m.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   hour: `to_char(m.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":00:00Z"')`,
 };

@@ -5,7 +5,7 @@ import { PeriodicJobs } from '../common/periodic-jobs';
 import { PauseService } from './pause.service';
 import { ProviderGateway } from '../provider/provider-gateway.service';
 
-/** While sending is paused for lack of credits, asks the provider's account now and then. */
+/** While sending is paused for lack of credits, asks the provider's accounts now and then. */
 @Injectable()
 export class CreditsMonitorService {
   private readonly logger = new Logger(CreditsMonitorService.name);
@@ -28,12 +28,19 @@ export class CreditsMonitorService {
   async check(): Promise<boolean> {
     const state = await this.pause.state();
     if (state.reason !== 'insufficient_credits') return false;
-    const account = await this.gateway.account();
-    const credits = account ? creditsOf(account.data) : null;
-    if (credits !== null && credits > 0) {
-      this.logger.log(`Provider account has ${credits} credits again: resuming sending`);
-      await this.pause.resume();
-      return true;
+    // Paused only when every account ran out: the first with credits again resumes sending.
+    for (const name of this.gateway.accountNames()) {
+      // One account failing to answer must not keep the others from being asked.
+      const account = await this.gateway.account(false, name).catch((error: unknown) => {
+        this.logger.warn(`Credits check of account ${name} failed: ${String(error)}`);
+        return null;
+      });
+      const credits = account ? creditsOf(account.data) : null;
+      if (credits !== null && credits > 0) {
+        this.logger.log(`Provider account ${name} has ${credits} credits again: resuming sending`);
+        await this.pause.resume();
+        return true;
+      }
     }
     return false;
   }

@@ -409,7 +409,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Backlog by state, oldest pending age, send rate against the plan, credits, pause
+         * Backlog by state, oldest pending age, send rate against the plan, credits, pause, and each provider account (circuit, rate, credits)
          * @description Requires an API key with the scope `admin` (or `admin`).
          */
         get: operations["getQueueState"];
@@ -1275,7 +1275,7 @@ export interface components {
             per_second: number;
             /** @description Hand-overs per second over the last 60 s */
             per_second_last_minute: number;
-            /** @description The provider plan’s limit, requests per second */
+            /** @description The accounts’ plans added up, requests per second */
             plan_limit_per_second: number;
         };
         CreditsView: {
@@ -1283,6 +1283,43 @@ export interface components {
             remaining: number | null;
             /** @description When (the latest hand-over) */
             as_of: string | null;
+        };
+        AccountCircuitView: {
+            /**
+             * @description closed: sending; open: the account takes no calls (its messages wait, nothing fails); half_open: the next call is a probe
+             * @enum {string}
+             */
+            state: "closed" | "open" | "half_open";
+            /**
+             * @description Why it is open: 5xx/timeouts/refused connections in a row, no credits, key refused
+             * @enum {string|null}
+             */
+            reason: "provider_failing" | "insufficient_credits" | "authentication_failed" | null;
+            /** @description When it stopped (or resumed) taking calls; null: never stopped since start */
+            since: string | null;
+            /** @description The last failure or refusal code */
+            last_error: string | null;
+            last_error_at: string | null;
+            /** @description While open: when the next probe may go */
+            probe_at: string | null;
+        };
+        AccountStateView: {
+            /** @example primary */
+            name: string;
+            /** @enum {string} */
+            plan: "standard" | "enterprise";
+            /** @description Only messages of these categories; null: any */
+            categories: string[] | null;
+            /** @description Only messages of these teams; null: any */
+            teams: string[] | null;
+            circuit: components["schemas"]["AccountCircuitView"];
+            /** @description Hand-overs per second through it over the last 10 s */
+            per_second: number;
+            /** @description Hand-overs per second through it over the last 60 s */
+            per_second_last_minute: number;
+            /** @description Its plan’s limit, requests per second */
+            limit_per_second: number;
+            credits: components["schemas"]["CreditsView"];
         };
         QueueStateView: {
             paused: boolean;
@@ -1300,6 +1337,8 @@ export interface components {
             backlog: components["schemas"]["BacklogView"];
             send_rate: components["schemas"]["SendRateView"];
             credits: components["schemas"]["CreditsView"];
+            /** @description Each provider account in routing order (SMS_PROVIDER_ACCOUNTS) */
+            accounts: components["schemas"]["AccountStateView"][];
             /** @description Bull job counts in Redis (a job exists only for work due soon) */
             jobs: {
                 [key: string]: number;
@@ -1379,6 +1418,8 @@ export interface components {
              * @enum {string}
              */
             category?: "otp" | "transactional" | "marketing";
+            /** @description Group key with group_by=account: the provider account that took the messages (SMS_PROVIDER_ACCOUNTS); empty for messages no account took (never handed over) */
+            account?: string;
             /** @description Group key with group_by=day (UTC, YYYY-MM-DD) */
             day?: string;
             /** @description Group key with group_by=hour (UTC, YYYY-MM-DDTHH:00:00Z) */
@@ -4238,6 +4279,29 @@ export interface operations {
                      *         "remaining": 48210,
                      *         "as_of": "2026-12-01T09:30:00.000Z"
                      *       },
+                     *       "accounts": [
+                     *         {
+                     *           "name": "default",
+                     *           "plan": "standard",
+                     *           "categories": null,
+                     *           "teams": null,
+                     *           "circuit": {
+                     *             "state": "closed",
+                     *             "reason": null,
+                     *             "since": null,
+                     *             "last_error": null,
+                     *             "last_error_at": null,
+                     *             "probe_at": null
+                     *           },
+                     *           "per_second": 9.8,
+                     *           "per_second_last_minute": 9.7,
+                     *           "limit_per_second": 10,
+                     *           "credits": {
+                     *             "remaining": 48210,
+                     *             "as_of": "2026-12-01T09:30:00.000Z"
+                     *           }
+                     *         }
+                     *       ],
                      *       "jobs": {
                      *         "waiting": 112,
                      *         "active": 6,
@@ -4790,7 +4854,7 @@ export interface operations {
                 category?: "otp" | "transactional" | "marketing";
                 /** @description Only this team. Admin keys: any team, default all teams. Other keys always report on their own team; naming another team is 403 forbidden. */
                 team?: string;
-                /** @description One row per template key, team, message category (otp, transactional, marketing), UTC calendar day (YYYY-MM-DD) or UTC hour (YYYY-MM-DDTHH:00:00Z), or per combination of several: comma-separated, from template, team, category, day, hour; day and hour not together. Day and hour rows cover every bucket the window touches, with zero figures where nothing was submitted (at most 744 buckets, else 422 too_many_buckets). A report has at most 10,000 rows, zero-filled ones included: the distinct template/team/category combinations with messages in the window × the time buckets (e.g. 13 templates × 720 hours of 30 days; category has at most 3 keys). Larger is 422 report_too_large, decided by a bounded count before any figure is computed, in JSON and CSV alike; its details give the rows, the limit and how to narrow (a shorter window, day instead of hour, one template, team or category). */
+                /** @description One row per template key, team, message category (otp, transactional, marketing), provider account that took the messages (empty: none did), UTC calendar day (YYYY-MM-DD) or UTC hour (YYYY-MM-DDTHH:00:00Z), or per combination of several: comma-separated, from template, team, category, account, day, hour; day and hour not together. Day and hour rows cover every bucket the window touches, with zero figures where nothing was submitted (at most 744 buckets, else 422 too_many_buckets). A report has at most 10,000 rows, zero-filled ones included: the distinct template/team/category combinations with messages in the window × the time buckets (e.g. 13 templates × 720 hours of 30 days; category has at most 3 keys). Larger is 422 report_too_large, decided by a bounded count before any figure is computed, in JSON and CSV alike; its details give the rows, the limit and how to narrow (a shorter window, day instead of hour, one template, team or category). */
                 group_by?: string;
                 /** @description csv: text/csv attachment with a header row and one line per row, same columns as the JSON rows; no totals line, so the file stays a plain table. */
                 format?: "json" | "csv";
@@ -6295,6 +6359,8 @@ export const messageSummaryCategoryValues: ReadonlyArray<FlattenedDeepRequired<c
 export const bulkResendDtoStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BulkResendDto"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
 export const messageDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageDetail"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
 export const messageDetailCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageDetail"]["category"]> = ["otp", "transactional", "marketing"];
+export const accountCircuitViewStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccountCircuitView"]["state"]> = ["closed", "open", "half_open"];
+export const accountStateViewPlanValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccountStateView"]["plan"]> = ["standard", "enterprise"];
 export const deliveryReportRowCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryReportRow"]["category"]> = ["otp", "transactional", "marketing"];
 export const createSuppressionDtoScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateSuppressionDto"]["scope"]> = ["marketing", "all"];
 export const suppressionScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Suppression"]["scope"]> = ["marketing", "all"];
