@@ -19,7 +19,11 @@ describe('A crash in the middle of a fair-share backlog (e2e)', () => {
 
   beforeAll(async () => {
     // A provider taking 200 ms a call: several calls are in flight when the worker dies.
-    api = await startHarness({ env: { APP_ROLE: 'api' }, sandbox: { latencyMs: 200 } });
+    // One request per message (workers take api.env): the claims in flight are single calls.
+    api = await startHarness({
+      env: { APP_ROLE: 'api', SEND_BATCH_MAX: '1' },
+      sandbox: { latencyMs: 200 },
+    });
     await createTemplate(api, 'fair', 'Your code is {{code}}');
   });
   afterAll(async () => {

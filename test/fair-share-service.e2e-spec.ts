@@ -45,6 +45,13 @@ function stretchOfB(order: Team[]) {
   };
 }
 
+/**
+ * One worker slot, one message per request: the order of requests at the provider is the order
+ * the fair share chose. (With batching, a team's messages of one text share requests, and its
+ * share counts recipients; the order of the slots is the same.)
+ */
+const ONE_PER_REQUEST = { SEND_CONCURRENCY: '1', SEND_BATCH_MAX: '1' };
+
 async function teamKey(h: Harness, team: string): Promise<string> {
   const res = await h.api('POST', '/v1/api-keys', {
     body: { name: `${team}-svc`, team, scopes: ['notifications:send', 'notifications:read'] },
@@ -93,7 +100,7 @@ describe('Fair share between teams through the service (e2e)', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness({ env: { SEND_CONCURRENCY: '1' } });
+    h = await startHarness({ env: ONE_PER_REQUEST });
     await createTemplate(h, 'fair', 'Your code is {{code}}');
   });
   afterAll(async () => {
@@ -197,8 +204,8 @@ describe('Fair share with two instances (e2e)', () => {
   let second: Harness;
 
   beforeAll(async () => {
-    first = await startHarness({ env: { SEND_CONCURRENCY: '1' } });
-    second = await startHarness({ shareWith: first, env: { SEND_CONCURRENCY: '1' } });
+    first = await startHarness({ env: ONE_PER_REQUEST });
+    second = await startHarness({ shareWith: first, env: ONE_PER_REQUEST });
     await createTemplate(first, 'fair', 'Your code is {{code}}');
   });
   afterAll(async () => {

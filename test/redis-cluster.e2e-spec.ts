@@ -36,7 +36,11 @@ describe('Redis Cluster (e2e)', () => {
 
   beforeAll(async () => {
     cluster = await startRedisCluster(3);
-    h = await startHarness({ sandboxProcess: true, env: { REDIS_URL: cluster.url } });
+    // One request per message: the throttle's property is about requests.
+    h = await startHarness({
+      sandboxProcess: true,
+      env: { REDIS_URL: cluster.url, SEND_BATCH_MAX: '1' },
+    });
     redis = await connectRedis(cluster.url);
     await createTemplate(h, 'cluster', 'Order {{n}} has shipped');
   });

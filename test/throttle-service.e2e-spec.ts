@@ -24,7 +24,11 @@ describe('Shared throttle against the sandbox at 10 req/s (e2e)', () => {
   const workers: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    api = await startHarness({ sandboxProcess: true, env: { APP_ROLE: 'api' } });
+    // One request per message (workers take api.env): the property is about requests.
+    api = await startHarness({
+      sandboxProcess: true,
+      env: { APP_ROLE: 'api', SEND_BATCH_MAX: '1' },
+    });
     await createTemplate(api, 'bulk', 'Flash sale {{n}}');
   });
   afterAll(async () => {

@@ -80,7 +80,7 @@ describe('Parked provider events are bounded (e2e)', () => {
       // The fields we use, each bounded: no padding, no 15 KB message, no 10 KB code.
       expect(table.largest).toBeLessThan(2048);
       expect(table.keys.sort()).toEqual(
-        ['delivered_at', 'error', 'message_id', 'sent_at', 'status', 'timestamp'].sort(),
+        ['delivered_at', 'error', 'message_id', 'sent_at', 'status', 'timestamp', 'to'].sort(),
       );
       const [event] = await h.sql<{ payload: { error: { code: string; message: string } } }>(
         `SELECT payload FROM pending_provider_events LIMIT 1`,
