@@ -81,6 +81,14 @@ describe('Teams (e2e)', () => {
       await h.sql(`DELETE FROM api_keys WHERE team = 'billing'`);
       const res = await h.api('GET', '/v1/teams');
       expect(res.body.map((t: { team: string }) => t.team)).toContain('billing');
+      // Handed over before the next test reads the share of the last minute twice: a hand-over
+      // between its two reads would change every team's share (null, then 0).
+      await waitFor(
+        async () =>
+          (await h.sql(`SELECT 1 FROM messages WHERE team = 'billing' AND queued_at IS NOT NULL`))
+            .length === 1,
+        { what: "billing's message handed over" },
+      );
     });
 
     it('lets a key read its own team, hides other teams, and keeps the list to admins', async () => {
