@@ -46,7 +46,9 @@ const numbers = (from: number, count: number) =>
  * in flight when the process dies. Shared by the crash e2e test and its benchmark.
  */
 export async function crashMidBacklog(mode: CrashMode, count = 200): Promise<CrashOutcome> {
-  const plan = { SMS_PROVIDER_PLAN: 'enterprise', LOG_LEVEL: 'error' };
+  // One request per message, so that the calls in flight at the kill are many single ones (a
+  // kill in the middle of batches is test/resilience.e2e-spec.ts's).
+  const plan = { SMS_PROVIDER_PLAN: 'enterprise', LOG_LEVEL: 'error', SEND_BATCH_MAX: '1' };
   const api = await startHarness({
     env: { APP_ROLE: 'api', ...plan },
     sandbox: { apiKeys: `${SANDBOX_KEY}:enterprise:1000000`, latencyMs: 200 },
