@@ -57,7 +57,9 @@ describe('Metrics (e2e)', () => {
     const text = await waitFor(
       async () => {
         const t = await scrape();
-        return sample(t, 'notify_provider_credits_remaining') !== null ? t : null;
+        return sample(t, 'notify_provider_credits_remaining', 'account="default"') !== null
+          ? t
+          : null;
       },
       { what: 'credits remaining to be known' },
     );
