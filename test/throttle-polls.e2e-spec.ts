@@ -14,7 +14,8 @@ describe('Reconciliation polls under a send backlog (e2e)', () => {
     // The sandbox in its own process: its arrival log is the judge (see throttle-service).
     p = await startHarness({
       sandboxProcess: true,
-      env: { RECONCILE_INTERVAL_MS: '200', RECONCILE_STALE_AFTER_MS: '400' },
+      // One request per message: a backlog of sends that lasts while polls come due.
+      env: { RECONCILE_INTERVAL_MS: '200', RECONCILE_STALE_AFTER_MS: '400', SEND_BATCH_MAX: '1' },
     });
     await createTemplate(p, 'note', 'Note {{n}}');
   });
