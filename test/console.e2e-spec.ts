@@ -302,6 +302,10 @@ describe('Web console in a browser (e2e)', () => {
       paused_by: 'admin',
     });
     expect(await page.locator('meter#rate-meter').getAttribute('max')).toBe('10');
+    // The one account from today's variables, sending, at its plan's limit.
+    const account = page.getByTestId('account-default');
+    await account.filter({ hasText: 'Sending' }).waitFor();
+    expect(await account.textContent()).toContain('/ 10 per s');
     await shot('operations');
 
     await page.getByRole('button', { name: 'Resume sending' }).click();
