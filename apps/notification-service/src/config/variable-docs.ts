@@ -106,9 +106,13 @@ export const VARIABLE_DOCS: Record<Variable, { meaning: string; unset?: string }
     meaning: 'Send jobs in flight per worker process.',
     unset: "60% of the plan's rate, at least 4",
   },
-  SEND_MAX_ATTEMPTS: { meaning: 'Provider attempts per message for retryable errors.' },
+  SEND_MAX_ATTEMPTS: {
+    meaning:
+      'Attempts per message for retryable errors about the message itself. The provider failing (5xx, timeouts, refused connections), 429s and unavailable accounts are no attempt: the message waits until its validity ends.',
+  },
   SEND_RETRY_BASE_MS: {
-    meaning: 'First retry delay; exponential backoff with jitter up to `SEND_RETRY_MAX_MS`.',
+    meaning:
+      'First retry delay (exponential backoff with jitter up to `SEND_RETRY_MAX_MS`), and the wait after the provider failed a send.',
   },
   SEND_RETRY_MAX_MS: { meaning: 'The longest retry delay.' },
   SEND_BATCH_MAX: {
@@ -144,7 +148,8 @@ export const VARIABLE_DOCS: Record<Variable, { meaning: string; unset?: string }
     meaning: 'Sweeper period (lost jobs, due scheduled messages, expiries, stale claims).',
   },
   CREDITS_CHECK_INTERVAL_MS: {
-    meaning: 'While paused for credits, how often the account is checked.',
+    meaning:
+      'While paused for credits, how often the accounts are checked; also how long an account that refused for lack of credits or a bad key is held back before it is tried again.',
   },
   SCHEDULE_LOOKAHEAD_MS: {
     meaning: 'Scheduled messages due within this get their delayed job.',
