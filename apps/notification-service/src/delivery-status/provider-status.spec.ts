@@ -1,4 +1,9 @@
-import { parseProviderUpdate, toMessageStatus, toParkedPayload } from './provider-status';
+import {
+  parsePollAnswer,
+  parseProviderUpdate,
+  toMessageStatus,
+  toParkedPayload,
+} from './provider-status';
 
 describe(toMessageStatus.name, () => {
   it('reads the provider’s words in any case and refuses unknown ones', () => {
@@ -93,7 +98,7 @@ describe(toParkedPayload.name, () => {
     const update = parseProviderUpdate(payload)!;
     const parked = toParkedPayload(update);
     expect(Object.keys(parked).sort()).toEqual(
-      ['delivered_at', 'error', 'message_id', 'sent_at', 'status', 'timestamp'].sort(),
+      ['delivered_at', 'error', 'message_id', 'sent_at', 'status', 'timestamp', 'to'].sort(),
     );
     expect(JSON.stringify(parked).length).toBeLessThan(1024);
     expect(parseProviderUpdate(JSON.parse(JSON.stringify(parked)))).toEqual(update);
@@ -107,5 +112,42 @@ describe(toParkedPayload.name, () => {
     });
     expect(update?.errorCode).toBe('z'.repeat(64));
     expect(update?.errorMessage).toHaveLength(500);
+  });
+});
+
+describe(parsePollAnswer.name, () => {
+  it("reads a batch's answer as one update per recipient, under the request's id", () => {
+    const updates = parsePollAnswer({
+      message_id: 'msg_1',
+      status: 'sent',
+      recipients: [
+        { to: '+14155550101', status: 'delivered', delivered_at: '2026-12-07T10:00:03Z' },
+        {
+          to: '+14155550102',
+          status: 'failed',
+          error: { code: 'carrier_rejected', message: 'no' },
+        },
+        { to: '+14155550103', status: 'sent' },
+        // Unreadable entries are skipped, not guessed at.
+        { status: 'delivered' },
+        'not an entry',
+      ],
+    });
+    expect(updates.map((u) => [u.providerMessageId, u.recipient, u.status, u.errorCode])).toEqual([
+      ['msg_1', '+14155550101', 'delivered', null],
+      ['msg_1', '+14155550102', 'failed', 'carrier_rejected'],
+      ['msg_1', '+14155550103', 'sent', null],
+    ]);
+  });
+
+  it('reads an answer without recipients as the one recipient it names', () => {
+    expect(
+      parsePollAnswer({ message_id: 'msg_2', to: '+14155550104', status: 'delivered' }).map((u) => [
+        u.recipient,
+        u.status,
+      ]),
+    ).toEqual([['+14155550104', 'delivered']]);
+    expect(parsePollAnswer({ status: 'delivered' })).toEqual([]);
+    expect(parsePollAnswer([])).toEqual([]);
   });
 });
