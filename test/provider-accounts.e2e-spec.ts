@@ -152,6 +152,16 @@ describe('Several provider accounts (e2e)', () => {
       state: 'open',
       reason: 'authentication_failed',
     });
+    // Each account's own answer, by name; the default is the first one here.
+    const backup = await h.api('GET', '/v1/account?account=backup');
+    expect(backup.status).toBe(200);
+    expect(backup.body.credits_remaining).toBe(1_000_000 - recipients.length);
+    const refused = await h.api('GET', '/v1/account');
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.details).toEqual({ provider_code: 'authentication_failed' });
+    const unknown = await h.api('GET', '/v1/account?account=nope');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('provider_account_not_found');
   }, 60_000);
 
   it('opens the circuit of an account whose provider fails every call and sends through the next; closes it when it answers again', async () => {

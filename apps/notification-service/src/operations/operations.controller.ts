@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiOkResponse,
@@ -8,10 +8,10 @@ import {
 } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/scopes';
-import { ServiceUnavailableError } from '../common/errors/api-error';
+import { NotFoundError, ServiceUnavailableError } from '../common/errors/api-error';
 import { PauseService, type PauseState } from '../sending/pause.service';
 import { ProviderGateway, SmsProviderError } from '../provider';
-import { PauseDto, PauseStateView, QueueStateView } from './operations.dto';
+import { PauseDto, PauseStateView, ProviderAccountQuery, QueueStateView } from './operations.dto';
 import { QueueStateService } from './queue-state.service';
 import { AT, PAUSE } from '../common/openapi/examples';
 import { Operation } from '../common/openapi/operation.decorator';
@@ -126,8 +126,12 @@ export class OperationsController {
   /** Credits and plan as the provider reports them (one request from the shared budget). */
   @Operation({
     id: 'getProviderAccount',
-    summary: "The provider account's credits, plan and rate limit",
-    errors: { 503: ['provider_unavailable'] },
+    summary: "A provider account's credits, plan and rate limit (the default account unless named)",
+    errors: {
+      400: ['validation_failed'],
+      404: ['provider_account_not_found'],
+      503: ['provider_unavailable'],
+    },
     example: {
       plan: 'standard',
       credits_remaining: 48210,
@@ -140,9 +144,16 @@ export class OperationsController {
     description: 'The provider did not answer (`provider_unavailable`)',
     schema: { $ref: '#/components/schemas/ErrorEnvelope' },
   })
-  async account(): Promise<Record<string, unknown>> {
+  async account(@Query() query: ProviderAccountQuery): Promise<Record<string, unknown>> {
+    const name = query.account ?? null;
+    if (name !== null && !this.gateway.accountNames().includes(name)) {
+      throw new NotFoundError(
+        'provider_account_not_found',
+        `No provider account named ${name} is configured`,
+      );
+    }
     try {
-      const result = await this.gateway.account(true);
+      const result = await this.gateway.account(true, name);
       const limits = result.rateLimit;
       return {
         ...result.data,

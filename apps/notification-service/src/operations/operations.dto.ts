@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
 export class PauseDto {
   @ApiPropertyOptional({
@@ -11,6 +11,17 @@ export class PauseDto {
   @MinLength(1)
   @MaxLength(200)
   reason?: string;
+}
+
+export class ProviderAccountQuery {
+  @ApiPropertyOptional({
+    example: 'backup',
+    description:
+      'Which provider account (a name in SMS_PROVIDER_ACCOUNTS); default: the one named default, else the first',
+  })
+  @IsOptional()
+  @Matches(/^[a-z0-9][a-z0-9_-]{0,31}$/, { message: 'account must be a provider account name' })
+  account?: string;
 }
 
 export class PauseStateView {

@@ -369,13 +369,6 @@ export class ProviderGateway implements OnModuleDestroy {
     return circuits;
   }
 
-  /** The accounts whose credits ran out, in this process's view. */
-  accountsOutOfCredits(): string[] {
-    return this.lanes
-      .filter((l) => l.circuit.snapshot().reason === 'insufficient_credits')
-      .map((l) => l.name);
-  }
-
   private everyAccountOutOfCredits(): boolean {
     return this.lanes.every((l) => l.circuit.snapshot().reason === 'insufficient_credits');
   }

@@ -469,7 +469,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The provider account's credits, plan and rate limit
+         * A provider account's credits, plan and rate limit (the default account unless named)
          * @description Requires an API key with the scope `admin` (or `admin`).
          */
         get: operations["getProviderAccount"];
@@ -4548,7 +4548,10 @@ export interface operations {
     };
     getProviderAccount: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Which provider account (a name in SMS_PROVIDER_ACCOUNTS); default: the one named default, else the first */
+                account?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4589,7 +4592,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`, `validation_failed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4609,6 +4612,15 @@ export interface operations {
             };
             /** @description The key lacks the scope of this operation (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id or key (`provider_account_not_found`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
