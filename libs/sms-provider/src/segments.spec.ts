@@ -1,4 +1,9 @@
-import { analyzeMessage, isWithinMessageLimit, MAX_MESSAGE_LENGTH } from './segments';
+import {
+  analyzeMessage,
+  isWithinMessageLimit,
+  MAX_MESSAGE_LENGTH,
+  ucs2Characters,
+} from './segments';
 
 describe(analyzeMessage.name, () => {
   describe('GSM-7', () => {
@@ -109,5 +114,21 @@ describe('MAX_MESSAGE_LENGTH', () => {
     expect(MAX_MESSAGE_LENGTH).toBe(1600);
     expect(isWithinMessageLimit('a'.repeat(1600))).toBe(true);
     expect(isWithinMessageLimit('a'.repeat(1601))).toBe(false);
+  });
+});
+
+describe(ucs2Characters.name, () => {
+  it('names each character outside GSM-7 once, in order of first appearance', () => {
+    expect(ucs2Characters('It’s “done” – it’s 😀 done')).toEqual(['’', '“', '”', '–', '😀']);
+  });
+
+  it('names nothing in a GSM-7 text, extension characters included', () => {
+    expect(ucs2Characters('Price: 5€ [ok] {x} ~^|\\ @£$¥ èé')).toEqual([]);
+  });
+
+  it('agrees with analyzeMessage: a text is UCS-2 exactly when it names something', () => {
+    for (const text of ['plain', 'naïve', 'ok…', 'tab\there', '€100']) {
+      expect(ucs2Characters(text).length > 0).toBe(analyzeMessage(text).encoding === 'UCS-2');
+    }
   });
 });

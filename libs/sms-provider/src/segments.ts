@@ -92,6 +92,19 @@ export function analyzeMessage(text: string): MessageAnalysis {
   };
 }
 
+/**
+ * The characters of `text` that GSM-7 cannot carry, each once, in order of first appearance: any
+ * one of them makes the whole message UCS-2 (70 characters a part instead of 160). Astral
+ * characters (emoji) come back whole, not as surrogate halves.
+ */
+export function ucs2Characters(text: string): string[] {
+  const found = new Set<string>();
+  for (const char of text) {
+    if (!GSM7_BASIC.has(char) && !GSM7_EXTENSION.has(char)) found.add(char);
+  }
+  return [...found];
+}
+
 /** True when the provider would accept `text` as a message body length-wise. */
 export function isWithinMessageLimit(text: string): boolean {
   return text.length <= MAX_MESSAGE_LENGTH;
