@@ -56,8 +56,9 @@ describe(CircuitBreaker.name, () => {
     advance(1);
     expect(circuit.snapshot().state).toBe('half_open');
     expect(circuit.admit()).toBe('probe');
-    // While the probe is out nobody else goes.
+    // While the probe is out nobody else goes, and is told to come back a period later.
     expect(circuit.admit()).toBeNull();
+    expect(circuit.availableInMs()).toBe(1000);
     circuit.answered('probe');
     expect(circuit.snapshot()).toMatchObject({ state: 'closed', reason: null, probeAt: null });
     expect(circuit.admit()).toBe('call');

@@ -71,9 +71,14 @@ export class CircuitBreaker {
     return 'probe';
   }
 
-  /** How long until admit() may say yes (0: now, or as soon as the running probe ends). */
+  /**
+   * How long a caller turned away should wait before asking again: until the probe time while
+   * open; while a probe is out, the current open period (a probe may take the whole provider
+   * timeout, and callers asking every few milliseconds meanwhile would only churn).
+   */
   availableInMs(): number {
-    if (this.state !== 'open') return 0;
+    if (this.state === 'closed') return 0;
+    if (this.state === 'half_open') return this.probing ? this.openFor : 0;
     return Math.max(0, (this.probeAt ?? 0) - this.now());
   }
 
