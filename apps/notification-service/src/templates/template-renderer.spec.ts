@@ -186,10 +186,39 @@ describe(renderTemplate.name, () => {
       characters: 6,
       encoding: 'GSM-7',
       segments: 1,
+      smartEncoded: null,
     });
     const unicode = renderTemplate('Hi {{name}} 🎉', { name: 'Ada' });
     expect(unicode.encoding).toBe('UCS-2');
     expect(unicode.characters).toBe(9);
+  });
+
+  it('with smart encoding, measures and checks the rewritten text, keeping the original', () => {
+    const rendered = renderTemplate(
+      '{{name}}’s order… ready',
+      { name: 'Ada' },
+      { smartEncoding: true },
+    );
+    expect(rendered).toEqual({
+      text: "Ada's order... ready",
+      characters: 20,
+      encoding: 'GSM-7',
+      segments: 1,
+      smartEncoded: {
+        original: 'Ada’s order… ready',
+        replaced: [
+          { character: '’', replacement: "'", count: 1 },
+          { character: '…', replacement: '...', count: 1 },
+        ],
+      },
+    });
+    // 600 ellipses fit as UCS-2 but are 1800 characters once rewritten.
+    expect(
+      thrown(() => renderTemplate('{{t}}', { t: '…'.repeat(600) }, { smartEncoding: true })),
+    ).toBeInstanceOf(MessageTooLongError);
+    expect(
+      thrown(() => renderTemplate('{{t}}', { t: '\u200B' }, { smartEncoding: true })),
+    ).toBeInstanceOf(EmptyMessageError);
   });
 
   it('refuses a message that renders to nothing but whitespace', () => {

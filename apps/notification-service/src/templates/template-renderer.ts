@@ -1,5 +1,6 @@
 import { analyzeMessage, MAX_MESSAGE_LENGTH, type SmsEncoding } from '@app/sms-provider/helpers';
 import Handlebars from 'handlebars';
+import { type SmartReplacement, smartEncode } from './smart-encoding';
 
 /**
  * Handlebars for SMS templates: parsing, the list of variables a body uses, and strict rendering.
@@ -29,10 +30,18 @@ export interface CompiledTemplate {
 }
 
 export interface RenderedMessage {
+  /** What is sent: after smart encoding, when the template has it. */
   text: string;
   characters: number;
   encoding: SmsEncoding;
   segments: number;
+  /** With smart encoding: the text as rendered, before the look-alikes were rewritten. */
+  smartEncoded?: { original: string; replaced: SmartReplacement[] } | null;
+}
+
+export interface RenderOptions {
+  /** Rewrite look-alikes to GSM-7 (smart-encoding.ts) before measuring the text. */
+  smartEncoding?: boolean;
 }
 
 /** A renderer failure the API answers with a 422: `code` and `details` go to the caller as is. */
@@ -241,11 +250,13 @@ export function compileTemplate(body: string): CompiledTemplate {
  * Renders `body` with `variables`. Throws `MissingVariablesError` naming every absent (or null)
  * variable, `InvalidVariablesError` when a printed value is not a string, number or boolean (or an
  * `each` is given something that isn't a list), `MessageTooLongError` over 1600 characters and
- * `EmptyMessageError` when nothing but whitespace is left.
+ * `EmptyMessageError` when nothing but whitespace is left. With `smartEncoding` the limits apply
+ * to the rewritten text, since that is what is sent (an ellipsis becomes three characters).
  */
 export function renderTemplate(
   body: string,
   variables: Readonly<Record<string, unknown>>,
+  options: RenderOptions = {},
 ): RenderedMessage {
   const prepared = prepare(body);
   checkVariables(prepared.references, variables);
@@ -259,10 +270,16 @@ export function renderTemplate(
     throw translateRuntimeError(error, prepared.positions);
   }
 
+  let smartEncoded: RenderedMessage['smartEncoded'] = null;
+  if (options.smartEncoding) {
+    const encoded = smartEncode(text);
+    smartEncoded = { original: text, replaced: encoded.replaced };
+    text = encoded.text;
+  }
   if (text.trim() === '') throw new EmptyMessageError();
   const analysis = analyzeMessage(text);
   if (analysis.characters > MAX_MESSAGE_LENGTH) throw new MessageTooLongError(analysis.characters);
-  return { text, ...analysis };
+  return { text, ...analysis, smartEncoded };
 }
 
 function prepare(body: string): Prepared {
