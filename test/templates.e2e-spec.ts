@@ -36,6 +36,8 @@ describe('Templates API (e2e)', () => {
         variables: ['name', 'order.id', 'tracking'],
         sender_id: 'AcmeShop',
         description: 'Sent when the warehouse hands the parcel over',
+        smart_encoding: false,
+        warnings: [],
         owner_team: null,
         created_at: expect.any(String),
         updated_at: expect.any(String),
@@ -244,6 +246,12 @@ describe('Templates API (e2e)', () => {
         characters: 28,
         encoding: 'GSM-7',
         segments: 1,
+        credits_per_recipient: 1,
+        variables: ['name', 'code'],
+        smart_encoding: false,
+        original_text: null,
+        replaced: [],
+        warnings: [],
       });
 
       const long = await h.api('POST', '/v1/templates/preview_gsm/preview', {
@@ -263,6 +271,20 @@ describe('Templates API (e2e)', () => {
         characters: 13,
         encoding: 'UCS-2',
         segments: 1,
+        credits_per_recipient: 1,
+        variables: ['emoji'],
+        smart_encoding: false,
+        original_text: null,
+        replaced: [],
+        warnings: [
+          {
+            code: 'forces_ucs2',
+            characters: ['🎉'],
+            segments_now: 1,
+            segments_without: 1,
+            replaceable: [],
+          },
+        ],
       });
     });
 

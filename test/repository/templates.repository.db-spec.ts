@@ -1,3 +1,4 @@
+import { TemplateDraft } from '../../apps/notification-service/src/templates/entities/template-draft.entity';
 import { TemplateVersion } from '../../apps/notification-service/src/templates/entities/template-version.entity';
 import { Template } from '../../apps/notification-service/src/templates/entities/template.entity';
 import type { Namespace } from '../../apps/notification-service/src/templates/template-scope';
@@ -21,6 +22,7 @@ describe(TemplatesRepository.name, () => {
     templates = new TemplatesRepository(
       db.getRepository(Template),
       db.getRepository(TemplateVersion),
+      db.getRepository(TemplateDraft),
       db,
     );
   });
@@ -33,6 +35,7 @@ describe(TemplatesRepository.name, () => {
     senderId: null,
     description: null,
     category: 'transactional',
+    smartEncoding: false,
   });
 
   async function create(

@@ -1,6 +1,7 @@
 import { ApiKey } from '../auth/entities/api-key.entity';
 import { IdempotencyRecord } from '../notifications/entities/idempotency-record.entity';
 import { Notification } from '../notifications/entities/notification.entity';
+import { TemplateDraft } from '../templates/entities/template-draft.entity';
 import { TemplateVersion } from '../templates/entities/template-version.entity';
 import { Template } from '../templates/entities/template.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
@@ -15,8 +16,16 @@ import { RecipientProtection1764000001400 } from './migrations/1764000001400-rec
 import { TeamFairShare1764000001500 } from './migrations/1764000001500-team-fair-share';
 import { ProviderAccounts1764000001600 } from './migrations/1764000001600-provider-accounts';
 import { ProviderBatches1764000001700 } from './migrations/1764000001700-provider-batches';
+import { TemplateDrafts1764000001800 } from './migrations/1764000001800-template-drafts';
 
-export const ENTITIES = [ApiKey, Template, TemplateVersion, Notification, IdempotencyRecord];
+export const ENTITIES = [
+  ApiKey,
+  Template,
+  TemplateVersion,
+  TemplateDraft,
+  Notification,
+  IdempotencyRecord,
+];
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -31,4 +40,5 @@ export const MIGRATIONS = [
   TeamFairShare1764000001500,
   ProviderAccounts1764000001600,
   ProviderBatches1764000001700,
+  TemplateDrafts1764000001800,
 ];

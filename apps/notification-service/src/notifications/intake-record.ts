@@ -49,6 +49,8 @@ export interface ValidatedRequest {
   timing: Timing;
   /** The live suppression entries of those recipients that have any. */
   suppressions: ReadonlyMap<string, ReadonlySet<SuppressionScope>>;
+  /** A template's test send (templates API), marked on the notification. */
+  test?: boolean;
 }
 
 /** 400 `invalid_timezone` for a `timezone` that is no IANA zone name the service knows. */
@@ -138,7 +140,7 @@ function checkScheduledAt(scheduledAt: Date, now: Date): void {
 export function buildIntakeRecord(
   principal: Principal,
   dto: SendNotificationDto,
-  { version, recipients, rendered, timing, suppressions }: ValidatedRequest,
+  { version, recipients, rendered, timing, suppressions, test }: ValidatedRequest,
   protection: AppConfig['protection'],
   now: Date,
 ): IntakeRecord {
@@ -174,6 +176,7 @@ export function buildIntakeRecord(
       callbackUrl: dto.callback_url ?? null,
       reference: dto.reference ?? null,
       recipientCount: recipients.length,
+      test: test ?? false,
     },
     messages: recipients.map((recipient) => {
       const { status, scheduledAt, nextAttemptAt, expiresAt, timezone, error, deferred } =

@@ -265,6 +265,13 @@ export class NotificationView {
   @ApiProperty({ nullable: true, type: String }) scheduled_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) expires_at!: string | null;
   @ApiProperty() created_at!: string;
+  @ApiProperty({
+    description:
+      "Sent from the templates API (POST /v1/templates/{key}/test or a draft's /test) to try " +
+      "a template: a real send, through every check any other goes through. A draft's has " +
+      'template_version 0.',
+  })
+  test!: boolean;
   @ApiProperty({ description: 'Count of messages by status, every message of the notification' })
   status_counts!: Record<string, number>;
   @ApiProperty({

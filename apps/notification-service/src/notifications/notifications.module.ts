@@ -10,6 +10,7 @@ import { NotificationsController } from './notifications.controller';
 import { IntakeWriter } from './intake-writer';
 import { IdempotencyPurge } from './idempotency-purge.service';
 import { NotificationsService } from './notifications.service';
+import { TemplateTestsController } from './template-tests.controller';
 
 @Module({
   imports: [
@@ -21,7 +22,7 @@ import { NotificationsService } from './notifications.service';
     RecipientProtectionModule,
     TeamsStoreModule,
   ],
-  controllers: [NotificationsController],
+  controllers: [NotificationsController, TemplateTestsController],
   providers: [NotificationsService, IntakeWriter, IdempotencyPurge],
 })
 export class NotificationsModule {}

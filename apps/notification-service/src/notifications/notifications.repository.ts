@@ -4,7 +4,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { IdempotencyRecord } from './entities/idempotency-record.entity';
 import { Notification } from './entities/notification.entity';
 
-export type NewNotification = Omit<Notification, 'createdAt' | 'messages'>;
+export type NewNotification = Omit<Notification, 'createdAt' | 'messages' | 'test'> & {
+  /** A template's test send (false when left out). */
+  test?: boolean;
+};
 
 export interface ListFilter {
   team: string | null;
@@ -81,9 +84,10 @@ export class NotificationsRepository {
     const column = <K extends keyof NewNotification>(key: K) => rows.map((r) => r[key]);
     await manager.query(
       `INSERT INTO notifications (id, team, api_key_id, template_key, template_version, sender_id,
-         priority, scheduled_at, expires_at, callback_url, reference, recipient_count)
+         priority, scheduled_at, expires_at, callback_url, reference, recipient_count, test)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::int[], $6::text[],
-         $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[], $12::int[])`,
+         $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[], $12::int[],
+         $13::boolean[])`,
       [
         column('id'),
         column('team'),
@@ -97,6 +101,7 @@ export class NotificationsRepository {
         column('callbackUrl'),
         column('reference'),
         column('recipientCount'),
+        rows.map((r) => r.test ?? false),
       ],
     );
   }

@@ -22,7 +22,7 @@ import {
   type StoredNewMessage,
 } from '../delivery-status/message-lifecycle.repository';
 import { DispatchService, type NewlyAccepted } from '../sending/dispatch.service';
-import { TemplatesService } from '../templates/templates.service';
+import { type ActiveTemplateVersion, TemplatesService } from '../templates/templates.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Message } from '../delivery-status/message';
 import {
@@ -58,6 +58,14 @@ import { NotificationsRepository } from './notifications.repository';
 import { requestHash } from './request-hash';
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A request from the templates API rather than a caller: a test send of a version or a draft the
+ * caller's key could not name, rendered and checked like any other, marked `test`.
+ */
+export interface TestIntake {
+  version: ActiveTemplateVersion;
+}
 /** How long a duplicate request waits for the first one holding its key before getting a 409. */
 const IDEMPOTENCY_WAIT_MS = 5000;
 
@@ -88,6 +96,7 @@ export class NotificationsService {
     principal: Principal,
     dto: SendNotificationDto,
     idempotencyKey: string | undefined,
+    test?: TestIntake,
   ): Promise<AcceptedNotification> {
     checkCallbackUrl(dto);
     checkTimezone(dto);
@@ -102,7 +111,7 @@ export class NotificationsService {
     const record = buildIntakeRecord(
       principal,
       dto,
-      await this.validate(principal, dto, now),
+      await this.validate(principal, dto, now, test),
       this.config.protection,
       now,
     );
@@ -140,8 +149,10 @@ export class NotificationsService {
     principal: Principal,
     dto: SendNotificationDto,
     now: Date,
+    test?: TestIntake,
   ): Promise<ValidatedRequest> {
-    const version = await this.templates.getActiveVersion(principal, dto.template);
+    const version =
+      test?.version ?? (await this.templates.getActiveVersion(principal, dto.template));
     const recipients = checkedRecipients(dto.to);
     await this.backlog.check(principal.team, recipients.length);
     const rendered = this.templates.render(version, dto.variables ?? {});
@@ -151,7 +162,7 @@ export class NotificationsService {
       SUPPRESSED_BY[version.category].length === 0
         ? new Map<string, Set<SuppressionScope>>()
         : await this.suppressions.activeScopes(recipients);
-    return { version, recipients, rendered, timing, suppressions };
+    return { version, recipients, rendered, timing, suppressions, test: test !== undefined };
   }
 
   /**
@@ -371,6 +382,7 @@ function summary(
     scheduled_at: iso(n.scheduledAt),
     expires_at: iso(n.expiresAt),
     created_at: n.createdAt.toISOString(),
+    test: n.test,
     status_counts: counts,
   };
 }

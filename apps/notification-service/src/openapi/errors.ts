@@ -24,6 +24,11 @@ export const ERROR_MESSAGES: Record<string, string> = {
   message_not_found: 'No message with this id',
   template_not_found: 'No template with key "order_shipped"',
   template_version_not_found: 'Template "order_shipped" has no version 7',
+  template_draft_not_found:
+    'Template "order_shipped" has no draft 5a0e7c52-3d47-4c8e-9a55-0d2f4a2b9f10',
+  draft_outdated:
+    'The draft was based on version 2, but version 3 is current now; compare them, save the draft again, then publish',
+  too_many_drafts: 'Template "order_shipped" has 20 drafts already; publish or discard one first',
   api_key_not_found: 'No API key with this id',
   auth_block_not_found: 'No block on address 203.0.113.7',
   callback_secret_not_found: 'This team has no callback secret yet',

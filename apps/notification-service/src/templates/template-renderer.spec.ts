@@ -186,7 +186,6 @@ describe(renderTemplate.name, () => {
       characters: 6,
       encoding: 'GSM-7',
       segments: 1,
-      smartEncoded: null,
     });
     const unicode = renderTemplate('Hi {{name}} 🎉', { name: 'Ada' });
     expect(unicode.encoding).toBe('UCS-2');

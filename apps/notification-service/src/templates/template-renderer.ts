@@ -35,7 +35,7 @@ export interface RenderedMessage {
   characters: number;
   encoding: SmsEncoding;
   segments: number;
-  /** With smart encoding: the text as rendered, before the look-alikes were rewritten. */
+  /** Only with smart encoding: the text as rendered, before the look-alikes were rewritten. */
   smartEncoded?: { original: string; replaced: SmartReplacement[] } | null;
 }
 
@@ -279,7 +279,7 @@ export function renderTemplate(
   if (text.trim() === '') throw new EmptyMessageError();
   const analysis = analyzeMessage(text);
   if (analysis.characters > MAX_MESSAGE_LENGTH) throw new MessageTooLongError(analysis.characters);
-  return { text, ...analysis, smartEncoded };
+  return smartEncoded ? { text, ...analysis, smartEncoded } : { text, ...analysis };
 }
 
 function prepare(body: string): Prepared {

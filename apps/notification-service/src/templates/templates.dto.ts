@@ -13,6 +13,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  IsUUID,
   Matches,
   Max,
   MaxLength,
@@ -90,6 +91,13 @@ const CATEGORY_DOC =
   'valid 10 min), transactional (stopped by a suppression of scope all, 30 per hour, valid 24 h) ' +
   'or marketing (stopped by any suppression, 2 per 24 h, waits out quiet hours 21:00-08:00 local, ' +
   'valid 72 h); the figures are the defaults.';
+
+const SMART_ENCODING_DOC =
+  'Rewrite look-alikes to GSM-7 when rendering (curly quotes to straight ones, en/em dashes and ' +
+  'the minus sign to "-", the ellipsis to "...", no-break and other Unicode spaces to a space, ' +
+  'zero-width marks to nothing; the table is in docs/api.md), so one ’ does not make the message ' +
+  'UCS-2. Frozen on each version, like the category.';
+
 export class CreateTemplateDto {
   @ApiProperty({ example: 'order_shipped', pattern: TEMPLATE_KEY_PATTERN.source })
   @IsString()
@@ -131,6 +139,11 @@ export class CreateTemplateDto {
   @IsOptional()
   @IsIn(MESSAGE_CATEGORIES)
   category?: MessageCategory;
+
+  @ApiPropertyOptional({ type: Boolean, default: false, description: SMART_ENCODING_DOC })
+  @IsOptional()
+  @IsBoolean()
+  smart_encoding?: boolean;
 
   @ApiPropertyOptional({
     example: 'checkout',
@@ -188,6 +201,11 @@ export class UpdateTemplateDto {
   @IsOptional()
   @IsIn(MESSAGE_CATEGORIES)
   category?: MessageCategory;
+
+  @ApiPropertyOptional({ type: Boolean, description: `${SMART_ENCODING_DOC} Omitted: kept.` })
+  @IsOptional()
+  @IsBoolean()
+  smart_encoding?: boolean;
 }
 
 export class PreviewTemplateDto {
@@ -198,6 +216,48 @@ export class PreviewTemplateDto {
     description:
       'Values for the variables: strings, numbers, booleans, objects for dotted paths, lists for #each.',
   })
+  @IsOptional()
+  @IsObject()
+  variables?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    maxLength: MAX_BODY_LENGTH,
+    description:
+      'A body to render instead of the saved one (what an editor holds, unsaved); invalid ones ' +
+      'answer 422 invalid_template as a save would.',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_BODY_LENGTH)
+  body?: string;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    description: 'Render with or without smart encoding instead of as saved.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  smart_encoding?: boolean;
+}
+
+/** A preview of a body that is not saved anywhere yet (the create form). */
+export class PreviewBodyDto extends PreviewTemplateDto {
+  @ApiProperty({ maxLength: MAX_BODY_LENGTH, example: 'Hi {{name}}, it’s on its way…' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_BODY_LENGTH)
+  declare body: string;
+}
+
+/** A test send: one number, the variables to render with. */
+export class TestSendDto {
+  @ApiProperty({ example: '+14155550100', description: 'One E.164 number' })
+  @IsString()
+  @MaxLength(32)
+  to!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { name: 'Ada' } })
   @IsOptional()
   @IsObject()
   variables?: Record<string, unknown>;
@@ -267,6 +327,41 @@ export class TemplateVersionParams {
   n!: number;
 }
 
+export class CostWarningResponse {
+  @ApiProperty({
+    enum: ['forces_ucs2'],
+    description:
+      'forces_ucs2: characters GSM-7 cannot carry make the whole message UCS-2 (70 characters a ' +
+      'part, 67 when split, instead of 160 and 153).',
+  })
+  code!: 'forces_ucs2';
+  @ApiProperty({
+    type: [String],
+    example: ['’'],
+    description: 'Each character forcing UCS-2, once, in order of first appearance',
+  })
+  characters!: string[];
+  @ApiProperty({ example: 3, description: 'Segments (credits per recipient) as the text is' })
+  segments_now!: number;
+  @ApiProperty({
+    example: 1,
+    description:
+      'Segments once they are dealt with: look-alikes rewritten as smart encoding would, any ' +
+      'other (emoji, letters GSM-7 lacks) left out',
+  })
+  segments_without!: number;
+  @ApiProperty({
+    type: [String],
+    example: ['’'],
+    description: 'Those of characters that smart_encoding would rewrite',
+  })
+  replaceable!: string[];
+}
+
+const WARNINGS_DOC =
+  'The cost lint of the body as written (placeholders such as {{name}} count as their own ' +
+  'text, since the values are not known), after smart encoding when the version has it.';
+
 export class TemplateResponse {
   @ApiProperty({ example: 'order_shipped' }) key!: string;
   @ApiProperty({ example: 1, description: 'The current version.' }) version!: number;
@@ -275,6 +370,9 @@ export class TemplateResponse {
   @ApiProperty({ type: String, nullable: true }) sender_id!: string | null;
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
   @ApiProperty({ enum: MESSAGE_CATEGORIES, example: 'transactional' }) category!: MessageCategory;
+  @ApiProperty({ example: false, description: SMART_ENCODING_DOC }) smart_encoding!: boolean;
+  @ApiProperty({ type: CostWarningResponse, isArray: true, description: WARNINGS_DOC })
+  warnings!: CostWarningResponse[];
   @ApiProperty({
     type: String,
     nullable: true,
@@ -297,6 +395,9 @@ export class TemplateVersionResponse {
   @ApiProperty({ type: String, nullable: true }) sender_id!: string | null;
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
   @ApiProperty({ enum: MESSAGE_CATEGORIES, example: 'transactional' }) category!: MessageCategory;
+  @ApiProperty({ example: false, description: SMART_ENCODING_DOC }) smart_encoding!: boolean;
+  @ApiProperty({ type: CostWarningResponse, isArray: true, description: WARNINGS_DOC })
+  warnings!: CostWarningResponse[];
   @ApiProperty({ description: 'When this version was made.' }) created_at!: string;
   @ApiProperty({ type: String, nullable: true, description: 'As in the template.' })
   owner_team!: string | null;
@@ -332,11 +433,128 @@ export class TemplateVersionPage {
   next_cursor!: string | null;
 }
 
+export class SmartReplacementResponse {
+  @ApiProperty({ example: '’' }) character!: string;
+  @ApiProperty({ example: "'" }) replacement!: string;
+  @ApiProperty({ example: 1, description: 'How many times it was replaced' }) count!: number;
+}
+
 export class RenderedTemplateResponse {
-  @ApiProperty({ example: 'Hi Ada, your order A-1042 has shipped.' }) text!: string;
+  @ApiProperty({
+    example: 'Hi Ada, your order A-1042 has shipped.',
+    description: 'What is sent: after smart encoding, when it is on.',
+  })
+  text!: string;
   @ApiProperty({ example: 38, description: 'Length as the provider counts it (UTF-16 units).' })
   characters!: number;
   @ApiProperty({ enum: ['GSM-7', 'UCS-2'] }) encoding!: 'GSM-7' | 'UCS-2';
   @ApiProperty({ example: 1, description: 'SMS parts the message will be billed as.' })
   segments!: number;
+  @ApiProperty({
+    example: 1,
+    description: 'Provider credits each recipient costs: one per segment.',
+  })
+  credits_per_recipient!: number;
+  @ApiProperty({
+    type: [String],
+    example: ['name', 'order.id'],
+    description: 'The variables the rendered body uses, in order of first use.',
+  })
+  variables!: string[];
+  @ApiProperty({ example: false, description: 'Whether smart encoding was applied.' })
+  smart_encoding!: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'With smart encoding: the text as rendered, before look-alikes were rewritten.',
+  })
+  original_text!: string | null;
+  @ApiProperty({
+    type: SmartReplacementResponse,
+    isArray: true,
+    description: 'What smart encoding rewrote (empty without it).',
+  })
+  replaced!: SmartReplacementResponse[];
+  @ApiProperty({
+    type: CostWarningResponse,
+    isArray: true,
+    description: 'The cost lint of the text that is sent.',
+  })
+  warnings!: CostWarningResponse[];
+}
+
+export class TemplateDraftResponse {
+  @ApiProperty({ example: '5a0e7c52-3d47-4c8e-9a55-0d2f4a2b9f10' }) id!: string;
+  @ApiProperty({ example: 'order_shipped' }) key!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'As in the template.' })
+  owner_team!: string | null;
+  @ApiProperty({
+    example: 2,
+    description:
+      'The current version when the draft was made or last saved; publishing answers 409 ' +
+      'draft_outdated once another version has been made since (save the draft again to rebase).',
+  })
+  based_on_version!: number;
+  @ApiProperty() body!: string;
+  @ApiProperty({ type: [String], example: ['name', 'order.id'] }) variables!: string[];
+  @ApiProperty({ type: String, nullable: true }) sender_id!: string | null;
+  @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({ enum: MESSAGE_CATEGORIES, example: 'transactional' }) category!: MessageCategory;
+  @ApiProperty({ example: false, description: SMART_ENCODING_DOC }) smart_encoding!: boolean;
+  @ApiProperty({ type: CostWarningResponse, isArray: true, description: WARNINGS_DOC })
+  warnings!: CostWarningResponse[];
+  @ApiProperty() created_at!: string;
+  @ApiProperty() updated_at!: string;
+}
+
+export class TemplateDraftList {
+  @ApiProperty({ type: TemplateDraftResponse, isArray: true, description: 'Oldest first' })
+  data!: TemplateDraftResponse[];
+}
+
+export class TemplateDraftParams {
+  @ApiProperty({ example: 'order_shipped' })
+  @IsString()
+  key!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all', { message: 'id must be a draft id (a UUID)' })
+  id!: string;
+}
+
+export class TemplateDiffQuery extends TemplateReadQuery {
+  @ApiProperty({ example: '1', description: 'The older side: a version number' })
+  @Matches(/^[1-9]\d{0,9}$/, { message: 'from must be a version number' })
+  from!: string;
+
+  @ApiProperty({ example: '3', description: 'The newer side: a version number' })
+  @Matches(/^[1-9]\d{0,9}$/, { message: 'to must be a version number' })
+  to!: string;
+}
+
+export class DiffPartResponse {
+  @ApiProperty({ enum: ['equal', 'insert', 'delete'] }) op!: 'equal' | 'insert' | 'delete';
+  @ApiProperty({ example: 'your order' }) text!: string;
+}
+
+export class TemplateDiffResponse {
+  @ApiProperty({ type: TemplateVersionResponse }) from!: TemplateVersionResponse;
+  @ApiProperty({ type: TemplateVersionResponse }) to!: TemplateVersionResponse;
+  @ApiProperty({
+    type: [String],
+    example: ['body', 'smart_encoding'],
+    description:
+      'Which of body, sender_id, description, category and smart_encoding differ between the two',
+  })
+  changed!: string[];
+  @ApiProperty({
+    type: DiffPartResponse,
+    isArray: true,
+    description:
+      'Word-level diff of the bodies (runs of words and of whitespace are the units): equal, ' +
+      'delete (only in from) and insert (only in to) runs in order; the equal and delete runs ' +
+      'joined give from.body, the equal and insert runs give to.body. Over 500 edited units it ' +
+      'is one delete and one insert.',
+  })
+  body_diff!: DiffPartResponse[];
 }

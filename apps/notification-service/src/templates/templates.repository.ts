@@ -1,7 +1,8 @@
 import type { MessageCategory } from '../common/message-category';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, MoreThan, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, MoreThan, type Repository } from 'typeorm';
+import { TemplateDraft } from './entities/template-draft.entity';
 import { TemplateVersion } from './entities/template-version.entity';
 import { Template } from './entities/template.entity';
 import { applyScope, type Namespace, type TemplateScope } from './template-scope';
@@ -13,6 +14,19 @@ export interface VersionContent {
   senderId: string | null;
   description: string | null;
   category: MessageCategory;
+  smartEncoding: boolean;
+}
+
+/** What a draft holds besides its id: a version's content and the version it started from. */
+export interface DraftContent extends VersionContent {
+  basedOnVersion: number;
+}
+
+/** What building a new version may read and change, inside the transaction that adds it. */
+export interface VersionSource {
+  findVersion(version: number): Promise<TemplateVersion | null>;
+  findDraft(id: string): Promise<TemplateDraft | null>;
+  deleteDraft(id: string): Promise<void>;
 }
 
 /** A template with one of its versions (the current one unless said otherwise). */
@@ -32,6 +46,7 @@ export class TemplatesRepository {
   constructor(
     @InjectRepository(Template) private readonly templates: Repository<Template>,
     @InjectRepository(TemplateVersion) private readonly versions: Repository<TemplateVersion>,
+    @InjectRepository(TemplateDraft) private readonly drafts: Repository<TemplateDraft>,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -75,31 +90,40 @@ export class TemplatesRepository {
   }
 
   /**
-   * Adds the next version of an active template, built by `next` from the current one. The
-   * template row is locked first, so concurrent updates queue up and each gets its own number.
-   * Null when `namespace` has no active template with that key.
+   * Adds the next version of an active template, built by `next` from the current one (and, for
+   * a restore or a publish, from an older version or a draft it reads through `source`; what it
+   * throws rolls everything back). The template row is locked first, so concurrent updates queue
+   * up and each gets its own number. Null when `namespace` has no active template with that key.
    */
   async addVersion(
     key: string,
     namespace: Namespace,
-    next: (current: TemplateVersion) => VersionContent,
+    next: (
+      current: TemplateVersion,
+      source: VersionSource,
+    ) => VersionContent | Promise<VersionContent>,
   ): Promise<TemplateWithVersion | null> {
     return this.dataSource.transaction(async (manager) => {
-      const query = manager
-        .createQueryBuilder(Template, 't')
-        .setLock('pessimistic_write')
-        .where('t.key = :key', { key });
-      applyScope(query, { kind: 'namespace', namespace }, false);
-      const template = await query.getOne();
+      const template = await lockTemplate(manager, key, namespace);
       if (!template) return null;
       const current = await manager.findOneOrFail(TemplateVersion, {
         where: { templateId: template.id, version: template.currentVersion },
       });
+      const source: VersionSource = {
+        findVersion: (n) =>
+          manager.findOne(TemplateVersion, { where: { templateId: template.id, version: n } }),
+        findDraft: (id) =>
+          manager.findOne(TemplateDraft, { where: { templateId: template.id, id } }),
+        deleteDraft: async (id) => {
+          await manager.delete(TemplateDraft, { templateId: template.id, id });
+        },
+      };
+      const content = await next(current, source);
 
       const number = template.currentVersion + 1;
       const version = await manager.save(
         manager.create(TemplateVersion, {
-          ...next(current),
+          ...content,
           templateId: template.id,
           version: number,
         }),
@@ -172,6 +196,57 @@ export class TemplatesRepository {
     });
   }
 
+  /**
+   * Adds a draft to `namespace`'s active template of `key`, built by `build` from the current
+   * version, unless the template has `max` drafts already. The template row is locked, so
+   * concurrent additions cannot pass the limit together.
+   */
+  async createDraft(
+    key: string,
+    namespace: Namespace,
+    max: number,
+    build: (current: TemplateVersion) => DraftContent,
+  ): Promise<{ created: { template: Template; draft: TemplateDraft } } | 'not_found' | 'full'> {
+    return this.dataSource.transaction(async (manager) => {
+      const template = await lockTemplate(manager, key, namespace);
+      if (!template) return 'not_found';
+      if ((await manager.count(TemplateDraft, { where: { templateId: template.id } })) >= max) {
+        return 'full';
+      }
+      const current = await manager.findOneOrFail(TemplateVersion, {
+        where: { templateId: template.id, version: template.currentVersion },
+      });
+      const draft = await manager.save(
+        manager.create(TemplateDraft, { ...build(current), templateId: template.id }),
+      );
+      return { created: { template, draft } };
+    });
+  }
+
+  listDrafts(templateId: string): Promise<TemplateDraft[]> {
+    return this.drafts.find({ where: { templateId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  findDraft(templateId: string, id: string): Promise<TemplateDraft | null> {
+    return this.drafts.findOne({ where: { templateId, id } });
+  }
+
+  /** Saves the draft's new content; null when it is gone (published or discarded meanwhile). */
+  async updateDraft(
+    templateId: string,
+    id: string,
+    content: DraftContent,
+  ): Promise<TemplateDraft | null> {
+    const result = await this.drafts.update({ templateId, id }, content);
+    return (result.affected ?? 0) > 0 ? this.findDraft(templateId, id) : null;
+  }
+
+  /** True when the draft was there to delete. */
+  async deleteDraft(templateId: string, id: string): Promise<boolean> {
+    const result = await this.drafts.delete({ templateId, id });
+    return (result.affected ?? 0) > 0;
+  }
+
   /** True when `namespace`'s active template of `key` was archived now. */
   async archive(key: string, namespace: Namespace): Promise<boolean> {
     const query = this.templates
@@ -191,6 +266,20 @@ export class TemplatesRepository {
       .createQueryBuilder('v')
       .innerJoinAndSelect('v.template', 't', 't.currentVersion = v.version');
   }
+}
+
+/** `namespace`'s active template of `key`, its row locked until the transaction ends. */
+function lockTemplate(
+  manager: EntityManager,
+  key: string,
+  namespace: Namespace,
+): Promise<Template | null> {
+  const query = manager
+    .createQueryBuilder(Template, 't')
+    .setLock('pessimistic_write')
+    .where('t.key = :key', { key });
+  applyScope(query, { kind: 'namespace', namespace }, false);
+  return query.getOne();
 }
 
 function split(version: TemplateVersion): TemplateWithVersion {

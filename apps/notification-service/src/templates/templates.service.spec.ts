@@ -109,6 +109,7 @@ describe(TemplatesService.name, () => {
         body: 'Order {{order.id}} for {{name}}',
         variables: ['order.id', 'name'],
         senderId: 'Acme',
+        smartEncoding: false,
         description: null,
         category: 'transactional',
       });
@@ -120,6 +121,8 @@ describe(TemplatesService.name, () => {
         sender_id: 'Acme',
         description: null,
         category: 'transactional',
+        smart_encoding: false,
+        warnings: [],
         owner_team: null,
         created_at: CREATED.toISOString(),
         updated_at: UPDATED.toISOString(),

@@ -32,6 +32,8 @@ export const TEMPLATE = {
   description: 'Sent when the warehouse hands an order to the carrier',
   owner_team: 'checkout',
   category: 'transactional',
+  smart_encoding: false,
+  warnings: [] as unknown[],
   created_at: AT,
   updated_at: AT,
   archived: false,
@@ -154,6 +156,8 @@ export function versionOf(template: typeof TEMPLATE) {
     description,
     owner_team,
     category,
+    smart_encoding,
+    warnings,
     created_at,
   } = template;
   return {
@@ -165,6 +169,8 @@ export function versionOf(template: typeof TEMPLATE) {
     description,
     owner_team,
     category,
+    smart_encoding,
+    warnings,
     created_at,
   };
 }

@@ -40,6 +40,10 @@ export class Notification {
   @Column('integer', { name: 'recipient_count' })
   recipientCount!: number;
 
+  /** Sent from the templates API to try a version or a draft (a real send, marked as such). */
+  @Column('boolean', { default: false })
+  test!: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

@@ -41,6 +41,10 @@ export class TemplateVersion {
   @Column('text', { default: DEFAULT_CATEGORY })
   category!: MessageCategory;
 
+  /** Look-alikes (’ “ – …) rewritten to GSM-7 when rendered (smart-encoding.ts); frozen too. */
+  @Column('boolean', { name: 'smart_encoding', default: false })
+  smartEncoding!: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }
