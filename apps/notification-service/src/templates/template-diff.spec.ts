@@ -19,6 +19,23 @@ describe(diffWords.name, () => {
     ]);
   });
 
+  it('keeps a lone space between two changes inside them, deletion first', () => {
+    expect(diffWords('Version two for {{name}}', 'Version three, {{name}}')).toEqual([
+      { op: 'equal', text: 'Version ' },
+      { op: 'delete', text: 'two for ' },
+      { op: 'insert', text: 'three, ' },
+      { op: 'equal', text: '{{name}}' },
+    ]);
+    expect(diffWords('a b c d', 'a x c y')).toEqual([
+      { op: 'equal', text: 'a ' },
+      { op: 'delete', text: 'b' },
+      { op: 'insert', text: 'x' },
+      { op: 'equal', text: ' c ' },
+      { op: 'delete', text: 'd' },
+      { op: 'insert', text: 'y' },
+    ]);
+  });
+
   it('is all equal for equal texts, and all inserted from nothing', () => {
     expect(diffWords('same text', 'same text')).toEqual([{ op: 'equal', text: 'same text' }]);
     expect(diffWords('', 'new text')).toEqual([{ op: 'insert', text: 'new text' }]);

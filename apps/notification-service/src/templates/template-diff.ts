@@ -83,13 +83,36 @@ function backtrack(a: string[], b: string[], trace: Int32Array[]): DiffPart[] {
   return parts.reverse();
 }
 
-/** Joins neighbours of the same kind, so the answer is a few runs rather than a list of words. */
+/**
+ * Reads as a person would write it: a lone space kept between two changes becomes part of them
+ * ("two for" → "three," rather than "two" → "three," with " for" deleted after an equal space),
+ * and each stretch of changes is one deletion followed by one insertion.
+ */
 function merge(parts: DiffPart[]): DiffPart[] {
   const merged: DiffPart[] = [];
-  for (const p of parts) {
+  let deleted = '';
+  let inserted = '';
+  const flush = () => {
+    if (deleted) merged.push({ op: 'delete', text: deleted });
+    if (inserted) merged.push({ op: 'insert', text: inserted });
+    deleted = inserted = '';
+  };
+  parts.forEach((p, i) => {
+    const next = parts[i + 1];
+    const between =
+      p.op === 'equal' &&
+      /^\s+$/.test(p.text) &&
+      (deleted !== '' || inserted !== '') &&
+      next !== undefined &&
+      next.op !== 'equal';
+    if (p.op === 'delete' || between) deleted += p.text;
+    if (p.op === 'insert' || between) inserted += p.text;
+    if (p.op !== 'equal' || between) return;
+    flush();
     const last = merged.at(-1);
-    if (last && last.op === p.op) last.text += p.text;
+    if (last?.op === 'equal') last.text += p.text;
     else merged.push({ ...p });
-  }
+  });
+  flush();
   return merged;
 }
