@@ -6,9 +6,12 @@
  *
  * Each limiter instance runs in its own child process with its own Redis connection, like separate
  * service instances; every instance runs WORKERS concurrent loops of acquire() + a simulated
- * provider call of 20-80 ms, which keeps a backlog the whole time. The provider "counts" each call
- * at a random moment inside it (Date.now() in each child, comparable because all children share
- * this host's clock): those are the times checked against the limit.
+ * provider call, which keeps a backlog the whole time. The call goes over a simulated network,
+ * 10-30 ms each way, the two ways drawn independently, and the provider "counts" it when it
+ * arrives (Date.now() in each child, comparable because all children share this host's clock):
+ * those are the times checked against the limit. (A provider that could count a call at any
+ * moment of its round trip breaks the round-trip credit's assumption, docs/guarantees.md; the
+ * service would see it in X-RateLimit-Remaining, which this bench has no provider to send.)
  *
  * Env: REDIS_URL (default redis://127.0.0.1:6379), THROTTLE_BENCH_SECONDS (default 15).
  */
@@ -28,7 +31,7 @@ import { deleteRedisKeys } from '../tools/stack/redis';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECONDS = Number(process.env.THROTTLE_BENCH_SECONDS ?? 15);
 const WORKERS = 10;
-const LATENCY_MS: [number, number] = [20, 80];
+const WAY_MS: [number, number] = [10, 30];
 
 interface ChildConfig {
   keyPrefix: string;
@@ -74,14 +77,11 @@ async function runChild(): Promise<void> {
       } catch {
         return;
       }
-      // The provider counts the call at some moment during it, which we never know: anywhere in
-      // the simulated call, so a late arrival right before the answer is as likely as an early one.
-      const [min, max] = LATENCY_MS;
-      const callMs = min + Math.random() * (max - min);
-      const arrivesAfterMs = Math.random() * callMs;
-      await delay(arrivesAfterMs);
+      // The provider counts the call when it arrives, which we never know: each way varies.
+      const [min, max] = WAY_MS;
+      await delay(min + Math.random() * (max - min));
       grants.push(Date.now());
-      await delay(callMs - arrivesAfterMs);
+      await delay(min + Math.random() * (max - min));
       await permit.answered();
     }
   };
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     await deleteRedisKeys(REDIS_URL, `bench:throttle:${runId}:*`);
   }
   console.log(
-    `Backlog for ${SECONDS} s per row, ${WORKERS} workers per instance, ${LATENCY_MS.join('-')} ms simulated provider call, safety factor 0.98, ${cpus().length} CPUs.\n`,
+    `Backlog for ${SECONDS} s per row, ${WORKERS} workers per instance, ${WAY_MS.join('-')} ms each way to the simulated provider, default safety factor, ${cpus().length} CPUs.\n`,
   );
   console.log(
     '| limit/s | instances | tokens | achieved/s | utilisation of limit | max in any sliding 1 s | tightest span of limit+1 arrivals (ms) | held by the log | load avg 1 min |',

@@ -20,6 +20,10 @@ describe(RedisRateLimiter.name, () => {
     [{ limitPerSecond: 10, safetyFactor: 1.01 }],
     [{ limitPerSecond: 10, maxReserveMs: -1 }],
     [{ limitPerSecond: 10, providerLimitTtlMs: 0 }],
+    [{ limitPerSecond: 10, rttMarginMs: -1 }],
+    [{ limitPerSecond: 10, rttMarginMs: Number.POSITIVE_INFINITY }],
+    [{ limitPerSecond: 10, widenForMs: 0 }],
+    [{ limitPerSecond: 10, widenForMs: 1.5 }],
   ])('rejects bad options %j', (options) => {
     expect(() => new RedisRateLimiter(fakeRedis(), { keyPrefix: 't:', ...options })).toThrow(
       RangeError,

@@ -18,6 +18,11 @@ export type ThrottleStats = {
   heldByLog: number;
   /** Slots voided by a backoff while we waited for them. */
   requeuedAfterBackoff: number;
+  /**
+   * Times this instance withdrew the round-trip credit: a 429, or an X-RateLimit-Remaining lower
+   * than the log allows (the assumption behind the credit failed, or another client uses the key).
+   */
+  marginWidened: number;
 };
 
 export interface RedisRateLimiterOptions {
@@ -40,6 +45,13 @@ export interface RedisRateLimiterOptions {
    * known to count requests that soon.
    */
   countedWithinMs?: number;
+  /**
+   * The least margin kept below the fastest recent round trip when crediting an answered call
+   * with it (see SETTLE_LUA); the spread of the fastest quarter of the round trips when larger.
+   */
+  rttMarginMs?: number;
+  /** How long a 429 or a Remaining lower than the log allows withdraws the round-trip credit. */
+  widenForMs?: number;
 }
 
 /**
@@ -57,11 +69,11 @@ export interface CallPermit {
 
 /*
  * Why 0.995: the log, not the factor, holds the limit (a call counts until a second after the
- * provider answered it). Slots T = 1000 / (limit × factor) ms apart put limit + 1 of them
- * 1000 / factor ms apart, ~1005 ms at 0.995: a call whose way from the check to the provider's
- * answer takes up to ~5 ms never waits on the log, and 99.5% of the plan is used; a slower
- * provider is waited for, and the rate becomes limit per (1000 ms + its response time). A lower
- * factor only leaves room for slower answers at a lower rate (0.98 left 20 ms, at 98%).
+ * provider counted it at the latest). Slots T = 1000 / (limit × factor) ms apart put limit + 1 of
+ * them 1000 / factor ms apart, ~1005 ms at 0.995: a call whose round trip is up to ~5 ms longer
+ * than the fastest recent one never waits on the log, and 99.5% of the plan is used; the slower
+ * part of a round trip is waited for, and the rate becomes limit per (1000 ms + that part). A
+ * lower factor only leaves room for more jitter at a lower rate (0.98 left 20 ms, at 98%).
  */
 export const DEFAULT_SAFETY_FACTOR = 0.995;
 /** ~100 slots at 10/s: enough to keep a few workers' concurrency busy, short enough that a
@@ -70,6 +82,22 @@ export const DEFAULT_MAX_RESERVE_MS = 10_000;
 export const DEFAULT_PROVIDER_LIMIT_TTL_MS = 3_600_000;
 /** The provider client's default timeout (10 s) and a second for its answer to be read. */
 export const DEFAULT_COUNTED_WITHIN_MS = 11_000;
+/**
+ * The least margin below the fastest recent round trip when crediting it (the spread of the
+ * fastest quarter of the round trips when that is larger): no call's trip is expected to be
+ * shorter than the fastest recent one by more than this...
+ */
+export const DEFAULT_RTT_MARGIN_MS = 1;
+/** ...and when one shows (a 429, a low Remaining), no credit for five minutes. */
+export const DEFAULT_WIDEN_FOR_MS = 300_000;
+/**
+ * Round trips kept per budget, and how many it takes before they earn a credit. The fastest of n
+ * overshoots the shortest possible trip by about one gap between neighbouring samples; the margin,
+ * the spread of the fastest n / 4, is 15 such gaps from 64 samples (with 16 samples, one gap, the
+ * overshoot exceeded the margin about one time in three: a provider second of 11 in the e2e test).
+ */
+const RTT_SAMPLES = 64;
+const RTT_SAMPLES_NEEDED = 64;
 /** The provider counts requests per second (provider-api.md, "Rate Limits"). */
 const PROVIDER_WINDOW_MS = 1000;
 /** How soon a call held behind one still in flight looks again: its answer may come any moment. */
@@ -117,11 +145,15 @@ function parseReply(reply: unknown): { granted: boolean; micros: number; gen: st
   return { granted: granted === 1, micros, gen };
 }
 
-function parseCommit(reply: unknown): { status: -1 | 0 | 1; micros: number } {
-  if (Array.isArray(reply) && reply.length === 2) {
-    const [status, micros] = reply as unknown[];
-    if ((status === -1 || status === 0 || status === 1) && typeof micros === 'number') {
-      return { status, micros };
+function parseCommit(reply: unknown): { status: -1 | 0 | 1; micros: number; logged: number } {
+  if (Array.isArray(reply) && reply.length === 3) {
+    const [status, micros, logged] = reply as unknown[];
+    if (
+      (status === -1 || status === 0 || status === 1) &&
+      typeof micros === 'number' &&
+      typeof logged === 'number'
+    ) {
+      return { status, micros, logged };
     }
   }
   throw new Error(`Unexpected throttle script reply: ${JSON.stringify(reply)}`);
@@ -138,8 +170,10 @@ function parseCommit(reply: unknown): { status: -1 | 0 | 1; micros: number } {
  *
  * A slot is only a time to fire. Right before the call goes out, acquire() records it in a log of
  * recent calls (another Lua script), which refuses while the last second already holds `limit`
- * calls; a call stays in that log until a second after the provider answered it. This is the hard
- * cap, whatever happened to the call between its slot and the provider's clock.
+ * calls; a call stays in that log until a second after the provider can have counted it: its
+ * answer, less the fastest recent round trip (the part of any call's trip the provider cannot have
+ * counted it in; see SETTLE_LUA). This is the hard cap, whatever happened to the call between its
+ * slot and the provider's clock.
  *
  * A crashed caller leaves an unused slot behind, and at most its calls in flight counting for
  * `countedWithinMs`, never a lock; the keys expire a minute after the last reservation.
@@ -148,6 +182,9 @@ export class RedisRateLimiter {
   private readonly stateKey: string;
   private readonly limitKey: string;
   private readonly logKey: string;
+  private readonly commitsKey: string;
+  private readonly rttKey: string;
+  private readonly widenedKey: string;
   /** Makes this process's log members unique next to every other process's. */
   private readonly callerId = randomUUID();
   private calls = 0;
@@ -156,11 +193,14 @@ export class RedisRateLimiter {
   private readonly maxReserveMs: number;
   private readonly providerLimitTtlMs: number;
   private readonly countedWithinMs: number;
+  private readonly rttMarginMs: number;
+  private readonly widenForMs: number;
   private readonly counters: ThrottleStats = {
     acquired: 0,
     refused: 0,
     heldByLog: 0,
     requeuedAfterBackoff: 0,
+    marginWidened: 0,
   };
   private readonly reserveScript: ScriptCall;
   private readonly backoffScript: ScriptCall;
@@ -178,6 +218,8 @@ export class RedisRateLimiter {
       maxReserveMs = DEFAULT_MAX_RESERVE_MS,
       providerLimitTtlMs = DEFAULT_PROVIDER_LIMIT_TTL_MS,
       countedWithinMs = DEFAULT_COUNTED_WITHIN_MS,
+      rttMarginMs = DEFAULT_RTT_MARGIN_MS,
+      widenForMs = DEFAULT_WIDEN_FOR_MS,
     } = options;
     if (!(Number.isFinite(limitPerSecond) && limitPerSecond > 0)) {
       throw new RangeError(`limitPerSecond must be a positive number, got ${limitPerSecond}`);
@@ -196,7 +238,15 @@ export class RedisRateLimiter {
     if (!(Number.isFinite(countedWithinMs) && countedWithinMs > 0)) {
       throw new RangeError(`countedWithinMs must be a positive number, got ${countedWithinMs}`);
     }
+    if (!(Number.isFinite(rttMarginMs) && rttMarginMs >= 0)) {
+      throw new RangeError(`rttMarginMs must be a finite number >= 0, got ${rttMarginMs}`);
+    }
+    if (!(Number.isInteger(widenForMs) && widenForMs > 0)) {
+      throw new RangeError(`widenForMs must be a positive integer, got ${widenForMs}`);
+    }
     this.countedWithinMs = countedWithinMs;
+    this.rttMarginMs = rttMarginMs;
+    this.widenForMs = widenForMs;
     this.limitPerSecond = limitPerSecond;
     this.safetyFactor = safetyFactor;
     this.maxReserveMs = maxReserveMs;
@@ -206,12 +256,15 @@ export class RedisRateLimiter {
     this.stateKey = `${keyPrefix}{throttle}:state`;
     this.limitKey = `${keyPrefix}{throttle}:provider-limit`;
     this.logKey = `${keyPrefix}{throttle}:log`;
+    this.commitsKey = `${keyPrefix}{throttle}:commits`;
+    this.rttKey = `${keyPrefix}{throttle}:rtt`;
+    this.widenedKey = `${keyPrefix}{throttle}:widened`;
     // defineCommand sends EVALSHA and falls back to EVAL after a SCRIPT FLUSH or a Redis restart.
     // Redefining on a shared connection is harmless: the same name always carries the same script.
     redis.defineCommand(RESERVE_COMMAND, { numberOfKeys: 2, lua: RESERVE_LUA });
-    redis.defineCommand(BACKOFF_COMMAND, { numberOfKeys: 2, lua: BACKOFF_LUA });
-    redis.defineCommand(COMMIT_COMMAND, { numberOfKeys: 3, lua: COMMIT_LUA });
-    redis.defineCommand(SETTLE_COMMAND, { numberOfKeys: 1, lua: SETTLE_LUA });
+    redis.defineCommand(BACKOFF_COMMAND, { numberOfKeys: 3, lua: BACKOFF_LUA });
+    redis.defineCommand(COMMIT_COMMAND, { numberOfKeys: 4, lua: COMMIT_LUA });
+    redis.defineCommand(SETTLE_COMMAND, { numberOfKeys: 4, lua: SETTLE_LUA });
     const commands = redis as unknown as Record<string, ScriptCall>;
     this.reserveScript = commands[RESERVE_COMMAND].bind(redis);
     this.backoffScript = commands[BACKOFF_COMMAND].bind(redis);
@@ -293,16 +346,20 @@ export class RedisRateLimiter {
 
   /**
    * After a 429: no slot is handed out before `ms` from now, for any instance, and reservations
-   * made by `acquire` that have not fired yet are voided and queue again after it.
+   * made by `acquire` that have not fired yet are voided and queue again after it. The round-trip
+   * credit is withdrawn for `widenForMs` as well: more got through than the provider takes.
    */
   async backoff(ms: number): Promise<void> {
     if (!(Number.isFinite(ms) && ms > 0)) return;
+    this.counters.marginWidened += 1;
     await this.backoffScript(
       this.stateKey,
       this.limitKey,
+      this.widenedKey,
       this.limitPerSecond,
       this.safetyFactor,
       Math.ceil(ms * 1000),
+      this.widenForMs,
     );
   }
 
@@ -347,11 +404,12 @@ export class RedisRateLimiter {
     let held = false;
     for (;;) {
       if (signal?.aborted) throw abortReason(signal);
-      const { status, micros } = parseCommit(
+      const { status, micros, logged } = parseCommit(
         await this.commitScript(
           this.stateKey,
           this.limitKey,
           this.logKey,
+          this.commitsKey,
           this.limitPerSecond,
           this.safetyFactor,
           slot.gen,
@@ -363,7 +421,7 @@ export class RedisRateLimiter {
       );
       if (status === 1) {
         this.counters.acquired += 1;
-        return this.permit(member);
+        return this.permit(member, logged);
       }
       if (status === -1) {
         this.counters.requeuedAfterBackoff += 1;
@@ -376,18 +434,37 @@ export class RedisRateLimiter {
     }
   }
 
-  private permit(member: string): CallPermit {
+  /** `logged`: calls in the log when this one was committed, for the check of Remaining. */
+  private permit(member: string, logged: number): CallPermit {
     let settled = false;
-    const settle = async (how: 'answered' | 'unused'): Promise<void> => {
+    const settle = async (how: 'answered' | 'unused', rateLimit?: RateLimitInfo | null) => {
       if (settled) return;
       settled = true;
       try {
-        await this.settleScript(this.logKey, member, how);
+        const withdrew = await this.settleScript(
+          this.logKey,
+          this.commitsKey,
+          this.rttKey,
+          this.widenedKey,
+          member,
+          how,
+          Math.round(this.rttMarginMs * 1000),
+          RTT_SAMPLES,
+          RTT_SAMPLES_NEEDED,
+          rateLimit?.limit ?? -1,
+          rateLimit?.remaining ?? -1,
+          logged,
+          this.widenForMs,
+        );
+        if (withdrew === 1) this.counters.marginWidened += 1;
       } catch {
         // The call keeps its place until countedWithinMs: budget lost, never the limit.
       }
     };
-    return { answered: () => settle('answered'), unused: () => settle('unused') };
+    return {
+      answered: (rateLimit) => settle('answered', rateLimit),
+      unused: () => settle('unused'),
+    };
   }
 
   private async sleepUntil(deadline: number, signal?: AbortSignal): Promise<void> {
