@@ -241,10 +241,162 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Render a template with variables, without sending
+         * Render a template with variables, without sending: the cost and its warnings
          * @description Requires an API key with the scope `templates:read` (or `admin`).
          */
         post: operations["previewTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Render a body that is not saved yet (a template being created)
+         * @description Requires an API key with the scope `templates:read` (or `admin`).
+         */
+        post: operations["previewTemplateBody"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{key}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Two versions side by side, with a word diff of their bodies
+         * @description Requires an API key with the scope `templates:read` (or `admin`).
+         */
+        get: operations["diffTemplateVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{key}/versions/{n}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll back: a new version equal to version n (history is never edited)
+         * @description Requires an API key with the scope `templates:write` (or `admin`).
+         */
+        post: operations["restoreTemplateVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{key}/drafts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A template's open drafts, oldest first
+         * @description Requires an API key with the scope `templates:read` (or `admin`).
+         */
+        get: operations["listTemplateDrafts"];
+        put?: never;
+        /**
+         * Propose a change: a draft that callers never see until it is published
+         * @description Requires an API key with the scope `templates:write` (or `admin`).
+         */
+        post: operations["createTemplateDraft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{key}/drafts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One draft
+         * @description Requires an API key with the scope `templates:read` (or `admin`).
+         */
+        get: operations["getTemplateDraft"];
+        /**
+         * Save a draft again (based on the current version from now on)
+         * @description Requires an API key with the scope `templates:write` (or `admin`).
+         */
+        put: operations["updateTemplateDraft"];
+        post?: never;
+        /**
+         * Discard a draft
+         * @description Requires an API key with the scope `templates:write` (or `admin`).
+         */
+        delete: operations["discardTemplateDraft"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{key}/drafts/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Render a draft with variables, without sending
+         * @description Requires an API key with the scope `templates:read` (or `admin`).
+         */
+        post: operations["previewTemplateDraft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{key}/drafts/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a draft: the next version, live for every caller; the draft is gone
+         * @description Requires an API key with the scope `templates:write` (or `admin`).
+         */
+        post: operations["publishTemplateDraft"];
         delete?: never;
         options?: never;
         head?: never;
@@ -309,6 +461,46 @@ export interface paths {
          * @description Requires an API key with the scope `notifications:send` (or `admin`).
          */
         post: operations["cancelNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{key}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the current version to one number, marked as a test
+         * @description Requires an API key with the scope `templates:write` (or `admin`).
+         */
+        post: operations["testSendTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{key}/drafts/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a draft to one number, marked as a test (template_version 0)
+         * @description Requires an API key with the scope `templates:write` (or `admin`).
+         */
+        post: operations["testSendTemplateDraft"];
         delete?: never;
         options?: never;
         head?: never;
@@ -836,10 +1028,46 @@ export interface components {
              */
             category?: "otp" | "transactional" | "marketing";
             /**
+             * @description Rewrite look-alikes to GSM-7 when rendering (curly quotes to straight ones, en/em dashes and the minus sign to "-", the ellipsis to "...", no-break and other Unicode spaces to a space, zero-width marks to nothing; the table is in docs/api.md), so one ’ does not make the message UCS-2. Frozen on each version, like the category.
+             * @default false
+             */
+            smart_encoding?: boolean;
+            /**
              * @description The namespace to create in. Admin keys: a team's name makes the template that team's; left out, it is shared. Team keys: their own team or left out (another team is 403). Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. A team's key may not be one the shared templates hold (409).
              * @example checkout
              */
             owner_team?: string;
+        };
+        CostWarningResponse: {
+            /**
+             * @description forces_ucs2: characters GSM-7 cannot carry make the whole message UCS-2 (70 characters a part, 67 when split, instead of 160 and 153).
+             * @enum {string}
+             */
+            code: "forces_ucs2";
+            /**
+             * @description Each character forcing UCS-2, once, in order of first appearance
+             * @example [
+             *       "’"
+             *     ]
+             */
+            characters: string[];
+            /**
+             * @description Segments (credits per recipient) as the text is
+             * @example 3
+             */
+            segments_now: number;
+            /**
+             * @description Segments once they are dealt with: look-alikes rewritten as smart encoding would, any other (emoji, letters GSM-7 lacks) left out
+             * @example 1
+             */
+            segments_without: number;
+            /**
+             * @description Those of characters that smart_encoding would rewrite
+             * @example [
+             *       "’"
+             *     ]
+             */
+            replaceable: string[];
         };
         TemplateResponse: {
             /** @example order_shipped */
@@ -864,6 +1092,13 @@ export interface components {
              * @enum {string}
              */
             category: "otp" | "transactional" | "marketing";
+            /**
+             * @description Rewrite look-alikes to GSM-7 when rendering (curly quotes to straight ones, en/em dashes and the minus sign to "-", the ellipsis to "...", no-break and other Unicode spaces to a space, zero-width marks to nothing; the table is in docs/api.md), so one ’ does not make the message UCS-2. Frozen on each version, like the category.
+             * @example false
+             */
+            smart_encoding: boolean;
+            /** @description The cost lint of the body as written (placeholders such as {{name}} count as their own text, since the values are not known), after smart encoding when the version has it. */
+            warnings: components["schemas"]["CostWarningResponse"][];
             /** @description The namespace of the template: the team that owns it (only it and admins see it), or null for a shared one (every team sends with it, only admins change it). */
             owner_team: string | null;
             /** @description When the template (version 1) was created. */
@@ -888,6 +1123,8 @@ export interface components {
              * @enum {string}
              */
             category?: "otp" | "transactional" | "marketing";
+            /** @description Rewrite look-alikes to GSM-7 when rendering (curly quotes to straight ones, en/em dashes and the minus sign to "-", the ellipsis to "...", no-break and other Unicode spaces to a space, zero-width marks to nothing; the table is in docs/api.md), so one ’ does not make the message UCS-2. Frozen on each version, like the category. Omitted: kept. */
+            smart_encoding?: boolean;
         };
         TemplatePage: {
             /** @description By key, then owner (shared first), in code-point order. Admin keys see every namespace (or owner_team's); team keys see each key once, as it resolves for them. */
@@ -915,6 +1152,13 @@ export interface components {
              * @enum {string}
              */
             category: "otp" | "transactional" | "marketing";
+            /**
+             * @description Rewrite look-alikes to GSM-7 when rendering (curly quotes to straight ones, en/em dashes and the minus sign to "-", the ellipsis to "...", no-break and other Unicode spaces to a space, zero-width marks to nothing; the table is in docs/api.md), so one ’ does not make the message UCS-2. Frozen on each version, like the category.
+             * @example false
+             */
+            smart_encoding: boolean;
+            /** @description The cost lint of the body as written (placeholders such as {{name}} count as their own text, since the values are not known), after smart encoding when the version has it. */
+            warnings: components["schemas"]["CostWarningResponse"][];
             /** @description When this version was made. */
             created_at: string;
             /** @description As in the template. */
@@ -941,9 +1185,27 @@ export interface components {
             variables?: {
                 [key: string]: unknown;
             };
+            /** @description A body to render instead of the saved one (what an editor holds, unsaved); invalid ones answer 422 invalid_template as a save would. */
+            body?: string;
+            /** @description Render with or without smart encoding instead of as saved. */
+            smart_encoding?: boolean;
+        };
+        SmartReplacementResponse: {
+            /** @example ’ */
+            character: string;
+            /** @example ' */
+            replacement: string;
+            /**
+             * @description How many times it was replaced
+             * @example 1
+             */
+            count: number;
         };
         RenderedTemplateResponse: {
-            /** @example Hi Ada, your order A-1042 has shipped. */
+            /**
+             * @description What is sent: after smart encoding, when it is on.
+             * @example Hi Ada, your order A-1042 has shipped.
+             */
             text: string;
             /**
              * @description Length as the provider counts it (UTF-16 units).
@@ -957,6 +1219,112 @@ export interface components {
              * @example 1
              */
             segments: number;
+            /**
+             * @description Provider credits each recipient costs: one per segment.
+             * @example 1
+             */
+            credits_per_recipient: number;
+            /**
+             * @description The variables the rendered body uses, in order of first use.
+             * @example [
+             *       "name",
+             *       "order.id"
+             *     ]
+             */
+            variables: string[];
+            /**
+             * @description Whether smart encoding was applied.
+             * @example false
+             */
+            smart_encoding: boolean;
+            /** @description With smart encoding: the text as rendered, before look-alikes were rewritten. */
+            original_text: string | null;
+            /** @description What smart encoding rewrote (empty without it). */
+            replaced: components["schemas"]["SmartReplacementResponse"][];
+            /** @description The cost lint of the text that is sent. */
+            warnings: components["schemas"]["CostWarningResponse"][];
+        };
+        PreviewBodyDto: {
+            /**
+             * @description Values for the variables: strings, numbers, booleans, objects for dotted paths, lists for #each.
+             * @example {
+             *       "name": "Ada",
+             *       "order": {
+             *         "id": "A-1042"
+             *       }
+             *     }
+             */
+            variables?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description A body to render instead of the saved one (what an editor holds, unsaved); invalid ones answer 422 invalid_template as a save would.
+             * @example Hi {{name}}, it’s on its way…
+             */
+            body?: string;
+            /** @description Render with or without smart encoding instead of as saved. */
+            smart_encoding?: boolean;
+        };
+        DiffPartResponse: {
+            /** @enum {string} */
+            op: "equal" | "insert" | "delete";
+            /** @example your order */
+            text: string;
+        };
+        TemplateDiffResponse: {
+            from: components["schemas"]["TemplateVersionResponse"];
+            to: components["schemas"]["TemplateVersionResponse"];
+            /**
+             * @description Which of body, sender_id, description, category and smart_encoding differ between the two
+             * @example [
+             *       "body",
+             *       "smart_encoding"
+             *     ]
+             */
+            changed: string[];
+            /** @description Word-level diff of the bodies (runs of words and of whitespace are the units): equal, delete (only in from) and insert (only in to) runs in order; the equal and delete runs joined give from.body, the equal and insert runs give to.body. Over 500 edited units it is one delete and one insert. */
+            body_diff: components["schemas"]["DiffPartResponse"][];
+        };
+        TemplateDraftResponse: {
+            /** @example 5a0e7c52-3d47-4c8e-9a55-0d2f4a2b9f10 */
+            id: string;
+            /** @example order_shipped */
+            key: string;
+            /** @description As in the template. */
+            owner_team: string | null;
+            /**
+             * @description The current version when the draft was made or last saved; publishing answers 409 draft_outdated once another version has been made since (save the draft again to rebase).
+             * @example 2
+             */
+            based_on_version: number;
+            body: string;
+            /**
+             * @example [
+             *       "name",
+             *       "order.id"
+             *     ]
+             */
+            variables: string[];
+            sender_id: string | null;
+            description: string | null;
+            /**
+             * @example transactional
+             * @enum {string}
+             */
+            category: "otp" | "transactional" | "marketing";
+            /**
+             * @description Rewrite look-alikes to GSM-7 when rendering (curly quotes to straight ones, en/em dashes and the minus sign to "-", the ellipsis to "...", no-break and other Unicode spaces to a space, zero-width marks to nothing; the table is in docs/api.md), so one ’ does not make the message UCS-2. Frozen on each version, like the category.
+             * @example false
+             */
+            smart_encoding: boolean;
+            /** @description The cost lint of the body as written (placeholders such as {{name}} count as their own text, since the values are not known), after smart encoding when the version has it. */
+            warnings: components["schemas"]["CostWarningResponse"][];
+            created_at: string;
+            updated_at: string;
+        };
+        TemplateDraftList: {
+            /** @description Oldest first */
+            data: components["schemas"]["TemplateDraftResponse"][];
         };
         SendNotificationDto: {
             /** @example order_shipped */
@@ -1043,6 +1411,8 @@ export interface components {
             scheduled_at: string | null;
             expires_at: string | null;
             created_at: string;
+            /** @description Sent from the templates API (POST /v1/templates/{key}/test or a draft's /test) to try a template: a real send, through every check any other goes through. A draft's has template_version 0. */
+            test: boolean;
             /** @description Count of messages by status, every message of the notification */
             status_counts: Record<string, never>;
         };
@@ -1103,6 +1473,8 @@ export interface components {
             scheduled_at: string | null;
             expires_at: string | null;
             created_at: string;
+            /** @description Sent from the templates API (POST /v1/templates/{key}/test or a draft's /test) to try a template: a real send, through every check any other goes through. A draft's has template_version 0. */
+            test: boolean;
             /** @description Count of messages by status, every message of the notification */
             status_counts: Record<string, never>;
             /** @description Oldest first, at most 1,000 (a request's recipients). Resends join their notification: when status_counts add up to more, page through all of them with GET /v1/messages?notification_id=. */
@@ -1120,6 +1492,21 @@ export interface components {
             canceled: number;
             /** @description The notification's messages after the call, oldest first, at most 1,000 */
             messages: components["schemas"]["MessageStateView"][];
+        };
+        TestSendDto: {
+            /**
+             * @description One E.164 number
+             * @example +14155550100
+             */
+            to: string;
+            /**
+             * @example {
+             *       "name": "Ada"
+             *     }
+             */
+            variables?: {
+                [key: string]: unknown;
+            };
         };
         MessageErrorSummary: {
             code: string;
@@ -2393,6 +2780,8 @@ export interface operations {
                      *           "description": "Sent when the warehouse hands an order to the carrier",
                      *           "owner_team": "checkout",
                      *           "category": "transactional",
+                     *           "smart_encoding": false,
+                     *           "warnings": [],
                      *           "created_at": "2026-12-01T09:30:00.000Z",
                      *           "updated_at": "2026-12-01T09:30:00.000Z",
                      *           "archived": false
@@ -2492,6 +2881,8 @@ export interface operations {
                      *       "description": "Sent when the warehouse hands an order to the carrier",
                      *       "owner_team": "checkout",
                      *       "category": "transactional",
+                     *       "smart_encoding": false,
+                     *       "warnings": [],
                      *       "created_at": "2026-12-01T09:30:00.000Z",
                      *       "updated_at": "2026-12-01T09:30:00.000Z",
                      *       "archived": false
@@ -2617,6 +3008,8 @@ export interface operations {
                      *       "description": "Sent when the warehouse hands an order to the carrier",
                      *       "owner_team": "checkout",
                      *       "category": "transactional",
+                     *       "smart_encoding": false,
+                     *       "warnings": [],
                      *       "created_at": "2026-12-01T09:30:00.000Z",
                      *       "updated_at": "2026-12-01T09:30:00.000Z",
                      *       "archived": false
@@ -2718,6 +3111,8 @@ export interface operations {
                      *       "description": "Sent when the warehouse hands an order to the carrier",
                      *       "owner_team": "checkout",
                      *       "category": "transactional",
+                     *       "smart_encoding": false,
+                     *       "warnings": [],
                      *       "created_at": "2026-12-01T09:30:00.000Z",
                      *       "updated_at": "2026-12-01T09:30:00.000Z",
                      *       "archived": false
@@ -2927,6 +3322,8 @@ export interface operations {
                      *           "description": "Sent when the warehouse hands an order to the carrier",
                      *           "owner_team": "checkout",
                      *           "category": "transactional",
+                     *           "smart_encoding": false,
+                     *           "warnings": [],
                      *           "created_at": "2026-12-01T09:30:00.000Z",
                      *           "current": false
                      *         },
@@ -2942,6 +3339,8 @@ export interface operations {
                      *           "description": "Sent when the warehouse hands an order to the carrier",
                      *           "owner_team": "checkout",
                      *           "category": "transactional",
+                     *           "smart_encoding": false,
+                     *           "warnings": [],
                      *           "created_at": "2026-12-01T09:30:00.000Z",
                      *           "current": true
                      *         }
@@ -3052,6 +3451,8 @@ export interface operations {
                      *       "description": "Sent when the warehouse hands an order to the carrier",
                      *       "owner_team": "checkout",
                      *       "category": "transactional",
+                     *       "smart_encoding": false,
+                     *       "warnings": [],
                      *       "created_at": "2026-12-01T09:30:00.000Z",
                      *       "current": true
                      *     }
@@ -3143,7 +3544,22 @@ export interface operations {
                      *       "text": "Hi Ada, order 8812 is on its way.",
                      *       "characters": 33,
                      *       "encoding": "GSM-7",
-                     *       "segments": 1
+                     *       "segments": 1,
+                     *       "credits_per_recipient": 1,
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "smart_encoding": true,
+                     *       "original_text": "Hi Ada, order 8812 is on it’s way.",
+                     *       "replaced": [
+                     *         {
+                     *           "character": "’",
+                     *           "replacement": "'",
+                     *           "count": 1
+                     *         }
+                     *       ],
+                     *       "warnings": []
                      *     }
                      */
                     "application/json": components["schemas"]["RenderedTemplateResponse"];
@@ -3232,6 +3648,1239 @@ export interface operations {
             };
         };
     };
+    previewTemplateBody: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewBodyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "text": "Hi Ada, order 8812 is on its way.",
+                     *       "characters": 33,
+                     *       "encoding": "GSM-7",
+                     *       "segments": 1,
+                     *       "credits_per_recipient": 1,
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "smart_encoding": true,
+                     *       "original_text": "Hi Ada, order 8812 is on it’s way.",
+                     *       "replaced": [
+                     *         {
+                     *           "character": "’",
+                     *           "replacement": "'",
+                     *           "count": 1
+                     *         }
+                     *       ],
+                     *       "warnings": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RenderedTemplateResponse"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description invalid_template, missing_variables, invalid_variables, message_too_long, empty_message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    diffTemplateVersions: {
+        parameters: {
+            query: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+                /** @description Also show archived templates. */
+                include_archived?: boolean;
+                /** @description The older side: a version number */
+                from: string;
+                /** @description The newer side: a version number */
+                to: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": {
+                     *         "key": "order_shipped",
+                     *         "version": 1,
+                     *         "body": "Hi {{name}}, order {{order.id}} shipped.",
+                     *         "variables": [
+                     *           "name",
+                     *           "order.id"
+                     *         ],
+                     *         "sender_id": "ACME",
+                     *         "description": "Sent when the warehouse hands an order to the carrier",
+                     *         "owner_team": "checkout",
+                     *         "category": "transactional",
+                     *         "smart_encoding": false,
+                     *         "warnings": [],
+                     *         "created_at": "2026-12-01T09:30:00.000Z",
+                     *         "current": false
+                     *       },
+                     *       "to": {
+                     *         "key": "order_shipped",
+                     *         "version": 2,
+                     *         "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *         "variables": [
+                     *           "name",
+                     *           "order.id"
+                     *         ],
+                     *         "sender_id": "ACME",
+                     *         "description": "Sent when the warehouse hands an order to the carrier",
+                     *         "owner_team": "checkout",
+                     *         "category": "transactional",
+                     *         "smart_encoding": false,
+                     *         "warnings": [],
+                     *         "created_at": "2026-12-01T09:30:00.000Z",
+                     *         "current": true
+                     *       },
+                     *       "changed": [
+                     *         "body"
+                     *       ],
+                     *       "body_diff": [
+                     *         {
+                     *           "op": "equal",
+                     *           "text": "Hi {{name}}, order {{order.id}} "
+                     *         },
+                     *         {
+                     *           "op": "delete",
+                     *           "text": "shipped."
+                     *         },
+                     *         {
+                     *           "op": "insert",
+                     *           "text": "is on its way."
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TemplateDiffResponse"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope; forbidden: a team key named another team in owner_team */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same); template_version_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    restoreTemplateVersion: {
+        parameters: {
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+                n: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new current version, a copy of n */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "order_shipped",
+                     *       "version": 3,
+                     *       "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "sender_id": "ACME",
+                     *       "description": "Sent when the warehouse hands an order to the carrier",
+                     *       "owner_team": "checkout",
+                     *       "category": "transactional",
+                     *       "smart_encoding": false,
+                     *       "warnings": [],
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "updated_at": "2026-12-01T09:30:00.000Z",
+                     *       "archived": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TemplateResponse"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change; forbidden: a team key named another team in owner_team */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same); template_version_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listTemplateDrafts: {
+        parameters: {
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description At most 20. Drafts belong to the namespace a key is changed in: a team works on its own templates' drafts, admins on the shared ones (or owner_team's). Callers never see a draft. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "5a0e7c52-3d47-4c8e-9a55-0d2f4a2b9f10",
+                     *           "key": "order_shipped",
+                     *           "owner_team": "checkout",
+                     *           "based_on_version": 2,
+                     *           "body": "Hi {{name}}, order {{order.id}} is on it’s way.",
+                     *           "variables": [
+                     *             "name",
+                     *             "order.id"
+                     *           ],
+                     *           "sender_id": "ACME",
+                     *           "description": "Sent when the warehouse hands an order to the carrier",
+                     *           "category": "transactional",
+                     *           "smart_encoding": false,
+                     *           "warnings": [
+                     *             {
+                     *               "code": "forces_ucs2",
+                     *               "characters": [
+                     *                 "’"
+                     *               ],
+                     *               "segments_now": 1,
+                     *               "segments_without": 1,
+                     *               "replaceable": [
+                     *                 "’"
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-12-01T09:30:00.000Z",
+                     *           "updated_at": "2026-12-01T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TemplateDraftList"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change; forbidden: a team key named another team in owner_team */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    createTemplateDraft: {
+        parameters: {
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTemplateDto"];
+            };
+        };
+        responses: {
+            /** @description The draft. Fields left out are the current version's. Drafts belong to the namespace a key is changed in: a team works on its own templates' drafts, admins on the shared ones (or owner_team's). Callers never see a draft. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5a0e7c52-3d47-4c8e-9a55-0d2f4a2b9f10",
+                     *       "key": "order_shipped",
+                     *       "owner_team": "checkout",
+                     *       "based_on_version": 2,
+                     *       "body": "Hi {{name}}, order {{order.id}} is on it’s way.",
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "sender_id": "ACME",
+                     *       "description": "Sent when the warehouse hands an order to the carrier",
+                     *       "category": "transactional",
+                     *       "smart_encoding": false,
+                     *       "warnings": [
+                     *         {
+                     *           "code": "forces_ucs2",
+                     *           "characters": [
+                     *             "’"
+                     *           ],
+                     *           "segments_now": 1,
+                     *           "segments_without": 1,
+                     *           "replaceable": [
+                     *             "’"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "updated_at": "2026-12-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TemplateDraftResponse"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change; forbidden: a team key named another team in owner_team */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description too_many_drafts: a template has at most 20 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description invalid_template, message_too_long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getTemplateDraft: {
+        parameters: {
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5a0e7c52-3d47-4c8e-9a55-0d2f4a2b9f10",
+                     *       "key": "order_shipped",
+                     *       "owner_team": "checkout",
+                     *       "based_on_version": 2,
+                     *       "body": "Hi {{name}}, order {{order.id}} is on it’s way.",
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "sender_id": "ACME",
+                     *       "description": "Sent when the warehouse hands an order to the carrier",
+                     *       "category": "transactional",
+                     *       "smart_encoding": false,
+                     *       "warnings": [
+                     *         {
+                     *           "code": "forces_ucs2",
+                     *           "characters": [
+                     *             "’"
+                     *           ],
+                     *           "segments_now": 1,
+                     *           "segments_without": 1,
+                     *           "replaceable": [
+                     *             "’"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "updated_at": "2026-12-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TemplateDraftResponse"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change; forbidden: a team key named another team in owner_team */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same); template_draft_not_found: the template has no such draft (published or discarded) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    updateTemplateDraft: {
+        parameters: {
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTemplateDto"];
+            };
+        };
+        responses: {
+            /** @description Fields left out are kept from the draft; based_on_version becomes the current one */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5a0e7c52-3d47-4c8e-9a55-0d2f4a2b9f10",
+                     *       "key": "order_shipped",
+                     *       "owner_team": "checkout",
+                     *       "based_on_version": 2,
+                     *       "body": "Hi {{name}}, order {{order.id}} is on it’s way.",
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "sender_id": "ACME",
+                     *       "description": "Sent when the warehouse hands an order to the carrier",
+                     *       "category": "transactional",
+                     *       "smart_encoding": false,
+                     *       "warnings": [
+                     *         {
+                     *           "code": "forces_ucs2",
+                     *           "characters": [
+                     *             "’"
+                     *           ],
+                     *           "segments_now": 1,
+                     *           "segments_without": 1,
+                     *           "replaceable": [
+                     *             "’"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "updated_at": "2026-12-01T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TemplateDraftResponse"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change; forbidden: a team key named another team in owner_team */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same); template_draft_not_found: the template has no such draft (published or discarded) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description invalid_template, message_too_long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    discardTemplateDraft: {
+        parameters: {
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Discarded */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change; forbidden: a team key named another team in owner_team */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same); template_draft_not_found: the template has no such draft (published or discarded) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    previewTemplateDraft: {
+        parameters: {
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewTemplateDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "text": "Hi Ada, order 8812 is on its way.",
+                     *       "characters": 33,
+                     *       "encoding": "GSM-7",
+                     *       "segments": 1,
+                     *       "credits_per_recipient": 1,
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "smart_encoding": true,
+                     *       "original_text": "Hi Ada, order 8812 is on it’s way.",
+                     *       "replaced": [
+                     *         {
+                     *           "character": "’",
+                     *           "replacement": "'",
+                     *           "count": 1
+                     *         }
+                     *       ],
+                     *       "warnings": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RenderedTemplateResponse"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change; forbidden: a team key named another team in owner_team */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same); template_draft_not_found: the template has no such draft (published or discarded) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description invalid_template, missing_variables, invalid_variables, message_too_long, empty_message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    publishTemplateDraft: {
+        parameters: {
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new current version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "order_shipped",
+                     *       "version": 3,
+                     *       "body": "Hi {{name}}, order {{order.id}} is on its way.",
+                     *       "variables": [
+                     *         "name",
+                     *         "order.id"
+                     *       ],
+                     *       "sender_id": "ACME",
+                     *       "description": "Sent when the warehouse hands an order to the carrier",
+                     *       "owner_team": "checkout",
+                     *       "category": "transactional",
+                     *       "smart_encoding": false,
+                     *       "warnings": [],
+                     *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "updated_at": "2026-12-01T09:30:00.000Z",
+                     *       "archived": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TemplateResponse"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope; forbidden: a shared template (made with an admin key) only admins change; forbidden: a team key named another team in owner_team */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description template_not_found: no such template in the namespace addressed, or it is archived (another team's is answered the same); template_draft_not_found: the template has no such draft (published or discarded) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description draft_outdated: another version was made after the draft was last saved (details: based_on_version, current_version); save it again to publish it over that one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     listNotifications: {
         parameters: {
             query?: {
@@ -3276,6 +4925,7 @@ export interface operations {
                      *           "scheduled_at": null,
                      *           "expires_at": null,
                      *           "created_at": "2026-12-01T09:30:00.000Z",
+                     *           "test": false,
                      *           "status_counts": {
                      *             "delivered": 1
                      *           }
@@ -3529,6 +5179,7 @@ export interface operations {
                      *       "scheduled_at": null,
                      *       "expires_at": null,
                      *       "created_at": "2026-12-01T09:30:00.000Z",
+                     *       "test": false,
                      *       "status_counts": {
                      *         "delivered": 1
                      *       },
@@ -3733,6 +5384,285 @@ export interface operations {
                 };
             };
             /** @description Too many failed authentications from this address; `Retry-After` says when to come back (`too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    testSendTemplate: {
+        parameters: {
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestSendDto"];
+            };
+        };
+        responses: {
+            /** @description A notification of the key's team with test: true, followed like any other (GET /v1/notifications/{id}, the console's Messages page). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11",
+                     *       "status": "accepted",
+                     *       "template": "order_shipped",
+                     *       "template_version": 2,
+                     *       "scheduled_at": null,
+                     *       "messages": [
+                     *         {
+                     *           "id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *           "to": "+1415555****",
+                     *           "status": "pending",
+                     *           "category": "transactional",
+                     *           "scheduled_at": null,
+                     *           "expires_at": "2026-12-02T09:30:00.000Z",
+                     *           "error": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AcceptedNotification"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Over a budget: the team has used or reserved its provider credits for the month (`budget_exceeded`) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope of this operation (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id or key (`template_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Well-formed, but cannot be done as asked (`invalid_phone_number`, `missing_variables`, `invalid_variables`, `message_too_long`, `empty_message`, `template_too_complex`, `render_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many: a limit of the caller or its team; `Retry-After` says when to come back (`team_backlog_full`, `too_many_failed_authentications`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The database is unavailable; `Retry-After` says when to try again (`database_unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    testSendTemplateDraft: {
+        parameters: {
+            query?: {
+                /** @description Admin keys: the team whose template is meant; left out, the shared one. Team keys: their own team (then only their own templates) or left out (their own template of the key, else the shared one); another team is 403. Keys are unique per owner: each team has its own namespace, and the shared templates (made with an admin key) are one more. A team key resolves a key to its own template, else the shared one. */
+                owner_team?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestSendDto"];
+            };
+        };
+        responses: {
+            /** @description As the test of a version; callers still get the published version. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6f1c2a5e-3b7d-4c1e-9a8f-2d4b6c8e0a11",
+                     *       "status": "accepted",
+                     *       "template": "order_shipped",
+                     *       "template_version": 0,
+                     *       "scheduled_at": null,
+                     *       "messages": [
+                     *         {
+                     *           "id": "b3e9d7a1-5c2f-4e8b-a6d4-1f3c5e7a9b20",
+                     *           "to": "+1415555****",
+                     *           "status": "pending",
+                     *           "category": "transactional",
+                     *           "scheduled_at": null,
+                     *           "expires_at": "2026-12-02T09:30:00.000Z",
+                     *           "error": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AcceptedNotification"];
+                };
+            };
+            /** @description The request breaks the input rules or validation; `details` names the fields (`validation_failed`, `invalid_json`, `json_too_deep`, `invalid_characters`, `duplicate_query_parameter`, `invalid_url`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No valid API key (`unauthorized`, `invalid_api_key`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Over a budget: the team has used or reserved its provider credits for the month (`budget_exceeded`) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope of this operation (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id or key (`template_not_found`, `template_draft_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Well-formed, but cannot be done as asked (`invalid_phone_number`, `missing_variables`, `invalid_variables`, `message_too_long`, `empty_message`, `template_too_complex`, `render_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many: a limit of the caller or its team; `Retry-After` says when to come back (`team_backlog_full`, `too_many_failed_authentications`) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6353,10 +8283,13 @@ export const createdApiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequi
 export const apiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApiKeyResponse"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "suppressions:read", "suppressions:write", "admin"];
 export const authBlockResponseKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuthBlockResponse"]["kind"]> = ["address", "key_prefix"];
 export const createTemplateDtoCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateTemplateDto"]["category"]> = ["otp", "transactional", "marketing"];
+export const costWarningResponseCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CostWarningResponse"]["code"]> = ["forces_ucs2"];
 export const templateResponseCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TemplateResponse"]["category"]> = ["otp", "transactional", "marketing"];
 export const updateTemplateDtoCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateTemplateDto"]["category"]> = ["otp", "transactional", "marketing"];
 export const templateVersionResponseCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TemplateVersionResponse"]["category"]> = ["otp", "transactional", "marketing"];
 export const renderedTemplateResponseEncodingValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RenderedTemplateResponse"]["encoding"]> = ["GSM-7", "UCS-2"];
+export const diffPartResponseOpValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DiffPartResponse"]["op"]> = ["equal", "insert", "delete"];
+export const templateDraftResponseCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TemplateDraftResponse"]["category"]> = ["otp", "transactional", "marketing"];
 export const sendNotificationDtoPriorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SendNotificationDto"]["priority"]> = ["high", "normal", "low"];
 export const acceptedMessageStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AcceptedMessage"]["status"]> = ["scheduled", "pending", "queued", "sent", "delivered", "failed", "expired", "canceled"];
 export const acceptedMessageCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AcceptedMessage"]["category"]> = ["otp", "transactional", "marketing"];

@@ -51,6 +51,7 @@ export const NOTIFICATION = {
   scheduled_at: null,
   expires_at: null,
   created_at: AT,
+  test: false,
   status_counts: { delivered: 1 },
 };
 
