@@ -148,6 +148,44 @@ describe(MessageQueriesRepository.name, () => {
       expect(backlog.scheduledOverdueSeconds).toBeLessThan(6 * 60);
     });
 
+    it("gives each account its hand-overs and credits, an account from before accounts as the default's", async () => {
+      /** Handed over `agoSec` seconds ago through `account`, which then had `credits` left. */
+      const handedOver = async (account: string | null, agoSec: number, credits: number) =>
+        db.query(
+          `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+                                 status, priority, provider_message_id, provider_account,
+                                 queued_at, credits_remaining)
+           VALUES ($1, '+14155550100', 'x', 1, 'GSM-7', 1, 'queued', 2, $2, $3,
+                   now() - $4 * interval '1 second', $5)`,
+          [await notification(), `msg_${randomBytes(4).toString('hex')}`, account, agoSec, credits],
+        );
+      await handedOver('backup', 2, 700);
+      await handedOver('backup', 30, 701);
+      await handedOver(null, 5, 90);
+      await handedOver('default', 40, 95);
+      await handedOver('default', 600, 99);
+
+      const accounts = await queries.byAccount(['default', 'backup', 'idle'], 'default');
+      expect(
+        accounts.map((a) => ({
+          account: a.account,
+          handedOverLast10s: a.handedOverLast10s,
+          handedOverLast60s: a.handedOverLast60s,
+          creditsRemaining: a.creditsRemaining,
+        })),
+      ).toEqual([
+        {
+          account: 'default',
+          handedOverLast10s: 1,
+          handedOverLast60s: 2,
+          creditsRemaining: 90,
+        },
+        { account: 'backup', handedOverLast10s: 1, handedOverLast60s: 2, creditsRemaining: 700 },
+        { account: 'idle', handedOverLast10s: 0, handedOverLast60s: 0, creditsRemaining: null },
+      ]);
+      expect(accounts[2].creditsAsOf).toBeNull();
+    });
+
     it('answers zeros and no ages for an empty backlog', async () => {
       await message(1, null, 'delivered');
       const backlog = await queries.backlog();
