@@ -126,6 +126,21 @@ describe('Template drafts, versions and test sends (e2e)', () => {
       expect(published.body).toMatchObject({ version: 3, body: 'draft, again' });
     });
 
+    it('publish once when published twice at the same time: one version, the other 404', async () => {
+      await create('draft_twice', 'v1');
+      const draft = await h.api('POST', '/v1/templates/draft_twice/drafts', {
+        body: { body: 'v2' },
+      });
+      const path = `/v1/templates/draft_twice/drafts/${draft.body.id}/publish`;
+      const results = await Promise.all([h.api('POST', path), h.api('POST', path)]);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 404]);
+      expect(results.find((r) => r.status === 404)?.body.error.code).toBe(
+        'template_draft_not_found',
+      );
+      const versions = await h.api('GET', '/v1/templates/draft_twice/versions');
+      expect(versions.body.data.map((v: { body: string }) => v.body)).toEqual(['v1', 'v2']);
+    });
+
     it('are discarded without a trace in the versions, and refuse bad bodies like PUT', async () => {
       await create('draft_discard', 'kept');
       const draft = await h.api('POST', '/v1/templates/draft_discard/drafts', {

@@ -86,6 +86,9 @@ describe('Template cost lint and smart encoding (e2e)', () => {
       warnings: [],
     });
 
+    const noBody = await h.api('POST', '/v1/templates/preview', { body: { variables: {} } });
+    expect(noBody.status).toBe(400);
+    expect(noBody.body.error.code).toBe('validation_failed');
     const invalid = await h.api('POST', '/v1/templates/preview', { body: { body: 'Hi {{#if}}' } });
     expect(invalid.status).toBe(422);
     expect(invalid.body.error.code).toBe('invalid_template');

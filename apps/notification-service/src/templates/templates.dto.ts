@@ -208,14 +208,16 @@ export class UpdateTemplateDto {
   smart_encoding?: boolean;
 }
 
+const VARIABLES_DOC = {
+  type: 'object',
+  additionalProperties: true,
+  example: { name: 'Ada', order: { id: 'A-1042' } },
+  description:
+    'Values for the variables: strings, numbers, booleans, objects for dotted paths, lists for #each.',
+} as const;
+
 export class PreviewTemplateDto {
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
-    example: { name: 'Ada', order: { id: 'A-1042' } },
-    description:
-      'Values for the variables: strings, numbers, booleans, objects for dotted paths, lists for #each.',
-  })
+  @ApiPropertyOptional(VARIABLES_DOC)
   @IsOptional()
   @IsObject()
   variables?: Record<string, unknown>;
@@ -241,13 +243,26 @@ export class PreviewTemplateDto {
   smart_encoding?: boolean;
 }
 
-/** A preview of a body that is not saved anywhere yet (the create form). */
-export class PreviewBodyDto extends PreviewTemplateDto {
+/**
+ * A preview of a body that is not saved anywhere yet (the create form). Its own class, not a
+ * subclass: class-validator would carry the optional `body` of PreviewTemplateDto over.
+ */
+export class PreviewBodyDto {
+  @ApiPropertyOptional(VARIABLES_DOC)
+  @IsOptional()
+  @IsObject()
+  variables?: Record<string, unknown>;
+
   @ApiProperty({ maxLength: MAX_BODY_LENGTH, example: 'Hi {{name}}, it’s on its way…' })
   @IsString()
   @MinLength(1)
   @MaxLength(MAX_BODY_LENGTH)
-  declare body: string;
+  body!: string;
+
+  @ApiPropertyOptional({ type: Boolean, default: false, description: SMART_ENCODING_DOC })
+  @IsOptional()
+  @IsBoolean()
+  smart_encoding?: boolean;
 }
 
 /** A test send: one number, the variables to render with. */

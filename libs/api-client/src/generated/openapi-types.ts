@@ -1257,12 +1257,12 @@ export interface components {
             variables?: {
                 [key: string]: unknown;
             };
+            /** @example Hi {{name}}, it’s on its way… */
+            body: string;
             /**
-             * @description A body to render instead of the saved one (what an editor holds, unsaved); invalid ones answer 422 invalid_template as a save would.
-             * @example Hi {{name}}, it’s on its way…
+             * @description Rewrite look-alikes to GSM-7 when rendering (curly quotes to straight ones, en/em dashes and the minus sign to "-", the ellipsis to "...", no-break and other Unicode spaces to a space, zero-width marks to nothing; the table is in docs/api.md), so one ’ does not make the message UCS-2. Frozen on each version, like the category.
+             * @default false
              */
-            body?: string;
-            /** @description Render with or without smart encoding instead of as saved. */
             smart_encoding?: boolean;
         };
         DiffPartResponse: {
