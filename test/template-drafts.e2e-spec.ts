@@ -263,7 +263,10 @@ describe('Template drafts, versions and test sends (e2e)', () => {
         body_diff: [{ op: 'equal', text: 'Version one for {{name}}' }],
       });
       expect((await h.api('GET', '/v1/templates/roll/diff?from=1&to=9')).status).toBe(404);
-      expect((await h.api('GET', '/v1/templates/roll/diff?from=0&to=2')).status).toBe(400);
+      for (const bad of ['from=0&to=2', 'from=1&to=2147483648', 'from=1.5&to=2', 'from=1']) {
+        const res = await h.api('GET', `/v1/templates/roll/diff?${bad}`);
+        expect([bad, res.status, res.body.error.code]).toEqual([bad, 400, 'validation_failed']);
+      }
     });
   });
 

@@ -323,8 +323,8 @@ export class TemplatesController {
     return this.templates.diff(
       principal,
       key,
-      Number(query.from),
-      Number(query.to),
+      query.from,
+      query.to,
       query.include_archived,
       query.owner_team,
     );

@@ -39,6 +39,8 @@ export const TEMPLATE_PAGE = { fallback: 50, max: 100 } as const;
  */
 export const MAX_BODY_LENGTH = 10_000;
 export const MAX_DESCRIPTION_LENGTH = 500;
+/** Versions are PostgreSQL integers: a larger number in a request is a 400, not a database error. */
+const MAX_VERSION = 2_147_483_647;
 
 // Carriers register alphanumeric senders of 1–11 letters and digits; an all-digit value without
 // '+' would be a phone number in national form, which only E.164 makes unambiguous.
@@ -338,7 +340,7 @@ export class TemplateVersionParams {
   // The version column is a PostgreSQL integer: anything larger would be a database error.
   @IsInt({ message: 'n must be a version number' })
   @Min(1)
-  @Max(2_147_483_647)
+  @Max(MAX_VERSION)
   n!: number;
 }
 
@@ -538,13 +540,29 @@ export class TemplateDraftParams {
 }
 
 export class TemplateDiffQuery extends TemplateReadQuery {
-  @ApiProperty({ example: '1', description: 'The older side: a version number' })
-  @Matches(/^[1-9]\d{0,9}$/, { message: 'from must be a version number' })
-  from!: string;
+  @ApiProperty({
+    type: 'integer',
+    example: 1,
+    minimum: 1,
+    description: 'The older side: a version number',
+  })
+  @Type(() => Number)
+  @IsInt({ message: 'from must be a version number' })
+  @Min(1)
+  @Max(MAX_VERSION)
+  from!: number;
 
-  @ApiProperty({ example: '3', description: 'The newer side: a version number' })
-  @Matches(/^[1-9]\d{0,9}$/, { message: 'to must be a version number' })
-  to!: string;
+  @ApiProperty({
+    type: 'integer',
+    example: 3,
+    minimum: 1,
+    description: 'The newer side: a version number',
+  })
+  @Type(() => Number)
+  @IsInt({ message: 'to must be a version number' })
+  @Min(1)
+  @Max(MAX_VERSION)
+  to!: number;
 }
 
 export class DiffPartResponse {

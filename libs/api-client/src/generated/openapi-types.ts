@@ -3774,9 +3774,9 @@ export interface operations {
                 /** @description Also show archived templates. */
                 include_archived?: boolean;
                 /** @description The older side: a version number */
-                from: string;
+                from: number;
                 /** @description The newer side: a version number */
-                to: string;
+                to: number;
             };
             header?: never;
             path: {
