@@ -285,12 +285,19 @@ describe('Template drafts, versions and test sends (e2e)', () => {
         team: 'checkout',
         messages: [{ status: 'delivered' }],
       });
+      // The timeline says so too, from its first entry.
+      expect(done.messages[0].events[0]).toMatchObject({
+        type: 'accepted',
+        details: { test: true },
+      });
 
       // A caller's own notification is not a test.
       const normal = await h.api('POST', '/v1/notifications', {
         body: { template: 'tested', to: '+14155550322', variables: { name: 'Ada' } },
       });
-      expect((await h.api('GET', `/v1/notifications/${normal.body.id}`)).body.test).toBe(false);
+      const normalView = await h.api('GET', `/v1/notifications/${normal.body.id}`);
+      expect(normalView.body.test).toBe(false);
+      expect(normalView.body.messages[0].events[0].details).not.toHaveProperty('test');
     });
 
     it('send a draft (version 0) while callers keep the published text', async () => {

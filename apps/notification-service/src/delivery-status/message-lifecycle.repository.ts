@@ -125,6 +125,8 @@ export type NewMessage = Pick<
   error?: { code: string; message: string };
   /** Held back out of the recipient's quiet hours: recorded on its timeline. */
   deferred?: { reason: string; until: Date; timezone: string };
+  /** A template's test send (templates API): its first timeline entry says `test: true`. */
+  test?: boolean;
 };
 
 /** A new message with the id its caller gave it, ready for insertNew(). */
@@ -148,13 +150,14 @@ interface FirstEvent {
  * entry names the category the message was accepted under.
  */
 function firstEvents(m: StoredNewMessage): FirstEvent[] {
+  const test = m.test ? { test: true } : {};
   if (m.error) {
     return [
       {
         id: m.id,
         type: m.status,
         status: m.status,
-        details: { category: m.category, error: m.error },
+        details: { category: m.category, error: m.error, ...test },
         statusChange: true,
       },
     ];
@@ -165,7 +168,7 @@ function firstEvents(m: StoredNewMessage): FirstEvent[] {
         id: m.id,
         type: 'accepted',
         status: m.status,
-        details: { category: m.category },
+        details: { category: m.category, ...test },
         statusChange: false,
       },
     ];
@@ -178,6 +181,7 @@ function firstEvents(m: StoredNewMessage): FirstEvent[] {
       details: {
         category: m.category,
         ...(m.scheduledAt ? { scheduled_at: m.scheduledAt.toISOString() } : {}),
+        ...test,
       },
       statusChange: false,
     },

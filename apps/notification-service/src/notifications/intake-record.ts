@@ -200,6 +200,7 @@ export function buildIntakeRecord(
         team: principal.team,
         ...(error ? { error } : {}),
         ...(deferred ? { deferred } : {}),
+        ...(test ? { test: true } : {}),
       };
     }),
   };
