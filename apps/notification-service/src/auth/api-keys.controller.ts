@@ -12,7 +12,8 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nest
 import { ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './api-keys.dto';
 import { MAX_API_KEYS_LISTED } from './api-keys-list';
 import { ApiKeysService } from './api-keys.service';
-import { RequireScope } from './auth.decorators';
+import { CurrentPrincipal, RequireScope } from './auth.decorators';
+import type { Principal } from './scopes';
 import { API_KEY } from '../common/openapi/examples';
 import { Operation } from '../common/openapi/operation.decorator';
 
@@ -36,17 +37,19 @@ export class ApiKeysController {
 
   @Operation({
     id: 'listApiKeys',
-    summary: 'List API keys (never the keys themselves)',
+    summary:
+      "List API keys (never the keys themselves): every team's for admin, else the own team's",
     example: [API_KEY],
   })
   @Get()
+  @RequireScope('keys:read')
   @ApiOkResponse({
     type: ApiKeyResponse,
     isArray: true,
     description: `Active keys, then revoked ones, each oldest first; at most ${MAX_API_KEYS_LISTED.toLocaleString('en-US')}`,
   })
-  list(): Promise<ApiKeyResponse[]> {
-    return this.keys.list();
+  list(@CurrentPrincipal() principal: Principal): Promise<ApiKeyResponse[]> {
+    return this.keys.list(principal);
   }
 
   @Operation({

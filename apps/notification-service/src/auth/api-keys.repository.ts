@@ -23,9 +23,10 @@ export class ApiKeysRepository {
   }
 
   /** Active keys first, then revoked ones, each oldest first: at most MAX_API_KEYS_LISTED. */
-  list(): Promise<ApiKey[]> {
-    return this.repo
-      .createQueryBuilder('k')
+  list(team?: string): Promise<ApiKey[]> {
+    const query = this.repo.createQueryBuilder('k');
+    if (team !== undefined) query.where('k.team = :team', { team });
+    return query
       .orderBy('k.revoked_at IS NOT NULL', 'ASC')
       .addOrderBy('k.created_at', 'ASC')
       .addOrderBy('k.id', 'ASC')

@@ -74,8 +74,9 @@ export class ApiKeysService {
     return { ...toResponse(row), key };
   }
 
-  async list(): Promise<ApiKeyResponse[]> {
-    return (await this.keys.list()).map(toResponse);
+  /** An admin sees every key; any other key (scope keys:read) its own team's. */
+  async list(principal: Principal): Promise<ApiKeyResponse[]> {
+    return (await this.keys.list(principal.isAdmin ? undefined : principal.team)).map(toResponse);
   }
 
   async revoke(id: string): Promise<void> {

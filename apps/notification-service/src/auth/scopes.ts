@@ -6,6 +6,8 @@ export const SCOPES = [
   'reports:read',
   'suppressions:read',
   'suppressions:write',
+  // A team lead's key lists its own team's keys (never their secrets); making and revoking is admin's.
+  'keys:read',
   'admin',
 ] as const;
 

@@ -29,8 +29,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List API keys (never the keys themselves)
-         * @description Requires an API key with the scope `admin` (or `admin`).
+         * List API keys (never the keys themselves): every team's for admin, else the own team's
+         * @description Requires an API key with the scope `keys:read` (or `admin`).
          */
         get: operations["listApiKeys"];
         put?: never;
@@ -961,13 +961,13 @@ export interface components {
              * @example payments
              */
             team: string;
-            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "suppressions:read" | "suppressions:write" | "admin")[];
+            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "suppressions:read" | "suppressions:write" | "keys:read" | "admin")[];
         };
         CreatedApiKeyResponse: {
             id: string;
             name: string;
             team: string;
-            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "suppressions:read" | "suppressions:write" | "admin")[];
+            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "suppressions:read" | "suppressions:write" | "keys:read" | "admin")[];
             key_prefix: string;
             created_at: string;
             last_used_at: string | null;
@@ -979,7 +979,7 @@ export interface components {
             id: string;
             name: string;
             team: string;
-            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "suppressions:read" | "suppressions:write" | "admin")[];
+            scopes: ("templates:read" | "templates:write" | "notifications:send" | "notifications:read" | "reports:read" | "suppressions:read" | "suppressions:write" | "keys:read" | "admin")[];
             key_prefix: string;
             created_at: string;
             last_used_at: string | null;
@@ -8278,9 +8278,9 @@ export const pathsV1ReportsDeliveryGetParametersQueryFormatValues: ReadonlyArray
 export const pathsV1SuppressionsGetParametersQueryScopeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/suppressions"]["get"]["parameters"]["query"]["scope"]> = ["marketing", "all"];
 export const pathsV1SuppressionsGetParametersQueryInclude_removedValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/suppressions"]["get"]["parameters"]["query"]["include_removed"]> = ["true", "false"];
 export const pathsV1SuppressionsToDeleteParametersQueryScopeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/suppressions/{to}"]["delete"]["parameters"]["query"]["scope"]> = ["marketing", "all"];
-export const createApiKeyDtoScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateApiKeyDto"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "suppressions:read", "suppressions:write", "admin"];
-export const createdApiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatedApiKeyResponse"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "suppressions:read", "suppressions:write", "admin"];
-export const apiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApiKeyResponse"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "suppressions:read", "suppressions:write", "admin"];
+export const createApiKeyDtoScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateApiKeyDto"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "suppressions:read", "suppressions:write", "keys:read", "admin"];
+export const createdApiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatedApiKeyResponse"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "suppressions:read", "suppressions:write", "keys:read", "admin"];
+export const apiKeyResponseScopesValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApiKeyResponse"]["scopes"]> = ["templates:read", "templates:write", "notifications:send", "notifications:read", "reports:read", "suppressions:read", "suppressions:write", "keys:read", "admin"];
 export const authBlockResponseKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AuthBlockResponse"]["kind"]> = ["address", "key_prefix"];
 export const createTemplateDtoCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateTemplateDto"]["category"]> = ["otp", "transactional", "marketing"];
 export const costWarningResponseCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CostWarningResponse"]["code"]> = ["forces_ucs2"];
