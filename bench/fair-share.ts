@@ -22,7 +22,8 @@
  * A's backlog is 1,000 messages at the standard plan (100 s of sending) and 3,000 at the
  * enterprise plan (60 s): the issue's 3,000 at 10/s would take 5 min per scenario. B's target
  * does not depend on it as long as A is still due when B is done. FAIR_SHARE_A_STANDARD and
- * FAIR_SHARE_A_ENTERPRISE change them (3000 for the issue's exact figure).
+ * FAIR_SHARE_A_ENTERPRISE change them (3000 for the issue's exact figure). One recipient per
+ * request (SEND_BATCH_MAX=1): each team's messages share one text, and the shares are of requests.
  *
  * Env: FAIR_SHARE_A_STANDARD (1000), FAIR_SHARE_A_ENTERPRISE (3000), FAIR_SHARE_B (50),
  *      FAIR_SHARE_LATENCY_MS (2: a fast provider, so the throttle's bound is ~0.995),
@@ -42,6 +43,7 @@ import {
   failOnProblems,
   fmt,
   machineLine,
+  ONE_RECIPIENT_PER_REQUEST,
   openMessages,
   peakOf,
   type ProcessPeak,
@@ -225,7 +227,13 @@ async function runScenario(
   const stack = benchStack(`fair_${scenario.name}`);
   const instances: BenchProcess[] = [];
   try {
-    const common = { stack, providerUrl: sandbox.url, providerKey: key, plan: scenario.plan };
+    const common = {
+      stack,
+      providerUrl: sandbox.url,
+      providerKey: key,
+      plan: scenario.plan,
+      env: { ...ONE_RECIPIENT_PER_REQUEST },
+    };
     progress(
       `${scenario.name}: starting ${scenario.instances} process(es), load ${fmt(loadBefore, 2)}`,
     );

@@ -105,6 +105,15 @@ export interface ServiceOptions {
   execArgv?: string[];
 }
 
+/**
+ * Service variables for the benches that measure the throttle and the fair share per request
+ * (pipeline, fair-share): their backlogs are one notification's recipients with one text, which
+ * batching would send as a handful of requests of 100. One recipient per request keeps their
+ * figures what they were: requests per second against the plan. bench/batching.ts measures the
+ * batches.
+ */
+export const ONE_RECIPIENT_PER_REQUEST: Readonly<Record<string, string>> = { SEND_BATCH_MAX: '1' };
+
 /** Starts the real service (apps/notification-service) in its own Node process. */
 export async function startService(options: ServiceOptions): Promise<ForkedApp> {
   const port = await freePort();
@@ -260,31 +269,57 @@ export async function providerRecords(
   };
 }
 
+/** One request the provider accepted, as its admin view shows it: one row per recipient. */
+export interface AcceptedSend {
+  messageId: string;
+  /** When the sandbox created the message: arrival + injected latency + handling, epoch ms. */
+  createdAt: number;
+  recipients: string[];
+}
+
+/**
+ * The sandbox's rows grouped into the requests it accepted: a request to an array of numbers is
+ * one message id with a row per recipient, all created at the same instant. Oldest first.
+ */
+export function acceptedSends(messages: SandboxMessageView[]): AcceptedSend[] {
+  const byId = new Map<string, AcceptedSend>();
+  for (const m of messages) {
+    const send = byId.get(m.message_id);
+    if (send) send.recipients.push(m.to);
+    else
+      byId.set(m.message_id, {
+        messageId: m.message_id,
+        createdAt: Date.parse(m.created_at),
+        recipients: [m.to],
+      });
+  }
+  return [...byId.values()].sort((a, b) => a.createdAt - b.createdAt);
+}
+
 /** Provider-side arrival time of each recipient's send, from the request log. */
 export function arrivals(
   log: LoggedRequest[],
   messages: SandboxMessageView[],
   latencyMs: number,
-): { byRecipient: Map<string, number>; slackMs: number } {
+): { byRecipient: Map<string, number>; slackMs: number; sends: AcceptedSend[] } {
   // The sandbox logs arrivals (no recipient) and keeps messages (recipient, created_at =
-  // arrival + injected latency + handling). Each accepted send creates one message and the latency
-  // is a fixed timer, so the n-th accepted arrival is the n-th created message.
-  const sends = log
+  // arrival + injected latency + handling). Each accepted send creates one message id, for one
+  // recipient or many, and the latency is a fixed timer, so the n-th accepted arrival is the n-th
+  // message id created.
+  const accepted = log
     .filter((r) => r.method === 'POST' && r.path === '/v1/messages' && r.status === 200)
     .sort((a, b) => a.at - b.at);
-  const created = messages
-    .map((m) => ({ to: m.to, at: Date.parse(m.created_at) }))
-    .sort((a, b) => a.at - b.at);
-  if (sends.length !== created.length) {
-    throw new Error(`${sends.length} accepted sends but ${created.length} sandbox messages`);
+  const sends = acceptedSends(messages);
+  if (accepted.length !== sends.length) {
+    throw new Error(`${accepted.length} accepted sends but ${sends.length} sandbox message ids`);
   }
   const byRecipient = new Map<string, number>();
   let slackMs = 0;
-  sends.forEach((send, i) => {
-    byRecipient.set(created[i].to, send.at);
-    slackMs = Math.max(slackMs, Math.abs(created[i].at - send.at - latencyMs));
+  accepted.forEach((request, i) => {
+    for (const to of sends[i].recipients) byRecipient.set(to, request.at);
+    slackMs = Math.max(slackMs, Math.abs(sends[i].createdAt - request.at - latencyMs));
   });
-  return { byRecipient, slackMs };
+  return { byRecipient, slackMs, sends };
 }
 
 /** Nearest-rank percentile of `values` (need not be sorted); NaN when empty. */
@@ -295,14 +330,17 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
 
-/** `+1415555NNNN` for n = from … from + count - 1 (all valid E.164, none with a test suffix). */
+/**
+ * `+1415555NNNN` for n = from … from + count - 1, going on into +1415556…, +1415557… past 9999
+ * (all valid E.164, none with a test suffix).
+ */
 export function recipients(from: number, count: number): string[] {
   const out: string[] = [];
   for (let n = from; out.length < count; n += 1) {
-    if (n > 9999) throw new Error('ran out of +1415555xxxx numbers');
+    if (n > 4_449_999) throw new Error('ran out of +14155550000… numbers');
     // 400/666/777/888/999 endings change the sandbox's outcome: skip them.
     if (/(400|666|777|888|999)$/.test(String(n).padStart(4, '0'))) continue;
-    out.push(`+1415555${String(n).padStart(4, '0')}`);
+    out.push(`+1415${5_550_000 + n}`);
   }
   return out;
 }
