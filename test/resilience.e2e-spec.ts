@@ -17,12 +17,9 @@ describe('Resilience (e2e)', () => {
   describe('provider credits run out', () => {
     let h: Harness;
     beforeAll(async () => {
-      // One request per message, so the account pays for some before it runs out: a batch of
-      // ten would be refused whole and wait for the top-up (docs/design.md, batching).
-      h = await startHarness({
-        env: { SEND_BATCH_MAX: '1' },
-        sandbox: { apiKeys: `${SANDBOX_KEY}:standard:5` },
-      });
+      // One request for all ten is more than the account can pay: it is split until the
+      // halves fit, so the account's 5 credits are used before sending pauses.
+      h = await startHarness({ sandbox: { apiKeys: `${SANDBOX_KEY}:standard:5` } });
       await createTemplate(h, 'promo', 'Hello {{name}}');
     });
     afterAll(() => h?.close());

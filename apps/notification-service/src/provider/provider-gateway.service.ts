@@ -215,6 +215,15 @@ export class ProviderGateway implements OnModuleDestroy {
         const result = await this.sendVia(lane, admission, request, options);
         return { ...result, account: lane.name };
       } catch (error) {
+        // Too many numbers for the account's credits at once: the caller splits the request,
+        // so that this account's credits are used up before the next account takes over.
+        if (
+          error instanceof SmsProviderError &&
+          error.code === 'insufficient_credits' &&
+          recipientsOf(request) > 1
+        ) {
+          throw error;
+        }
         // The provider refused the account, so it sent nothing: the next account may take it.
         if (error instanceof SmsProviderError && refusesAccount(error)) {
           refusal = error;
@@ -275,14 +284,22 @@ export class ProviderGateway implements OnModuleDestroy {
         lane.circuit.withdrawn(admission);
         throw error;
       }
-      this.judge(lane, admission, error);
+      this.judge(lane, admission, error, recipientsOf(request));
       throw error.withAccount(lane.name);
     }
   }
 
   /** What one provider error says about the account (not about the message). */
-  private judge(lane: AccountLane, admission: Admission, error: SmsProviderError): void {
-    if (failsWholeProvider(error)) {
+  private judge(
+    lane: AccountLane,
+    admission: Admission,
+    error: SmsProviderError,
+    recipients: number,
+  ): void {
+    if (error.code === 'insufficient_credits' && recipients > 1) {
+      // The account could not pay for this many at once; it may still have credits for fewer.
+      lane.circuit.answered(admission);
+    } else if (failsWholeProvider(error)) {
       lane.circuit.failed(admission, error.code);
     } else if (refusesAccount(error)) {
       // Retried after the credits check's interval: an operator's top-up or new key takes effect
@@ -485,6 +502,10 @@ export function failsWholeProvider(error: SmsProviderError): boolean {
   return (
     error.code === 'server_error' || error.code === 'timeout' || error.code === 'network_error'
   );
+}
+
+function recipientsOf(request: SendMessageRequest): number {
+  return Array.isArray(request.to) ? request.to.length : 1;
 }
 
 /** The provider refusing the account (and so sending nothing): another account may take it. */

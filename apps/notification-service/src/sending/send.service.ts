@@ -220,6 +220,14 @@ export class SendService {
         await this.split(batch, token, error);
         return;
       }
+      if (batch.length > 1 && error.code === 'insufficient_credits') {
+        // No account could pay for them all at once: halves go while credits last, and a single
+        // message refused is the account out of credits (the policy pauses sending).
+        const half = Math.ceil(batch.length / 2);
+        await this.attempt(batch.slice(0, half), token);
+        await this.attempt(batch.slice(half), token);
+        return;
+      }
       await this.handleProviderError(batch, token, error);
     }
   }
