@@ -69,7 +69,7 @@ describe('Messages: search and resend (e2e)', () => {
         team: 'alpha',
         template: 'resend_me',
         reference: 'order-77',
-        to: '+1415*****66',
+        to: '+14*****0666',
         status: 'failed',
         resend_of: null,
         resent_as: null,
@@ -152,7 +152,7 @@ describe('Messages: search and resend (e2e)', () => {
     it("answers one message with its timeline, each event's source and time", async () => {
       const res = await h.api('GET', `/v1/messages/${delivered.id}`, { key: alphaKey });
       expect(res.status).toBe(200);
-      expect(res.body.to).toBe('+1415*****01');
+      expect(res.body.to).toBe('+14*****0101');
       const types = res.body.events.map((e: { type: string }) => e.type);
       expect(types[0]).toBe('accepted');
       expect(types).toContain('delivered');
@@ -184,7 +184,7 @@ describe('Messages: search and resend (e2e)', () => {
       const res = await h.api('POST', `/v1/messages/${failedId}/resend`, { key: alphaKey });
       expect(res.status).toBe(201);
       expect(res.body.created).toBe(true);
-      expect(res.body.message).toMatchObject({ resend_of: failedId, to: '+1415*****02' });
+      expect(res.body.message).toMatchObject({ resend_of: failedId, to: '+14*****0102' });
       const newId = res.body.message.id as string;
       expect(newId).not.toBe(failedId);
 
@@ -199,7 +199,7 @@ describe('Messages: search and resend (e2e)', () => {
 
       const old = await h.api('GET', `/v1/messages/${failedId}`, { key: alphaKey });
       expect(old.body).toMatchObject({ status: 'failed', resent_as: newId });
-      expect(old.body.error.message).toBe('upstream 503 for +1415*****02');
+      expect(old.body.error.message).toBe('upstream 503 for +14*****0102');
       expect(old.body.events.at(-1)).toMatchObject({
         type: 'resent',
         details: { resent_as: newId },

@@ -11,41 +11,49 @@ import {
 } from './mask';
 
 describe(maskPhone.name, () => {
-  it('keeps the country and area prefix and the last two digits', () => {
-    expect(maskPhone('+14155550100')).toBe('+1415*****00');
+  it('keeps the first two digits and the last four, so numbers in a row differ', () => {
+    expect(maskPhone('+14155550100')).toBe('+14*****0100');
+    // Numbers handed out in a row, as a test or a batch uses them, stay apart.
+    expect(maskPhone('+14155550400')).not.toBe(maskPhone('+14155550100'));
+  });
+
+  it('hides at least three digits of a short number, and every digit of a very short one', () => {
+    expect(maskPhone('+4912345')).toBe('+49***45');
+    expect(maskPhone('+49123456')).toBe('+49***456');
+    expect(maskPhone('+491234')).toBe('+******');
   });
 });
 
 describe(maskPhonesIn.name, () => {
   it('masks every number inside free text and nothing else', () => {
     expect(maskPhonesIn('to +14155550100 and +447700123456, order 1234567')).toBe(
-      'to +1415*****00 and +4477******56, order 1234567',
+      'to +14*****0100 and +44******3456, order 1234567',
     );
   });
 });
 
 describe('numbers written with spaces, dashes, dots, parentheses or tel:', () => {
   it.each([
-    ['+1 415 555 0100', '+1415*****00'],
-    ['+1-415-555-0100', '+1415*****00'],
-    ['+1.415.555.0100', '+1415*****00'],
-    ['+1 (415) 555-0100', '+1415*****00'],
-    ['+44 20 7946 0958', '+4420******58'],
-    ['tel:+14155550100', 'tel:+1415*****00'],
-    ['tel:+1-415-555-0100', 'tel:+1415*****00'],
-    ['TEL:14155550100', 'tel:141******00'],
-    ['(415) 555-0100', '415*****00'],
-    ['415-555-0100', '415*****00'],
-    ['415.555.0100', '415*****00'],
-    ['415 555 0100', '415*****00'],
-    ['1-415-555-0100', '141******00'],
+    ['+1 415 555 0100', '+14*****0100'],
+    ['+1-415-555-0100', '+14*****0100'],
+    ['+1.415.555.0100', '+14*****0100'],
+    ['+1 (415) 555-0100', '+14*****0100'],
+    ['+44 20 7946 0958', '+44******0958'],
+    ['tel:+14155550100', 'tel:+14*****0100'],
+    ['tel:+1-415-555-0100', 'tel:+14*****0100'],
+    ['TEL:14155550100', 'tel:14*****0100'],
+    ['(415) 555-0100', '41****0100'],
+    ['415-555-0100', '41****0100'],
+    ['415.555.0100', '41****0100'],
+    ['415 555 0100', '41****0100'],
+    ['1-415-555-0100', '14*****0100'],
   ])('masks %s', (written, masked) => {
     expect(maskPhonesIn(`call ${written} now`)).toBe(`call ${masked} now`);
   });
 
   it('stops a number where it ends: a date after it is no part of it', () => {
-    expect(maskPhonesIn('+14155550100 2026-12-01')).toBe('+1415*****00 2026-12-01');
-    expect(maskPhonesIn('to +1 415 555 0100, 3 tries')).toBe('to +1415*****00, 3 tries');
+    expect(maskPhonesIn('+14155550100 2026-12-01')).toBe('+14*****0100 2026-12-01');
+    expect(maskPhonesIn('to +1 415 555 0100, 3 tries')).toBe('to +14*****0100, 3 tries');
   });
 
   it.each([
@@ -74,8 +82,10 @@ describe('numbers written with spaces, dashes, dots, parentheses or tel:', () =>
           const written = `${tel}+${country}${sep || ' '}${parens ? `(${first})` : first}${sep}${rest.join(sep)}`;
           const masked = maskPhonesIn(`x ${written} y`);
           expect(masked).toContain('*');
-          // Readable: the first four digits and the last two, never the ones between.
-          expect(masked.replace(/\D/g, '')).toBe(`${all.slice(0, 4)}${all.slice(-2)}`);
+          // Readable: the first two digits and the last four (fewer in a short number, which
+          // hides at least three), never the ones between.
+          const tail = Math.min(4, all.length - 5);
+          expect(masked.replace(/\D/g, '')).toBe(`${all.slice(0, 2)}${all.slice(-tail)}`);
         },
       ),
       { numRuns: 500 },
@@ -87,7 +97,7 @@ describe(maskPhonesInUrl.name, () => {
   it('masks encoded, plain and bare numbers in the path and the query string', () => {
     expect(
       maskPhonesInUrl('/v1/x/%2B14155550123/y/14155550124?to=%2b14155550125&b=+14155550126'),
-    ).toBe('/v1/x/%2B1415*****23/y/1415*****24?to=%2b1415*****25&b=+1415*****26');
+    ).toBe('/v1/x/%2B14*****0123/y/14*****0124?to=%2b14*****0125&b=+14*****0126');
   });
 
   it('leaves ids, pages and dates alone', () => {
@@ -97,15 +107,15 @@ describe(maskPhonesInUrl.name, () => {
   });
 
   it.each([
-    ['/v1/messages?to=%2B1%20415%20555%200100', '/v1/messages?to=+1415*****00'],
-    ['/v1/messages?to=+1-415-555-0100', '/v1/messages?to=+1415*****00'],
-    ['/v1/messages?to=+1+415+555+0100', '/v1/messages?to= 141******00'],
-    ['/v1/messages?ref=%2B1.415.555.0100', '/v1/messages?ref=+1415*****00'],
-    ['/v1/messages?ref=(415)%20555-0100', '/v1/messages?ref=415*****00'],
-    ['/v1/messages?ref=tel:%2B14155550100', '/v1/messages?ref=tel:%2B1415*****00'],
-    ['/v1/recipients/tel:+14155550100/x', '/v1/recipients/tel:+1415*****00/x'],
-    ['/v1/recipients/415-555-0100/x', '/v1/recipients/415*****00/x'],
-    ['/v1/recipients/%2B1%20(415)%20555-0100', '/v1/recipients/+1415*****00'],
+    ['/v1/messages?to=%2B1%20415%20555%200100', '/v1/messages?to=+14*****0100'],
+    ['/v1/messages?to=+1-415-555-0100', '/v1/messages?to=+14*****0100'],
+    ['/v1/messages?to=+1+415+555+0100', '/v1/messages?to= 14*****0100'],
+    ['/v1/messages?ref=%2B1.415.555.0100', '/v1/messages?ref=+14*****0100'],
+    ['/v1/messages?ref=(415)%20555-0100', '/v1/messages?ref=41****0100'],
+    ['/v1/messages?ref=tel:%2B14155550100', '/v1/messages?ref=tel:%2B14*****0100'],
+    ['/v1/recipients/tel:+14155550100/x', '/v1/recipients/tel:+14*****0100/x'],
+    ['/v1/recipients/415-555-0100/x', '/v1/recipients/41****0100/x'],
+    ['/v1/recipients/%2B1%20(415)%20555-0100', '/v1/recipients/+14*****0100'],
   ])('masks a formatted or encoded number: %s', (url, masked) => {
     expect(maskPhonesInUrl(url)).toBe(masked);
   });
@@ -143,7 +153,7 @@ describe(maskKeysIn.name, () => {
 describe(maskUrl.name, () => {
   it('masks numbers and credentials together', () => {
     expect(maskUrl('/v1/messages?to=%2B1%20415%20555%200100&api_key=nk_x')).toBe(
-      '/v1/messages?to=+1415*****00&api_key=[redacted]',
+      '/v1/messages?to=+14*****0100&api_key=[redacted]',
     );
   });
 });
@@ -151,7 +161,7 @@ describe(maskUrl.name, () => {
 describe(maskText.name, () => {
   it('masks numbers and keys in one pass', () => {
     expect(maskText(`+1 415 555 0100 with nk_${'b'.repeat(32)}`)).toBe(
-      '+1415*****00 with nk_bbbbb[redacted]',
+      '+14*****0100 with nk_bbbbb[redacted]',
     );
   });
 });
@@ -163,7 +173,7 @@ describe(maskDeep.name, () => {
       string,
       unknown
     >;
-    expect(masked).toEqual({ to: ['+1415*****00'], nested: { n: 1 }, error });
+    expect(masked).toEqual({ to: ['+14*****0100'], nested: { n: 1 }, error });
     expect(masked.error).toBe(error);
   });
 });

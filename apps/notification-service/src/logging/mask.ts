@@ -23,16 +23,32 @@ const URL_PHONE = /(%2B|\+|(?<=[/=]))(\d{6,15})(?=$|[/?&#;])/gi;
 const MIN_DIGITS = 6;
 const MAX_DIGITS = 15;
 
-/** +14155550100 → +1415*****00: enough to tell numbers apart in logs, not enough to use one. */
-export function maskPhone(phone: string): string {
-  if (phone.length <= 7) return '*'.repeat(phone.length);
-  return `${phone.slice(0, 5)}${'*'.repeat(phone.length - 7)}${phone.slice(-2)}`;
+/** Digits a masked number keeps at its start, and at most at its end. */
+const SHOWN_HEAD = 2;
+const SHOWN_TAIL = 4;
+/** A masked number hides at least this many digits, however short it is. */
+const HIDDEN_AT_LEAST = 3;
+
+/**
+ * 14155550100 → 14*****0100. Six digits shown, as many as a prefix and two last digits would be,
+ * but spent on the end: numbers handed out in a row (…0100, …0400) differ only there, and an
+ * operator must tell them apart; the hidden middle still makes the number unusable.
+ */
+function maskDigits(digits: string): string {
+  if (digits.length < SHOWN_HEAD + HIDDEN_AT_LEAST + 2) return '*'.repeat(digits.length);
+  const tail = Math.min(SHOWN_TAIL, digits.length - SHOWN_HEAD - HIDDEN_AT_LEAST);
+  const hidden = digits.length - SHOWN_HEAD - tail;
+  return `${digits.slice(0, SHOWN_HEAD)}${'*'.repeat(hidden)}${digits.slice(-tail)}`;
 }
 
-/** 4155550100 → 415*****00: a number without its country code keeps as few digits. */
+/** +14155550100 → +14*****0100: enough to tell numbers apart, not enough to use one. */
+export function maskPhone(phone: string): string {
+  return phone.startsWith('+') ? `+${maskDigits(phone.slice(1))}` : maskDigits(phone);
+}
+
+/** 4155550100 → 41****0100: a number without its country code, masked the same way. */
 function maskNationalDigits(digits: string): string {
-  if (digits.length <= 6) return '*'.repeat(digits.length);
-  return `${digits.slice(0, 3)}${'*'.repeat(digits.length - 5)}${digits.slice(-2)}`;
+  return maskDigits(digits);
 }
 
 /**

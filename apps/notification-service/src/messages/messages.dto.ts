@@ -108,7 +108,7 @@ export class MessageSummary {
   @ApiProperty() team!: string;
   @ApiProperty() template!: string;
   @ApiProperty({ type: String, nullable: true }) reference!: string | null;
-  @ApiProperty({ example: '+1415*****00', description: 'Recipient, masked' }) to!: string;
+  @ApiProperty({ example: '+14*****0100', description: 'Recipient, masked' }) to!: string;
   @ApiProperty({ enum: MESSAGE_STATUSES }) status!: string;
   @ApiProperty({ type: String, nullable: true }) provider_message_id!: string | null;
   @ApiProperty(MESSAGE_FIELD_DOCS.provider_account) provider_account!: string | null;

@@ -42,7 +42,7 @@ describe('decideProviderError', () => {
     '%s is about the message: it fails at once with the code, number masked',
     (code) => {
       const decision = decideProviderError(providerError(code), 1, settings);
-      expect(decision).toEqual({ kind: 'fail', code, message: `${code} for +1415*****00` });
+      expect(decision).toEqual({ kind: 'fail', code, message: `${code} for +14*****0100` });
     },
   );
 

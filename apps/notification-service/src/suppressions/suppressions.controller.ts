@@ -88,7 +88,7 @@ export class SuppressionsController {
   @Operation({
     id: 'listSuppressions',
     errors: { 422: ['invalid_phone_number', 'invalid_cursor', 'invalid_limit'] },
-    example: { data: [{ ...ENTRY, to: '+4915*******89' }], next_cursor: null },
+    example: { data: [{ ...ENTRY, to: '+49*******0089' }], next_cursor: null },
   })
   @Get()
   @RequireScope('suppressions:read')

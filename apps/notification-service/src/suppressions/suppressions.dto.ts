@@ -104,7 +104,7 @@ export class Suppression {
   id!: string;
 
   @ApiProperty({
-    example: '+4915*******89',
+    example: '+49*******0089',
     description: 'E.164; masked in lists, shown whole for an exact lookup (to=) and to its writer',
   })
   to!: string;

@@ -1521,7 +1521,7 @@ export interface components {
             reference: string | null;
             /**
              * @description Recipient, masked
-             * @example +1415*****00
+             * @example +14*****0100
              */
             to: string;
             /** @enum {string} */
@@ -1605,7 +1605,7 @@ export interface components {
             reference: string | null;
             /**
              * @description Recipient, masked
-             * @example +1415*****00
+             * @example +14*****0100
              */
             to: string;
             /** @enum {string} */
@@ -1919,7 +1919,7 @@ export interface components {
             id: string;
             /**
              * @description E.164; masked in lists, shown whole for an exact lookup (to=) and to its writer
-             * @example +4915*******89
+             * @example +49*******0089
              */
             to: string;
             /**
@@ -6962,7 +6962,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "id": "0b7c3f6e-2a51-4f7e-9d0c-5a1e8b2c4d10",
-                     *           "to": "+4915*******89",
+                     *           "to": "+49*******0089",
                      *           "scope": "marketing",
                      *           "reason": "Asked by phone to receive no offers",
                      *           "source": "crm",
