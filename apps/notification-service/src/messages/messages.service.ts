@@ -131,7 +131,8 @@ export class MessagesService {
   private async createAndDispatch(principal: Principal, ids: string[]) {
     const created = await this.lifecycle.createResends(
       ids,
-      { requested_by: principal.keyId },
+      // The bootstrap admin key has no id: the audit names it as the pause does.
+      { requested_by: principal.keyId ?? 'admin' },
       this.config.protection.validityMs,
     );
     // After the commit, as intake does: if Redis is down the sweeper enqueues them later.
