@@ -142,10 +142,41 @@ describe(MessageQueriesRepository.name, () => {
       expect(backlog.scheduledDueSoon).toBe(2);
       expect(backlog.pendingDue).toBe(1);
       expect(backlog.claimed).toBe(1);
-      expect(backlog.oldestPendingSeconds).toBeGreaterThanOrEqual(3 * 60);
-      expect(backlog.oldestPendingSeconds).toBeLessThan(4 * 60);
+      // Measured from acceptance (these were all accepted just now), not from the next attempt.
+      expect(backlog.oldestPendingSeconds).toBeLessThan(60);
       expect(backlog.scheduledOverdueSeconds).toBeGreaterThanOrEqual(5 * 60);
       expect(backlog.scheduledOverdueSeconds).toBeLessThan(6 * 60);
+    });
+
+    it('ages the oldest unsent message from when it became due, whatever its back-offs', async () => {
+      /** Accepted `acceptedMin` ago, scheduled for `scheduledMin` (null: at once), next try later. */
+      const unsent = async (status: string, acceptedMin: number, scheduledMin: number | null) => {
+        const [{ id }] = await db.query<{ id: string }[]>(
+          `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+                                 status, priority, submitted_at, scheduled_at, next_attempt_at)
+           VALUES ($1, '+14155550100', 'x', 1, 'GSM-7', 1, $2, 2,
+                   now() - $3 * interval '1 minute',
+                   now() + $4 * interval '1 minute', now() + interval '5 seconds')
+           RETURNING id`,
+          [await notification(), status, acceptedMin, scheduledMin],
+        );
+        return id;
+      };
+      // Backed off after a provider failure: 7 minutes since acceptance, its next try ahead.
+      const retried = await unsent('pending', 7, null);
+      await db.query(
+        `INSERT INTO message_events (message_id, type, status, source)
+         VALUES ($1, 'provider_failed', 'pending', 'worker')`,
+        [retried],
+      );
+      // Accepted 20 minutes ago for 4 minutes ago: due for 4 minutes only.
+      await unsent('pending', 20, -4);
+      // Accepted long ago for later: not due, so not waiting.
+      await unsent('scheduled', 60, 10);
+      const backlog = await queries.backlog();
+      expect(backlog.oldestPendingSeconds).toBeGreaterThanOrEqual(7 * 60);
+      expect(backlog.oldestPendingSeconds).toBeLessThan(8 * 60);
+      expect(backlog.inRetry).toBe(1);
     });
 
     it("gives each account its hand-overs and credits, an account from before accounts as the default's", async () => {

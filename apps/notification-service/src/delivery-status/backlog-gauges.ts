@@ -22,6 +22,7 @@ export class BacklogGauges implements OnModuleInit {
     return {
       byStatus: backlog.byStatus,
       oldestPendingSeconds: backlog.oldestPendingSeconds ?? 0,
+      inRetry: backlog.inRetry,
       scheduledOverdueSeconds: backlog.scheduledOverdueSeconds ?? 0,
     };
   }

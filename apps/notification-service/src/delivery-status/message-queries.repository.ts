@@ -53,8 +53,13 @@ export interface Backlog {
   pendingDue: number;
   /** Pending and in a worker's hands. */
   claimed: number;
-  /** How long the oldest pending, unclaimed, due message has waited; null when none waits. */
+  /**
+   * How long the oldest unsent message has waited since it became due (its scheduled time, else
+   * its acceptance), claimed or backed off alike; null when none waits.
+   */
   oldestPendingSeconds: number | null;
+  /** Pending messages a worker has tried and given back after a provider error (RETRY_EVENTS). */
+  inRetry: number;
   /** How far past its time the most overdue scheduled message is; null when none is. */
   scheduledOverdueSeconds: number | null;
   handedOverLast10s: number;
@@ -75,6 +80,19 @@ export interface AccountActivity {
 
 const PENDING_UNCLAIMED_DUE = `status = ${STATUS_SQL[CLAIMABLE_STATUS]} AND claimed_at IS NULL AND next_attempt_at <= now()`;
 const SCHEDULED = `status = ${STATUS_SQL[INITIAL_SCHEDULED_STATUS]}`;
+/**
+ * The timeline rows of a send that ended in a provider error and gave the message back to wait
+ * (provider-error-policy.ts): a message with one of them and still pending is "in retry".
+ */
+export const RETRY_EVENTS = [
+  'provider_failed',
+  'provider_unreachable',
+  'provider_unavailable',
+  'provider_key_refused',
+  'paused_insufficient_credits',
+  'rate_limited',
+  'attempt_failed',
+] as const;
 
 /**
  * The reads of messages that other folders ask for by name, so the SQL over the rows the
@@ -273,8 +291,14 @@ export class MessageQueriesRepository {
            count(*) FILTER (WHERE ${PENDING_UNCLAIMED_DUE})::int AS pending_due,
            count(*) FILTER (WHERE status = ${STATUS_SQL[CLAIMABLE_STATUS]}
              AND claimed_at IS NOT NULL)::int AS claimed,
-           extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE ${PENDING_UNCLAIMED_DUE}))
-             ::float8 AS oldest_pending_seconds,
+           -- From when it became due, not from its next attempt: a back-off or a claim moves
+           -- next_attempt_at, and an age that restarts at each of them never reaches a threshold.
+           extract(epoch FROM now() - min(COALESCE(scheduled_at, submitted_at)) FILTER (
+             WHERE status IN (${statusListSql(UNSENT_STATUSES)})
+               AND COALESCE(scheduled_at, submitted_at) <= now()))::float8 AS oldest_pending_seconds,
+           count(*) FILTER (WHERE status = ${STATUS_SQL[CLAIMABLE_STATUS]} AND EXISTS (
+             SELECT 1 FROM message_events e WHERE e.message_id = messages.id
+               AND e.type IN (${RETRY_EVENTS.map((t) => `'${t}'`).join(', ')})))::int AS in_retry,
            extract(epoch FROM now() - min(next_attempt_at) FILTER (
              WHERE ${SCHEDULED} AND next_attempt_at <= now()))::float8 AS scheduled_overdue_seconds,
            (SELECT count(*)::int FROM messages WHERE queued_at > now() - interval '10 seconds')
@@ -298,7 +322,9 @@ export class MessageQueriesRepository {
       scheduledDueSoon: row.scheduled_due_soon,
       pendingDue: row.pending_due,
       claimed: row.claimed,
-      oldestPendingSeconds: row.oldest_pending_seconds,
+      oldestPendingSeconds:
+        row.oldest_pending_seconds === null ? null : Math.max(row.oldest_pending_seconds, 0),
+      inRetry: row.in_retry,
       scheduledOverdueSeconds: row.scheduled_overdue_seconds,
       handedOverLast10s: row.handed_over_last_10s,
       handedOverLast60s: row.handed_over_last_60s,
@@ -404,6 +430,7 @@ type BacklogRow = Partial<Record<MessageStatus, number>> & {
   pending_due: number;
   claimed: number;
   oldest_pending_seconds: number | null;
+  in_retry: number;
   scheduled_overdue_seconds: number | null;
   handed_over_last_10s: number;
   handed_over_last_60s: number;

@@ -14,6 +14,7 @@ const PAUSE_REASONS = ['insufficient_credits', 'manual'] as const;
 export interface ScrapedGauges {
   byStatus: Record<string, number>;
   oldestPendingSeconds: number;
+  inRetry: number;
   scheduledOverdueSeconds: number;
 }
 
@@ -168,6 +169,7 @@ export class MetricsService {
   });
 
   private readonly gauges: { read: () => Promise<ScrapedGauges> }[] = [];
+  private scraping: Promise<void> | null = null;
 
   readonly messagesInState = new Gauge({
     name: 'notify_messages',
@@ -179,14 +181,23 @@ export class MetricsService {
 
   readonly oldestPendingAge = new Gauge({
     name: 'notify_oldest_pending_age_seconds',
-    help: 'How long the oldest message due for sending has waited (0 when none waits)',
+    help: 'How long the oldest unsent message has waited since it became due (scheduled time, else acceptance), back-offs included (0 when none waits)',
     registers: [this.registry],
+    collect: () => this.collectScraped(),
+  });
+
+  readonly messagesInRetry = new Gauge({
+    name: 'notify_messages_in_retry',
+    help: 'Pending messages given back after a provider error, waiting to be tried again',
+    registers: [this.registry],
+    collect: () => this.collectScraped(),
   });
 
   readonly scheduledOverdueAge = new Gauge({
     name: 'notify_scheduled_overdue_age_seconds',
     help: 'How far past its time the most overdue scheduled message is (0 when none is)',
     registers: [this.registry],
+    collect: () => this.collectScraped(),
   });
 
   private readonly queues = new Map<string, () => Promise<Record<string, number>>>();
@@ -290,7 +301,18 @@ export class MetricsService {
     this.gauges.splice(0, this.gauges.length, { read });
   }
 
-  private async collectScraped(): Promise<void> {
+  /**
+   * prom-client collects every metric of a scrape at once: each backlog gauge awaits the same
+   * read, else a gauge not holding the collect would show the previous scrape's value.
+   */
+  private collectScraped(): Promise<void> {
+    this.scraping ??= this.readScraped().finally(() => {
+      this.scraping = null;
+    });
+    return this.scraping;
+  }
+
+  private async readScraped(): Promise<void> {
     const [source] = this.gauges;
     if (!source) return;
     const scraped = await source.read();
@@ -298,6 +320,7 @@ export class MetricsService {
       this.messagesInState.set({ status }, n);
     }
     this.oldestPendingAge.set(scraped.oldestPendingSeconds);
+    this.messagesInRetry.set(scraped.inRetry);
     this.scheduledOverdueAge.set(scraped.scheduledOverdueSeconds);
   }
 

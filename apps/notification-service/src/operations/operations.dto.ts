@@ -1,6 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
+/** An account whose recent calls fail at least this often is failing, circuit open or not. */
+export const FAILING_ERROR_RATE = 0.2;
+/** Fewer calls than this say too little to call an account failing by its error rate. */
+export const FAILING_MIN_CALLS = 5;
+
 export class PauseDto {
   @ApiPropertyOptional({
     example: 'Provider incident INC-42',
@@ -59,9 +64,15 @@ export class BacklogView {
   @ApiProperty({
     type: Number,
     nullable: true,
-    description: 'Seconds the longest-waiting due pending message has been due; null if none',
+    description:
+      'Seconds the oldest unsent message has waited since it became due (its scheduled_at, else its acceptance), whatever its back-offs or claims; null if none waits',
   })
   oldest_pending_seconds!: number | null;
+  @ApiProperty({
+    description:
+      'Pending messages given back after a provider error (5xx, timeout, refused connection, no account able to take it, 429, or an error about the message) and waiting to be tried again',
+  })
+  in_retry!: number;
 }
 
 export class SendRateView {
@@ -111,6 +122,29 @@ export class AccountCircuitView {
   probe_at!: string | null;
 }
 
+export class AccountCallsView {
+  @ApiProperty({ example: 300, description: 'The window counted, in seconds' })
+  window_seconds!: number;
+  @ApiProperty({ description: 'Calls to the provider through this account (every process)' })
+  calls!: number;
+  @ApiProperty({ description: 'Of those, 5xx answers, timeouts and refused connections' })
+  failures!: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'failures / calls, 0 to 1; null without calls',
+  })
+  error_rate!: number | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'The latest call through it that did not end well (server_error, timeout, network_error, rate_limit_exceeded, invalid_phone_number…), within the window or before',
+  })
+  last_error!: string | null;
+  @ApiProperty({ type: String, nullable: true }) last_error_at!: string | null;
+}
+
 export class AccountStateView {
   @ApiProperty({ example: 'primary' }) name!: string;
   @ApiProperty({ enum: ['standard', 'enterprise'] }) plan!: string;
@@ -126,7 +160,17 @@ export class AccountStateView {
     description: 'Only messages of these teams; null: any',
   })
   teams!: string[] | null;
+  @ApiProperty({
+    enum: ['ok', 'failing', 'refused'],
+    description: `failing: its circuit is open or probing because the provider fails it, or over ${FAILING_ERROR_RATE * 100}% of at least ${FAILING_MIN_CALLS} recent calls failed and so did the latest; refused: the provider refuses the account (out of credits, key refused); ok otherwise`,
+  })
+  health!: 'ok' | 'failing' | 'refused';
   @ApiProperty({ type: AccountCircuitView }) circuit!: AccountCircuitView;
+  @ApiProperty({
+    type: AccountCallsView,
+    description: 'Its provider calls over the last 5 minutes',
+  })
+  recent_calls!: AccountCallsView;
   @ApiProperty({ description: 'Hand-overs per second through it over the last 10 s' })
   per_second!: number;
   @ApiProperty({ description: 'Hand-overs per second through it over the last 60 s' })

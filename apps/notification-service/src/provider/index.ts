@@ -10,5 +10,6 @@ export {
   type SendResult,
 } from './provider-gateway.service';
 export type { CircuitSnapshot, CircuitState, OpenReason } from './circuit-breaker';
+export { CALL_WINDOW_MS, type CallCounts } from './provider-call-log';
 export { ProviderModule } from './provider.module';
 export { SmsProviderError } from '@app/sms-provider';

@@ -24,6 +24,7 @@ import {
   type CircuitSnapshot,
   type OpenReason,
 } from './circuit-breaker';
+import { type CallCounts, ProviderCallLog } from './provider-call-log';
 import { type CallPermit, RedisRateLimiter, type ThrottleKind } from './throttle';
 
 /**
@@ -129,6 +130,7 @@ export class ProviderGateway implements OnModuleDestroy {
   private readonly shutdown = new AbortController();
   private readonly logger = new Logger(ProviderGateway.name);
   private readonly circuitsKey: string;
+  private readonly calls: ProviderCallLog;
 
   constructor(
     http: HttpService,
@@ -139,6 +141,7 @@ export class ProviderGateway implements OnModuleDestroy {
     // Every waiting send listens to this one signal; dozens at once is expected, not a leak.
     setMaxListeners(0, this.shutdown.signal);
     this.circuitsKey = redisKey(config, 'provider', 'circuits');
+    this.calls = new ProviderCallLog(redis, redisKey(config, 'provider', 'calls'));
     this.lanes = config.provider.accounts.map((settings) => this.lane(http, settings));
     metrics.watchThrottle(() => sumStats(this.lanes.map((l) => l.limiter.stats())));
   }
@@ -386,6 +389,11 @@ export class ProviderGateway implements OnModuleDestroy {
     return circuits;
   }
 
+  /** An account's provider calls and whole-provider failures over the last 5 minutes, fleet-wide. */
+  recentCalls(account: string): Promise<CallCounts> {
+    return this.calls.counts(account);
+  }
+
   private everyAccountOutOfCredits(): boolean {
     return this.lanes.every((l) => l.circuit.snapshot().reason === 'insufficient_credits');
   }
@@ -455,6 +463,7 @@ export class ProviderGateway implements OnModuleDestroy {
       const result = await call();
       void permit.answered(result.rateLimit);
       this.metrics.providerRequests.inc({ operation, outcome: 'ok' });
+      this.countCall(lane, 'ok');
       await this.learnLimit(lane, result.rateLimit.limit);
       return result;
     } catch (error) {
@@ -462,6 +471,7 @@ export class ProviderGateway implements OnModuleDestroy {
         if (error.httpStatus !== null) void permit.answered(error.rateLimit);
         else if (error.neverSent) void permit.unused();
         this.metrics.providerRequests.inc({ operation, outcome: error.code });
+        this.countCall(lane, error.code);
         await this.learnLimit(lane, error.rateLimit?.limit ?? null);
         if (error.code === 'rate_limit_exceeded') {
           this.metrics.rateLimited.inc();
@@ -472,11 +482,19 @@ export class ProviderGateway implements OnModuleDestroy {
         }
       } else {
         this.metrics.providerRequests.inc({ operation, outcome: 'error' });
+        this.countCall(lane, 'error');
       }
       throw error;
     } finally {
       stop();
     }
+  }
+
+  /** Best effort, off the call's path: the count is for operators, the circuit decides alone. */
+  private countCall(lane: AccountLane, outcome: string): void {
+    void this.calls.record(lane.name, outcome).catch((error: unknown) => {
+      this.logger.debug(`Could not count a call of ${lane.name}: ${errorMessage(error)}`);
+    });
   }
 
   /**

@@ -1654,8 +1654,10 @@ export interface components {
             claimed: number;
             /** @description Handed to the provider, no final status yet (queued, sent) */
             at_provider: number;
-            /** @description Seconds the longest-waiting due pending message has been due; null if none */
+            /** @description Seconds the oldest unsent message has waited since it became due (its scheduled_at, else its acceptance), whatever its back-offs or claims; null if none waits */
             oldest_pending_seconds: number | null;
+            /** @description Pending messages given back after a provider error (5xx, timeout, refused connection, no account able to take it, 429, or an error about the message) and waiting to be tried again */
+            in_retry: number;
         };
         SendRateView: {
             /** @description Hand-overs per second over the last 10 s */
@@ -1690,6 +1692,22 @@ export interface components {
             /** @description While open: when the next probe may go */
             probe_at: string | null;
         };
+        AccountCallsView: {
+            /**
+             * @description The window counted, in seconds
+             * @example 300
+             */
+            window_seconds: number;
+            /** @description Calls to the provider through this account (every process) */
+            calls: number;
+            /** @description Of those, 5xx answers, timeouts and refused connections */
+            failures: number;
+            /** @description failures / calls, 0 to 1; null without calls */
+            error_rate: number | null;
+            /** @description The latest call through it that did not end well (server_error, timeout, network_error, rate_limit_exceeded, invalid_phone_number…), within the window or before */
+            last_error: string | null;
+            last_error_at: string | null;
+        };
         AccountStateView: {
             /** @example primary */
             name: string;
@@ -1699,7 +1717,14 @@ export interface components {
             categories: string[] | null;
             /** @description Only messages of these teams; null: any */
             teams: string[] | null;
+            /**
+             * @description failing: its circuit is open or probing because the provider fails it, or over 20% of at least 5 recent calls failed and so did the latest; refused: the provider refuses the account (out of credits, key refused); ok otherwise
+             * @enum {string}
+             */
+            health: "ok" | "failing" | "refused";
             circuit: components["schemas"]["AccountCircuitView"];
+            /** @description Its provider calls over the last 5 minutes */
+            recent_calls: components["schemas"]["AccountCallsView"];
             /** @description Hand-overs per second through it over the last 10 s */
             per_second: number;
             /** @description Hand-overs per second through it over the last 60 s */
@@ -6198,7 +6223,8 @@ export interface operations {
                      *         "pending_due": 118,
                      *         "claimed": 6,
                      *         "at_provider": 35,
-                     *         "oldest_pending_seconds": 11.5
+                     *         "oldest_pending_seconds": 11.5,
+                     *         "in_retry": 0
                      *       },
                      *       "send_rate": {
                      *         "per_second": 9.8,
@@ -6215,6 +6241,7 @@ export interface operations {
                      *           "plan": "standard",
                      *           "categories": null,
                      *           "teams": null,
+                     *           "health": "ok",
                      *           "circuit": {
                      *             "state": "closed",
                      *             "reason": null,
@@ -6222,6 +6249,14 @@ export interface operations {
                      *             "last_error": null,
                      *             "last_error_at": null,
                      *             "probe_at": null
+                     *           },
+                     *           "recent_calls": {
+                     *             "window_seconds": 300,
+                     *             "calls": 2940,
+                     *             "failures": 0,
+                     *             "error_rate": 0,
+                     *             "last_error": null,
+                     *             "last_error_at": null
                      *           },
                      *           "per_second": 9.8,
                      *           "per_second_last_minute": 9.7,
@@ -8306,6 +8341,7 @@ export const messageDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<comp
 export const messageDetailCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MessageDetail"]["category"]> = ["otp", "transactional", "marketing"];
 export const accountCircuitViewStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccountCircuitView"]["state"]> = ["closed", "open", "half_open"];
 export const accountStateViewPlanValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccountStateView"]["plan"]> = ["standard", "enterprise"];
+export const accountStateViewHealthValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccountStateView"]["health"]> = ["ok", "failing", "refused"];
 export const deliveryReportRowCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryReportRow"]["category"]> = ["otp", "transactional", "marketing"];
 export const createSuppressionDtoScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateSuppressionDto"]["scope"]> = ["marketing", "all"];
 export const suppressionScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Suppression"]["scope"]> = ["marketing", "all"];
