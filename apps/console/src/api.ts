@@ -33,6 +33,9 @@ export interface Access {
   messages: boolean;
   admin: boolean;
   suppressions: boolean;
+  templates: boolean;
+  /** Lists API keys: admin (every team's) or keys:read (its own team's). */
+  keys: boolean;
 }
 
 export async function probeAccess(key: string): Promise<Access> {
@@ -46,7 +49,7 @@ export async function probeAccess(key: string): Promise<Access> {
       return false;
     }
   };
-  const [reports, messages, admin, suppressions] = await Promise.all([
+  const [reports, messages, admin, suppressions, templates, keys] = await Promise.all([
     allowed(
       withKey.GET('/v1/reports/delivery', {
         params: { query: { group_by: 'template', since: hoursAgo(1) } },
@@ -55,8 +58,10 @@ export async function probeAccess(key: string): Promise<Access> {
     allowed(withKey.GET('/v1/messages', { params: { query: { limit: '1' } } })),
     allowed(withKey.GET('/v1/queue')),
     allowed(withKey.GET('/v1/suppressions', { params: { query: { limit: '1' } } })),
+    allowed(withKey.GET('/v1/templates', { params: { query: { limit: '1' } } })),
+    allowed(withKey.GET('/v1/api-keys')),
   ]);
-  return { reports, messages, admin, suppressions };
+  return { reports, messages, admin, suppressions, templates, keys };
 }
 
 export function hoursAgo(hours: number, now = Date.now()): string {

@@ -1,13 +1,15 @@
 import { render } from 'preact';
 import { ErrorAlert } from './alerts';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type Access, ApiError, forgetKey, probeAccess, storedKey, storeKey } from './api';
 import { MessagePage } from './pages/message';
 import { MessagesPage } from './pages/messages';
 import { OperationsPage } from './pages/operations';
 import { OverviewPage } from './pages/overview';
 import { SuppressionsPage } from './pages/suppressions';
+import { ApiKeysPage } from './pages/api-keys';
 import { TeamsPage } from './pages/teams';
+import { TemplatesPage } from './pages/templates';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 
@@ -20,6 +22,33 @@ function useRoute(): string {
     return () => removeEventListener('hashchange', onChange);
   }, []);
   return route;
+}
+
+/** Each page's own title (tabs, history, what a screen reader announces on arrival). */
+export function titleOf(route: string, signedIn: boolean): string {
+  const suffix = 'Notification console';
+  if (!signedIn) return `Sign in · ${suffix}`;
+  const current = route.split('?')[0];
+  const template = /^\/templates\/([^/]+)$/.exec(current)?.[1];
+  const message = /^\/messages\/([0-9a-f-]{36})$/.exec(current)?.[1];
+  const named: Record<string, string> = {
+    '/': 'Overview',
+    '/messages': 'Messages',
+    '/suppressions': 'Suppressions',
+    '/teams': 'Teams',
+    '/operations': 'Operations',
+    '/templates': 'Templates',
+    '/templates/new': 'New template',
+    '/api-keys': 'API keys',
+  };
+  const page =
+    named[current] ??
+    (message
+      ? `Message ${message.slice(0, 8)}`
+      : template
+        ? `Template ${decodeURIComponent(template)}`
+        : 'Console');
+  return `${page} · ${suffix}`;
 }
 
 function SignIn({ onSignedIn }: { onSignedIn: (key: string, access: Access) => void }) {
@@ -85,6 +114,11 @@ function App() {
       .finally(() => setChecking(false));
   }, []);
 
+  // With the page's own render, not a frame later: the title and the heading change together.
+  useLayoutEffect(() => {
+    if (!checking) document.title = titleOf(route, access !== null);
+  }, [route, access, checking]);
+
   // Move focus to the new page's content, as a page load would, for keyboard and screen readers.
   useEffect(() => {
     heading.current?.querySelector('h1')?.focus();
@@ -105,9 +139,11 @@ function App() {
   const pages = [
     access.reports && { path: '/', label: 'Overview' },
     access.messages && { path: '/messages', label: 'Messages' },
+    access.templates && { path: '/templates', label: 'Templates' },
     access.suppressions && { path: '/suppressions', label: 'Suppressions' },
     // Every key sees its own team; an admin key every team.
     { path: '/teams', label: 'Teams' },
+    access.keys && { path: '/api-keys', label: 'API keys' },
     access.admin && { path: '/operations', label: 'Operations' },
   ].filter((p): p is { path: string; label: string } => Boolean(p));
   const current = route.split('?')[0];
@@ -121,6 +157,8 @@ function App() {
   else if (current === '/operations' && access.admin) page = <OperationsPage />;
   else if (current === '/suppressions' && access.suppressions) page = <SuppressionsPage />;
   else if (current === '/teams') page = <TeamsPage admin={access.admin} />;
+  else if (active('/templates') && access.templates) page = <TemplatesPage route={route} />;
+  else if (current === '/api-keys' && access.keys) page = <ApiKeysPage admin={access.admin} />;
   else if (current === '/' && access.reports) page = <OverviewPage />;
   else if (pages.length) page = <p>This key cannot open that page. Pick one above.</p>;
   else
