@@ -270,6 +270,7 @@ describe('Web console in a browser (e2e)', () => {
       .getByRole('link')
       .click();
     await page.getByRole('button', { name: 'Resend' }).click();
+    await page.getByRole('button', { name: 'Resend now' }).click();
     await page.getByText('Resent as a new message.').waitFor();
     await page
       .getByTestId('message-status')

@@ -1,5 +1,5 @@
 import { ErrorAlert, Notice } from '../alerts';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { FINAL_STATUSES, type MessageStatus, type Schemas } from '@app/api-client';
 import { ApiError, api, unwrap } from '../api';
 import { dateTime, eventSummary, PROTECTION_ERRORS } from '../format';
@@ -15,6 +15,7 @@ export function MessagePage({ id }: { id: string }) {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
 
   useEffect(() => {
     let stopped = false;
@@ -48,6 +49,7 @@ export function MessagePage({ id }: { id: string }) {
   }, [id]);
 
   const resend = async () => {
+    setConfirming(false);
     setBusy(true);
     setError(null);
     try {
@@ -136,11 +138,19 @@ export function MessagePage({ id }: { id: string }) {
               </>
             )}
           </dl>
-          {(message.status === 'failed' || message.status === 'expired') && !message.resent_as && (
-            <button type="button" onClick={() => void resend()} disabled={busy}>
-              {busy ? 'Resending…' : 'Resend'}
-            </button>
-          )}
+          {(message.status === 'failed' || message.status === 'expired') &&
+            !message.resent_as &&
+            (confirming ? (
+              <ResendConfirmation
+                to={message.to}
+                onConfirm={() => void resend()}
+                onCancel={() => setConfirming(false)}
+              />
+            ) : (
+              <button type="button" onClick={() => setConfirming(true)} disabled={busy}>
+                {busy ? 'Resending…' : 'Resend'}
+              </button>
+            ))}
           <section aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Timeline</h2>
             <table>
@@ -205,5 +215,36 @@ export function MessagePage({ id }: { id: string }) {
         </>
       )}
     </main>
+  );
+}
+
+/**
+ * A resend is a real SMS to a real phone, and may cost credits: it is asked once more, saying
+ * what will happen. Focus lands on the question so a keyboard user hears it.
+ */
+function ResendConfirmation({
+  to,
+  onConfirm,
+  onCancel,
+}: {
+  to: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const confirm = useRef<HTMLButtonElement>(null);
+  useEffect(() => confirm.current?.focus(), []);
+  return (
+    <div class="confirm" role="group" aria-labelledby="resend-question">
+      <p id="resend-question">
+        Send this message to {to} again? It goes out as a new message linked to this one, and costs
+        its credits again. Your key is recorded as who asked.
+      </p>
+      <button type="button" ref={confirm} onClick={onConfirm}>
+        Resend now
+      </button>{' '}
+      <button type="button" class="secondary" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
   );
 }

@@ -1,5 +1,5 @@
-import { ErrorAlert } from '../alerts';
-import { useEffect, useState } from 'preact/hooks';
+import { ErrorAlert, Notice } from '../alerts';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   MESSAGE_STATUSES,
   type MessageStatus,
@@ -7,8 +7,8 @@ import {
   type Schemas,
 } from '@app/api-client';
 import { CategoryPicker } from '../category-picker';
-import { api, query, unwrap } from '../api';
-import { categoryOf, dateTime } from '../format';
+import { ApiError, api, query, unwrap } from '../api';
+import { categoryOf, count, dateTime } from '../format';
 
 type Filters = NonNullable<operations['searchMessages']['parameters']['query']>;
 type Row = Schemas['MessageSummary'];
@@ -166,6 +166,195 @@ export function MessagesPage({ route }: { route: string }) {
           Older messages
         </button>
       )}
+      <BulkResend
+        initialStatus={status === 'expired' ? 'expired' : 'failed'}
+        initialErrorCode={errorCode}
+        onDone={() => void run()}
+      />
     </main>
+  );
+}
+
+type ResendFilter = Omit<Schemas['BulkResendDto'], 'dry_run'>;
+
+/** A `datetime-local` value (the browser's own time zone) as an instant the API takes. */
+function instantOf(local: string): string | undefined {
+  if (!local) return undefined;
+  const at = new Date(local);
+  return Number.isNaN(at.getTime()) ? undefined : at.toISOString();
+}
+
+/**
+ * Failed or expired messages sent again by filter, in two steps: a dry run answers how many
+ * match, then the operator confirms that number (what the API resends may be a few more if more
+ * failed meanwhile; the answer says). Changing the filter withdraws the count.
+ */
+function BulkResend({
+  initialStatus,
+  initialErrorCode,
+  onDone,
+}: {
+  initialStatus: 'failed' | 'expired';
+  initialErrorCode: string;
+  onDone: () => void;
+}) {
+  const [resendStatus, setResendStatus] = useState<'failed' | 'expired' | ''>(initialStatus);
+  const [template, setTemplate] = useState('');
+  const [code, setCode] = useState(initialErrorCode);
+  const [since, setSince] = useState('');
+  const [until, setUntil] = useState('');
+  const [counted, setCounted] = useState<{ filter: ResendFilter; matched: number } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const confirm = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    if (counted && counted.matched > 0) confirm.current?.focus();
+  }, [counted]);
+
+  const filter = (): ResendFilter => ({
+    status: resendStatus || undefined,
+    template: template.trim() || undefined,
+    error_code: code.trim() || undefined,
+    since: instantOf(since),
+    until: instantOf(until),
+  });
+
+  /** Any edit of the filter: the count no longer describes it. */
+  const edit =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      set(value);
+      setCounted(null);
+      setNotice(null);
+    };
+
+  const call = async (body: Schemas['BulkResendDto']) => {
+    setBusy(true);
+    setError(null);
+    try {
+      return await unwrap(api.POST('/v1/messages/resend', { body }));
+    } catch (e) {
+      setError(
+        e instanceof ApiError && e.status === 403
+          ? 'This key may not send (notifications:send).'
+          : (e as Error).message,
+      );
+      return null;
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const countMatching = async () => {
+    setNotice(null);
+    const asked = filter();
+    const result = await call({ ...asked, dry_run: true });
+    if (result) setCounted({ filter: asked, matched: result.matched });
+  };
+
+  const resend = async () => {
+    if (!counted) return;
+    const result = await call({ ...counted.filter, dry_run: false });
+    if (!result) return;
+    setCounted(null);
+    setNotice(
+      `Resent ${count(result.resent)} messages.` +
+        (result.remaining > 0
+          ? ` ${count(result.remaining)} more match: count again to resend the next ones.`
+          : ''),
+    );
+    onDone();
+  };
+
+  return (
+    <section aria-labelledby="bulk-resend-heading">
+      <h2 id="bulk-resend-heading">Resend in bulk</h2>
+      <p class="hint">
+        Failed or expired messages matching a filter go out again as new messages, oldest first, at
+        most 1,000 at a time; a message is resent only once. Count first, then confirm.
+      </p>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void countMatching();
+        }}
+      >
+        <label>
+          Status
+          <select
+            value={resendStatus}
+            onChange={(e) =>
+              edit(setResendStatus)(e.currentTarget.value as 'failed' | 'expired' | '')
+            }
+          >
+            <option value="failed">failed</option>
+            <option value="expired">expired</option>
+            <option value="">failed or expired</option>
+          </select>
+        </label>
+        <label>
+          Template key
+          <input
+            name="template"
+            value={template}
+            placeholder="any"
+            onInput={(e) => edit(setTemplate)(e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Error code
+          <input
+            name="error_code"
+            value={code}
+            placeholder="any"
+            onInput={(e) => edit(setCode)(e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Submitted from
+          <input
+            type="datetime-local"
+            value={since}
+            onInput={(e) => edit(setSince)(e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Submitted before
+          <input
+            type="datetime-local"
+            value={until}
+            onInput={(e) => edit(setUntil)(e.currentTarget.value)}
+          />
+        </label>
+        <button type="submit" class="secondary" disabled={busy}>
+          Count matching messages
+        </button>
+      </form>
+      <ErrorAlert error={error} />
+      <Notice text={notice} />
+      <div aria-live="polite">
+        {counted && counted.matched === 0 && (
+          <p data-testid="resend-count">No failed or expired message matches: nothing to resend.</p>
+        )}
+        {counted && counted.matched > 0 && (
+          <div class="confirm" role="group" aria-labelledby="bulk-resend-question">
+            <p id="bulk-resend-question" data-testid="resend-count">
+              {count(counted.matched)} messages match
+              {counted.matched > 1000 ? '; the first 1,000 go now' : ''}. Resend them? Each is a new
+              SMS to its recipient and costs its credits again.
+            </p>
+            <button type="button" ref={confirm} disabled={busy} onClick={() => void resend()}>
+              Resend {count(Math.min(counted.matched, 1000))} messages
+            </button>{' '}
+            <button type="button" class="secondary" onClick={() => setCounted(null)}>
+              Cancel
+            </button>
+          </div>
+        )}
+      </div>
+    </section>
   );
 }

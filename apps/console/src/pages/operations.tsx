@@ -2,7 +2,7 @@ import { ErrorAlert, Notice } from '../alerts';
 import { useEffect, useState } from 'preact/hooks';
 import type { Schemas } from '@app/api-client';
 import { api, unwrap } from '../api';
-import { count, dateTime } from '../format';
+import { count, dateTime, percent } from '../format';
 
 /** Often enough to watch a backlog drain, rarely enough to cost the database nothing. */
 export const REFRESH_MS = 3000;
@@ -47,6 +47,7 @@ export function OperationsPage() {
   };
 
   const rate = state?.send_rate;
+  const failing = state?.accounts.filter((a) => a.health === 'failing') ?? [];
   return (
     <main>
       <h1 tabIndex={-1}>Operations</h1>
@@ -57,6 +58,23 @@ export function OperationsPage() {
       <ErrorAlert error={error} />
       {state && rate && (
         <>
+          {failing.length > 0 && (
+            <div class="paused" role="status" data-testid="provider-failing">
+              {failing.map((a) => (
+                <p key={a.name}>
+                  <strong>The provider is failing</strong> for account {a.name}
+                  {a.recent_calls.error_rate !== null &&
+                    `: ${percent(a.recent_calls.error_rate)} of ${count(a.recent_calls.calls)} calls failed in the last ${a.recent_calls.window_seconds / 60} minutes`}
+                  {lastError(a) && ` (last error ${lastError(a)})`}.
+                </p>
+              ))}
+              <p>
+                {count(state.backlog.in_retry)} messages in retry; the oldest unsent has waited{' '}
+                {age(state.backlog.oldest_pending_seconds)}. They wait without losing attempts until
+                their validity ends; nothing is failed for the outage.
+              </p>
+            </div>
+          )}
           <section aria-labelledby="sending-heading">
             <h2 id="sending-heading">Sending</h2>
             {state.paused ? (
@@ -89,7 +107,11 @@ export function OperationsPage() {
                 }}
               >
                 <p>
-                  <strong>Sending</strong>
+                  <strong>{failing.length > 0 ? 'Not paused' : 'Sending'}</strong>
+                  {failing.length > 0 &&
+                    (failing.length === state.accounts.length
+                      ? ': but the provider is failing, nothing goes out'
+                      : `: but ${failing.map((a) => a.name).join(', ')} failing`)}
                 </p>
                 <label class="wide">
                   Reason for pausing
@@ -133,6 +155,8 @@ export function OperationsPage() {
                   <th scope="col">Account</th>
                   <th scope="col">Takes</th>
                   <th scope="col">State</th>
+                  <th scope="col">Errors (5 min)</th>
+                  <th scope="col">Last error</th>
                   <th scope="col">Rate / limit</th>
                   <th scope="col">Credits</th>
                 </tr>
@@ -145,7 +169,16 @@ export function OperationsPage() {
                     </th>
                     <td>{routeOf(a)}</td>
                     <td>
-                      <CircuitState circuit={a.circuit} />
+                      <AccountHealth account={a} />
+                    </td>
+                    <td data-testid={`errors-${a.name}`}>
+                      {a.recent_calls.error_rate === null
+                        ? 'no calls'
+                        : `${percent(a.recent_calls.error_rate)} (${count(a.recent_calls.failures)} of ${count(a.recent_calls.calls)})`}
+                    </td>
+                    <td>
+                      {lastError(a) ?? '—'}
+                      {lastErrorAt(a) ? ` at ${dateTime(lastErrorAt(a))}` : ''}
                     </td>
                     <td>
                       {a.per_second} / {a.limit_per_second} per s
@@ -171,12 +204,12 @@ export function OperationsPage() {
                 <dd>{count(state.backlog.pending_due)}</dd>
               </div>
               <div>
-                <dt>Oldest due</dt>
-                <dd>
-                  {state.backlog.oldest_pending_seconds === null
-                    ? '—'
-                    : `${state.backlog.oldest_pending_seconds.toFixed(0)} s`}
-                </dd>
+                <dt>Oldest unsent, since due</dt>
+                <dd data-testid="oldest-unsent">{age(state.backlog.oldest_pending_seconds)}</dd>
+              </div>
+              <div>
+                <dt>In retry</dt>
+                <dd data-testid="in-retry">{count(state.backlog.in_retry)}</dd>
               </div>
               <div>
                 <dt>In a worker&apos;s hands</dt>
@@ -270,15 +303,49 @@ const REASONS: Record<NonNullable<Account['circuit']['reason']>, string> = {
   authentication_failed: 'key refused',
 };
 
-/** Sending, or why not and since when: the words carry it, not a colour alone. */
-function CircuitState({ circuit }: { circuit: Account['circuit'] }) {
-  if (circuit.state === 'closed') return <span>Sending</span>;
+/** The circuit's last error while it is open, else the latest failed call's. */
+function lastError(account: Account): string | null {
+  return account.circuit.last_error ?? account.recent_calls.last_error;
+}
+
+function lastErrorAt(account: Account): string | null {
+  return account.circuit.last_error
+    ? account.circuit.last_error_at
+    : account.recent_calls.last_error_at;
+}
+
+/** Seconds as an on-call engineer reads them: 45 s, 12 min 5 s, 2 h 3 min. */
+export function age(value: number | null): string {
+  if (value === null) return '—';
+  const s = Math.floor(value);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** Sending, failing, or why not and since when: the words carry it, not a colour alone. */
+function AccountHealth({ account }: { account: Account }) {
+  const { circuit, health } = account;
+  if (health === 'ok' && circuit.state === 'closed') return <span>Sending</span>;
+  if (circuit.state === 'closed') {
+    return (
+      <span class="paused">
+        <strong>Failing</strong>: most calls fail, messages wait and are retried
+      </span>
+    );
+  }
   const why = circuit.reason ? REASONS[circuit.reason] : 'probing';
   return (
     <span class="paused">
-      <strong>{circuit.state === 'open' ? 'Paused' : 'Probing'}</strong>: {why}
+      <strong>
+        {health === 'failing' ? 'Failing' : 'Refused'},{' '}
+        {circuit.state === 'open' ? 'paused' : 'probing'}
+      </strong>
+      : {why}
       {circuit.since ? ` since ${dateTime(circuit.since)}` : ''}
-      {circuit.last_error ? ` (last error ${circuit.last_error})` : ''}
+      {circuit.probe_at && circuit.state === 'open'
+        ? `; next probe ${dateTime(circuit.probe_at)}`
+        : ''}
     </span>
   );
 }
