@@ -95,16 +95,28 @@ const fraction = z.number(fractionProblem).min(0, fractionProblem).max(1, fracti
 /** The longest one-way delay: a minute, like latency_ms. */
 export const MAX_DELAY_MS = 60_000;
 
-/** A fixed delay (one number) or [min, max], read into a range. */
-const delayRange = z
-  .union(
-    [integer(0, MAX_DELAY_MS), z.tuple([integer(0, MAX_DELAY_MS), integer(0, MAX_DELAY_MS)])],
-    {
-      error: `must be an integer or [min, max] from 0 to ${MAX_DELAY_MS}`,
-    },
-  )
-  .transform((value): DelayRange => (typeof value === 'number' ? [value, value] : value))
-  .refine(([min, max]) => min <= max, 'must not have its min above its max');
+/** A fixed delay (one number) or [min, max], read into a range; one message for any problem. */
+const delayRange = z.unknown().transform((value, ctx): DelayRange => {
+  const range: unknown = typeof value === 'number' ? [value, value] : value;
+  const bounds =
+    Array.isArray(range) &&
+    range.length === 2 &&
+    range.every((ms) => Number.isInteger(ms) && ms >= 0 && ms <= MAX_DELAY_MS)
+      ? (range as [number, number])
+      : null;
+  if (!bounds) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an integer or [min, max] from 0 to ${MAX_DELAY_MS}, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  if (bounds[0] > bounds[1]) {
+    ctx.addIssue({ code: 'custom', message: 'must not have its min above its max' });
+    return z.NEVER;
+  }
+  return bounds;
+});
 
 const notEmpty = z.string({ error: 'must not be empty' }).min(1, 'must not be empty');
 
