@@ -164,11 +164,18 @@ describe(MessageQueriesRepository.name, () => {
       };
       // Backed off after a provider failure: 7 minutes since acceptance, its next try ahead.
       const retried = await unsent('pending', 7, null);
-      await db.query(
-        `INSERT INTO message_events (message_id, type, status, source)
-         VALUES ($1, 'provider_failed', 'pending', 'worker')`,
-        [retried],
-      );
+      /** As releaseClaims and defer leave a message: a new dispatch sequence and why. */
+      const givenBack = async (id: string, type: string) => {
+        await db.query(`UPDATE messages SET dispatch_seq = dispatch_seq + 1 WHERE id = $1`, [id]);
+        await db.query(
+          `INSERT INTO message_events (message_id, type, status, source)
+           VALUES ($1, $2, 'pending', 'worker')`,
+          [id, type],
+        );
+      };
+      await givenBack(retried, 'provider_failed');
+      // Held for its team's budget or quiet hours: waiting, but not after a provider error.
+      await givenBack(await unsent('pending', 1, null), 'deferred');
       // Accepted 20 minutes ago for 4 minutes ago: due for 4 minutes only.
       await unsent('pending', 20, -4);
       // Accepted long ago for later: not due, so not waiting.

@@ -296,7 +296,9 @@ export class MessageQueriesRepository {
            extract(epoch FROM now() - min(COALESCE(scheduled_at, submitted_at)) FILTER (
              WHERE status IN (${statusListSql(UNSENT_STATUSES)})
                AND COALESCE(scheduled_at, submitted_at) <= now()))::float8 AS oldest_pending_seconds,
-           count(*) FILTER (WHERE status = ${STATUS_SQL[CLAIMABLE_STATUS]} AND EXISTS (
+           -- Every give-back moves dispatch_seq: a fresh backlog costs no timeline look-up.
+           count(*) FILTER (WHERE status = ${STATUS_SQL[CLAIMABLE_STATUS]} AND dispatch_seq > 0
+             AND EXISTS (
              SELECT 1 FROM message_events e WHERE e.message_id = messages.id
                AND e.type IN (${RETRY_EVENTS.map((t) => `'${t}'`).join(', ')})))::int AS in_retry,
            extract(epoch FROM now() - min(next_attempt_at) FILTER (
