@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import {
   ADMIN_KEY,
@@ -12,6 +14,8 @@ import {
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** What a page may take to show a change the API has already made (its 3 s refresh). */
 const UI_WAIT_MS = 15_000;
+/** A folder to photograph the pages into (docs/console/ holds the ones docs/operations.md shows). */
+const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
 
 /**
  * The console for the on-call engineer while the provider fails every send (issue #22 item 4):
@@ -77,6 +81,12 @@ describe('Console on call during a provider outage (e2e)', () => {
     await h?.close();
   });
 
+  async function shot(name: string): Promise<void> {
+    if (!SCREENSHOTS) return;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  }
+
   const go = (name: string) =>
     page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name }).click();
 
@@ -120,6 +130,7 @@ describe('Console on call during a provider outage (e2e)', () => {
       what: 'the oldest age to grow',
       timeoutMs: UI_WAIT_MS,
     });
+    await shot('operations-provider-failing');
   });
 
   it('resends in bulk after a dry-run count and a confirmation, as the key that asked', async () => {
@@ -139,6 +150,7 @@ describe('Console on call during a provider outage (e2e)', () => {
     expect(await page.getByRole('button', { name: /^Resend \d+ messages$/ }).count()).toBe(0);
     await bulk.getByLabel('Error code').fill('server_error');
     await bulk.getByRole('button', { name: 'Count matching messages' }).click();
+    await shot('messages-bulk-resend');
     await page.getByRole('button', { name: 'Resend 4 messages' }).click();
     await page.getByText('Resent 4 messages.').waitFor();
     const resent = await resendsOf(ids);

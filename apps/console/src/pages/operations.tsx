@@ -149,48 +149,50 @@ export function OperationsPage() {
           </section>
           <section aria-labelledby="accounts-heading">
             <h2 id="accounts-heading">Provider accounts</h2>
-            <table data-testid="accounts">
-              <thead>
-                <tr>
-                  <th scope="col">Account</th>
-                  <th scope="col">Takes</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Errors (5 min)</th>
-                  <th scope="col">Last error</th>
-                  <th scope="col">Rate / limit</th>
-                  <th scope="col">Credits</th>
-                </tr>
-              </thead>
-              <tbody>
-                {state.accounts.map((a) => (
-                  <tr key={a.name} data-testid={`account-${a.name}`}>
-                    <th scope="row">
-                      {a.name} <span class="hint">({a.plan})</span>
-                    </th>
-                    <td>{routeOf(a)}</td>
-                    <td>
-                      <AccountHealth account={a} />
-                    </td>
-                    <td data-testid={`errors-${a.name}`}>
-                      {a.recent_calls.error_rate === null
-                        ? 'no calls'
-                        : `${percent(a.recent_calls.error_rate)} (${count(a.recent_calls.failures)} of ${count(a.recent_calls.calls)})`}
-                    </td>
-                    <td>
-                      {lastError(a) ?? '—'}
-                      {lastErrorAt(a) ? ` at ${dateTime(lastErrorAt(a))}` : ''}
-                    </td>
-                    <td>
-                      {a.per_second} / {a.limit_per_second} per s
-                    </td>
-                    <td>
-                      {a.credits.remaining === null ? '—' : count(a.credits.remaining)}
-                      {a.credits.as_of ? ` (as of ${dateTime(a.credits.as_of)})` : ''}
-                    </td>
+            <div class="scroll" tabIndex={0}>
+              <table data-testid="accounts">
+                <thead>
+                  <tr>
+                    <th scope="col">Account</th>
+                    <th scope="col">Takes</th>
+                    <th scope="col">State</th>
+                    <th scope="col">Errors (5 min)</th>
+                    <th scope="col">Last error</th>
+                    <th scope="col">Rate / limit</th>
+                    <th scope="col">Credits</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {state.accounts.map((a) => (
+                    <tr key={a.name} data-testid={`account-${a.name}`}>
+                      <th scope="row">
+                        {a.name} <span class="hint">({a.plan})</span>
+                      </th>
+                      <td>{routeOf(a)}</td>
+                      <td>
+                        <AccountHealth account={a} />
+                      </td>
+                      <td data-testid={`errors-${a.name}`}>
+                        {a.recent_calls.error_rate === null
+                          ? 'no calls'
+                          : `${percent(a.recent_calls.error_rate)} (${count(a.recent_calls.failures)} of ${count(a.recent_calls.calls)})`}
+                      </td>
+                      <td>
+                        {lastError(a) ?? '—'}
+                        {lastErrorAt(a) ? ` at ${dateTime(lastErrorAt(a))}` : ''}
+                      </td>
+                      <td>
+                        {a.per_second} / {a.limit_per_second} per s
+                      </td>
+                      <td>
+                        {a.credits.remaining === null ? '—' : count(a.credits.remaining)}
+                        {a.credits.as_of ? ` (as of ${dateTime(a.credits.as_of)})` : ''}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </section>
           <section aria-labelledby="backlog-heading">
             <h2 id="backlog-heading">Backlog</h2>
@@ -236,52 +238,54 @@ export function OperationsPage() {
         {failed === null || failed.length === 0 ? (
           <p>None.</p>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Failed at</th>
-                <th scope="col">Event</th>
-                <th scope="col">Message</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last answer</th>
-                <th scope="col">
-                  <span class="visually-hidden">Action</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {failed.map((c) => (
-                <tr key={c.id}>
-                  <td>{dateTime(c.updated_at)}</td>
-                  <td>{c.event}</td>
-                  <td>
-                    <a href={`#/messages/${c.message_id}`}>{c.message_id.slice(0, 8)}…</a>
-                  </td>
-                  <td>{c.attempts}</td>
-                  <td>{c.last_status_code ?? c.last_error ?? '—'}</td>
-                  <td>
-                    <button
-                      type="button"
-                      class="secondary"
-                      onClick={() =>
-                        void act(
-                          () =>
-                            unwrap(
-                              api.POST('/v1/notifications/{id}/callbacks/redeliver', {
-                                params: { path: { id: c.notification_id } },
-                              }),
-                            ),
-                          'Failed callbacks of that notification queued again.',
-                        )
-                      }
-                    >
-                      Redeliver
-                    </button>
-                  </td>
+          <div class="scroll" tabIndex={0}>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Failed at</th>
+                  <th scope="col">Event</th>
+                  <th scope="col">Message</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Last answer</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Action</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {failed.map((c) => (
+                  <tr key={c.id}>
+                    <td>{dateTime(c.updated_at)}</td>
+                    <td>{c.event}</td>
+                    <td>
+                      <a href={`#/messages/${c.message_id}`}>{c.message_id.slice(0, 8)}…</a>
+                    </td>
+                    <td>{c.attempts}</td>
+                    <td>{c.last_status_code ?? c.last_error ?? '—'}</td>
+                    <td>
+                      <button
+                        type="button"
+                        class="secondary"
+                        onClick={() =>
+                          void act(
+                            () =>
+                              unwrap(
+                                api.POST('/v1/notifications/{id}/callbacks/redeliver', {
+                                  params: { path: { id: c.notification_id } },
+                                }),
+                              ),
+                            'Failed callbacks of that notification queued again.',
+                          )
+                        }
+                      >
+                        Redeliver
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
     </main>
@@ -329,14 +333,14 @@ function AccountHealth({ account }: { account: Account }) {
   if (health === 'ok' && circuit.state === 'closed') return <span>Sending</span>;
   if (circuit.state === 'closed') {
     return (
-      <span class="paused">
+      <div class="paused">
         <strong>Failing</strong>: most calls fail, messages wait and are retried
-      </span>
+      </div>
     );
   }
   const why = circuit.reason ? REASONS[circuit.reason] : 'probing';
   return (
-    <span class="paused">
+    <div class="paused">
       <strong>
         {health === 'failing' ? 'Failing' : 'Refused'},{' '}
         {circuit.state === 'open' ? 'paused' : 'probing'}
@@ -346,6 +350,6 @@ function AccountHealth({ account }: { account: Account }) {
       {circuit.probe_at && circuit.state === 'open'
         ? `; next probe ${dateTime(circuit.probe_at)}`
         : ''}
-    </span>
+    </div>
   );
 }
