@@ -195,7 +195,7 @@ export function ApiKeysPage({ admin }: { admin: boolean }) {
         ) : keys.length === 0 ? (
           <p>No keys yet.</p>
         ) : (
-          <div class="scroll">
+          <div class="scroll" tabIndex={0}>
             <table>
               <thead>
                 <tr>

@@ -153,63 +153,67 @@ export function MessagePage({ id }: { id: string }) {
             ))}
           <section aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Timeline</h2>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Event</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {message.events.map((e, i) => (
-                  <tr key={i}>
-                    <td>{dateTime(e.occurred_at)}</td>
-                    <td>{e.type}</td>
-                    <td>{e.status ?? '—'}</td>
-                    <td>{e.source}</td>
-                    <td>
-                      {eventSummary(e.type, e.details) ??
-                        (e.details ? (
-                          <code class="details">{JSON.stringify(e.details)}</code>
-                        ) : (
-                          '—'
-                        ))}
-                    </td>
+            <div class="scroll" tabIndex={0}>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Time</th>
+                    <th scope="col">Event</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Source</th>
+                    <th scope="col">Details</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {message.events.map((e, i) => (
+                    <tr key={i}>
+                      <td>{dateTime(e.occurred_at)}</td>
+                      <td>{e.type}</td>
+                      <td>{e.status ?? '—'}</td>
+                      <td>{e.source}</td>
+                      <td>
+                        {eventSummary(e.type, e.details) ??
+                          (e.details ? (
+                            <code class="details">{JSON.stringify(e.details)}</code>
+                          ) : (
+                            '—'
+                          ))}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </section>
           <section aria-labelledby="callbacks-heading">
             <h2 id="callbacks-heading">Status callbacks</h2>
             {callbacks === null || callbacks.length === 0 ? (
               <p>None: the notification has no callback URL, or no status change was sent yet.</p>
             ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Event</th>
-                    <th scope="col">Outcome</th>
-                    <th scope="col">Attempts</th>
-                    <th scope="col">Last answer</th>
-                    <th scope="col">Updated</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {callbacks.map((c) => (
-                    <tr key={c.id}>
-                      <td>{c.event}</td>
-                      <td>{c.status}</td>
-                      <td>{c.attempts}</td>
-                      <td>{c.last_status_code ?? c.last_error ?? '—'}</td>
-                      <td>{dateTime(c.updated_at)}</td>
+              <div class="scroll" tabIndex={0}>
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Event</th>
+                      <th scope="col">Outcome</th>
+                      <th scope="col">Attempts</th>
+                      <th scope="col">Last answer</th>
+                      <th scope="col">Updated</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {callbacks.map((c) => (
+                      <tr key={c.id}>
+                        <td>{c.event}</td>
+                        <td>{c.status}</td>
+                        <td>{c.attempts}</td>
+                        <td>{c.last_status_code ?? c.last_error ?? '—'}</td>
+                        <td>{dateTime(c.updated_at)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             )}
           </section>
         </>

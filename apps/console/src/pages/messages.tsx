@@ -129,37 +129,39 @@ export function MessagesPage({ route }: { route: string }) {
         )}
       </div>
       {rows && rows.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Submitted</th>
-              <th scope="col">To</th>
-              <th scope="col">Template</th>
-              <th scope="col">Category</th>
-              <th scope="col">Reference</th>
-              <th scope="col">Status</th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((m) => (
-              <tr key={m.id}>
-                <td>
-                  <a href={`#/messages/${m.id}`}>{dateTime(m.submitted_at)}</a>
-                </td>
-                <td>{m.to}</td>
-                <td>{m.template}</td>
-                <td>{m.category}</td>
-                <td>{m.reference ?? '—'}</td>
-                <td>
-                  <span class={`status status-${m.status}`}>{m.status}</span>
-                  {m.resend_of && <span class="hint"> (resend)</span>}
-                </td>
-                <td>{m.error ? <code>{m.error.code}</code> : '—'}</td>
+        <div class="scroll" tabIndex={0}>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Submitted</th>
+                <th scope="col">To</th>
+                <th scope="col">Template</th>
+                <th scope="col">Category</th>
+                <th scope="col">Reference</th>
+                <th scope="col">Status</th>
+                <th scope="col">Error</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((m) => (
+                <tr key={m.id}>
+                  <td>
+                    <a href={`#/messages/${m.id}`}>{dateTime(m.submitted_at)}</a>
+                  </td>
+                  <td>{m.to}</td>
+                  <td>{m.template}</td>
+                  <td>{m.category}</td>
+                  <td>{m.reference ?? '—'}</td>
+                  <td>
+                    <span class={`status status-${m.status}`}>{m.status}</span>
+                    {m.resend_of && <span class="hint"> (resend)</span>}
+                  </td>
+                  <td>{m.error ? <code>{m.error.code}</code> : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {cursor && (
         <button type="button" class="secondary" onClick={() => void run(cursor)}>

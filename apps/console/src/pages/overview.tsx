@@ -184,43 +184,11 @@ export function OverviewPage() {
             <DeliveryChart buckets={buckets} unit={window.group} />
             <details>
               <summary>The chart as a table</summary>
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{window.group === 'hour' ? 'Hour (UTC)' : 'Day (UTC)'}</th>
-                    <th scope="col">Delivered</th>
-                    <th scope="col">Failed</th>
-                    <th scope="col">Expired</th>
-                    <th scope="col">Suppressed</th>
-                    <th scope="col">Delivery rate</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {buckets.map((b) => (
-                    <tr key={b.label}>
-                      <th scope="row">{b.label}</th>
-                      <td>{b.delivered}</td>
-                      <td>{b.failed}</td>
-                      <td>{b.expired}</td>
-                      <td>{b.suppressed}</td>
-                      <td>{percent(b.deliveryRate)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </details>
-          </section>
-          {byCategory && (
-            <section aria-labelledby="categories-heading">
-              <h2 id="categories-heading">By category</h2>
-              {byCategory.rows.length === 0 ? (
-                <p>No messages in this window.</p>
-              ) : (
+              <div class="scroll" tabIndex={0}>
                 <table>
                   <thead>
                     <tr>
-                      <th scope="col">Category</th>
-                      <th scope="col">Messages</th>
+                      <th scope="col">{window.group === 'hour' ? 'Hour (UTC)' : 'Day (UTC)'}</th>
                       <th scope="col">Delivered</th>
                       <th scope="col">Failed</th>
                       <th scope="col">Expired</th>
@@ -229,23 +197,59 @@ export function OverviewPage() {
                     </tr>
                   </thead>
                   <tbody>
-                    {byCategory.rows.map((row) => (
-                      <tr key={row.category}>
-                        <th scope="row">
-                          <a href={`#/messages?${query({ category: row.category })}`}>
-                            {row.category}
-                          </a>
-                        </th>
-                        <td>{count(row.total)}</td>
-                        <td>{count(row.delivered)}</td>
-                        <td>{count(row.failed)}</td>
-                        <td>{count(row.expired)}</td>
-                        <td>{count(row.suppressed)}</td>
-                        <td>{percent(row.delivery_rate)}</td>
+                    {buckets.map((b) => (
+                      <tr key={b.label}>
+                        <th scope="row">{b.label}</th>
+                        <td>{b.delivered}</td>
+                        <td>{b.failed}</td>
+                        <td>{b.expired}</td>
+                        <td>{b.suppressed}</td>
+                        <td>{percent(b.deliveryRate)}</td>
                       </tr>
                     ))}
                   </tbody>
                 </table>
+              </div>
+            </details>
+          </section>
+          {byCategory && (
+            <section aria-labelledby="categories-heading">
+              <h2 id="categories-heading">By category</h2>
+              {byCategory.rows.length === 0 ? (
+                <p>No messages in this window.</p>
+              ) : (
+                <div class="scroll" tabIndex={0}>
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Category</th>
+                        <th scope="col">Messages</th>
+                        <th scope="col">Delivered</th>
+                        <th scope="col">Failed</th>
+                        <th scope="col">Expired</th>
+                        <th scope="col">Suppressed</th>
+                        <th scope="col">Delivery rate</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {byCategory.rows.map((row) => (
+                        <tr key={row.category}>
+                          <th scope="row">
+                            <a href={`#/messages?${query({ category: row.category })}`}>
+                              {row.category}
+                            </a>
+                          </th>
+                          <td>{count(row.total)}</td>
+                          <td>{count(row.delivered)}</td>
+                          <td>{count(row.failed)}</td>
+                          <td>{count(row.expired)}</td>
+                          <td>{count(row.suppressed)}</td>
+                          <td>{percent(row.delivery_rate)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
               )}
             </section>
           )}
@@ -254,36 +258,38 @@ export function OverviewPage() {
             {report.failures.length === 0 ? (
               <p>No failed or expired messages in this window.</p>
             ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Error code</th>
-                    <th scope="col">Failed</th>
-                    <th scope="col">Expired</th>
-                    <th scope="col">
-                      <span class="visually-hidden">Find</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {report.failures.map((f) => (
-                    <tr key={f.error_code}>
-                      <th scope="row">
-                        <code>{f.error_code}</code>
+              <div class="scroll" tabIndex={0}>
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Error code</th>
+                      <th scope="col">Failed</th>
+                      <th scope="col">Expired</th>
+                      <th scope="col">
+                        <span class="visually-hidden">Find</span>
                       </th>
-                      <td>{f.failed}</td>
-                      <td>{f.expired}</td>
-                      <td>
-                        <a
-                          href={`#/messages?${query({ error_code: f.error_code === 'unknown' ? undefined : f.error_code, status: f.failed >= f.expired ? 'failed' : 'expired', category: report.category ?? undefined })}`}
-                        >
-                          See messages
-                        </a>
-                      </td>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {report.failures.map((f) => (
+                      <tr key={f.error_code}>
+                        <th scope="row">
+                          <code>{f.error_code}</code>
+                        </th>
+                        <td>{f.failed}</td>
+                        <td>{f.expired}</td>
+                        <td>
+                          <a
+                            href={`#/messages?${query({ error_code: f.error_code === 'unknown' ? undefined : f.error_code, status: f.failed >= f.expired ? 'failed' : 'expired', category: report.category ?? undefined })}`}
+                          >
+                            See messages
+                          </a>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             )}
           </section>
         </>

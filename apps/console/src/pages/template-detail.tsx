@@ -4,7 +4,7 @@ import { FINAL_STATUSES, type MessageStatus, type Schemas } from '@app/api-clien
 import { ApiError, api, unwrap } from '../api';
 import { ConfirmDialog } from '../confirm-dialog';
 import { dateTime } from '../format';
-import { characterName, type Fields, TemplateFields, variablesOf } from './template-preview';
+import { costInWords, type Fields, TemplateFields, variablesOf } from './template-preview';
 
 type Template = Schemas['TemplateResponse'];
 type Version = Schemas['TemplateVersionResponse'];
@@ -225,8 +225,7 @@ export function TemplateDetail({
         </pre>
         {template.warnings.map((w) => (
           <p key={w.code} class="warning">
-            {w.characters.map(characterName).join(', ')} force UCS-2: {w.segments_now} segment
-            {w.segments_now === 1 ? '' : 's'} per recipient instead of {w.segments_without}.
+            {costInWords(w)}
           </p>
         ))}
       </section>
@@ -492,7 +491,7 @@ function Versions({
   return (
     <section aria-labelledby="versions-heading">
       <h2 id="versions-heading">Versions</h2>
-      <div class="scroll">
+      <div class="scroll" tabIndex={0}>
         <table>
           <thead>
             <tr>

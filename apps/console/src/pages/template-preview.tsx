@@ -119,19 +119,25 @@ export function SampleVariables({
 }
 
 /** What a forces_ucs2 warning costs, in words: each character, then the segments it takes. */
+export function costInWords(warning: Warning): string {
+  const names = warning.characters.map(characterName).join(', ');
+  const verb = warning.characters.length === 1 ? 'forces' : 'force';
+  const per = (n: number) => `${n} segment${n === 1 ? '' : 's'}`;
+  const cost =
+    warning.segments_now > warning.segments_without
+      ? `${per(warning.segments_now)} per recipient instead of ${warning.segments_without} (${
+          warning.segments_now - warning.segments_without
+        } more)`
+      : `still ${per(warning.segments_now)} per recipient at this length`;
+  const smart =
+    warning.replaceable.length > 0
+      ? ` Smart encoding would replace ${warning.replaceable.join(' ')}.`
+      : '';
+  return `${names} ${verb} UCS-2 (70 characters a segment instead of 160): ${cost}.${smart}`;
+}
+
 function CostWarning({ warning }: { warning: Warning }) {
-  const extra = warning.segments_now - warning.segments_without;
-  return (
-    <li data-testid="cost-warning">
-      {warning.characters.map(characterName).join(', ')}{' '}
-      {warning.characters.length === 1 ? 'forces' : 'force'} UCS-2 (70 characters a segment instead
-      of 160): {warning.segments_now} segment{warning.segments_now === 1 ? '' : 's'} per recipient
-      instead of {warning.segments_without}
-      {extra > 0 ? ` (${extra} more)` : ''}.
-      {warning.replaceable.length > 0 &&
-        ` Smart encoding would replace ${warning.replaceable.join(' ')}.`}
-    </li>
-  );
+  return <li data-testid="cost-warning">{costInWords(warning)}</li>;
 }
 
 /** The preview's text and figures, the cost warnings and what smart encoding replaced. */

@@ -104,7 +104,7 @@ function TemplateList() {
       ) : shown.length === 0 ? (
         <p>{templates.length === 0 ? 'No templates yet.' : 'No template matches.'}</p>
       ) : (
-        <div class="scroll">
+        <div class="scroll" tabIndex={0}>
           <table>
             <caption class="visually-hidden">
               {shown.length} of {templates.length} templates
