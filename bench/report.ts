@@ -7,6 +7,15 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  type BatchingResult,
+  batchingLines,
+  broadcastMet,
+  BROADCAST_TARGET_PER_SECOND,
+  ONE_BY_ONE_TARGET_FACTOR,
+  oneByOneFactor,
+  oneByOneMet,
+} from './batching';
 import { type CeilingResult, ceilingLines } from './ceiling';
 import { FAILOVER_TABLE_HEADER, failoverRow, type FailoverResult } from './failover';
 import { fairShareLines, type FairShareResult, rowMet as fairShareMet } from './fair-share';
@@ -35,6 +44,7 @@ export interface SuiteResults {
   'pipeline-slow': PipelineResult;
   'pipeline-fast': PipelineResult;
   utilisation: UtilisationResult;
+  batching: BatchingResult;
   'fair-share': FairShareResult;
   failover: FailoverResult;
   schedule: ScheduleResult;
@@ -53,6 +63,7 @@ export const STEP_TITLES: Record<StepId, string> = {
   'pipeline-fast': 'sending, fast provider',
   'pipeline-slow': 'sending, 200 ms provider',
   utilisation: 'send utilisation at network latency',
+  batching: 'many recipients per provider request',
   'fair-share': "teams' fair share of the send rate",
   failover: 'failover when an account runs out of credits',
   schedule: 'scheduling',
@@ -271,6 +282,30 @@ function targets(run: SuiteRun): Target[] {
     });
   }
 
+  const batching = s.batching?.result;
+  {
+    const broadcast = batching?.rows.find((r) => r.scenario.name === 'broadcast');
+    const one = batching?.rows.find((r) => r.scenario.name === 'one-by-one');
+    const base = batching?.rows.find((r) => r.scenario.name === 'baseline');
+    const factor = batching ? oneByOneFactor(batching) : Number.NaN;
+    const oneMet = batching ? oneByOneMet(batching) : undefined;
+    const parts = [
+      broadcast &&
+        `10,000-recipient broadcast ${perSecond(broadcast.perSecond)} (${broadcast.accepted} requests, ${fmt(broadcast.perRequest.mean, 1)} recipients each, ${broadcast.perRequest.min}–${broadcast.perRequest.max}; ${broadcast.rateLimited} 429s; every recipient once: ${broadcast.missing + broadcast.duplicates === 0 ? 'yes' : '**no**'}): ${broadcastMet(broadcast) ? 'met' : '**not met**'}`,
+      one &&
+        `1,000 one by one ${perSecond(one.perSecond)}${base ? ` vs ${fmt(base.perSecond, 1)}/s at SEND_BATCH_MAX=1 (${base.recipients}) = ${fmt(factor, 1)} ×` : ''}: ${oneMet === undefined ? 'no baseline' : oneMet ? 'met' : '**not met**'}`,
+    ].filter(Boolean);
+    rows.push({
+      id: 'batching',
+      figure:
+        'recipients per second, standard plan (10 requests/s): a 10,000-recipient broadcast; 1,000 one-recipient notifications posted one by one',
+      now: 'one request per recipient: ~10/s (10,000 recipients in ~1,000 s)',
+      target: `broadcast ≥ ${BROADCAST_TARGET_PER_SECOND}/s (≥ 50 recipients per request slot), zero 429s, every recipient once; one by one ≥ ${ONE_BY_ONE_TARGET_FACTOR} × SEND_BATCH_MAX=1`,
+      result: parts.length ? parts.join('; ') : failure(s.batching),
+      met: broadcast && oneMet !== undefined ? broadcastMet(broadcast) && oneMet : undefined,
+    });
+  }
+
   const fair = s['fair-share']?.result;
   {
     const row = (name: string) => fair?.rows.find((r) => r.scenario.name === name);
@@ -450,7 +485,7 @@ function methodAndFigures(run: SuiteRun): string[] {
 
   section(
     'Sending',
-    `\`bench/pipeline.ts\`, four scenarios: the standard plan (10/s) and the enterprise plan (50/s), each with one service process (\`APP_ROLE=all\`) and with two (\`all\` + an \`APP_ROLE=worker\`), on one database, Redis prefix and sandbox; default service settings. Per scenario a fresh sandbox in its own process (ahead in the scheduler), a trickle of single-recipient requests at 30% of the limit for 3 s, then a backlog of ${c.pipelineSeconds} s worth of the limit (${10 * c.pipelineSeconds} / ${50 * c.pipelineSeconds} messages) posted in requests of up to 1,000 recipients, drained until every message is final. From the sandbox's request log: utilisation = (sends − 1) / (last − first backlog send) ÷ limit, 429s, the most requests in any sliding 1 s. Run twice: with the sandbox answering after ${c.slowLatencyMs} ms (its default in these benches) and after ${c.fastLatencyMs} ms (a fast provider). The throttle counts a call from when it is made until the provider answered it, plus the 1 s window (the provider may stamp a call anywhere between our send and its answer), so \`limit\` calls take a second plus one response time and utilisation is bounded by min(safety factor, 1000 / (1000 + latency)); the table's result is the fast provider's.`,
+    `\`bench/pipeline.ts\`, four scenarios: the standard plan (10/s) and the enterprise plan (50/s), each with one service process (\`APP_ROLE=all\`) and with two (\`all\` + an \`APP_ROLE=worker\`), on one database, Redis prefix and sandbox; default service settings but one recipient per provider request (\`SEND_BATCH_MAX=1\`: the backlog shares one text, which batching would send as a few requests of 100; the figure is requests per second). Per scenario a fresh sandbox in its own process (ahead in the scheduler), a trickle of single-recipient requests at 30% of the limit for 3 s, then a backlog of ${c.pipelineSeconds} s worth of the limit (${10 * c.pipelineSeconds} / ${50 * c.pipelineSeconds} messages) posted in requests of up to 1,000 recipients, drained until every message is final. From the sandbox's request log: utilisation = (sends − 1) / (last − first backlog send) ÷ limit, 429s, the most requests in any sliding 1 s. Run twice: with the sandbox answering after ${c.slowLatencyMs} ms (its default in these benches) and after ${c.fastLatencyMs} ms (a fast provider). The throttle counts a call from when it is made until the provider answered it, plus the 1 s window (the provider may stamp a call anywhere between our send and its answer), so \`limit\` calls take a second plus one response time and utilisation is bounded by min(safety factor, 1000 / (1000 + latency)); the table's result is the fast provider's.`,
     () => {
       const lines: string[] = [];
       for (const id of ['pipeline-fast', 'pipeline-slow'] as const) {
@@ -471,8 +506,15 @@ function methodAndFigures(run: SuiteRun): string[] {
   );
 
   section(
+    'Many recipients per provider request',
+    `\`bench/batching.ts\`: per scenario a fresh sandbox (${s.batching?.result?.latencyMs ?? 200} ms latency), database, Redis prefix and one \`APP_ROLE=all\` process on the standard plan (10 requests/s), default settings (SEND_BATCH_MAX 100, SEND_BATCH_WINDOW_MS 250) but for the baseline; one warm-up message of another text. **broadcast**: 10 notifications × 1,000 recipients of one template and the same variables, posted together (10 concurrent POSTs). **one-by-one**: 1,000 one-recipient notifications of the same template and variables, posted one by one by ${s.batching?.result?.posters ?? 8} concurrent posters as fast as answered. **baseline**: the same one-by-one posting at SEND_BATCH_MAX=1 (one request per message: the service before batching), fewer notifications. Recipients per second = recipients ÷ (the last recipient's arrival at the provider − the first POST); arrivals from the sandbox's request log (one entry per HTTP request), recipients per request from its admin view (one row per recipient, a request's rows sharing one message id); every recipient checked at the provider exactly once and delivered. Each scenario waits (up to 3 min) for the 1-minute load average to drop below 2 and records it.`,
+    () => (s.batching?.result ? batchingLines(s.batching.result) : []),
+    ['batching'],
+  );
+
+  section(
     "Teams' fair share",
-    `\`bench/fair-share.ts\`: per scenario a fresh sandbox (${s['fair-share']?.result?.latencyMs ?? 2} ms latency), database, Redis prefix and service processes; two keys of teams \`team-a\` and \`team-b\`, weights set by SQL in \`teams\` (read by the service within 2 s). Team A posts its backlog of normal messages in requests of 100 recipients; 2 s after A's first POST, team B posts 50 in one request. Everything drains until final (delivered through the sandbox's webhooks). From the sandbox's request log: B's first and last arrival after B's POST left; B's share = B's sends ÷ all sends from B's first to its last arrival; the send rate over the whole drain ((sends − 1) ÷ (last − first)) and its lowest over windows of 50 sends' worth (5 s at 10/s, 1 s at 50/s), over the drain and while both were due; arrivals per second while both were due. Scenarios: standard plan (10/s), one process, 1:1 and 3:1 (B 3); enterprise plan (50/s), two processes (\`all\` + \`worker\`), 1:1. A's backlog is 1,000 at 10/s (the issue's 3,000 would take 5 min per scenario; B's target does not depend on it while A is still due) and 3,000 at 50/s. Each scenario waits (up to 2 min) for the 1-minute load average to drop below 1.5 and records it.`,
+    `\`bench/fair-share.ts\`: per scenario a fresh sandbox (${s['fair-share']?.result?.latencyMs ?? 2} ms latency), database, Redis prefix and service processes; two keys of teams \`team-a\` and \`team-b\`, weights set by SQL in \`teams\` (read by the service within 2 s); one recipient per provider request (\`SEND_BATCH_MAX=1\`: the shares are of requests). Team A posts its backlog of normal messages in requests of 100 recipients; 2 s after A's first POST, team B posts 50 in one request. Everything drains until final (delivered through the sandbox's webhooks). From the sandbox's request log: B's first and last arrival after B's POST left; B's share = B's sends ÷ all sends from B's first to its last arrival; the send rate over the whole drain ((sends − 1) ÷ (last − first)) and its lowest over windows of 50 sends' worth (5 s at 10/s, 1 s at 50/s), over the drain and while both were due; arrivals per second while both were due. Scenarios: standard plan (10/s), one process, 1:1 and 3:1 (B 3); enterprise plan (50/s), two processes (\`all\` + \`worker\`), 1:1. A's backlog is 1,000 at 10/s (the issue's 3,000 would take 5 min per scenario; B's target does not depend on it while A is still due) and 3,000 at 50/s. Each scenario waits (up to 2 min) for the 1-minute load average to drop below 1.5 and records it.`,
     () => (s['fair-share']?.result ? fairShareLines(s['fair-share'].result) : []),
     ['fair-share'],
   );
@@ -564,6 +606,11 @@ const SCRIPTS: [string, string, string][] = [
     '`bench/utilisation.ts`',
     'suite: send utilisation with the provider a network away (loopback, ~200 ms with 20 ms jitter, 200 ± 20 ms), 10/s and 50/s, 1–2 processes',
     '`… bench/utilisation.ts [loopback] [rtt200] [rtt200pm20]`',
+  ],
+  [
+    '`bench/batching.ts`',
+    'suite: recipients per second with many recipients per provider request: a 10,000-recipient broadcast, 1,000 one-recipient notifications posted one by one, and that posting at SEND_BATCH_MAX=1',
+    '`… bench/batching.ts [broadcast] [one-by-one] [baseline]`',
   ],
   [
     '`bench/fair-share.ts`',
@@ -663,7 +710,7 @@ export function renderResults(run: SuiteRun, notes: Map<string, string> = readNo
     '',
     '## Notes and profiles',
     '',
-    'Hand-written, one file per figure in `bench/notes/` (`intake.md`, `intake-x2.md`, `recipient-protection.md`, `large-request.md`, `webhooks.md`, `sending.md`, `utilisation.md`, `fair-share.md`, `failover.md`, `schedule.md`, `memory.md`): what a profile shows, why a target is missed, what was tried. The generator copies them here unchanged.',
+    'Hand-written, one file per figure in `bench/notes/` (`intake.md`, `intake-x2.md`, `recipient-protection.md`, `large-request.md`, `webhooks.md`, `sending.md`, `utilisation.md`, `batching.md`, `fair-share.md`, `failover.md`, `schedule.md`, `memory.md`): what a profile shows, why a target is missed, what was tried. The generator copies them here unchanged.',
     '',
   );
   const ids = new Set(rows.map((t) => t.id));
@@ -730,6 +777,15 @@ export function summaryLine(id: StepId, result: SuiteResults[StepId]): string {
         .map(
           (row) =>
             `${row.network} ${row.plan} ×${row.instances} ${fmt(row.utilisation, 3)} (429s ${row.rateLimited}, max ${row.maxInSecond}/s)`,
+        )
+        .join(', ');
+    }
+    case 'batching': {
+      const r = result as BatchingResult;
+      return r.rows
+        .map(
+          (row) =>
+            `${row.scenario.name} ${fmt(row.perSecond, 1)} recipients/s (${row.accepted} requests, ${fmt(row.perRequest.mean, 1)} each, 429s ${row.rateLimited})`,
         )
         .join(', ');
     }

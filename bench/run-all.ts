@@ -1,7 +1,7 @@
 /*
  * The benchmark suite: every bench one after another (intake with its Nest-on-Fastify ceiling and
  * with two api instances, the 1,000-recipient request, webhooks, sending at both plans with 1 and
- * 2 processes at two provider latencies, send utilisation with the provider a network away, teams' fair share of the send rate, scheduling; memory of every process throughout), a
+ * 2 processes at two provider latencies, send utilisation with the provider a network away, many recipients per provider request, teams' fair share of the send rate, scheduling; memory of every process throughout), a
  * progress line per phase on the terminal, then bench/results.json (the figures) and
  * bench/RESULTS.md (bench/report.ts). About 19–21 minutes on a 2-core box.
  *
@@ -17,13 +17,15 @@
  * INTAKE_BENCH_CONNECTIONS (50), LARGE_REQUEST_COUNT (20), WEBHOOK_BENCH_SECONDS (10),
  * WEBHOOK_BENCH_MESSAGES (100000), PIPELINE_BENCH_SECONDS (20), BENCH_FAST_LATENCY_MS (2),
  * SCHEDULE_BENCH_COUNT (50), PROTECTION_BENCH_SECONDS (8), PROTECTION_BENCH_ROUNDS (3),
- * UTILISATION_BENCH_SECONDS (15), FAIR_SHARE_A_STANDARD (1000), FAIR_SHARE_A_ENTERPRISE (3000), FAIR_SHARE_B (50),
+ * UTILISATION_BENCH_SECONDS (15), BATCHING_LATENCY_MS (200), BATCHING_POSTERS (8),
+ * BATCHING_BASELINE_COUNT (200), FAIR_SHARE_A_STANDARD (1000), FAIR_SHARE_A_ENTERPRISE (3000), FAIR_SHARE_B (50),
  * BENCH_PG_URL, BENCH_REDIS_URL.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { runBatching } from './batching';
 import { runCeiling } from './ceiling';
 import { runFailover } from './failover';
 import { runFairShare } from './fair-share';
@@ -109,6 +111,7 @@ const RUNNERS: Runners = {
       progress,
     }),
   utilisation: (progress) => runUtilisation({ progress }),
+  batching: (progress) => runBatching({ progress }),
   'fair-share': (progress) => runFairShare({ progress }),
   failover: (progress) => runFailover({ progress }),
   schedule: (progress) => runSchedule({ count: SETTINGS.scheduleCount, progress }),
