@@ -148,10 +148,13 @@ describe('Several provider accounts (e2e)', () => {
     expect((await takenBy(provider, KEY_B)).sort()).toEqual([...recipients].sort());
     expect(await attemptEvents(h, id)).toEqual([]);
     const queue = await h.api('GET', '/v1/queue');
-    expect(queue.body.accounts[0].circuit).toMatchObject({
-      state: 'open',
-      reason: 'authentication_failed',
-    });
+    // Held back for the refusal: open, or half-open once CREDITS_CHECK_INTERVAL_MS (500 ms in the
+    // harness) has passed since, which a loaded machine reaches before this read.
+    const { state, reason } = queue.body.accounts[0].circuit;
+    expect([reason, ['open', 'half_open'].includes(state)]).toEqual([
+      'authentication_failed',
+      true,
+    ]);
     // Each account's own answer, by name; the default is the first one here.
     const backup = await h.api('GET', '/v1/account?account=backup');
     expect(backup.status).toBe(200);
