@@ -238,5 +238,14 @@ describe('Web console: templates (e2e)', () => {
     expect(await rows.locator('th').allTextContents()).toEqual(['order_shipped']);
     await page.getByLabel('Category').selectOption('otp');
     await page.getByText('No template matches.').waitFor();
+
+    // The shared one: this team sends with it and may preview it, but not change it.
+    await page.getByLabel('Category').selectOption('');
+    await page.getByRole('link', { name: 'welcome_offer' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Template welcome_offer' }).waitFor();
+    await page
+      .getByText('A shared template: every team sends with it, only an admin changes it.')
+      .waitFor();
+    expect(await page.getByRole('button', { name: 'Edit in a draft' }).count()).toBe(0);
   });
 });

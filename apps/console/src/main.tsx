@@ -157,7 +157,8 @@ function App() {
   else if (current === '/operations' && access.admin) page = <OperationsPage />;
   else if (current === '/suppressions' && access.suppressions) page = <SuppressionsPage />;
   else if (current === '/teams') page = <TeamsPage admin={access.admin} />;
-  else if (active('/templates') && access.templates) page = <TemplatesPage route={route} />;
+  else if (active('/templates') && access.templates)
+    page = <TemplatesPage route={route} admin={access.admin} />;
   else if (current === '/api-keys' && access.keys) page = <ApiKeysPage admin={access.admin} />;
   else if (current === '/' && access.reports) page = <OverviewPage />;
   else if (pages.length) page = <p>This key cannot open that page. Pick one above.</p>;

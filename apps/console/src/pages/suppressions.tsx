@@ -242,7 +242,7 @@ export function SuppressionsPage() {
           )}
         </div>
         {entries && entries.length > 0 && (
-          <div class="scroll">
+          <div class="scroll" tabIndex={0}>
             <table>
               <caption class="visually-hidden">Entries of {looked}</caption>
               <thead>

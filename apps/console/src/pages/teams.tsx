@@ -117,7 +117,7 @@ export function TeamsPage({ admin }: { admin: boolean }) {
       ) : (
         // Positioned: the hidden column heading is placed against this box, not the page, which
         // it would widen on a phone.
-        <div class="scroll" style={{ position: 'relative' }}>
+        <div class="scroll" tabIndex={0} style={{ position: 'relative' }}>
           <table>
             <caption class="visually-hidden">Teams</caption>
             <thead>

@@ -42,9 +42,11 @@ function sameFields(a: Fields, b: Fields): boolean {
 export function TemplateDetail({
   templateKey,
   owner,
+  admin,
 }: {
   templateKey: string;
   owner: string | null;
+  admin: boolean;
 }) {
   const [template, setTemplate] = useState<Template | null>(null);
   const [versions, setVersions] = useState<Version[]>([]);
@@ -62,7 +64,13 @@ export function TemplateDetail({
   const load = async () => {
     const [t, drafts] = await Promise.all([
       unwrap(api.GET('/v1/templates/{key}', { params: { path, query } })),
-      unwrap(api.GET('/v1/templates/{key}/drafts', { params: { path, query } })),
+      unwrap(api.GET('/v1/templates/{key}/drafts', { params: { path, query } })).catch(
+        (e: unknown) => {
+          // A team key has no drafts of a shared template to read (403): it only sends with it.
+          if (e instanceof ApiError && e.status === 403) return { data: [] as Draft[] };
+          throw e;
+        },
+      ),
     ]);
     const all: Version[] = [];
     let cursor: string | undefined;
@@ -196,6 +204,8 @@ export function TemplateDetail({
   }
 
   const dirty = Boolean(draft && fields && !sameFields(fields, fieldsOf(draft)));
+  // A team changes its own templates; a shared one only an admin (the API says 403 otherwise).
+  const canChange = admin || template.owner_team !== null;
 
   return (
     <main>
@@ -232,7 +242,12 @@ export function TemplateDetail({
 
       <section aria-labelledby="draft-heading">
         <h2 id="draft-heading">Draft</h2>
-        {!draft || !fields ? (
+        {!canChange ? (
+          <p class="hint">
+            A shared template: every team sends with it, only an admin changes it. You can preview
+            it and send a test.
+          </p>
+        ) : !draft || !fields ? (
           <>
             <p class="hint">
               Changes go to a draft first: callers keep the live version until you publish it.
@@ -302,7 +317,7 @@ export function TemplateDetail({
         templateKey={template.key}
         query={query}
         busy={busy}
-        onRestore={setRestoring}
+        onRestore={canChange ? setRestoring : null}
       />
 
       <ConfirmDialog
@@ -455,7 +470,8 @@ function Versions({
   templateKey: string;
   query: { owner_team?: string };
   busy: boolean;
-  onRestore: (n: number) => void;
+  /** Null: this key may not roll back (a shared template, a team key). */
+  onRestore: ((n: number) => void) | null;
 }) {
   const latest = versions.length ? versions[versions.length - 1].version : 1;
   const [from, setFrom] = useState(String(Math.max(1, latest - 1)));
@@ -513,7 +529,7 @@ function Versions({
                 <td>{dateTime(v.created_at)}</td>
                 <td class="body-cell">{v.body}</td>
                 <td>
-                  {!v.current && (
+                  {!v.current && onRestore && (
                     <button
                       type="button"
                       class="secondary"

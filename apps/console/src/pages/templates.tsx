@@ -18,7 +18,7 @@ export function templateHref(key: string, owner: string | null): string {
  * template with a live preview of what it sends and costs, and each template's page (drafts,
  * publish, test send, versions, diff and roll back).
  */
-export function TemplatesPage({ route }: { route: string }) {
+export function TemplatesPage({ route, admin }: { route: string; admin: boolean }) {
   const [path, search] = route.split('?');
   const params = new URLSearchParams(search ?? '');
   if (path === '/templates/new') return <NewTemplate />;
@@ -27,6 +27,7 @@ export function TemplatesPage({ route }: { route: string }) {
     return (
       <TemplateDetail
         templateKey={decodeURIComponent(key)}
+        admin={admin}
         owner={params.get('owner_team') || null}
       />
     );
