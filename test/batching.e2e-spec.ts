@@ -219,3 +219,36 @@ describe('Batching limits (e2e)', () => {
     }
   });
 });
+
+describe('Polling a batch (e2e)', () => {
+  it("learns every recipient's status from one poll of the request", async () => {
+    // The sandbox delivers at 100 ms; the first poll comes 1.5 s after the hand-over, when every
+    // recipient's status is final, so one answer is all it takes.
+    const h = await startHarness({
+      env: { RECONCILE_INTERVAL_MS: '200', RECONCILE_STALE_AFTER_MS: '1500' },
+    });
+    try {
+      await createTemplate(h, 'quiet', 'Quiet {{n}}');
+      // Numbers ending 888 are delivered without any webhook: only polls can tell.
+      const to = ['+14155551888', '+14155552888', '+14155553888', '+14155554888'];
+      const res = await h.api('POST', '/v1/notifications', {
+        body: { template: 'quiet', to, variables: { n: 1 } },
+      });
+      const done = await waitForFinal(h, res.body.id);
+      expect(done.messages.map((m: { status: string }) => m.status)).toEqual(
+        to.map(() => 'delivered'),
+      );
+      const [row] = await h.sql<{ ids: number }>(
+        `SELECT count(DISTINCT provider_message_id)::int AS ids FROM messages WHERE notification_id = $1`,
+        [res.body.id],
+      );
+      expect(row.ids).toBe(1);
+      // One request's id, asked once: its answer lists all four recipients.
+      const log = await h.sandboxAdmin<{ method: string; path: string }[]>('GET', '/requests');
+      const polls = log.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/messages/'));
+      expect(polls).toHaveLength(1);
+    } finally {
+      await h.close();
+    }
+  });
+});

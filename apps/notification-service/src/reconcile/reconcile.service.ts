@@ -46,11 +46,17 @@ export class ReconcileService {
     await this.updates.pruneParked(new Date(now - PARKED_RETENTION_MS));
 
     let polled = 0;
+    // One answer covers every recipient of a provider request (a batch shares its id, and
+    // markChecked stamps them all): the round polls each id once, not once per recipient.
+    const asked = new Set<string>();
     for (const message of await this.queries.findDueForPoll(
       new Date(now),
       staleAfterMs,
       batchSize,
     )) {
+      const request = `${message.account ?? ''}\u0000${message.providerMessageId}`;
+      if (asked.has(request)) continue;
+      asked.add(request);
       const result = await this.poll(message.providerMessageId, message.account);
       if (result === 'no_budget') break;
       await this.lifecycle.markChecked(message.id);
