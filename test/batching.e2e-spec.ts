@@ -124,6 +124,40 @@ describe('Batching: many recipients per provider request (e2e)', () => {
     expect([...requests.values()].map((r) => r.sort())).toEqual([[...to].sort()]);
   });
 
+  it('never sends a message before its time: a mate scheduled within the window is waited for', async () => {
+    const at = Date.now() + 2000;
+    const first = await h.api('POST', '/v1/notifications', {
+      body: {
+        template: 'sale',
+        to: '+14155556001',
+        variables: { n: 6 },
+        scheduled_at: new Date(at).toISOString(),
+      },
+    });
+    const second = await h.api('POST', '/v1/notifications', {
+      body: {
+        template: 'sale',
+        to: '+14155556002',
+        variables: { n: 6 },
+        scheduled_at: new Date(at + 150).toISOString(),
+      },
+    });
+    await waitForFinal(h, first.body.id);
+    await waitForFinal(h, second.body.id);
+    const seen: (SandboxRecipient & { created_at: string })[] = await h.sandboxAdmin(
+      'GET',
+      '/messages',
+    );
+    const arrival = (to: string) =>
+      new Date(seen.find((m) => m.to === to)?.created_at ?? 0).getTime();
+    // Within the window: one request, which left no sooner than the later one's time.
+    expect(seen.find((m) => m.to === '+14155556001')?.message_id).toBe(
+      seen.find((m) => m.to === '+14155556002')?.message_id,
+    );
+    expect(arrival('+14155556001')).toBeGreaterThanOrEqual(at);
+    expect(arrival('+14155556002')).toBeGreaterThanOrEqual(at + 150);
+  });
+
   it('applies webhooks for a batch out of order and duplicated: each recipient moves once per status', async () => {
     // Numbers ending 888 are delivered without webhooks: only the ones posted here move them.
     const to = ['+14155551888', '+14155552888', '+14155553888'];

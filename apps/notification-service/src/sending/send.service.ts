@@ -122,8 +122,12 @@ export class SendService {
       }
       return;
     }
-    const mates = await this.capMates(claimed.mates ?? [], token);
-    await this.attempt([claimed.message, ...mates], token);
+    const batch = [claimed.message, ...(await this.capMates(claimed.mates ?? [], token))];
+    // A mate scheduled within the window is not sent before its time: the request waits for the
+    // latest of them (at most SEND_BATCH_WINDOW_MS), so the leader is that much later instead.
+    const wait = Math.max(...batch.map((m) => m.nextAttemptAt?.getTime() ?? 0)) - Date.now();
+    if (wait > 0) await sleep(wait);
+    await this.attempt(batch, token);
   }
 
   /**
