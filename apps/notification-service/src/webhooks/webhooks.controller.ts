@@ -14,6 +14,49 @@ import { ACCOUNT_WEBHOOK_ROUTE, PROVIDER_WEBHOOK_PATH } from '../config/app-conf
 import { WebhooksService } from './webhooks.service';
 import { Operation } from '../common/openapi/operation.decorator';
 
+/** The provider's event as both webhook routes take it. */
+const WEBHOOK_EVENT = {
+  description: "The provider's status event (docs/provider-api.md), verified before it is parsed",
+  schema: {
+    type: 'object' as const,
+    required: ['event', 'message_id', 'status', 'timestamp'],
+    properties: {
+      event: { type: 'string', example: 'message.delivered' },
+      message_id: {
+        type: 'string',
+        example: 'msg_01c80b8cf41ca9d1',
+        description: 'The provider request; one id for every recipient of a batch',
+      },
+      to: {
+        type: 'string',
+        example: '+14155550100',
+        description: 'The recipient the event is about (E.164)',
+      },
+      status: { type: 'string', example: 'delivered' },
+      sent_at: { type: 'string', format: 'date-time', nullable: true },
+      delivered_at: { type: 'string', format: 'date-time', nullable: true },
+      error: {
+        type: 'object',
+        nullable: true,
+        properties: { code: { type: 'string' }, message: { type: 'string' } },
+      },
+      timestamp: { type: 'integer', description: 'Unix seconds' },
+    },
+  },
+};
+
+const WEBHOOK_ACK = {
+  description: 'Accepted (also for an event about an unknown or finished message)',
+  schema: {
+    type: 'object' as const,
+    required: ['received', 'outcome'],
+    properties: {
+      received: { type: 'boolean', enum: [true] },
+      outcome: { type: 'string', example: 'applied' },
+    },
+  },
+};
+
 @ApiTags('webhooks')
 @Public()
 @Controller()
@@ -38,37 +81,8 @@ export class WebhooksController {
     description:
       't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" with SMS_PROVIDER_WEBHOOK_SECRET>',
   })
-  @ApiBody({
-    description: "The provider's status event (docs/provider-api.md), verified before it is parsed",
-    schema: {
-      type: 'object',
-      required: ['event', 'message_id', 'status', 'timestamp'],
-      properties: {
-        event: { type: 'string', example: 'message.delivered' },
-        message_id: { type: 'string', example: 'msg_01c80b8cf41ca9d1' },
-        status: { type: 'string', example: 'delivered' },
-        sent_at: { type: 'string', format: 'date-time', nullable: true },
-        delivered_at: { type: 'string', format: 'date-time', nullable: true },
-        error: {
-          type: 'object',
-          nullable: true,
-          properties: { code: { type: 'string' }, message: { type: 'string' } },
-        },
-        timestamp: { type: 'integer', description: 'Unix seconds' },
-      },
-    },
-  })
-  @ApiOkResponse({
-    description: 'Accepted (also for an event about an unknown or finished message)',
-    schema: {
-      type: 'object',
-      required: ['received', 'outcome'],
-      properties: {
-        received: { type: 'boolean', enum: [true] },
-        outcome: { type: 'string', example: 'applied' },
-      },
-    },
-  })
+  @ApiBody(WEBHOOK_EVENT)
+  @ApiOkResponse(WEBHOOK_ACK)
   receive(
     @Req() request: RawBodyRequest<FastifyRequest>,
     @Headers('x-smsprovider-signature') signature: unknown,
@@ -92,37 +106,8 @@ export class WebhooksController {
     description:
       't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" with the webhook_secret of the account>',
   })
-  @ApiBody({
-    description: "The provider's status event (docs/provider-api.md), verified before it is parsed",
-    schema: {
-      type: 'object',
-      required: ['event', 'message_id', 'status', 'timestamp'],
-      properties: {
-        event: { type: 'string', example: 'message.delivered' },
-        message_id: { type: 'string', example: 'msg_01c80b8cf41ca9d1' },
-        status: { type: 'string', example: 'delivered' },
-        sent_at: { type: 'string', format: 'date-time', nullable: true },
-        delivered_at: { type: 'string', format: 'date-time', nullable: true },
-        error: {
-          type: 'object',
-          nullable: true,
-          properties: { code: { type: 'string' }, message: { type: 'string' } },
-        },
-        timestamp: { type: 'integer', description: 'Unix seconds' },
-      },
-    },
-  })
-  @ApiOkResponse({
-    description: 'Accepted (also for an event about an unknown or finished message)',
-    schema: {
-      type: 'object',
-      required: ['received', 'outcome'],
-      properties: {
-        received: { type: 'boolean', enum: [true] },
-        outcome: { type: 'string', example: 'applied' },
-      },
-    },
-  })
+  @ApiBody(WEBHOOK_EVENT)
+  @ApiOkResponse(WEBHOOK_ACK)
   receiveForAccount(
     @Req() request: RawBodyRequest<FastifyRequest>,
     @Headers('x-smsprovider-signature') signature: unknown,

@@ -6629,8 +6629,16 @@ export interface operations {
                 "application/json": {
                     /** @example message.delivered */
                     event: string;
-                    /** @example msg_01c80b8cf41ca9d1 */
+                    /**
+                     * @description The provider request; one id for every recipient of a batch
+                     * @example msg_01c80b8cf41ca9d1
+                     */
                     message_id: string;
+                    /**
+                     * @description The recipient the event is about (E.164)
+                     * @example +14155550100
+                     */
+                    to?: string;
                     /** @example delivered */
                     status: string;
                     /** Format: date-time */
@@ -6733,8 +6741,16 @@ export interface operations {
                 "application/json": {
                     /** @example message.delivered */
                     event: string;
-                    /** @example msg_01c80b8cf41ca9d1 */
+                    /**
+                     * @description The provider request; one id for every recipient of a batch
+                     * @example msg_01c80b8cf41ca9d1
+                     */
                     message_id: string;
+                    /**
+                     * @description The recipient the event is about (E.164)
+                     * @example +14155550100
+                     */
+                    to?: string;
                     /** @example delivered */
                     status: string;
                     /** Format: date-time */
