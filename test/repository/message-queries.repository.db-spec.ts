@@ -99,6 +99,27 @@ describe(MessageQueriesRepository.name, () => {
       expect(first.map((m) => m.id)).toEqual([old]);
       expect((await due()).has(recent)).toBe(true);
     });
+    it('names each provider request once, however many of its recipients are due', async () => {
+      const n = await notification();
+      const rows = await db.query<{ id: string }[]>(
+        `INSERT INTO messages (notification_id, recipient, body, characters, encoding, segments,
+                               status, priority, provider_message_id, updated_at)
+         SELECT $1, '+1415555' || lpad(i::text, 4, '0'), 'x', 1, 'GSM-7', 1, 'queued', 2,
+           'msg_batch', $2
+         FROM generate_series(1, 5) i RETURNING id`,
+        [n, new Date(now.getTime() - 10 * MINUTE)],
+      );
+      const single = await message(3, null);
+      const found = await queries.findDueForPoll(now, MINUTE, 100);
+      expect(found.filter((m) => m.providerMessageId === 'msg_batch')).toHaveLength(1);
+      expect(rows.map((r) => r.id)).toContain(
+        found.find((m) => m.providerMessageId === 'msg_batch')?.id,
+      );
+      expect(found.map((m) => m.id)).toContain(single);
+      // The most overdue first: the batch has been quiet longest.
+      expect(found[0].providerMessageId).toBe('msg_batch');
+    });
+
     it('is not due again once the lifecycle records the poll', async () => {
       const quiet = await message(10, null);
       await db.query(

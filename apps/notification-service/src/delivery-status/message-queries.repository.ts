@@ -145,7 +145,11 @@ export class MessageQueriesRepository {
   async findDueForPoll(now: Date, first: number, limit: number): Promise<PollDue[]> {
     const rows: { id: string; provider_message_id: string; provider_account: string | null }[] =
       await this.db.query(
-        `SELECT m.id, m.provider_message_id, m.provider_account
+        `SELECT id, provider_message_id, provider_account FROM (
+       -- One row per provider request: one answer covers all the recipients of a batch.
+       SELECT DISTINCT ON (m.provider_message_id, m.provider_account)
+         m.id, m.provider_message_id, m.provider_account,
+         m.updated_at + p.point_ms * interval '1 millisecond' AS due
        FROM messages m
        CROSS JOIN LATERAL (
          SELECT extract(epoch FROM ($1::timestamptz - m.updated_at)) * 1000 AS quiet_ms
@@ -163,7 +167,9 @@ export class MessageQueriesRepository {
          AND m.updated_at <= $1::timestamptz - $2 * interval '1 millisecond'
          AND (m.last_checked_at IS NULL
               OR m.last_checked_at < m.updated_at + p.point_ms * interval '1 millisecond')
-       ORDER BY m.updated_at + p.point_ms * interval '1 millisecond'
+       ORDER BY m.provider_message_id, m.provider_account, due
+       ) per_request
+       ORDER BY due
        LIMIT $3`,
         [now, first, limit, WITH_PROVIDER_STATUSES],
       );
