@@ -31,9 +31,7 @@
  * how long every message may take to be final), BENCH_PG_URL, BENCH_REDIS_URL.
  */
 import { Agent } from 'node:http';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../apps/notification-service/src/config/load-config';
 import { UNSENT_STATUSES } from '../apps/notification-service/src/delivery-status/message-status';
@@ -63,6 +61,7 @@ import {
   startService,
   stderrProgress,
   waitFor,
+  waitForQuiet,
 } from './support';
 
 const number = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -173,15 +172,6 @@ async function unsent(stack: BenchStack): Promise<number> {
   return row.n;
 }
 
-async function waitForQuiet(progress: Progress): Promise<number> {
-  const until = Date.now() + MAX_LOAD_WAIT_MS;
-  while (loadavg()[0] >= MAX_LOAD && Date.now() < until) {
-    progress(`load ${loadavg()[0].toFixed(2)} ≥ ${MAX_LOAD}: waiting`);
-    await delay(10_000);
-  }
-  return loadavg()[0];
-}
-
 /**
  * Posts the notifications, `posters` at a time, each poster the next one as soon as its last
  * was answered; resolves to each POST's round trip.
@@ -216,7 +206,7 @@ async function runScenario(
   { latencyMs, posters, profile }: { latencyMs: number; posters: number; profile: boolean },
   progress: Progress,
 ): Promise<BatchingRow> {
-  const loadBefore = await waitForQuiet(progress);
+  const loadBefore = await waitForQuiet(MAX_LOAD, MAX_LOAD_WAIT_MS, progress);
   const key = 'sk_bench_batching';
   const sandbox = await startSandboxProcess({
     port: 0,

@@ -30,7 +30,6 @@
  *      FAIR_SHARE_MAX_LOAD (1.5: each scenario waits up to 2 min for the 1-minute load average
  *      to drop below it, and records the load it started at), BENCH_PG_URL, BENCH_REDIS_URL.
  */
-import { loadavg } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { callApi } from '../tools/stack';
@@ -55,6 +54,7 @@ import {
   startService,
   stderrProgress,
   waitFor,
+  waitForQuiet,
 } from './support';
 
 const number = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -156,15 +156,6 @@ export interface FairShareResult {
   problems: string[];
 }
 
-async function waitForQuiet(maxLoad: number, progress: Progress): Promise<number> {
-  const until = Date.now() + MAX_LOAD_WAIT_MS;
-  while (loadavg()[0] >= maxLoad && Date.now() < until) {
-    progress(`load ${loadavg()[0].toFixed(2)} ≥ ${maxLoad}: waiting`);
-    await delay(10_000);
-  }
-  return loadavg()[0];
-}
-
 async function teamKey(url: string, team: string): Promise<string> {
   const res = await callApi<{ key: string }>(url, 'POST', '/v1/api-keys', {
     key: ADMIN_KEY,
@@ -216,7 +207,7 @@ async function runScenario(
   const aCount = scenario.plan === 'standard' ? options.aStandard : options.aEnterprise;
   const bCount = options.b;
   const key = `sk_bench_fair_${scenario.plan}`;
-  const loadBefore = await waitForQuiet(options.maxLoad, progress);
+  const loadBefore = await waitForQuiet(options.maxLoad, MAX_LOAD_WAIT_MS, progress);
   const sandbox = await startSandboxProcess({
     port: 0,
     apiKeys: `${key}:${scenario.plan}:10000000`,

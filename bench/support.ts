@@ -472,6 +472,23 @@ export async function machine(): Promise<Machine> {
 /** Told what a bench starts next, so that a long run shows where it is. */
 export type Progress = (step: string) => void;
 
+/**
+ * Waits (up to `maxWaitMs`, looking every 10 s) for the 1-minute load average to drop below
+ * `maxLoad`, so that a timing figure is not another process's; answers the load it starts at.
+ */
+export async function waitForQuiet(
+  maxLoad: number,
+  maxWaitMs: number,
+  progress: Progress,
+): Promise<number> {
+  const until = Date.now() + maxWaitMs;
+  while (loadavg()[0] >= maxLoad && Date.now() < until) {
+    progress(`load ${loadavg()[0].toFixed(2)} ≥ ${maxLoad}: waiting`);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+  }
+  return loadavg()[0];
+}
+
 /** For a bench run alone: its steps on stderr, leaving stdout to the figures. */
 export const stderrProgress: Progress = (step) => {
   process.stderr.write(`… ${step}\n`);

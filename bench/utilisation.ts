@@ -24,8 +24,6 @@
  * BENCH_REDIS_URL, UTILISATION_SERVICE_ENV (`NAME=value,NAME=value` for every instance, over
  * the bench's own SEND_BATCH_MAX=1: one request per message).
  */
-import { loadavg } from 'node:os';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { maxInSlidingWindow } from '../apps/notification-service/src/provider/throttle';
 import {
@@ -46,6 +44,7 @@ import {
   startService,
   stderrProgress,
   waitFor,
+  waitForQuiet,
 } from './support';
 
 const SECONDS = Number(process.env.UTILISATION_BENCH_SECONDS ?? 15);
@@ -130,15 +129,6 @@ export interface UtilisationOptions {
   progress?: Progress;
 }
 
-async function waitForQuiet(progress: Progress): Promise<number> {
-  const until = Date.now() + MAX_LOAD_WAIT_MS;
-  while (loadavg()[0] >= MAX_LOAD && Date.now() < until) {
-    progress(`load ${loadavg()[0].toFixed(2)} ≥ ${MAX_LOAD}: waiting`);
-    await delay(10_000);
-  }
-  return loadavg()[0];
-}
-
 /** notify_throttle_total by event, summed over the instances. */
 async function throttleCounts(instances: BenchProcess[]): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
@@ -177,7 +167,7 @@ async function runScenario(
   progress: Progress,
 ): Promise<UtilisationRow> {
   const name = `${network.name} ${plan} ×${instanceCount}`;
-  const loadBefore = await waitForQuiet(progress);
+  const loadBefore = await waitForQuiet(MAX_LOAD, MAX_LOAD_WAIT_MS, progress);
   const key = `sk_bench_util_${plan}`;
   const sandbox = await startSandboxProcess({
     port: 0,
