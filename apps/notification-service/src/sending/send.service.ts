@@ -227,9 +227,7 @@ export class SendService {
       if (batch.length > 1 && error.code === 'insufficient_credits') {
         // No account could pay for them all at once: halves go while credits last, and a single
         // message refused is the account out of credits (the policy pauses sending).
-        const half = Math.ceil(batch.length / 2);
-        await this.attempt(batch.slice(0, half), token);
-        await this.attempt(batch.slice(half), token);
+        await this.inHalves(batch, token);
         return;
       }
       await this.handleProviderError(batch, token, error);
@@ -250,6 +248,11 @@ export class SendService {
       );
       return;
     }
+    await this.inHalves(batch, token);
+  }
+
+  /** The request again as two, one after the other, under the same claim. */
+  private async inHalves(batch: Message[], token: string): Promise<void> {
     const half = Math.ceil(batch.length / 2);
     await this.attempt(batch.slice(0, half), token);
     await this.attempt(batch.slice(half), token);
